@@ -1,0 +1,11 @@
+module github.com/rumorhq/rumor
+
+go 1.26
+
+require (
+	github.com/cockroachdb/datadriven v1.0.3 // indirect
+	github.com/google/go-cmp v0.7.0 // indirect
+	github.com/leanovate/gopter v0.2.11 // indirect
+	github.com/pmezard/go-difflib v1.0.0 // indirect
+	pgregory.net/rapid v1.3.0 // indirect
+)

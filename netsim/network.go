@@ -1,0 +1,681 @@
+package netsim
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"time"
+
+	"github.com/rumorhq/rumor/proto"
+)
+
+// EventKind says what an Event is.
+type EventKind uint8
+
+const (
+	// Delivery is a message arriving at Event.Msg.To.
+	Delivery EventKind = iota + 1
+	// Timer is a timer set with ScheduleTimer firing; Event.Timer is its id.
+	Timer
+)
+
+// String names the kind for traces.
+func (k EventKind) String() string {
+	switch k {
+	case Delivery:
+		return "delivery"
+	case Timer:
+		return "timer"
+	}
+	return fmt.Sprintf("EventKind(%d)", uint8(k))
+}
+
+// Event is what Step returns: a message delivery or a timer firing, at
+// simulated instant At (always UTC).
+type Event struct {
+	Kind EventKind
+	At   time.Time
+
+	// Msg is the delivered message (Delivery only). Its Body is the value
+	// passed to Send, shared by both copies of a duplicated message.
+	Msg proto.Message
+	// SentAt is when Msg was sent (Delivery only).
+	SentAt time.Time
+	// Duplicate marks the extra copy of a duplicated message (Delivery
+	// only). Which copy arrives first depends on their latency draws.
+	Duplicate bool
+
+	// Timer is the id given to ScheduleTimer (Timer only).
+	Timer uint64
+}
+
+// noClog is the clog end of a node or path that is not clogged.
+const noClog = math.MinInt64
+
+// node is the per-address state, indexed densely in order of first sight.
+type node struct {
+	addr      proto.Address
+	clogUntil int64 // Unix ns; messages from or to the node wait until then
+	group     int32 // partition group; 0 is the group of unlisted addresses
+	isolated  bool
+	down      bool
+}
+
+// path is the state of one directed path, created when first used.
+type path struct {
+	from, to     int32
+	inFlight     int32
+	nextSeq      uint64 // send sequence of the last message sent (first is 1)
+	maxDelivered uint64 // highest send sequence delivered so far
+	clogUntil    int64
+	cut          bool // one-way cut
+	link         *LinkConfig
+}
+
+// payload is a message copy in flight.
+type payload struct {
+	msg     proto.Message
+	p       *path
+	sentAt  int64
+	pathSeq uint64
+	size    int
+	dup     bool
+	held    bool // has been held by a clog at least once
+}
+
+// fault is a scheduled clog start (from Swizzle).
+type fault struct {
+	from, to int32 // to < 0: node clog of from
+	until    int64
+}
+
+type timerEntry struct {
+	seq uint64
+	at  int64
+}
+
+// Network is the simulated network and the simulator's single event queue.
+// It is not safe for concurrent use; a simulation drives it from one
+// goroutine.
+type Network struct {
+	rng *rand.Rand
+	cfg Config
+	lat Latency
+
+	q   queue
+	seq uint64
+	now int64 // the latest instant Step has reached
+
+	nodes []node
+	index map[proto.Address]int32
+	paths map[uint64]*path
+	cuts  []*path // paths with cut set, for Heal
+
+	payloads    []payload
+	freeLoads   []uint32
+	pendingMsgs int
+
+	timers      map[uint64]timerEntry
+	staleTimers int // timer items in q that no longer fire
+
+	faults        []fault
+	freeFaults    []uint32
+	pendingFaults int
+
+	stats Stats
+}
+
+// New returns an empty network drawing every random choice from rng. It
+// panics if rng is nil or cfg is invalid (check Config.Validate first).
+//
+// Give the network its own rng, seeded from the run's master seed: Send
+// draws from it, so sharing it with node code would let any change in one
+// shift all the other's randomness.
+func New(rng *rand.Rand, cfg Config) *Network {
+	if rng == nil {
+		panic("netsim: New: nil rng")
+	}
+	n := &Network{
+		rng:    rng,
+		index:  make(map[proto.Address]int32),
+		paths:  make(map[uint64]*path),
+		timers: make(map[uint64]timerEntry),
+		now:    math.MinInt64,
+	}
+	if err := n.SetConfig(cfg); err != nil {
+		panic(err)
+	}
+	return n
+}
+
+// SetConfig replaces the network-wide fault model, for instance to turn
+// faults off for a liveness phase. Messages already in flight keep their
+// arrival times. It returns cfg.Validate()'s error and changes nothing if
+// cfg is invalid.
+func (n *Network) SetConfig(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	n.cfg = cfg
+	n.lat = cfg.Latency
+	if n.lat == nil {
+		n.lat = constant{}
+	}
+	return nil
+}
+
+// Config returns the current network-wide fault model.
+func (n *Network) Config() Config { return n.cfg }
+
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+func instant(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+func (n *Network) intern(a proto.Address) int32 {
+	if i, ok := n.index[a]; ok {
+		return i
+	}
+	i := int32(len(n.nodes))
+	n.nodes = append(n.nodes, node{addr: a, clogUntil: noClog})
+	n.index[a] = i
+	return i
+}
+
+func pathKey(from, to int32) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
+
+func (n *Network) path(from, to int32) *path {
+	k := pathKey(from, to)
+	if p, ok := n.paths[k]; ok {
+		return p
+	}
+	p := &path{from: from, to: to, clogUntil: noClog}
+	n.paths[k] = p
+	return p
+}
+
+// lookupPath returns the path's state if both ends and the path are known.
+func (n *Network) lookupPath(from, to proto.Address) (*path, bool) {
+	fi, ok := n.index[from]
+	if !ok {
+		return nil, false
+	}
+	ti, ok := n.index[to]
+	if !ok {
+		return nil, false
+	}
+	p, ok := n.paths[pathKey(fi, ti)]
+	return p, ok
+}
+
+func (n *Network) push(at int64, kind itemKind, ref uint64) {
+	if at < n.now {
+		at = n.now
+	}
+	n.seq++
+	n.q.push(item{at: at, seq: n.seq, ref: ref, kind: kind})
+}
+
+// cause is why a partition check stopped a message.
+type cause uint8
+
+const (
+	open cause = iota
+	cutSymmetric
+	cutOneWay
+)
+
+func (n *Network) blocked(p *path) cause {
+	if p.from == p.to {
+		return open
+	}
+	f, t := &n.nodes[p.from], &n.nodes[p.to]
+	if f.isolated || t.isolated || f.group != t.group {
+		return cutSymmetric
+	}
+	if p.cut {
+		return cutOneWay
+	}
+	return open
+}
+
+func (n *Network) countCut(c cause) {
+	if c == cutSymmetric {
+		n.stats.Dropped.Partition++
+	} else {
+		n.stats.Dropped.OneWay++
+	}
+}
+
+// Send hands m to the network at instant now (clamped up to the latest
+// instant Step has reached, so the queue never runs backwards). The path is
+// m.From.Address to m.To. In order, Send:
+//
+//   - drops m if the path is cut now (partition, isolation, one-way cut);
+//   - rolls Duplicate once, scheduling a second copy if it hits;
+//   - for each copy, rolls Loss, then drops the copy if the path already
+//     has MaxInFlight copies in flight, else schedules it at now plus its
+//     own latency draw.
+//
+// Clogs, crashed receivers and cuts that begin while a copy is in flight
+// are applied when the copy falls due (see Step). Send never delivers
+// synchronously: a copy with zero latency is due at now and is returned by
+// a later Step.
+func (n *Network) Send(now time.Time, m proto.Message) {
+	t := nanos(now)
+	if t < n.now {
+		t = n.now
+	}
+	n.stats.Sent++
+	size := 0
+	if n.cfg.Sizer != nil {
+		size = n.cfg.Sizer(m)
+	}
+	n.stats.BytesSent += uint64(size)
+
+	p := n.path(n.intern(m.From.Address), n.intern(m.To))
+	if c := n.blocked(p); c != open {
+		n.countCut(c)
+		return
+	}
+	lat, loss, dup := n.lat, n.cfg.Loss, n.cfg.Duplicate
+	if l := p.link; l != nil {
+		if l.Latency != nil {
+			lat = l.Latency
+		}
+		loss, dup = l.Loss, l.Duplicate
+	}
+	p.nextSeq++
+	copies := 1
+	if dup > 0 && n.rng.Float64() < dup {
+		copies = 2
+		n.stats.Duplicated++
+	}
+	for c := 0; c < copies; c++ {
+		if loss > 0 && n.rng.Float64() < loss {
+			n.stats.Dropped.Loss++
+			continue
+		}
+		if n.cfg.MaxInFlight > 0 && int(p.inFlight) >= n.cfg.MaxInFlight {
+			n.stats.Dropped.InFlight++
+			continue
+		}
+		d := lat.Sample(n.rng)
+		if d < 0 {
+			d = 0
+		}
+		at := t + int64(d)
+		if at < t { // overflow
+			at = math.MaxInt64
+		}
+		ref := n.allocPayload()
+		n.payloads[ref] = payload{msg: m, p: p, sentAt: t, pathSeq: p.nextSeq, size: size, dup: c == 1}
+		p.inFlight++
+		n.pendingMsgs++
+		n.push(at, kindMessage, uint64(ref))
+	}
+}
+
+func (n *Network) allocPayload() uint32 {
+	if k := len(n.freeLoads); k > 0 {
+		ref := n.freeLoads[k-1]
+		n.freeLoads = n.freeLoads[:k-1]
+		return ref
+	}
+	n.payloads = append(n.payloads, payload{})
+	return uint32(len(n.payloads) - 1)
+}
+
+func (n *Network) releasePayload(ref uint32) {
+	pl := &n.payloads[ref]
+	pl.p.inFlight--
+	*pl = payload{}
+	n.freeLoads = append(n.freeLoads, ref)
+	n.pendingMsgs--
+}
+
+// ScheduleTimer sets timer id to fire at instant at (clamped up to the
+// latest instant Step has reached), replacing any pending firing of the
+// same id: the latest call wins. Timers share the queue with deliveries, so
+// ties at one instant go in scheduling order.
+func (n *Network) ScheduleTimer(at time.Time, id uint64) {
+	if _, ok := n.timers[id]; ok {
+		n.staleTimers++
+	}
+	t := nanos(at)
+	if t < n.now {
+		t = n.now
+	}
+	n.push(t, kindTimer, id)
+	n.timers[id] = timerEntry{seq: n.seq, at: t}
+	n.maybeCompact()
+}
+
+// CancelTimer stops timer id; it reports whether the timer was pending.
+func (n *Network) CancelTimer(id uint64) bool {
+	if _, ok := n.timers[id]; !ok {
+		return false
+	}
+	delete(n.timers, id)
+	n.staleTimers++
+	n.maybeCompact()
+	return true
+}
+
+// TimerAt returns when timer id will fire, if it is pending.
+func (n *Network) TimerAt(id uint64) (time.Time, bool) {
+	e, ok := n.timers[id]
+	if !ok {
+		return time.Time{}, false
+	}
+	return instant(e.at), true
+}
+
+func (n *Network) liveTimer(it item) bool {
+	e, ok := n.timers[it.ref]
+	return ok && e.seq == it.seq
+}
+
+// maybeCompact drops stale timer items once they are most of the queue, so
+// a timer rescheduled far ahead on every message cannot grow the heap
+// without bound. The (at, seq) order is total, so this changes no outcome.
+func (n *Network) maybeCompact() {
+	if n.staleTimers < 1024 || n.staleTimers*2 < len(n.q) {
+		return
+	}
+	kept := n.q[:0]
+	for _, it := range n.q {
+		if it.kind != kindTimer || n.liveTimer(it) {
+			kept = append(kept, it)
+		}
+	}
+	clear(n.q[len(kept):])
+	n.q = kept
+	n.q.heapify()
+	n.staleTimers = 0
+}
+
+// Next returns the instant of the earliest queued entry. The entry may turn
+// out to be a message that is dropped or held by a clog when it falls due,
+// or an internal clog step, so the next Step can return a later event; use
+// StepUntil to stop at a deadline.
+func (n *Network) Next() (time.Time, bool) {
+	for len(n.q) > 0 {
+		it := n.q[0]
+		if it.kind != kindTimer || n.liveTimer(it) {
+			return instant(it.at), true
+		}
+		n.q.pop() // stale timer: invisible, safe to discard early
+		n.staleTimers--
+	}
+	return time.Time{}, false
+}
+
+// Step processes queued entries in (instant, sequence) order until one is
+// an event for the caller, and returns it; ok is false when nothing is
+// left. On the way it silently applies scheduled clog steps and drops or
+// holds messages that fall due:
+//
+//   - a copy whose sender, receiver or path is clogged is held until the
+//     latest of those clogs ends, then checked again (Stats.Clogged);
+//   - a copy whose path is cut at that instant is dropped
+//     (Stats.Dropped.Partition or OneWay, and Stats.CutInFlight);
+//   - a copy whose receiver is down is dropped (Stats.Dropped.Down).
+//
+// The instants of successive events never decrease.
+func (n *Network) Step() (Event, bool) { return n.step(math.MaxInt64) }
+
+// StepUntil is Step restricted to entries due at or before limit: it
+// returns ok false, leaving later entries queued, when the next event would
+// come after limit. It is the "deliver everything due by now" primitive.
+func (n *Network) StepUntil(limit time.Time) (Event, bool) { return n.step(nanos(limit)) }
+
+func (n *Network) step(limit int64) (Event, bool) {
+	for len(n.q) > 0 && n.q[0].at <= limit {
+		it := n.q.pop()
+		if it.at > n.now {
+			n.now = it.at
+		}
+		switch it.kind {
+		case kindTimer:
+			if !n.liveTimer(it) {
+				n.staleTimers--
+				continue
+			}
+			delete(n.timers, it.ref)
+			n.stats.Timers++
+			return Event{Kind: Timer, At: instant(it.at), Timer: it.ref}, true
+		case kindFault:
+			n.applyFault(uint32(it.ref))
+		case kindMessage:
+			if ev, ok := n.deliver(it); ok {
+				return ev, true
+			}
+		}
+	}
+	return Event{}, false
+}
+
+func (n *Network) deliver(it item) (Event, bool) {
+	ref := uint32(it.ref)
+	pl := &n.payloads[ref]
+	p := pl.p
+	to := &n.nodes[p.to]
+	hold := max(n.nodes[p.from].clogUntil, to.clogUntil, p.clogUntil)
+	if hold > it.at {
+		if !pl.held {
+			pl.held = true
+			n.stats.Clogged++
+		}
+		n.push(hold, kindMessage, it.ref)
+		return Event{}, false
+	}
+	if c := n.blocked(p); c != open {
+		n.countCut(c)
+		n.stats.CutInFlight++
+		n.releasePayload(ref)
+		return Event{}, false
+	}
+	if to.down {
+		n.stats.Dropped.Down++
+		n.releasePayload(ref)
+		return Event{}, false
+	}
+	if pl.pathSeq < p.maxDelivered {
+		n.stats.Reordered++
+	} else {
+		p.maxDelivered = pl.pathSeq
+	}
+	n.stats.Delivered++
+	n.stats.BytesDelivered += uint64(pl.size)
+	ev := Event{Kind: Delivery, At: instant(it.at), Msg: pl.msg, SentAt: instant(pl.sentAt), Duplicate: pl.dup}
+	n.releasePayload(ref)
+	return ev, true
+}
+
+// Now returns the latest instant Step has reached (the zero Time before
+// the first event).
+func (n *Network) Now() time.Time {
+	if n.now == math.MinInt64 {
+		return time.Time{}
+	}
+	return instant(n.now)
+}
+
+// Pending returns how many entries Step may still process: message copies
+// in flight, pending timers and scheduled clog steps.
+func (n *Network) Pending() int { return n.pendingMsgs + len(n.timers) + n.pendingFaults }
+
+// InFlight returns how many message copies are in flight, held ones
+// included.
+func (n *Network) InFlight() int { return n.pendingMsgs }
+
+// Stats returns the counters so far.
+func (n *Network) Stats() Stats { return n.stats }
+
+// SetLink overrides the fault model of the directed path from → to (see
+// LinkConfig). It applies to copies sent afterwards and returns lc's
+// validation error, changing nothing, if lc is invalid.
+func (n *Network) SetLink(from, to proto.Address, lc LinkConfig) error {
+	if err := lc.Validate(); err != nil {
+		return err
+	}
+	n.path(n.intern(from), n.intern(to)).link = &lc
+	return nil
+}
+
+// ClearLink removes the override of the path from → to, if any.
+func (n *Network) ClearLink(from, to proto.Address) {
+	if p, ok := n.lookupPath(from, to); ok {
+		p.link = nil
+	}
+}
+
+// Partition splits the addresses into groups that can talk only within
+// themselves, replacing any previous Partition (Isolate and CutOneWay
+// stand). Addresses listed in no group, including ones first seen later,
+// form one more group together: Partition(a) cuts a off from everyone, and
+// Partition() with no groups undoes the previous Partition. It panics if an
+// address is listed twice.
+//
+// Cuts are checked when a message is sent and again when it falls due: a
+// copy in flight when its path is cut is lost (Stats.CutInFlight), as on a
+// real network. A cut that starts and ends entirely while a copy is in
+// flight does not touch it.
+func (n *Network) Partition(groups ...[]proto.Address) {
+	for i := range n.nodes {
+		n.nodes[i].group = 0
+	}
+	for g, addrs := range groups {
+		for _, a := range addrs {
+			i := n.intern(a)
+			nd := &n.nodes[i]
+			if nd.group != 0 {
+				panic(fmt.Sprintf("netsim: Partition: %v is listed in groups %d and %d", a, nd.group-1, g))
+			}
+			nd.group = int32(g + 1)
+		}
+	}
+}
+
+// Isolate cuts addr off from every other address in both directions, on
+// top of any Partition, until Heal.
+func (n *Network) Isolate(addr proto.Address) {
+	i := n.intern(addr)
+	n.nodes[i].isolated = true
+}
+
+// CutOneWay drops traffic from → to (but not to → from) until Heal: an
+// asymmetric partition.
+func (n *Network) CutOneWay(from, to proto.Address) {
+	p := n.path(n.intern(from), n.intern(to))
+	if !p.cut {
+		p.cut = true
+		n.cuts = append(n.cuts, p)
+	}
+}
+
+// Heal removes every Partition group, isolation and one-way cut. It does
+// not touch clogs, crashed nodes or link overrides.
+func (n *Network) Heal() {
+	for i := range n.nodes {
+		n.nodes[i].group = 0
+		n.nodes[i].isolated = false
+	}
+	for _, p := range n.cuts {
+		p.cut = false
+	}
+	clear(n.cuts)
+	n.cuts = n.cuts[:0]
+}
+
+// Blocked reports whether a message from → to would be cut right now.
+func (n *Network) Blocked(from, to proto.Address) bool {
+	fi, ok1 := n.index[from]
+	ti, ok2 := n.index[to]
+	if !ok1 || !ok2 {
+		return false // an unseen address is in the unlisted group, uncut
+	}
+	if p, ok := n.paths[pathKey(fi, ti)]; ok {
+		return n.blocked(p) != open
+	}
+	return n.blocked(&path{from: fi, to: ti}) != open
+}
+
+// Down marks addr as crashed: copies falling due for it are dropped
+// (Stats.Dropped.Down) until Up. Sending is not checked; a crashed node
+// does not send.
+func (n *Network) Down(addr proto.Address) {
+	i := n.intern(addr)
+	n.nodes[i].down = true
+}
+
+// Up undoes Down. Copies still in flight to addr are delivered again; a
+// restarted process tells its predecessor's traffic apart by Message.ToUID.
+func (n *Network) Up(addr proto.Address) {
+	i := n.intern(addr)
+	n.nodes[i].down = false
+}
+
+// IsDown reports whether addr is marked down.
+func (n *Network) IsDown(addr proto.Address) bool {
+	i, ok := n.index[addr]
+	return ok && n.nodes[i].down
+}
+
+// Clog delays every message from or to addr that falls due before until:
+// it is held, not dropped, and delivered at until (or later, if another
+// clog also applies), as FoundationDB's clogInterface. Clogs only extend:
+// a clog ending earlier than the current one changes nothing.
+func (n *Network) Clog(addr proto.Address, until time.Time) {
+	i := n.intern(addr)
+	nd := &n.nodes[i]
+	nd.clogUntil = max(nd.clogUntil, nanos(until))
+}
+
+// Unclog ends addr's clog. Messages already held keep the instant they
+// were held until.
+func (n *Network) Unclog(addr proto.Address) {
+	if i, ok := n.index[addr]; ok {
+		n.nodes[i].clogUntil = noClog
+	}
+}
+
+// ClogLink is Clog for the directed path from → to only.
+func (n *Network) ClogLink(from, to proto.Address, until time.Time) {
+	p := n.path(n.intern(from), n.intern(to))
+	p.clogUntil = max(p.clogUntil, nanos(until))
+}
+
+// UnclogLink ends the clog of the path from → to, like Unclog.
+func (n *Network) UnclogLink(from, to proto.Address) {
+	if p, ok := n.lookupPath(from, to); ok {
+		p.clogUntil = noClog
+	}
+}
+
+func (n *Network) scheduleFault(at int64, f fault) {
+	var ref uint32
+	if k := len(n.freeFaults); k > 0 {
+		ref = n.freeFaults[k-1]
+		n.freeFaults = n.freeFaults[:k-1]
+		n.faults[ref] = f
+	} else {
+		n.faults = append(n.faults, f)
+		ref = uint32(len(n.faults) - 1)
+	}
+	n.pendingFaults++
+	n.push(at, kindFault, uint64(ref))
+}
+
+func (n *Network) applyFault(ref uint32) {
+	f := n.faults[ref]
+	n.freeFaults = append(n.freeFaults, ref)
+	n.pendingFaults--
+	if f.to < 0 {
+		nd := &n.nodes[f.from]
+		nd.clogUntil = max(nd.clogUntil, f.until)
+		return
+	}
+	p := n.path(f.from, f.to)
+	p.clogUntil = max(p.clogUntil, f.until)
+}

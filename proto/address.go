@@ -1,0 +1,242 @@
+package proto
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ErrBadAddress is returned by ParseAddress for text that is not host:port.
+var ErrBadAddress = errors.New("proto: bad address")
+
+// Address is where a node listens. Host is an IPv4 or IPv6 literal or a
+// host name; Port is the UDP/TCP port.
+//
+// Addresses are ordered by IP numerically, then by port (see Compare), never
+// by string: casty compared hosts as strings, so "10.0.0.10" sorted before
+// "10.0.0.9".
+type Address struct {
+	Host string
+	Port uint16
+}
+
+// String renders the address as host:port, with brackets around IPv6 hosts.
+func (a Address) String() string {
+	if strings.Contains(a.Host, ":") {
+		return "[" + a.Host + "]:" + strconv.Itoa(int(a.Port))
+	}
+	return a.Host + ":" + strconv.Itoa(int(a.Port))
+}
+
+// IsZero reports whether a is the zero Address.
+func (a Address) IsZero() bool { return a.Host == "" && a.Port == 0 }
+
+// ParseAddress parses "host:port" or "[v6]:port".
+func ParseAddress(s string) (Address, error) {
+	i := strings.LastIndexByte(s, ':')
+	if i <= 0 || i == len(s)-1 {
+		return Address{}, fmt.Errorf("%w: %q: want host:port", ErrBadAddress, s)
+	}
+	host, portText := s[:i], s[i+1:]
+	if strings.HasPrefix(host, "[") {
+		if !strings.HasSuffix(host, "]") {
+			return Address{}, fmt.Errorf("%w: %q: unbalanced brackets", ErrBadAddress, s)
+		}
+		host = host[1 : len(host)-1]
+		if _, ok := ipKey(host); !ok || !strings.Contains(host, ":") {
+			return Address{}, fmt.Errorf("%w: %q: bad IPv6 literal", ErrBadAddress, s)
+		}
+	} else if strings.Contains(host, ":") {
+		return Address{}, fmt.Errorf("%w: %q: IPv6 hosts need brackets", ErrBadAddress, s)
+	}
+	port, err := strconv.ParseUint(portText, 10, 16)
+	if err != nil || port == 0 {
+		return Address{}, fmt.Errorf("%w: %q: port must be 1-65535", ErrBadAddress, s)
+	}
+	if host == "" {
+		return Address{}, fmt.Errorf("%w: %q: empty host", ErrBadAddress, s)
+	}
+	return Address{Host: host, Port: uint16(port)}, nil
+}
+
+// Compare orders addresses: IP hosts before host names, IPs numerically
+// (IPv4 as IPv4-mapped IPv6), names by string, then by port. It returns -1,
+// 0 or +1.
+func (a Address) Compare(b Address) int {
+	if a.Host != b.Host {
+		ka, oka := ipKey(a.Host)
+		kb, okb := ipKey(b.Host)
+		switch {
+		case oka && okb:
+			if c := compareBytes(ka[:], kb[:]); c != 0 {
+				return c
+			}
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		if c := strings.Compare(a.Host, b.Host); c != 0 {
+			return c
+		}
+	}
+	switch {
+	case a.Port < b.Port:
+		return -1
+	case a.Port > b.Port:
+		return 1
+	}
+	return 0
+}
+
+func compareBytes(a, b []byte) int {
+	for i := range a {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// ipKey returns the 16-byte IPv6 form of an IP literal (IPv4 mapped into
+// ::ffff:0:0/96) and whether host was an IP literal at all. It is written
+// here rather than taken from net/netip so that proto imports no net package.
+func ipKey(host string) ([16]byte, bool) {
+	var k [16]byte
+	if v4, ok := parseIPv4(host); ok {
+		k[10], k[11] = 0xff, 0xff
+		copy(k[12:], v4[:])
+		return k, true
+	}
+	if i := strings.IndexByte(host, '%'); i >= 0 { // zone: ordered by address only
+		host = host[:i]
+	}
+	if !strings.Contains(host, ":") {
+		return k, false
+	}
+	head, tail, double := host, "", false
+	if i := strings.Index(host, "::"); i >= 0 {
+		head, tail, double = host[:i], host[i+2:], true
+		if strings.Contains(tail, "::") {
+			return k, false
+		}
+	}
+	hw, ok := ipv6Words(head)
+	if !ok {
+		return k, false
+	}
+	tw, ok := ipv6Words(tail)
+	if !ok {
+		return k, false
+	}
+	n := len(hw) + len(tw)
+	if (!double && n != 16) || (double && n > 14) {
+		return k, false
+	}
+	copy(k[:], hw)
+	copy(k[16-len(tw):], tw)
+	return k, true
+}
+
+// ipv6Words parses colon-separated 16-bit groups (with an optional trailing
+// dotted IPv4) into bytes.
+func ipv6Words(s string) ([]byte, bool) {
+	if s == "" {
+		return nil, true
+	}
+	parts := strings.Split(s, ":")
+	out := make([]byte, 0, 2*len(parts))
+	for i, p := range parts {
+		if i == len(parts)-1 && strings.Contains(p, ".") {
+			v4, ok := parseIPv4(p)
+			if !ok {
+				return nil, false
+			}
+			return append(out, v4[:]...), true
+		}
+		if len(p) == 0 || len(p) > 4 {
+			return nil, false
+		}
+		w, err := strconv.ParseUint(p, 16, 16)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, byte(w>>8), byte(w))
+	}
+	return out, true
+}
+
+func parseIPv4(s string) ([4]byte, bool) {
+	var b [4]byte
+	parts := strings.Split(s, ".")
+	if len(parts) != 4 {
+		return b, false
+	}
+	for i, p := range parts {
+		if len(p) == 0 || len(p) > 3 || (len(p) > 1 && p[0] == '0') {
+			return b, false
+		}
+		v, err := strconv.ParseUint(p, 10, 8)
+		if err != nil {
+			return b, false
+		}
+		b[i] = byte(v)
+	}
+	return b, true
+}
+
+// UID distinguishes incarnations of a process at one Address. It is drawn
+// from the injected RNG when a Node is created and is never zero.
+type UID uint64
+
+// UniqueAddress is one incarnation of a node: a process restarted at the
+// same Address is a new member with a new UID.
+type UniqueAddress struct {
+	Address
+	UID UID
+}
+
+// String renders the unique address as host:port#uid.
+func (u UniqueAddress) String() string {
+	return u.Address.String() + "#" + strconv.FormatUint(uint64(u.UID), 16)
+}
+
+// Compare orders unique addresses by Address, then UID.
+func (u UniqueAddress) Compare(v UniqueAddress) int {
+	if c := u.Address.Compare(v.Address); c != 0 {
+		return c
+	}
+	switch {
+	case u.UID < v.UID:
+		return -1
+	case u.UID > v.UID:
+		return 1
+	}
+	return 0
+}
+
+// Hash is a stable 64-bit FNV-1a hash of the unique address, used to place
+// nodes on the heartbeat ring. It is the same on every platform and version.
+func (u UniqueAddress) Hash() uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i := 0; i < len(u.Host); i++ {
+		h ^= uint64(u.Host[i])
+		h *= prime
+	}
+	for _, b := range [10]byte{byte(u.Port >> 8), byte(u.Port),
+		byte(u.UID >> 56), byte(u.UID >> 48), byte(u.UID >> 40), byte(u.UID >> 32),
+		byte(u.UID >> 24), byte(u.UID >> 16), byte(u.UID >> 8), byte(u.UID)} {
+		h ^= uint64(b)
+		h *= prime
+	}
+	return h
+}
+
+// NodeID is the human label of a node ("node-1"), unique in a cluster. It is
+// not part of identity; Node.ResolveNode maps it to the member's address.
+type NodeID string

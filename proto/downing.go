@@ -1,0 +1,135 @@
+package proto
+
+// Downing: once the set of unreachable members has stayed the same for
+// StableAfter, the leader of each side of a partition applies the
+// configured strategy. Every strategy names a side to keep; the leader downs
+// the other side, and when that is its own side it downs itself with it, so
+// no two sides ever both go on as "the cluster". Unreachable is not Down:
+// nothing here runs before StableAfter.
+
+// sides splits the live members of s into the reachable side (the members
+// self's view does not mark unreachable) and the unreachable side. Down
+// members are on neither side; Exiting members are leaving anyway and are
+// on neither side either.
+func sides(s *State) (reachable, unreachable []Member) {
+	u := s.Unreachable()
+	for _, m := range s.Members {
+		if m.Status == Down || m.Status == Exiting {
+			continue
+		}
+		if containsNode(u, m.Node) {
+			unreachable = append(unreachable, m)
+		} else {
+			reachable = append(reachable, m)
+		}
+	}
+	return reachable, unreachable
+}
+
+// counted reports whether m counts toward a side's size: only Up and
+// Leaving members do, as in Akka (Joining and WeaklyUp members may be gone
+// before they ever mattered).
+func counted(m Member) bool { return m.Status == Up || m.Status == Leaving }
+
+func countSide(side []Member) int {
+	n := 0
+	for _, m := range side {
+		if counted(m) {
+			n++
+		}
+	}
+	return n
+}
+
+// decideDowning returns the members the leader must mark Down under the
+// partition strategies (KeepMajority, StaticQuorum, KeepOldest, DownAll).
+// AutoDown and Manual are not decided here and return nil. It is a pure
+// function of the strategy and the state.
+func decideDowning(cfg DowningConfig, s *State) []UniqueAddress {
+	reachable, unreachable := sides(s)
+	if len(unreachable) == 0 {
+		return nil
+	}
+	keepReachable := false
+	switch cfg.Strategy {
+	case KeepMajority:
+		r, u := countSide(reachable), countSide(unreachable)
+		switch {
+		case r > u:
+			keepReachable = true
+		case r < u:
+			keepReachable = false
+		default:
+			keepReachable = lowestOnSide(reachable, unreachable)
+		}
+	case StaticQuorum:
+		keepReachable = countSide(reachable) >= cfg.QuorumSize
+	case KeepOldest:
+		keepReachable = oldestOnSide(reachable, unreachable)
+	case DownAll:
+		return nodesOf(append(append([]Member(nil), reachable...), unreachable...))
+	default:
+		return nil
+	}
+	if keepReachable {
+		return nodesOf(unreachable)
+	}
+	return nodesOf(reachable)
+}
+
+// lowestOnSide reports whether the lowest address among the counted members
+// of both sides (all members when none counts) is on side a.
+func lowestOnSide(a, b []Member) bool {
+	pick := func(only bool) (UniqueAddress, bool, bool) {
+		var best UniqueAddress
+		found, inA := false, false
+		for i, side := range [][]Member{a, b} {
+			for _, m := range side {
+				if only && !counted(m) {
+					continue
+				}
+				if !found || m.Node.Compare(best) < 0 {
+					best, found, inA = m.Node, true, i == 0
+				}
+			}
+		}
+		return best, found, inA
+	}
+	if _, found, inA := pick(true); found {
+		return inA
+	}
+	_, _, inA := pick(false)
+	return inA
+}
+
+// oldestOnSide reports whether the oldest member (lowest UpNumber, then
+// lowest address) of both sides is on side a. Counted members are preferred.
+func oldestOnSide(a, b []Member) bool {
+	var best Member
+	found, inA := false, false
+	for _, only := range []bool{true, false} {
+		for i, side := range [][]Member{a, b} {
+			for _, m := range side {
+				if only && !counted(m) {
+					continue
+				}
+				if !found || m.olderThan(best) {
+					best, found, inA = m, true, i == 0
+				}
+			}
+		}
+		if found {
+			return inA
+		}
+	}
+	return inA
+}
+
+func nodesOf(ms []Member) []UniqueAddress {
+	out := make([]UniqueAddress, len(ms))
+	for i, m := range ms {
+		out[i] = m.Node
+	}
+	sortNodes(out)
+	return out
+}

@@ -1,0 +1,141 @@
+package proto
+
+import (
+	"sort"
+
+	"github.com/rumorhq/rumor/proto/phi"
+)
+
+// Heartbeat monitoring. Every member sits on a ring ordered by the hash of
+// its UniqueAddress; each node monitors the next MonitoredBy reachable
+// members after itself (every other member when the cluster is that small),
+// so each node is monitored by MonitoredBy others and heartbeat traffic per
+// node stays flat in the cluster size. This is Akka's heartbeat ring.
+//
+// A monitor sends Heartbeat every HeartbeatInterval and feeds the arrival
+// of each HeartbeatAck to a phi accrual history (proto/phi). Every
+// AvailabilityInterval it rewrites its own reachability row: the subjects
+// whose phi is at or above the threshold.
+
+// ringKey is a cheap signature of who is on the ring.
+func ringKey(s *State) uint64 {
+	h := newHasher()
+	for _, m := range s.Members {
+		if m.Status != Down {
+			h.addNode(m.Node)
+		}
+	}
+	return h.sum
+}
+
+// monitorTargets returns the subjects self must monitor in state s: the
+// first k reachable successors of self on the ring, the unreachable members
+// passed on the way, and every member self's own row marks unreachable (so
+// that it notices when they come back).
+func monitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
+	type entry struct {
+		node UniqueAddress
+		hash uint64
+	}
+	ring := make([]entry, 0, len(s.Members))
+	selfOnRing := false
+	for _, m := range s.Members {
+		if m.Status == Down {
+			continue
+		}
+		if m.Node == self {
+			selfOnRing = true
+		}
+		ring = append(ring, entry{m.Node, m.Node.Hash()})
+	}
+	var out []UniqueAddress
+	if selfOnRing {
+		sort.Slice(ring, func(i, j int) bool {
+			if ring[i].hash != ring[j].hash {
+				return ring[i].hash < ring[j].hash
+			}
+			return ring[i].node.Compare(ring[j].node) < 0
+		})
+		at := 0
+		for i, e := range ring {
+			if e.node == self {
+				at = i
+			}
+		}
+		reachable := 0
+		for step := 1; step < len(ring) && reachable < k; step++ {
+			e := ring[(at+step)%len(ring)]
+			out = append(out, e.node)
+			if !s.Reachability.Observes(self, e.node) {
+				reachable++
+			}
+		}
+	}
+	if row, ok := s.Reachability.Row(self); ok {
+		for _, u := range row.Unreachable {
+			if m, ok := s.Member(u); ok && m.Status != Down {
+				out = append(out, u)
+			}
+		}
+	}
+	sortNodes(out)
+	dedup := out[:0]
+	for i, u := range out {
+		if i == 0 || u != out[i-1] {
+			dedup = append(dedup, u)
+		}
+	}
+	return dedup
+}
+
+// refreshMonitors starts histories for new subjects (monitoring begins now,
+// so a subject that never answers is still detected) and drops old ones.
+func (n *Node) refreshMonitors() {
+	targets := monitorTargets(n.st, n.self, n.cfg.MonitoredBy)
+	keep := make(map[UniqueAddress]*phi.History, len(targets))
+	for _, u := range targets {
+		if h, ok := n.monitors[u]; ok {
+			keep[u] = h
+		} else {
+			keep[u] = phi.NewHistory(n.cfg.FailureDetector, n.now)
+		}
+	}
+	n.monitors = keep
+	n.monitorList = targets
+}
+
+func (n *Node) heartbeatRound() {
+	for _, u := range n.monitorList {
+		n.hbSeq++
+		n.send(u, Heartbeat{Seq: n.hbSeq})
+	}
+}
+
+func (n *Node) onHeartbeatAck(from UniqueAddress) {
+	if h, ok := n.monitors[from]; ok {
+		h.Heartbeat(n.now)
+	} else {
+		n.stats.DroppedIgnored++
+	}
+}
+
+// checkAvailability rewrites this node's reachability row from the
+// detector's verdicts.
+func (n *Node) checkAvailability() {
+	var unreachable []UniqueAddress
+	for _, u := range n.monitorList {
+		if !n.monitors[u].Available(n.now) {
+			unreachable = append(unreachable, u)
+		}
+	}
+	var current []UniqueAddress
+	if row, ok := n.st.Reachability.Row(n.self); ok {
+		current = row.Unreachable
+	}
+	if nodesEqual(unreachable, current) {
+		return
+	}
+	n.update(func(s *State) {
+		s.Reachability = s.Reachability.withRow(n.self, unreachable)
+	})
+}

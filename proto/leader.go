@@ -1,0 +1,243 @@
+package proto
+
+import "time"
+
+// afterChange runs after every Step and Tick: it lets the leader act,
+// stops this node if the state says it is out, keeps the monitors and the
+// unreachable bookkeeping current, and publishes a snapshot when the
+// topology changed. Work that depends only on the state is skipped when the
+// state is the one already processed.
+func (n *Node) afterChange() {
+	if n.phase == PhaseMember {
+		n.trackUnreachable()
+		n.leaderActions()
+		n.trackUnreachable()
+		n.checkSelf()
+	}
+	if n.st != n.processed {
+		n.processed = n.st
+		if n.phase == PhaseMember {
+			if key := ringKey(n.st); key != n.ringSig || n.monitorList == nil {
+				n.ringSig = key
+				n.refreshMonitors()
+			} else if row, ok := n.st.Reachability.Row(n.self); ok && len(row.Unreachable) > 0 {
+				n.refreshMonitors()
+			}
+		}
+		n.publish()
+	}
+	if n.stopping != "" {
+		reason := n.stopping
+		n.stopping = ""
+		n.phase = PhaseStopped
+		n.stopReason = reason
+		n.monitors, n.monitorList = nil, nil
+		n.out.Events = append(n.out.Events, Event{Type: NodeStopped, At: n.now, Seq: n.topo.Seq, Reason: reason})
+	}
+}
+
+// stop asks afterChange to stop the node once the last snapshot is out.
+func (n *Node) stop(reason string) {
+	if n.stopping == "" && n.phase != PhaseStopped {
+		n.stopping = reason
+	}
+	if n.phase == PhaseJoining || n.phase == PhaseIdle {
+		n.afterChange()
+	}
+}
+
+// checkSelf stops a node that the cluster has downed or removed, or that
+// has finished leaving. A node that is Down or Exiting first hands its
+// state to its peers, so they learn it has seen its fate.
+func (n *Node) checkSelf() {
+	if n.stopping != "" {
+		return
+	}
+	switch n.selfStatus() {
+	case Down:
+		n.farewell()
+		n.stop("downed")
+	case Exiting:
+		n.farewell()
+		n.stop("left")
+	case Removed:
+		n.stop("removed")
+	}
+}
+
+func (n *Node) farewell() {
+	sent := 0
+	for _, m := range n.st.Members {
+		if sent >= n.cfg.GossipFanout+1 {
+			break
+		}
+		if m.Node == n.self || m.Status == Down || n.st.Reachability.Observes(n.self, m.Node) {
+			continue
+		}
+		n.send(m.Node, GossipState{State: n.st, Reply: true})
+		n.stats.GossipStatesOut++
+		sent++
+	}
+}
+
+// trackUnreachable keeps the time the unreachable set last changed (for
+// StableAfter), when each member became unreachable (for AutoDown) and
+// since when each member has been Joining (for WeaklyUp).
+func (n *Node) trackUnreachable() {
+	if n.st == n.tracked {
+		return
+	}
+	n.tracked = n.st
+	_, unreachable := sides(n.st)
+	nodes := nodesOf(unreachable)
+	if !nodesEqual(nodes, n.lastUnreachable) {
+		n.lastUnreachable = nodes
+		n.unreachableSince = n.now
+	}
+	for u := range n.firstUnreachable {
+		if !containsNode(nodes, u) {
+			delete(n.firstUnreachable, u)
+		}
+	}
+	for _, u := range nodes {
+		if _, ok := n.firstUnreachable[u]; !ok {
+			n.firstUnreachable[u] = n.now
+		}
+	}
+	joining := map[UniqueAddress]time.Time{}
+	for _, m := range n.st.Members {
+		if m.Status == Joining {
+			if t, ok := n.joiningSince[m.Node]; ok {
+				joining[m.Node] = t
+			} else {
+				joining[m.Node] = n.now
+			}
+		}
+	}
+	n.joiningSince = joining
+}
+
+// leaderActions runs the leader's duties if this node is the leader: on
+// convergence, Joining/WeaklyUp→Up, Leaving→Exiting, Exiting→Removed (once
+// the exiting member has seen it, or is unreachable) and Down→Removed;
+// without convergence, Joining→WeaklyUp after WeaklyUpAfter; and downing.
+func (n *Node) leaderActions() {
+	if n.stopping != "" {
+		return
+	}
+	leader, ok := n.st.Leader(n.self)
+	if !ok || leader != n.self {
+		return
+	}
+	var ups, exits, removes, weak []Member
+	if n.st.Converged() {
+		unreachable := n.st.Unreachable()
+		for _, m := range n.st.Members {
+			switch m.Status {
+			case Joining, WeaklyUp:
+				ups = append(ups, m)
+			case Leaving:
+				exits = append(exits, m)
+			case Exiting:
+				if n.st.HasSeen(m.Node) || containsNode(unreachable, m.Node) {
+					removes = append(removes, m)
+				}
+			case Down:
+				removes = append(removes, m)
+			}
+		}
+	} else if n.cfg.WeaklyUpAfter > 0 {
+		for _, m := range n.st.Members {
+			if t, ok := n.joiningSince[m.Node]; ok && m.Status == Joining && n.now.Sub(t) >= n.cfg.WeaklyUpAfter {
+				weak = append(weak, m)
+			}
+		}
+	}
+	downs := n.downingTargets()
+	if len(ups)+len(exits)+len(removes)+len(weak)+len(downs) == 0 {
+		return
+	}
+	n.stats.LeaderActions++
+	n.update(func(s *State) {
+		var maxUp int64
+		for _, m := range s.Members {
+			if m.UpNumber > maxUp {
+				maxUp = m.UpNumber
+			}
+		}
+		for _, m := range ups {
+			m.Status = Up
+			if m.UpNumber == 0 {
+				maxUp++
+				m.UpNumber = maxUp
+			}
+			s.setMember(m)
+		}
+		for _, m := range exits {
+			m.Status = Exiting
+			s.setMember(m)
+		}
+		for _, m := range weak {
+			m.Status = WeaklyUp
+			s.setMember(m)
+		}
+		for _, m := range removes {
+			m.Status = Removed
+			s.setMember(m)
+			s.Tombstones[m.Node] = n.now
+		}
+		for _, u := range downs {
+			if m, ok := s.Member(u); ok && m.Status != Down {
+				m.Status = Down
+				s.setMember(m)
+				n.stats.Downings++
+			}
+		}
+	})
+}
+
+// downingTargets applies the downing strategy once the unreachable set has
+// been stable for StableAfter (AutoDown: once each member has been
+// unreachable for AutoDownAfter).
+func (n *Node) downingTargets() []UniqueAddress {
+	if len(n.lastUnreachable) == 0 {
+		return nil
+	}
+	switch n.cfg.Downing.Strategy {
+	case Manual:
+		return nil
+	case AutoDown:
+		var out []UniqueAddress
+		for _, u := range n.lastUnreachable {
+			if n.now.Sub(n.firstUnreachable[u]) >= n.cfg.Downing.AutoDownAfter {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	if n.now.Sub(n.unreachableSince) < n.cfg.StableAfter {
+		return nil
+	}
+	return decideDowning(n.cfg.Downing, n.st)
+}
+
+// publish emits a snapshot and its events when the topology changed.
+func (n *Node) publish() {
+	next := TopologySnapshot{
+		Members:     n.st.Members,
+		Unreachable: n.st.Unreachable(),
+		Converged:   n.st.Converged(),
+	}
+	next.Leader, next.HasLeader = n.st.Leader(n.self)
+	if n.topo.Seq > 0 && next.sameContent(n.topo) {
+		return
+	}
+	if n.topo.Seq == 0 && len(next.Members) == 0 {
+		return
+	}
+	next = next.Clone()
+	next.Seq = n.topo.Seq + 1
+	n.out.Events = append(n.out.Events, diffSnapshots(n.topo, next, n.now)...)
+	n.topo = next
+	n.out.Snapshots = append(n.out.Snapshots, next.Clone())
+}

@@ -1,0 +1,88 @@
+package proto
+
+// Message is what enters a Node through Step and leaves it through Output:
+// protocol messages between nodes and local commands alike.
+//
+// A protocol message names its sender's incarnation (From) and its
+// destination Address (To). ToUID, when non-zero, names the incarnation the
+// sender meant; a node drops messages meant for another incarnation of its
+// address, so a restarted process never acts on its predecessor's traffic.
+type Message struct {
+	From  UniqueAddress
+	To    Address
+	ToUID UID
+	Body  Body
+}
+
+// Body is the payload of a Message. The set of bodies is closed: the
+// protocol bodies below and the local commands in command.go.
+type Body interface {
+	// Kind names the body for traces and counters ("gossip-status").
+	Kind() string
+	isBody()
+}
+
+// Join asks a seed to admit the sender as a Joining member.
+type Join struct {
+	ID    NodeID
+	Roles []string
+}
+
+// Welcome admits a joiner: it carries the seed's gossip state, which already
+// lists the joiner as Joining.
+type Welcome struct {
+	State *State
+}
+
+// InitJoin is a first seed's probe of the other seeds: is a cluster already
+// running? Members answer with InitJoinAck.
+type InitJoin struct{}
+
+// InitJoinAck answers InitJoin from a node that is a member of a cluster.
+type InitJoinAck struct{}
+
+// GossipStatus is the small per-round exchange: the sender's version and a
+// digest of its seen set. The full state crosses only when they differ.
+// A Reply status asks the receiver to send its state if it is newer.
+type GossipStatus struct {
+	Version    VClock
+	SeenDigest uint64
+	Reply      bool
+}
+
+// GossipState carries the whole gossip state. A non-reply is answered with
+// the merged state when the receiver had something the sender lacked;
+// replies are never answered.
+type GossipState struct {
+	State *State
+	Reply bool
+}
+
+// Heartbeat is a monitor's request; the subject answers with HeartbeatAck
+// carrying the same Seq. The arrival of acks drives the failure detector.
+type Heartbeat struct {
+	Seq uint64
+}
+
+// HeartbeatAck answers Heartbeat.
+type HeartbeatAck struct {
+	Seq uint64
+}
+
+func (Join) Kind() string         { return "join" }
+func (Welcome) Kind() string      { return "welcome" }
+func (InitJoin) Kind() string     { return "init-join" }
+func (InitJoinAck) Kind() string  { return "init-join-ack" }
+func (GossipStatus) Kind() string { return "gossip-status" }
+func (GossipState) Kind() string  { return "gossip-state" }
+func (Heartbeat) Kind() string    { return "heartbeat" }
+func (HeartbeatAck) Kind() string { return "heartbeat-ack" }
+
+func (Join) isBody()         {}
+func (Welcome) isBody()      {}
+func (InitJoin) isBody()     {}
+func (InitJoinAck) isBody()  {}
+func (GossipStatus) isBody() {}
+func (GossipState) isBody()  {}
+func (Heartbeat) isBody()    {}
+func (HeartbeatAck) isBody() {}

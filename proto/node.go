@@ -1,0 +1,790 @@
+package proto
+
+import (
+	"errors"
+	"fmt"
+	"math/rand"
+	"time"
+
+	"github.com/rumorhq/rumor/proto/phi"
+)
+
+// Errors Step returns for caller misuse. Bad input from the network is never
+// an error: it is dropped and counted in Stats.
+var (
+	ErrNilBody        = errors.New("proto: message has no body")
+	ErrNotLocal       = errors.New("proto: local command must come from the node itself")
+	ErrAlreadyStarted = errors.New("proto: node already joined")
+	ErrStopped        = errors.New("proto: node stopped")
+	ErrNotMember      = errors.New("proto: node is not a member yet")
+	ErrUnknownBody    = errors.New("proto: unknown message body")
+	ErrBadSelf        = errors.New("proto: bad self address")
+)
+
+// Phase is where a Node is in its own life.
+type Phase uint8
+
+// The phases of a Node.
+const (
+	// PhaseIdle: created, JoinSeeds not yet given.
+	PhaseIdle Phase = iota
+	// PhaseJoining: asking seeds to admit it.
+	PhaseJoining
+	// PhaseMember: part of a cluster.
+	PhaseMember
+	// PhaseStopped: downed, removed, left or timed out; inert.
+	PhaseStopped
+)
+
+var phaseNames = [...]string{"idle", "joining", "member", "stopped"}
+
+// String names the phase.
+func (p Phase) String() string {
+	if int(p) < len(phaseNames) {
+		return phaseNames[p]
+	}
+	return "phase?"
+}
+
+// Output is what a Node wants done: messages to send, events and snapshots
+// to publish, and when Tick must next be called.
+type Output struct {
+	Messages  []Message
+	Events    []Event
+	Snapshots []TopologySnapshot
+	// Deadline is the next time Tick must be called; zero when the node
+	// needs no timer (idle or stopped).
+	Deadline time.Time
+}
+
+// Stats counts what a node did and what it dropped.
+type Stats struct {
+	Received        uint64
+	Sent            uint64
+	DroppedAddress  uint64 // addressed to another address or incarnation
+	DroppedStale    uint64 // from a removed (tombstoned) incarnation
+	DroppedInvalid  uint64 // malformed state or message
+	DroppedIgnored  uint64 // valid but meaningless in this phase
+	JoinsRefused    uint64 // joins from a duplicate NodeID
+	Merges          uint64 // gossip merges that changed the state
+	NoopMerges      uint64 // gossip states that changed nothing
+	GossipStatesOut uint64 // full states sent
+	LeaderActions   uint64 // leader action rounds that changed the state
+	Downings        uint64 // members this node marked Down
+}
+
+// NodeSnapshot is a deep copy of a node's externally visible state, for
+// invariant checks and debugging.
+type NodeSnapshot struct {
+	Self     UniqueAddress
+	ID       NodeID
+	Phase    Phase
+	Stopped  string // reason, when Phase is Stopped
+	State    *State
+	Topology TopologySnapshot
+	Stats    Stats
+}
+
+// Node is the membership protocol of one process as a pure state machine.
+// It is not safe for concurrent use: one goroutine (or the simulator) drives
+// it with Step, Tick and Output.
+type Node struct {
+	cfg  Config
+	self UniqueAddress
+	rng  *rand.Rand
+
+	phase      Phase
+	stopReason string
+	now        time.Time
+
+	// Invariant: st is never modified in place once assigned; every change
+	// builds a new State, so states handed out in messages stay valid.
+	st *State
+
+	seeds      []Address
+	firstSeed  bool
+	nextJoin   time.Time
+	seedFormAt time.Time
+	leaveAt    time.Time
+
+	nextGossip       time.Time
+	nextHeartbeat    time.Time
+	nextAvailability time.Time
+
+	monitors    map[UniqueAddress]*phi.History
+	monitorList []UniqueAddress // sorted keys of monitors
+	ringSig     uint64
+	hbSeq       uint64
+
+	processed *State // the state afterChange last published from
+	tracked   *State // the state trackUnreachable last read
+	stopping  string // reason, while a stop is pending
+
+	lastUnreachable  []UniqueAddress
+	unreachableSince time.Time
+	firstUnreachable map[UniqueAddress]time.Time
+	joiningSince     map[UniqueAddress]time.Time
+
+	topo      TopologySnapshot
+	published bool
+	out       Output
+	stats     Stats
+}
+
+// New creates a node at self with a UID drawn from rng. It validates cfg.
+func New(cfg Config, self Address, rng *rand.Rand) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if self.Host == "" || self.Port == 0 {
+		return nil, fmt.Errorf("%w: %q", ErrBadSelf, self.String())
+	}
+	if rng == nil {
+		return nil, fmt.Errorf("%w: nil rng", ErrBadSelf)
+	}
+	uid := UID(rng.Uint64())
+	for uid == 0 {
+		uid = UID(rng.Uint64())
+	}
+	if cfg.NodeID == "" {
+		cfg.NodeID = NodeID(self.String())
+	}
+	cfg.Roles = sortedStrings(cfg.Roles)
+	return &Node{
+		cfg:              cfg,
+		self:             UniqueAddress{Address: self, UID: uid},
+		rng:              rng,
+		st:               NewState(),
+		monitors:         map[UniqueAddress]*phi.History{},
+		firstUnreachable: map[UniqueAddress]time.Time{},
+		joiningSince:     map[UniqueAddress]time.Time{},
+	}, nil
+}
+
+// Self is this incarnation's unique address.
+func (n *Node) Self() UniqueAddress { return n.self }
+
+// Phase is where the node is in its life.
+func (n *Node) Phase() Phase { return n.phase }
+
+// Config returns the node's configuration.
+func (n *Node) Config() Config { return n.cfg }
+
+// State returns the current gossip state. It must not be modified.
+func (n *Node) State() *State { return n.st }
+
+// Stats returns the node's counters.
+func (n *Node) Stats() Stats { return n.stats }
+
+// ResolveNode maps a NodeID to the unique address of the live member that
+// carries it (casty's ResolveNode, which casty never answered).
+func (n *Node) ResolveNode(id NodeID) (UniqueAddress, bool) {
+	var best Member
+	found := false
+	for _, m := range n.st.Members {
+		if m.ID == id && m.Status != Down && (!found || m.Status < best.Status) {
+			best, found = m, true
+		}
+	}
+	return best.Node, found
+}
+
+// Snapshot returns a deep copy of the node's visible state.
+func (n *Node) Snapshot() NodeSnapshot {
+	return NodeSnapshot{
+		Self:     n.self,
+		ID:       n.cfg.NodeID,
+		Phase:    n.phase,
+		Stopped:  n.stopReason,
+		State:    n.st.Clone(),
+		Topology: n.topo.Clone(),
+		Stats:    n.stats,
+	}
+}
+
+// Output drains what the node wants done since the last call.
+func (n *Node) Output() Output {
+	o := n.out
+	o.Deadline = n.deadline()
+	n.out = Output{}
+	return o
+}
+
+// Step feeds one message or local command at time now. It returns an error
+// only for caller misuse; bad network input is dropped and counted.
+func (n *Node) Step(now time.Time, m Message) error {
+	if m.Body == nil {
+		return ErrNilBody
+	}
+	n.advance(now)
+	if isCommand(m.Body) {
+		if m.From != n.self && m.From != (UniqueAddress{}) {
+			return ErrNotLocal
+		}
+		if n.phase == PhaseStopped {
+			return ErrStopped
+		}
+		err := n.command(m.Body)
+		n.afterChange()
+		return err
+	}
+	n.stats.Received++
+	if n.phase == PhaseStopped {
+		n.stats.DroppedIgnored++
+		return nil
+	}
+	if m.To != n.self.Address || (m.ToUID != 0 && m.ToUID != n.self.UID) || m.From.UID == 0 {
+		n.stats.DroppedAddress++
+		return nil
+	}
+	if _, dead := n.st.Tombstones[m.From]; dead {
+		n.stats.DroppedStale++
+		return nil
+	}
+	if err := n.receive(m); err != nil {
+		return err
+	}
+	n.afterChange()
+	return nil
+}
+
+// Tick runs every timer due at or before now.
+func (n *Node) Tick(now time.Time) {
+	n.advance(now)
+	if n.phase == PhaseStopped || n.phase == PhaseIdle {
+		return
+	}
+	if due(n.leaveAt, n.now) {
+		n.stop("leave timeout")
+		return
+	}
+	if n.phase == PhaseJoining {
+		if due(n.seedFormAt, n.now) {
+			n.formCluster()
+		} else if due(n.nextJoin, n.now) {
+			n.sendJoins()
+			n.nextJoin = n.now.Add(n.cfg.JoinRetryInterval)
+		}
+	}
+	if n.phase == PhaseMember {
+		if due(n.nextHeartbeat, n.now) {
+			n.heartbeatRound()
+			n.nextHeartbeat = n.now.Add(n.cfg.HeartbeatInterval)
+		}
+		if due(n.nextAvailability, n.now) {
+			n.checkAvailability()
+			n.nextAvailability = n.now.Add(n.cfg.AvailabilityInterval)
+		}
+		if due(n.nextGossip, n.now) {
+			n.pruneTombstones()
+			n.gossipRound()
+			n.nextGossip = n.now.Add(n.cfg.GossipInterval)
+		}
+	}
+	n.afterChange()
+}
+
+// advance moves the node's notion of time forward; time never goes back,
+// so a clock stepped backwards freezes the node until it catches up.
+func (n *Node) advance(now time.Time) {
+	if now.After(n.now) {
+		n.now = now
+	}
+}
+
+func due(at, now time.Time) bool { return !at.IsZero() && !at.After(now) }
+
+func (n *Node) deadline() time.Time {
+	var d time.Time
+	consider := func(t time.Time) {
+		if !t.IsZero() && (d.IsZero() || t.Before(d)) {
+			d = t
+		}
+	}
+	switch n.phase {
+	case PhaseJoining:
+		consider(n.nextJoin)
+		consider(n.seedFormAt)
+		consider(n.leaveAt)
+	case PhaseMember:
+		consider(n.nextGossip)
+		consider(n.nextHeartbeat)
+		consider(n.nextAvailability)
+		consider(n.leaveAt)
+	}
+	return d
+}
+
+func (n *Node) send(to UniqueAddress, b Body) {
+	n.out.Messages = append(n.out.Messages, Message{From: n.self, To: to.Address, ToUID: to.UID, Body: b})
+	n.stats.Sent++
+}
+
+func (n *Node) sendAddr(to Address, b Body) {
+	n.out.Messages = append(n.out.Messages, Message{From: n.self, To: to, Body: b})
+	n.stats.Sent++
+}
+
+// jitter returns a random duration in [0, d) from the node's rng.
+func (n *Node) jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return time.Duration(n.rng.Int63n(int64(d)))
+}
+
+// command handles a local command.
+func (n *Node) command(b Body) error {
+	switch c := b.(type) {
+	case JoinSeeds:
+		return n.joinSeeds(c.Seeds)
+	case *JoinSeeds:
+		return n.joinSeeds(c.Seeds)
+	case Leave, *Leave:
+		return n.leave()
+	case DownNode:
+		return n.downAddress(c.Address)
+	case *DownNode:
+		return n.downAddress(c.Address)
+	}
+	return ErrUnknownBody
+}
+
+func (n *Node) joinSeeds(seeds []Address) error {
+	if n.phase != PhaseIdle {
+		return ErrAlreadyStarted
+	}
+	n.firstSeed = len(seeds) > 0 && seeds[0] == n.self.Address
+	n.seeds = nil
+	for _, s := range seeds {
+		if s != n.self.Address && !containsAddress(n.seeds, s) {
+			n.seeds = append(n.seeds, s)
+		}
+	}
+	if len(n.seeds) == 0 {
+		n.formCluster()
+		return nil
+	}
+	n.phase = PhaseJoining
+	if n.firstSeed {
+		n.seedFormAt = n.now.Add(n.cfg.SeedNodeTimeout)
+	}
+	n.sendJoins()
+	n.nextJoin = n.now.Add(n.cfg.JoinRetryInterval)
+	return nil
+}
+
+func containsAddress(list []Address, a Address) bool {
+	for _, x := range list {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// sendJoins asks every seed to admit this node. The first seed probes with
+// InitJoin instead, so that it joins a running cluster rather than forming
+// a second one.
+func (n *Node) sendJoins() {
+	for _, s := range n.seeds {
+		if n.firstSeed {
+			n.sendAddr(s, InitJoin{})
+		} else {
+			n.sendAddr(s, Join{ID: n.cfg.NodeID, Roles: n.cfg.Roles})
+		}
+	}
+}
+
+// formCluster makes this node a one-node cluster, Up and leader.
+func (n *Node) formCluster() {
+	s := NewState()
+	s.Members = []Member{{Node: n.self, ID: n.cfg.NodeID, Status: Up, Roles: n.cfg.Roles, UpNumber: 1}}
+	s.Version = VClock{n.self: 1}
+	s.Seen = []UniqueAddress{n.self}
+	n.st = s
+	n.becomeMember()
+}
+
+func (n *Node) becomeMember() {
+	n.phase = PhaseMember
+	n.nextJoin, n.seedFormAt = time.Time{}, time.Time{}
+	n.nextGossip = n.now.Add(n.jitter(n.cfg.GossipInterval))
+	n.nextHeartbeat = n.now.Add(n.jitter(n.cfg.HeartbeatInterval))
+	n.nextAvailability = n.now.Add(n.cfg.AvailabilityInterval)
+}
+
+func (n *Node) leave() error {
+	if n.phase != PhaseMember {
+		if n.phase == PhaseJoining {
+			n.stop("left before joining")
+			return nil
+		}
+		return ErrNotMember
+	}
+	m, ok := n.st.Member(n.self)
+	if !ok || m.Status >= Leaving {
+		return nil
+	}
+	n.update(func(s *State) {
+		m.Status = Leaving
+		s.setMember(m)
+	})
+	n.leaveAt = n.now.Add(n.cfg.LeaveTimeout)
+	return nil
+}
+
+func (n *Node) downAddress(a Address) error {
+	if n.phase != PhaseMember {
+		return ErrNotMember
+	}
+	var targets []Member
+	for _, m := range n.st.Members {
+		if m.Node.Address == a && m.Status != Down {
+			targets = append(targets, m)
+		}
+	}
+	n.markDown(targets)
+	return nil
+}
+
+func (n *Node) markDown(ms []Member) {
+	if len(ms) == 0 {
+		return
+	}
+	n.update(func(s *State) {
+		for _, m := range ms {
+			if cur, ok := s.Member(m.Node); ok && cur.Status != Down {
+				cur.Status = Down
+				s.setMember(cur)
+				n.stats.Downings++
+			}
+		}
+	})
+}
+
+// update applies a local change to a copy of the state; if the content
+// changed it bumps this node's clock entry and resets the seen set.
+func (n *Node) update(f func(s *State)) {
+	s := n.st.Clone()
+	f(s)
+	s.pruneTombstoned(n.now)
+	if contentEqual(s, n.st) {
+		return
+	}
+	s.Version = s.Version.Increment(n.self)
+	s.Seen = []UniqueAddress{n.self}
+	n.st = s
+}
+
+// receive dispatches one protocol message.
+func (n *Node) receive(m Message) error {
+	switch b := m.Body.(type) {
+	case Join:
+		n.onJoin(m.From, b)
+	case *Join:
+		n.onJoin(m.From, *b)
+	case Welcome:
+		n.onWelcome(m.From, b.State)
+	case *Welcome:
+		n.onWelcome(m.From, b.State)
+	case InitJoin, *InitJoin:
+		if n.phase == PhaseMember && n.selfStatus() < Leaving {
+			n.send(m.From, InitJoinAck{})
+		} else {
+			n.stats.DroppedIgnored++
+		}
+	case InitJoinAck, *InitJoinAck:
+		if n.phase == PhaseJoining && n.firstSeed {
+			n.seedFormAt = time.Time{} // a cluster exists: never form a second one
+			n.send(m.From, Join{ID: n.cfg.NodeID, Roles: n.cfg.Roles})
+		} else {
+			n.stats.DroppedIgnored++
+		}
+	case GossipStatus:
+		n.onStatus(m.From, b)
+	case *GossipStatus:
+		n.onStatus(m.From, *b)
+	case GossipState:
+		n.onState(m.From, b)
+	case *GossipState:
+		n.onState(m.From, *b)
+	case Heartbeat:
+		n.send(m.From, HeartbeatAck(b))
+	case *Heartbeat:
+		n.send(m.From, HeartbeatAck(*b))
+	case HeartbeatAck:
+		n.onHeartbeatAck(m.From)
+	case *HeartbeatAck:
+		n.onHeartbeatAck(m.From)
+	default:
+		return fmt.Errorf("%w: %T", ErrUnknownBody, m.Body)
+	}
+	return nil
+}
+
+func (n *Node) selfStatus() MemberStatus { return n.st.Status(n.self) }
+
+func (n *Node) onJoin(from UniqueAddress, j Join) {
+	if n.phase != PhaseMember || n.selfStatus() >= Leaving {
+		n.stats.DroppedIgnored++
+		return
+	}
+	if _, ok := n.st.Member(from); ok {
+		n.send(from, Welcome{State: n.st})
+		return
+	}
+	roles := sortedStrings(j.Roles)
+	if err := validJoin(j.ID, roles); err != nil {
+		n.stats.DroppedInvalid++
+		return
+	}
+	id := j.ID
+	if id == "" {
+		id = NodeID(from.Address.String())
+	}
+	for _, m := range n.st.Members {
+		if m.ID == id && m.Node.Address != from.Address && m.Status < Down {
+			n.stats.JoinsRefused++
+			return
+		}
+	}
+	n.update(func(s *State) {
+		// A restarted process at the same address: its old incarnation is
+		// gone for good, so it is downed now rather than detected later.
+		for _, m := range s.Members {
+			if m.Node.Address == from.Address && m.Status != Down {
+				m.Status = Down
+				s.setMember(m)
+				n.stats.Downings++
+			}
+		}
+		s.setMember(Member{Node: from, ID: id, Status: Joining, Roles: roles})
+	})
+	n.send(from, Welcome{State: n.st})
+}
+
+// validJoin bounds what a joiner may claim about itself.
+func validJoin(id NodeID, roles []string) error {
+	if len(id) > 256 {
+		return errors.New("node id too long")
+	}
+	if len(roles) > 64 {
+		return errors.New("too many roles")
+	}
+	for i, r := range roles {
+		if r == "" || len(r) > 256 || (i > 0 && roles[i-1] == r) {
+			return errors.New("bad role")
+		}
+	}
+	return nil
+}
+
+func (n *Node) onWelcome(from UniqueAddress, remote *State) {
+	if n.phase != PhaseJoining {
+		n.stats.DroppedIgnored++
+		return
+	}
+	if err := validateState(remote); err != nil {
+		n.stats.DroppedInvalid++
+		return
+	}
+	if m, ok := remote.Member(n.self); !ok || m.Status != Joining {
+		n.stats.DroppedInvalid++
+		return
+	}
+	s := *remote
+	s.Seen = unionNodes(remote.Seen, []UniqueAddress{n.self})
+	s.Tombstones = make(map[UniqueAddress]time.Time, len(remote.Tombstones))
+	for k := range remote.Tombstones {
+		s.Tombstones[k] = n.now
+	}
+	n.st = &s
+	n.becomeMember()
+}
+
+// onStatus answers a peer's version digest. Equal versions with equal seen
+// sets cost nothing more; otherwise whichever side is newer sends its state.
+func (n *Node) onStatus(from UniqueAddress, g GossipStatus) {
+	if n.phase != PhaseMember {
+		n.stats.DroppedIgnored++
+		return
+	}
+	if err := validateClock(g.Version); err != nil {
+		n.stats.DroppedInvalid++
+		return
+	}
+	local := prunedVersion(n.st.Version, n.st.Tombstones, nil)
+	remote := prunedVersion(g.Version, n.st.Tombstones, nil)
+	switch local.Compare(remote) {
+	case Same:
+		if g.SeenDigest != n.st.SeenDigest() {
+			n.sendState(from, g.Reply)
+		}
+	case After:
+		n.sendState(from, true)
+	case Before:
+		if !g.Reply {
+			n.send(from, GossipStatus{Version: n.st.Version, SeenDigest: n.st.SeenDigest(), Reply: true})
+		}
+	case Concurrent:
+		n.sendState(from, false)
+	}
+}
+
+func (n *Node) sendState(to UniqueAddress, reply bool) {
+	n.send(to, GossipState{State: n.st, Reply: reply})
+	n.stats.GossipStatesOut++
+}
+
+func (n *Node) onState(from UniqueAddress, g GossipState) {
+	if n.phase != PhaseMember {
+		n.stats.DroppedIgnored++
+		return
+	}
+	if err := validateState(g.State); err != nil {
+		n.stats.DroppedInvalid++
+		return
+	}
+	before := n.st
+	n.merge(g.State)
+	if g.Reply {
+		return
+	}
+	// Answer only when this node had something the sender lacked.
+	lv := prunedVersion(before.Version, before.Tombstones, g.State.Tombstones)
+	rv := prunedVersion(g.State.Version, before.Tombstones, g.State.Tombstones)
+	ord := lv.Compare(rv)
+	if ord == After || ord == Concurrent || (ord == Same && !subsetNodes(before.Seen, g.State.Seen)) {
+		n.sendState(from, true)
+	}
+}
+
+func subsetNodes(a, b []UniqueAddress) bool {
+	for _, u := range a {
+		if !containsNode(b, u) {
+			return false
+		}
+	}
+	return true
+}
+
+// merge folds a remote state into the local one. If the remote version is
+// older nothing happens; the same version merges seen sets; a newer version
+// is adopted (through the lattice join, so no member ever moves backwards);
+// concurrent versions are joined and seen only by this node. The clock is
+// never bumped by a merge.
+func (n *Node) merge(remote *State) {
+	local := n.st
+	lv := prunedVersion(local.Version, local.Tombstones, remote.Tombstones)
+	rv := prunedVersion(remote.Version, local.Tombstones, remote.Tombstones)
+	ord := lv.Compare(rv)
+	if ord == After {
+		n.stats.NoopMerges++
+		return
+	}
+	if ord == Same {
+		seen := unionNodes(local.Seen, remote.Seen)
+		seen = filterMembers(local, seen)
+		if nodesEqual(seen, local.Seen) {
+			n.stats.NoopMerges++
+			return
+		}
+		s := *local
+		s.Seen = seen
+		n.st = &s
+		n.stats.Merges++
+		return
+	}
+	merged := mergeContent(local, remote, n.now)
+	if ord == Before {
+		norm := remote.Clone()
+		norm.Tombstones = merged.Tombstones
+		norm.pruneTombstoned(n.now)
+		if contentEqual(merged, norm) {
+			merged.Seen = unionNodes(filterMembers(merged, remote.Seen), []UniqueAddress{n.self})
+			n.st = merged
+			n.stats.Merges++
+			return
+		}
+		// The remote claimed to be newer but lacked something this node
+		// had: treat the join as a new local version.
+		merged.Version = merged.Version.Increment(n.self)
+	}
+	merged.Seen = []UniqueAddress{n.self}
+	n.st = merged
+	n.stats.Merges++
+}
+
+// filterMembers keeps the nodes of list that are members of s.
+func filterMembers(s *State, list []UniqueAddress) []UniqueAddress {
+	out := make([]UniqueAddress, 0, len(list))
+	for _, u := range list {
+		if _, ok := s.Member(u); ok {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// gossipRound sends the version digest to up to GossipFanout peers,
+// preferring those that have not seen the current version.
+func (n *Node) gossipRound() {
+	var unseen, seen []UniqueAddress
+	for _, m := range n.st.Members {
+		if m.Node == n.self || m.Status == Down || n.st.Reachability.Observes(n.self, m.Node) {
+			continue
+		}
+		if n.st.HasSeen(m.Node) {
+			seen = append(seen, m.Node)
+		} else {
+			unseen = append(unseen, m.Node)
+		}
+	}
+	n.rng.Shuffle(len(unseen), func(i, j int) { unseen[i], unseen[j] = unseen[j], unseen[i] })
+	n.rng.Shuffle(len(seen), func(i, j int) { seen[i], seen[j] = seen[j], seen[i] })
+	targets := append(unseen, seen...)
+	if len(targets) > n.cfg.GossipFanout {
+		targets = targets[:n.cfg.GossipFanout]
+	}
+	digest := n.st.SeenDigest()
+	for _, t := range targets {
+		n.send(t, GossipStatus{Version: n.st.Version, SeenDigest: digest})
+	}
+}
+
+func (n *Node) pruneTombstones() {
+	var expired []UniqueAddress
+	for u, t := range n.st.Tombstones {
+		if n.now.Sub(t) >= n.cfg.TombstoneTTL {
+			expired = append(expired, u)
+		}
+	}
+	if len(expired) == 0 {
+		return
+	}
+	// Tombstone expiry is local housekeeping: it changes no member and so
+	// bumps no clock.
+	s := *n.st
+	s.Tombstones = make(map[UniqueAddress]time.Time, len(n.st.Tombstones))
+	for u, t := range n.st.Tombstones {
+		s.Tombstones[u] = t
+	}
+	for _, u := range expired {
+		delete(s.Tombstones, u)
+	}
+	n.st = &s
+}
+
+func sortedStrings(in []string) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := append([]string(nil), in...)
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}

@@ -1,0 +1,184 @@
+package phi
+
+import (
+	"math"
+	"time"
+)
+
+// History is the heartbeat record of one monitored subject: the instant of
+// the last arrival and a bounded window of the most recent inter-arrival
+// intervals (at most Config.MaxSampleSize), kept in a ring with running sums
+// of the intervals and of their squares so that Mean and StdDev cost O(1).
+//
+// History is used by pointer, as returned by NewHistory; a copied History
+// shares its ring with the original, so do not copy one. It is not safe for
+// concurrent use. Its methods never read the clock: every instant is an
+// argument.
+type History struct {
+	cfg  Config
+	last time.Time
+
+	// ring holds the window; once full, head is the index of the oldest
+	// interval, which the next one overwrites.
+	ring []time.Duration
+	head int
+
+	// The running sums are of the intervals minus shift (in ns), which
+	// keeps the variance formula free of catastrophic cancellation when
+	// the spread is much smaller than the mean. They are recomputed from
+	// the ring, with a fresh shift, after every MaxSampleSize evictions so
+	// that rounding cannot accumulate; amortised this is O(1) per arrival.
+	shift      float64
+	sum, sumSq float64
+	evictions  int
+}
+
+// NewHistory returns an empty History for a subject whose monitoring began
+// at start. The start counts as the last arrival, so a subject that never
+// answers still accrues suspicion and is eventually reported unavailable
+// (after ElapsedAtPhi(cfg.Threshold, cfg.FirstHeartbeatEstimate +
+// cfg.AcceptableHeartbeatPause, max(cfg.FirstHeartbeatEstimate/4,
+// cfg.MinStdDeviation))).
+//
+// NewHistory panics if cfg.Validate reports an error: validate
+// configurations where they enter the program.
+func NewHistory(cfg Config, start time.Time) *History {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	return &History{cfg: cfg, last: start}
+}
+
+// Config returns the configuration the History was created with.
+func (h *History) Config() Config { return h.cfg }
+
+// Last returns the instant of the last recorded arrival, or the start given
+// to NewHistory if none has been recorded.
+func (h *History) Last() time.Time { return h.last }
+
+// Samples returns the number of intervals in the window, at most
+// Config.MaxSampleSize.
+func (h *History) Samples() int { return len(h.ring) }
+
+// Heartbeat records an arrival at the instant at. The interval since the
+// last arrival enters the window, evicting the oldest once the window is
+// full. An arrival at or before Last (a duplicate or reordered heartbeat)
+// is ignored entirely: it changes neither Last nor the window.
+func (h *History) Heartbeat(at time.Time) {
+	d := at.Sub(h.last)
+	if d <= 0 {
+		return
+	}
+	h.last = at
+	h.add(d)
+}
+
+func (h *History) add(d time.Duration) {
+	x := float64(d)
+	if len(h.ring) == 0 {
+		h.shift = x
+	}
+	dx := x - h.shift
+	if len(h.ring) < h.cfg.MaxSampleSize {
+		h.ring = append(h.ring, d)
+		h.sum += dx
+		h.sumSq += dx * dx
+		return
+	}
+	old := float64(h.ring[h.head]) - h.shift
+	h.ring[h.head] = d
+	h.head++
+	if h.head == len(h.ring) {
+		h.head = 0
+	}
+	h.sum += dx - old
+	h.sumSq += dx*dx - old*old
+	h.evictions++
+	if h.evictions >= len(h.ring) {
+		h.rebase()
+	}
+}
+
+// rebase recomputes the running sums from the ring around the current mean.
+func (h *History) rebase() {
+	h.evictions = 0
+	h.shift = math.Round(h.shift + h.sum/float64(len(h.ring)))
+	h.sum, h.sumSq = 0, 0
+	for _, d := range h.ring {
+		dx := float64(d) - h.shift
+		h.sum += dx
+		h.sumSq += dx * dx
+	}
+}
+
+// Mean returns the mean of the intervals in the window, rounded to the
+// nanosecond, or 0 if the window is empty. It is computed in float64, so it
+// is exact to the nanosecond only while intervals are below about 2^52 ns
+// (52 days); beyond that it is accurate to float64 precision.
+func (h *History) Mean() time.Duration {
+	n := len(h.ring)
+	if n == 0 {
+		return 0
+	}
+	return toDuration(h.shift + h.sum/float64(n))
+}
+
+// StdDev returns the sample standard deviation (denominator n−1) of the
+// intervals in the window, rounded to the nanosecond, or 0 if the window
+// holds fewer than two intervals.
+func (h *History) StdDev() time.Duration {
+	n := float64(len(h.ring))
+	if n < 2 {
+		return 0
+	}
+	v := (h.sumSq - h.sum*h.sum/n) / (n - 1)
+	if !(v > 0) {
+		return 0
+	}
+	return toDuration(math.Sqrt(v))
+}
+
+// Estimate returns the mean and standard deviation that Phi uses: with
+// fewer than two intervals, Config.FirstHeartbeatEstimate and a quarter of
+// it, otherwise Mean and StdDev; the standard deviation is then raised to at
+// least Config.MinStdDeviation and Config.AcceptableHeartbeatPause is added
+// to the mean (saturating at the maximum Duration).
+func (h *History) Estimate() (mean, std time.Duration) {
+	if len(h.ring) < 2 {
+		mean, std = h.cfg.FirstHeartbeatEstimate, h.cfg.FirstHeartbeatEstimate/4
+	} else {
+		mean, std = h.Mean(), h.StdDev()
+	}
+	std = max(std, h.cfg.MinStdDeviation)
+	if mean > math.MaxInt64-h.cfg.AcceptableHeartbeatPause {
+		mean = math.MaxInt64
+	} else {
+		mean += h.cfg.AcceptableHeartbeatPause
+	}
+	return mean, std
+}
+
+// Phi returns the suspicion level at the instant now: the package-level Phi
+// of the time since Last under the parameters from Estimate. An instant
+// before Last counts as no time elapsed.
+func (h *History) Phi(now time.Time) float64 {
+	mean, std := h.Estimate()
+	return Phi(now.Sub(h.last), mean, std)
+}
+
+// Available reports whether the subject is considered reachable at now,
+// that is whether Phi(now) is below Config.Threshold.
+func (h *History) Available(now time.Time) bool {
+	return h.Phi(now) < h.cfg.Threshold
+}
+
+// toDuration rounds ns to a Duration, saturating instead of overflowing.
+func toDuration(ns float64) time.Duration {
+	switch {
+	case ns >= math.MaxInt64:
+		return math.MaxInt64
+	case ns <= math.MinInt64:
+		return math.MinInt64
+	}
+	return time.Duration(math.Round(ns))
+}

@@ -1,0 +1,175 @@
+package proto
+
+import "sort"
+
+// ObserverRow is one observer's view of whom it cannot reach. Only the
+// observer writes its row, raising Version on every change, so rows merge by
+// version alone.
+//
+// Invariant: Unreachable is sorted and has no duplicates.
+type ObserverRow struct {
+	Observer    UniqueAddress
+	Version     uint64
+	Unreachable []UniqueAddress
+}
+
+// Reachability is the table of observer rows gossiped with the state. A
+// subject is unreachable when any counting observer's row lists it, and
+// reachable again when every such row has dropped it.
+//
+// Invariant: Rows is sorted by Observer.
+type Reachability struct {
+	Rows []ObserverRow
+}
+
+// Clone returns a deep copy.
+func (r Reachability) Clone() Reachability {
+	out := Reachability{Rows: make([]ObserverRow, len(r.Rows))}
+	for i, row := range r.Rows {
+		row.Unreachable = append([]UniqueAddress(nil), row.Unreachable...)
+		out.Rows[i] = row
+	}
+	return out
+}
+
+func (r Reachability) rowIndex(observer UniqueAddress) (int, bool) {
+	i := sort.Search(len(r.Rows), func(i int) bool { return r.Rows[i].Observer.Compare(observer) >= 0 })
+	return i, i < len(r.Rows) && r.Rows[i].Observer == observer
+}
+
+// Row returns observer's row, if it has one.
+func (r Reachability) Row(observer UniqueAddress) (ObserverRow, bool) {
+	if i, ok := r.rowIndex(observer); ok {
+		return r.Rows[i], true
+	}
+	return ObserverRow{}, false
+}
+
+// Observes reports whether observer's own row lists subject as unreachable.
+func (r Reachability) Observes(observer, subject UniqueAddress) bool {
+	row, ok := r.Row(observer)
+	return ok && containsNode(row.Unreachable, subject)
+}
+
+// withRow returns a copy of r with observer's row replaced by the given set,
+// at a version one above the old row's. The receiver is not modified.
+func (r Reachability) withRow(observer UniqueAddress, unreachable []UniqueAddress) Reachability {
+	out := Reachability{Rows: append([]ObserverRow(nil), r.Rows...)}
+	i, ok := out.rowIndex(observer)
+	row := ObserverRow{Observer: observer, Version: 1, Unreachable: unreachable}
+	if ok {
+		row.Version = out.Rows[i].Version + 1
+		out.Rows[i] = row
+		return out
+	}
+	out.Rows = append(out.Rows, ObserverRow{})
+	copy(out.Rows[i+1:], out.Rows[i:])
+	out.Rows[i] = row
+	return out
+}
+
+// mergeReachability keeps, per observer, the row with the higher version
+// (equal versions: the union, which only arises from corrupted input but
+// keeps the merge a lattice join).
+func mergeReachability(a, b Reachability) Reachability {
+	out := Reachability{Rows: make([]ObserverRow, 0, len(a.Rows)+len(b.Rows))}
+	i, j := 0, 0
+	for i < len(a.Rows) || j < len(b.Rows) {
+		switch {
+		case j == len(b.Rows) || (i < len(a.Rows) && a.Rows[i].Observer.Compare(b.Rows[j].Observer) < 0):
+			out.Rows = append(out.Rows, a.Rows[i])
+			i++
+		case i == len(a.Rows) || b.Rows[j].Observer.Compare(a.Rows[i].Observer) < 0:
+			out.Rows = append(out.Rows, b.Rows[j])
+			j++
+		default:
+			ra, rb := a.Rows[i], b.Rows[j]
+			switch {
+			case ra.Version > rb.Version:
+				out.Rows = append(out.Rows, ra)
+			case rb.Version > ra.Version:
+				out.Rows = append(out.Rows, rb)
+			default:
+				ra.Unreachable = unionNodes(ra.Unreachable, rb.Unreachable)
+				out.Rows = append(out.Rows, ra)
+			}
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// prune drops rows of observers and entries of subjects for which keep is
+// false.
+func (r Reachability) prune(keep func(UniqueAddress) bool) Reachability {
+	out := Reachability{Rows: make([]ObserverRow, 0, len(r.Rows))}
+	for _, row := range r.Rows {
+		if !keep(row.Observer) {
+			continue
+		}
+		subjects := make([]UniqueAddress, 0, len(row.Unreachable))
+		for _, s := range row.Unreachable {
+			if keep(s) {
+				subjects = append(subjects, s)
+			}
+		}
+		row.Unreachable = subjects
+		out.Rows = append(out.Rows, row)
+	}
+	return out
+}
+
+func reachabilityEqual(a, b Reachability) bool {
+	if len(a.Rows) != len(b.Rows) {
+		return false
+	}
+	for i := range a.Rows {
+		ra, rb := a.Rows[i], b.Rows[i]
+		if ra.Observer != rb.Observer || ra.Version != rb.Version || !nodesEqual(ra.Unreachable, rb.Unreachable) {
+			return false
+		}
+	}
+	return true
+}
+
+func sortNodes(s []UniqueAddress) {
+	sort.Slice(s, func(i, j int) bool { return s[i].Compare(s[j]) < 0 })
+}
+
+func containsNode(sorted []UniqueAddress, u UniqueAddress) bool {
+	i := sort.Search(len(sorted), func(i int) bool { return sorted[i].Compare(u) >= 0 })
+	return i < len(sorted) && sorted[i] == u
+}
+
+func unionNodes(a, b []UniqueAddress) []UniqueAddress {
+	out := make([]UniqueAddress, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i].Compare(b[j]) < 0):
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j].Compare(a[i]) < 0:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+func nodesEqual(a, b []UniqueAddress) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,290 @@
+package proto
+
+import (
+	"sort"
+	"time"
+)
+
+// State is the gossiped cluster state: members, reachability, the vector
+// clock that versions it, the set of nodes that have seen that version, and
+// tombstones of removed incarnations.
+//
+// A State that has been handed out (in a message or a snapshot) is never
+// modified again: Node copies before it changes anything, so states can be
+// shared between simulated nodes without copying.
+type State struct {
+	// Members is sorted by Node.
+	// Invariant: no Removed status (removed members live in Tombstones), no
+	// member whose Node is tombstoned.
+	Members []Member
+	// Reachability records who cannot reach whom.
+	Reachability Reachability
+	// Version is the state's vector clock.
+	Version VClock
+	// Seen lists the nodes that have seen exactly Version. Sorted.
+	Seen []UniqueAddress
+	// Tombstones maps removed incarnations to the local time this node
+	// learned of the removal. Times never leave the node: merge stamps new
+	// tombstones with the receiver's clock, and equality ignores them.
+	Tombstones map[UniqueAddress]time.Time
+}
+
+// NewState returns an empty state.
+func NewState() *State {
+	return &State{Version: VClock{}, Tombstones: map[UniqueAddress]time.Time{}}
+}
+
+// Clone returns a deep copy.
+func (s *State) Clone() *State {
+	out := &State{
+		Members:      make([]Member, len(s.Members)),
+		Reachability: s.Reachability.Clone(),
+		Version:      s.Version.Clone(),
+		Seen:         append([]UniqueAddress(nil), s.Seen...),
+		Tombstones:   make(map[UniqueAddress]time.Time, len(s.Tombstones)),
+	}
+	for i, m := range s.Members {
+		out.Members[i] = m.Clone()
+	}
+	for k, t := range s.Tombstones {
+		out.Tombstones[k] = t
+	}
+	return out
+}
+
+func (s *State) memberIndex(u UniqueAddress) (int, bool) {
+	i := sort.Search(len(s.Members), func(i int) bool { return s.Members[i].Node.Compare(u) >= 0 })
+	return i, i < len(s.Members) && s.Members[i].Node == u
+}
+
+// Member returns the record of incarnation u.
+func (s *State) Member(u UniqueAddress) (Member, bool) {
+	if i, ok := s.memberIndex(u); ok {
+		return s.Members[i], true
+	}
+	return Member{}, false
+}
+
+// Status returns u's status: Removed if tombstoned, 0 if unknown.
+func (s *State) Status(u UniqueAddress) MemberStatus {
+	if m, ok := s.Member(u); ok {
+		return m.Status
+	}
+	if _, ok := s.Tombstones[u]; ok {
+		return Removed
+	}
+	return 0
+}
+
+// setMember inserts or replaces m. The state must be owned by the caller.
+func (s *State) setMember(m Member) {
+	i, ok := s.memberIndex(m.Node)
+	if ok {
+		s.Members[i] = m
+		return
+	}
+	s.Members = append(s.Members, Member{})
+	copy(s.Members[i+1:], s.Members[i:])
+	s.Members[i] = m
+}
+
+// HasSeen reports whether u has seen the current version.
+func (s *State) HasSeen(u UniqueAddress) bool { return containsNode(s.Seen, u) }
+
+// counts reports whether observer's reachability row counts: its author
+// must be a member that is not Down or Exiting. A downed node's opinions
+// must not block the convergence that would remove it.
+func (s *State) counts(observer UniqueAddress) bool {
+	m, ok := s.Member(observer)
+	return ok && m.Status != Down && m.Status != Exiting
+}
+
+// IsUnreachable reports whether any counting observer marks u unreachable.
+func (s *State) IsUnreachable(u UniqueAddress) bool {
+	for _, row := range s.Reachability.Rows {
+		if containsNode(row.Unreachable, u) && s.counts(row.Observer) {
+			return true
+		}
+	}
+	return false
+}
+
+// Unreachable lists the members that some counting observer marks
+// unreachable, in address order.
+func (s *State) Unreachable() []UniqueAddress {
+	var out []UniqueAddress
+	for _, row := range s.Reachability.Rows {
+		if s.counts(row.Observer) {
+			out = unionNodes(out, row.Unreachable)
+		}
+	}
+	return out
+}
+
+// Converged reports whether every member that is not Down or Exiting is
+// reachable and has seen the current version.
+//
+// This is Akka's rule and stricter than "every reachable member has seen
+// it": an unreachable member that is not yet Down blocks convergence, so the
+// two sides of a partition never both run leader actions (allocations
+// included). Downing (see downing.go) is what unblocks it.
+func (s *State) Converged() bool {
+	if len(s.Members) == 0 {
+		return false
+	}
+	unreachable := s.Unreachable()
+	for _, m := range s.Members {
+		if m.Status == Down || m.Status == Exiting {
+			continue
+		}
+		if containsNode(unreachable, m.Node) || !s.HasSeen(m.Node) {
+			return false
+		}
+	}
+	return true
+}
+
+// Leader returns the leader of this state as seen by self: the first member
+// in address order among reachable Up or Leaving members; failing that, the
+// first member that is not Down or Exiting and that self itself can reach
+// (self included). It returns false when the state has no such member.
+func (s *State) Leader(self UniqueAddress) (UniqueAddress, bool) {
+	unreachable := s.Unreachable()
+	for _, m := range s.Members {
+		if (m.Status == Up || m.Status == Leaving) && !containsNode(unreachable, m.Node) {
+			return m.Node, true
+		}
+	}
+	for _, m := range s.Members {
+		if m.Status == Down || m.Status == Exiting {
+			continue
+		}
+		if m.Node == self || !s.Reachability.Observes(self, m.Node) {
+			return m.Node, true
+		}
+	}
+	return UniqueAddress{}, false
+}
+
+// SeenDigest is a stable hash of the seen set.
+func (s *State) SeenDigest() uint64 {
+	h := newHasher()
+	for _, u := range s.Seen {
+		h.addNode(u)
+	}
+	return h.sum
+}
+
+// contentEqual reports whether two states hold the same members and
+// reachability, ignoring version, seen set and tombstones (a removal also
+// deletes the member, and tombstones expire locally).
+func contentEqual(a, b *State) bool {
+	if len(a.Members) != len(b.Members) {
+		return false
+	}
+	for i := range a.Members {
+		if !memberEqual(a.Members[i], b.Members[i]) {
+			return false
+		}
+	}
+	return reachabilityEqual(a.Reachability, b.Reachability)
+}
+
+// mergeContent joins the contents of a and b: tombstones by union (stamping
+// new ones with now), members record by record by status precedence,
+// reachability row by row by observer version, the clock element-wise, and
+// then drops everything that names a tombstoned incarnation. The seen set of
+// the result is empty; the caller decides it. The operation is commutative,
+// associative and idempotent on contents.
+func mergeContent(a, b *State, now time.Time) *State {
+	out := &State{
+		Members:    make([]Member, 0, len(a.Members)+len(b.Members)),
+		Version:    a.Version.Merge(b.Version),
+		Tombstones: make(map[UniqueAddress]time.Time, len(a.Tombstones)+len(b.Tombstones)),
+	}
+	for k, t := range a.Tombstones {
+		out.Tombstones[k] = t
+	}
+	for k := range b.Tombstones {
+		if _, ok := out.Tombstones[k]; !ok {
+			out.Tombstones[k] = now
+		}
+	}
+	i, j := 0, 0
+	for i < len(a.Members) || j < len(b.Members) {
+		switch {
+		case j == len(b.Members) || (i < len(a.Members) && a.Members[i].Node.Compare(b.Members[j].Node) < 0):
+			out.Members = append(out.Members, a.Members[i].Clone())
+			i++
+		case i == len(a.Members) || b.Members[j].Node.Compare(a.Members[i].Node) < 0:
+			out.Members = append(out.Members, b.Members[j].Clone())
+			j++
+		default:
+			out.Members = append(out.Members, mergeMember(a.Members[i], b.Members[j]).Clone())
+			i++
+			j++
+		}
+	}
+	out.Reachability = mergeReachability(a.Reachability, b.Reachability).Clone()
+	out.pruneTombstoned(now)
+	return out
+}
+
+// pruneTombstoned drops members, clock entries, seen entries and
+// reachability rows and subjects of tombstoned incarnations, and Removed
+// members (which become tombstones, stamped now, if they are not already).
+// The state must
+// be owned by the caller.
+func (s *State) pruneTombstoned(now time.Time) {
+	members := s.Members[:0]
+	for _, m := range s.Members {
+		if m.Status == Removed {
+			if _, ok := s.Tombstones[m.Node]; !ok {
+				s.Tombstones[m.Node] = now
+			}
+			continue
+		}
+		if _, dead := s.Tombstones[m.Node]; !dead {
+			members = append(members, m)
+		}
+	}
+	s.Members = members
+	if len(s.Tombstones) == 0 {
+		return
+	}
+	for k := range s.Version {
+		if _, dead := s.Tombstones[k]; dead {
+			delete(s.Version, k)
+		}
+	}
+	seen := s.Seen[:0]
+	for _, u := range s.Seen {
+		if _, dead := s.Tombstones[u]; !dead {
+			seen = append(seen, u)
+		}
+	}
+	s.Seen = seen
+	s.Reachability = s.Reachability.prune(func(u UniqueAddress) bool {
+		_, dead := s.Tombstones[u]
+		return !dead
+	})
+}
+
+// prunedVersion returns v without the entries of incarnations in either
+// tombstone set, so clocks compare alike on both sides of a removal.
+func prunedVersion(v VClock, a, b map[UniqueAddress]time.Time) VClock {
+	out := v
+	copied := false
+	for k := range v {
+		_, da := a[k]
+		_, db := b[k]
+		if da || db {
+			if !copied {
+				out = v.Clone()
+				copied = true
+			}
+			delete(out, k)
+		}
+	}
+	return out
+}

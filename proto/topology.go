@@ -1,0 +1,166 @@
+package proto
+
+import "time"
+
+// TopologySnapshot is what subscribers see: casty's TopologySnapshot
+// (members, leader, unreachable) plus Seq, which rises by one per published
+// change, and Converged. A Node publishes one only when something in it
+// changed.
+type TopologySnapshot struct {
+	// Seq is 1 for the first snapshot a node publishes and rises by one for
+	// each later one.
+	Seq uint64
+	// Members lists every member in address order (Removed ones are gone).
+	Members []Member
+	// Leader is the leader as this node sees it; HasLeader is false when
+	// there is none (before joining, or when every member is unreachable).
+	Leader    UniqueAddress
+	HasLeader bool
+	// Unreachable lists members some observer cannot reach, in address order.
+	Unreachable []UniqueAddress
+	// Converged reports whether every member that is not Down or Exiting is
+	// reachable and has seen the current gossip version.
+	Converged bool
+}
+
+// Clone returns a deep copy.
+func (t TopologySnapshot) Clone() TopologySnapshot {
+	out := t
+	out.Members = make([]Member, len(t.Members))
+	for i, m := range t.Members {
+		out.Members[i] = m.Clone()
+	}
+	out.Unreachable = append([]UniqueAddress(nil), t.Unreachable...)
+	return out
+}
+
+// Member returns the record of incarnation u.
+func (t TopologySnapshot) Member(u UniqueAddress) (Member, bool) {
+	for _, m := range t.Members {
+		if m.Node == u {
+			return m, true
+		}
+	}
+	return Member{}, false
+}
+
+// sameContent reports whether two snapshots differ only in Seq.
+func (t TopologySnapshot) sameContent(o TopologySnapshot) bool {
+	if t.Leader != o.Leader || t.HasLeader != o.HasLeader || t.Converged != o.Converged ||
+		len(t.Members) != len(o.Members) || !nodesEqual(t.Unreachable, o.Unreachable) {
+		return false
+	}
+	for i := range t.Members {
+		if !memberEqual(t.Members[i], o.Members[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// EventType names what changed between two consecutive snapshots.
+type EventType uint8
+
+// Event types, derived by diffing consecutive snapshots, plus NodeStopped.
+const (
+	// MemberJoined: a member appeared as Joining.
+	MemberJoined EventType = iota + 1
+	// MemberWeaklyUp: a member became WeaklyUp.
+	MemberWeaklyUp
+	// MemberUp: a member became Up.
+	MemberUp
+	// MemberLeft: a member started leaving (Leaving).
+	MemberLeft
+	// MemberExited: a member became Exiting.
+	MemberExited
+	// MemberDowned: a member was marked Down.
+	MemberDowned
+	// MemberRemoved: a member was removed (tombstoned).
+	MemberRemoved
+	// UnreachableMember: some observer can no longer reach a member.
+	UnreachableMember
+	// ReachableMember: every observer can reach a member again.
+	ReachableMember
+	// LeaderChanged: the leader this node sees changed.
+	LeaderChanged
+	// NodeStopped: this node stopped (downed, removed, left or timed out);
+	// it sends nothing more. Reason says why.
+	NodeStopped
+)
+
+var eventNames = [...]string{"", "MemberJoined", "MemberWeaklyUp", "MemberUp", "MemberLeft", "MemberExited",
+	"MemberDowned", "MemberRemoved", "UnreachableMember", "ReachableMember", "LeaderChanged", "NodeStopped"}
+
+// String names the event type.
+func (e EventType) String() string {
+	if int(e) < len(eventNames) && e != 0 {
+		return eventNames[e]
+	}
+	return "EventType(?)"
+}
+
+// Event is one change a node observed. Member is set for member events,
+// Leader/HasLeader for LeaderChanged, Reason for NodeStopped. Seq is the
+// snapshot that carried the change.
+type Event struct {
+	Type      EventType
+	At        time.Time
+	Seq       uint64
+	Member    Member
+	Leader    UniqueAddress
+	HasLeader bool
+	Reason    string
+}
+
+var statusEvent = [...]EventType{
+	Joining:  MemberJoined,
+	WeaklyUp: MemberWeaklyUp,
+	Up:       MemberUp,
+	Leaving:  MemberLeft,
+	Exiting:  MemberExited,
+	Down:     MemberDowned,
+	Removed:  MemberRemoved,
+}
+
+// diffSnapshots returns the events that turn prev into next, in a fixed
+// order: member events in address order, then reachability, then leader.
+func diffSnapshots(prev, next TopologySnapshot, at time.Time) []Event {
+	var out []Event
+	i, j := 0, 0
+	for i < len(prev.Members) || j < len(next.Members) {
+		switch {
+		case j == len(next.Members) || (i < len(prev.Members) && prev.Members[i].Node.Compare(next.Members[j].Node) < 0):
+			m := prev.Members[i].Clone()
+			m.Status = Removed
+			out = append(out, Event{Type: MemberRemoved, At: at, Seq: next.Seq, Member: m})
+			i++
+		case i == len(prev.Members) || next.Members[j].Node.Compare(prev.Members[i].Node) < 0:
+			m := next.Members[j]
+			out = append(out, Event{Type: statusEvent[m.Status], At: at, Seq: next.Seq, Member: m.Clone()})
+			j++
+		default:
+			if a, b := prev.Members[i], next.Members[j]; a.Status != b.Status {
+				out = append(out, Event{Type: statusEvent[b.Status], At: at, Seq: next.Seq, Member: b.Clone()})
+			}
+			i++
+			j++
+		}
+	}
+	for _, u := range next.Unreachable {
+		if !containsNode(prev.Unreachable, u) {
+			m, _ := next.Member(u)
+			out = append(out, Event{Type: UnreachableMember, At: at, Seq: next.Seq, Member: m.Clone()})
+		}
+	}
+	for _, u := range prev.Unreachable {
+		if !containsNode(next.Unreachable, u) {
+			if m, ok := next.Member(u); ok && m.Status != Down {
+				out = append(out, Event{Type: ReachableMember, At: at, Seq: next.Seq, Member: m.Clone()})
+			}
+		}
+	}
+	if prev.Leader != next.Leader || prev.HasLeader != next.HasLeader {
+		out = append(out, Event{Type: LeaderChanged, At: at, Seq: next.Seq, Leader: next.Leader, HasLeader: next.HasLeader})
+	}
+	return out
+}

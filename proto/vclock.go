@@ -1,0 +1,126 @@
+package proto
+
+import "sort"
+
+// VClock is a vector clock over the unique addresses that changed the gossip
+// state. Entries of removed members are pruned (see State.prune), so a clock
+// stays as small as the set of members that ever wrote.
+//
+// Invariant: no entry is zero.
+type VClock map[UniqueAddress]uint64
+
+// Ordering is how two clocks relate.
+type Ordering int8
+
+// The four outcomes of VClock.Compare.
+const (
+	Same Ordering = iota
+	Before
+	After
+	Concurrent
+)
+
+var orderingNames = [...]string{"Same", "Before", "After", "Concurrent"}
+
+// String names the ordering.
+func (o Ordering) String() string { return orderingNames[o] }
+
+// Clone returns a copy.
+func (v VClock) Clone() VClock {
+	out := make(VClock, len(v))
+	for k, c := range v {
+		out[k] = c
+	}
+	return out
+}
+
+// Increment returns a copy of v with node's entry raised by one.
+func (v VClock) Increment(node UniqueAddress) VClock {
+	out := v.Clone()
+	out[node]++
+	return out
+}
+
+// Merge returns the element-wise maximum of v and w.
+func (v VClock) Merge(w VClock) VClock {
+	out := v.Clone()
+	for k, c := range w {
+		if c > out[k] {
+			out[k] = c
+		}
+	}
+	return out
+}
+
+// Compare tells whether v is Before, After, the Same as or Concurrent with w.
+func (v VClock) Compare(w VClock) Ordering {
+	less, more := false, false
+	for k, a := range v {
+		b := w[k]
+		if a < b {
+			less = true
+		} else if a > b {
+			more = true
+		}
+	}
+	for k, b := range w {
+		if _, ok := v[k]; !ok && b > 0 {
+			less = true
+		}
+	}
+	switch {
+	case less && more:
+		return Concurrent
+	case less:
+		return Before
+	case more:
+		return After
+	}
+	return Same
+}
+
+// Nodes returns the clock's keys in address order.
+func (v VClock) Nodes() []UniqueAddress {
+	out := make([]UniqueAddress, 0, len(v))
+	for k := range v {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Compare(out[j]) < 0 })
+	return out
+}
+
+// Digest is a stable 64-bit hash of the clock, walked in address order.
+func (v VClock) Digest() uint64 {
+	h := newHasher()
+	for _, k := range v.Nodes() {
+		h.addNode(k)
+		h.addUint(v[k])
+	}
+	return h.sum
+}
+
+// hasher is FNV-1a over fixed-width fields.
+type hasher struct{ sum uint64 }
+
+func newHasher() *hasher { return &hasher{sum: 14695981039346656037} }
+
+func (h *hasher) addUint(x uint64) {
+	for i := 0; i < 8; i++ {
+		h.sum ^= uint64(byte(x >> (8 * i)))
+		h.sum *= 1099511628211
+	}
+}
+
+func (h *hasher) addString(s string) {
+	h.addUint(uint64(len(s)))
+	for i := 0; i < len(s); i++ {
+		h.sum ^= uint64(s[i])
+		h.sum *= 1099511628211
+	}
+}
+
+func (h *hasher) addNode(u UniqueAddress) {
+	h.addString(u.Host)
+	h.addUint(uint64(u.Port))
+	h.addUint(uint64(u.UID))
+}

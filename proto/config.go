@@ -122,6 +122,11 @@ type Config struct {
 	StableAfter time.Duration
 	// Downing selects the downing strategy. Default KeepMajority.
 	Downing DowningConfig
+	// RebalanceMaxMoves bounds how many primaries the leader moves per
+	// allocation round when rebalancing after a join. Default 3 (Akka's
+	// max-simultaneous-rebalance): more converges faster, fewer limits
+	// the handoff work in flight.
+	RebalanceMaxMoves int
 }
 
 // DefaultConfig returns the defaults documented on each field.
@@ -146,6 +151,7 @@ func DefaultConfig() Config {
 		TombstoneTTL:      24 * time.Hour,
 		StableAfter:       5 * time.Second,
 		Downing:           DowningConfig{Strategy: KeepMajority},
+		RebalanceMaxMoves: 3,
 	}
 }
 
@@ -216,6 +222,9 @@ func (c Config) Validate() error {
 	}
 	if c.MonitoredBy < 1 || c.MonitoredBy > 64 {
 		bad("MonitoredBy must be in 1..64, got %d", c.MonitoredBy)
+	}
+	if c.RebalanceMaxMoves < 1 || c.RebalanceMaxMoves > MaxShardsPerType {
+		bad("RebalanceMaxMoves must be in 1..%d, got %d", MaxShardsPerType, c.RebalanceMaxMoves)
 	}
 	if c.WeaklyUpAfter < 0 {
 		bad("WeaklyUpAfter must be >= 0 (0 disables), got %v", c.WeaklyUpAfter)

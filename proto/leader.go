@@ -9,6 +9,7 @@ import "time"
 // state is the one already processed.
 func (n *Node) afterChange() {
 	if n.phase == PhaseMember {
+		n.syncOwn()
 		n.trackUnreachable()
 		n.leaderActions()
 		n.trackUnreachable()
@@ -130,14 +131,20 @@ func (n *Node) leaderActions() {
 		return
 	}
 	var ups, exits, removes, weak []Member
-	if n.st.Converged() {
+	var allocations []TypeAllocation
+	converged := n.st.Converged()
+	if converged {
 		unreachable := n.st.Unreachable()
 		for _, m := range n.st.Members {
 			switch m.Status {
 			case Joining, WeaklyUp:
 				ups = append(ups, m)
 			case Leaving:
-				exits = append(exits, m)
+				// Shards are handed off first: a leaving member exits
+				// only once the converged tables no longer name it.
+				if !holdsShards(n.st.Allocations, m.Node) {
+					exits = append(exits, m)
+				}
 			case Exiting:
 				if n.st.HasSeen(m.Node) || containsNode(unreachable, m.Node) {
 					removes = append(removes, m)
@@ -153,8 +160,14 @@ func (n *Node) leaderActions() {
 			}
 		}
 	}
+	if converged {
+		types, hosts := shardInputs(n.st)
+		if next, changed := Allocate(n.st.Allocations, types, hosts, n.st.AllocationEpoch+1, n.cfg.RebalanceMaxMoves); changed {
+			allocations = next
+		}
+	}
 	downs := n.downingTargets()
-	if len(ups)+len(exits)+len(removes)+len(weak)+len(downs) == 0 {
+	if len(ups)+len(exits)+len(removes)+len(weak)+len(downs) == 0 && allocations == nil {
 		return
 	}
 	n.stats.LeaderActions++
@@ -185,6 +198,10 @@ func (n *Node) leaderActions() {
 			m.Status = Removed
 			s.setMember(m)
 			s.Tombstones[m.Node] = n.now
+		}
+		if allocations != nil {
+			s.Allocations = allocations
+			s.AllocationEpoch++
 		}
 		for _, u := range downs {
 			if m, ok := s.Member(u); ok && m.Status != Down {
@@ -227,6 +244,10 @@ func (n *Node) publish() {
 		Members:     n.st.Members,
 		Unreachable: n.st.Unreachable(),
 		Converged:   n.st.Converged(),
+
+		ShardAllocations: n.st.Allocations,
+		AllocationEpoch:  n.st.AllocationEpoch,
+		Registry:         flattenRegistry(n.st.Registry),
 	}
 	next.Leader, next.HasLeader = n.st.Leader(n.self)
 	if n.topo.Seq > 0 && next.sameContent(n.topo) {
@@ -240,4 +261,43 @@ func (n *Node) publish() {
 	n.out.Events = append(n.out.Events, diffSnapshots(n.topo, next, n.now)...)
 	n.topo = next
 	n.out.Snapshots = append(n.out.Snapshots, next.Clone())
+}
+
+// holdsShards reports whether u is a primary or replica in any table.
+func holdsShards(tables []TypeAllocation, u UniqueAddress) bool {
+	for _, t := range tables {
+		for _, a := range t.Shards {
+			if a.Primary == u || containsNodeUnsorted(a.Replicas, u) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// shardInputs derives what Allocate needs from a converged state: every
+// declared type (when members declare one name differently, the oldest
+// member's declaration wins) and, per type, the Up members hosting it in
+// address order. Leaving, Exiting and Down members host nothing, so their
+// shards move.
+func shardInputs(s *State) ([]ShardType, map[string][]UniqueAddress) {
+	decl := map[string]Member{}
+	types := map[string]ShardType{}
+	hosts := map[string][]UniqueAddress{}
+	for _, m := range s.Members {
+		for _, t := range m.Hosts {
+			if prev, ok := decl[t.Name]; !ok || m.olderThan(prev) {
+				decl[t.Name], types[t.Name] = m, t
+			}
+			if m.Status == Up {
+				hosts[t.Name] = append(hosts[t.Name], m.Node)
+			}
+		}
+	}
+	out := make([]ShardType, 0, len(types))
+	for _, t := range types {
+		out = append(out, t)
+	}
+	sortShardTypes(out)
+	return out, hosts
 }

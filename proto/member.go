@@ -83,11 +83,16 @@ type Member struct {
 	// UpNumber orders members by age: the leader assigns 1, 2, 3, ... as it
 	// moves members to Up. 0 until then. KeepOldest downing reads it.
 	UpNumber int64
+	// Hosts are the shard types this member declared it hosts, sorted by
+	// name. Only the member itself changes them, raising HostsVersion.
+	Hosts        []ShardType
+	HostsVersion uint64
 }
 
 // Clone returns a deep copy.
 func (m Member) Clone() Member {
 	m.Roles = append([]string(nil), m.Roles...)
+	m.Hosts = append([]ShardType(nil), m.Hosts...)
 	return m
 }
 
@@ -134,6 +139,9 @@ func mergeMember(a, b Member) Member {
 	if out.ID == "" || (b.ID != "" && b.ID < out.ID) {
 		out.ID = b.ID
 	}
+	if b.HostsVersion > a.HostsVersion || (b.HostsVersion == a.HostsVersion && hostsLess(b.Hosts, a.Hosts)) {
+		out.Hosts, out.HostsVersion = b.Hosts, b.HostsVersion
+	}
 	if len(b.Roles) > len(out.Roles) || (len(b.Roles) == len(out.Roles) && strings.Join(b.Roles, ",") < strings.Join(out.Roles, ",")) {
 		out.Roles = b.Roles
 	}
@@ -141,8 +149,14 @@ func mergeMember(a, b Member) Member {
 }
 
 func memberEqual(a, b Member) bool {
-	if a.Node != b.Node || a.ID != b.ID || a.Status != b.Status || a.UpNumber != b.UpNumber || len(a.Roles) != len(b.Roles) {
+	if a.Node != b.Node || a.ID != b.ID || a.Status != b.Status || a.UpNumber != b.UpNumber || len(a.Roles) != len(b.Roles) ||
+		a.HostsVersion != b.HostsVersion || len(a.Hosts) != len(b.Hosts) {
 		return false
+	}
+	for i := range a.Hosts {
+		if a.Hosts[i] != b.Hosts[i] {
+			return false
+		}
 	}
 	for i := range a.Roles {
 		if a.Roles[i] != b.Roles[i] {
@@ -150,4 +164,31 @@ func memberEqual(a, b Member) bool {
 		}
 	}
 	return true
+}
+
+// hostsLess orders two host lists (only used to break ties between equal
+// HostsVersions, which only corrupted input produces).
+func hostsLess(a, b []ShardType) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			if a[i].Name != b[i].Name {
+				return a[i].Name < b[i].Name
+			}
+			if a[i].Shards != b[i].Shards {
+				return a[i].Shards < b[i].Shards
+			}
+			return a[i].Replicas < b[i].Replicas
+		}
+	}
+	return len(a) < len(b)
+}
+
+// Hosting reports whether the member declared shard type name.
+func (m Member) Hosting(name string) (ShardType, bool) {
+	for _, t := range m.Hosts {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return ShardType{}, false
 }

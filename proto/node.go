@@ -116,6 +116,11 @@ type Node struct {
 	ringSig     uint64
 	hbSeq       uint64
 
+	hosts        []ShardType    // declared shard types, sorted by name
+	hostsVersion uint64         // raised on every declaration change
+	entries      []ServiceEntry // own service entries, sorted
+	regVersion   uint64         // raised on every registry change
+
 	processed *State // the state afterChange last published from
 	tracked   *State // the state trackUnreachable last read
 	stopping  string // reason, while a stop is pending
@@ -346,8 +351,152 @@ func (n *Node) command(b Body) error {
 		return n.downAddress(c.Address)
 	case *DownNode:
 		return n.downAddress(c.Address)
+	case HostShards:
+		return n.hostShards(c.Type)
+	case StopHosting:
+		return n.stopHosting(c.Name)
+	case Register:
+		return n.register(c.Key, c.Path)
+	case Deregister:
+		return n.deregister(c.Key, c.Path)
 	}
 	return ErrUnknownBody
+}
+
+func (n *Node) hostShards(t ShardType) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	for i, h := range n.hosts {
+		if h.Name == t.Name {
+			if h == t {
+				return nil
+			}
+			n.hosts[i] = t
+			n.hostsVersion++
+			return nil
+		}
+	}
+	if len(n.hosts) >= MaxShardTypes {
+		return fmt.Errorf("%w: more than %d shard types", ErrBadShardType, MaxShardTypes)
+	}
+	n.hosts = append(n.hosts, t)
+	sortShardTypes(n.hosts)
+	n.hostsVersion++
+	return nil
+}
+
+func (n *Node) stopHosting(name string) error {
+	for i, h := range n.hosts {
+		if h.Name == name {
+			n.hosts = append(n.hosts[:i:i], n.hosts[i+1:]...)
+			n.hostsVersion++
+			return nil
+		}
+	}
+	return nil
+}
+
+func (n *Node) register(key, path string) error {
+	if err := validEntry(key, path); err != nil {
+		return err
+	}
+	e := ServiceEntry{Key: key, Node: n.self, Path: path}
+	for _, x := range n.entries {
+		if x == e {
+			return nil
+		}
+	}
+	if len(n.entries) >= MaxEntriesPerOwner {
+		return fmt.Errorf("%w: more than %d entries", ErrBadEntry, MaxEntriesPerOwner)
+	}
+	n.entries = append(n.entries, e)
+	sortEntries(n.entries)
+	n.regVersion++
+	return nil
+}
+
+func (n *Node) deregister(key, path string) error {
+	for i, x := range n.entries {
+		if x.Key == key && x.Path == path {
+			n.entries = append(n.entries[:i:i], n.entries[i+1:]...)
+			n.regVersion++
+			return nil
+		}
+	}
+	return nil
+}
+
+// syncOwn writes this node's shard declarations and service entries into
+// the gossip state when they differ from what it holds.
+func (n *Node) syncOwn() {
+	m, ok := n.st.Member(n.self)
+	if !ok || m.Status >= Exiting {
+		return
+	}
+	hostsStale := m.HostsVersion < n.hostsVersion
+	var row RegistryRow
+	for _, r := range n.st.Registry {
+		if r.Owner == n.self {
+			row = r
+		}
+	}
+	if row.Version > n.regVersion {
+		// Gossip remembers a newer row of ours (a state from before a
+		// restart of the driver cannot exist: UIDs are fresh), so catch up.
+		n.regVersion = row.Version
+	}
+	regStale := row.Version < n.regVersion || (n.regVersion > 0 && !entriesEqual(row.Entries, n.entries))
+	if !hostsStale && !regStale {
+		return
+	}
+	n.update(func(s *State) {
+		if hostsStale {
+			m.Hosts = append([]ShardType(nil), n.hosts...)
+			m.HostsVersion = n.hostsVersion
+			s.setMember(m)
+		}
+		if regStale {
+			if row.Version >= n.regVersion {
+				n.regVersion = row.Version + 1
+			}
+			s.Registry = withRegistryRow(s.Registry, n.self, n.regVersion, n.entries)
+		}
+	})
+}
+
+func entriesEqual(a, b []ServiceEntry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func sortEntries(es []ServiceEntry) {
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && entryLess(es[j], es[j-1]); j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+}
+
+func sortShardTypes(ts []ShardType) {
+	for i := 1; i < len(ts); i++ {
+		for j := i; j > 0 && ts[j].Name < ts[j-1].Name; j-- {
+			ts[j], ts[j-1] = ts[j-1], ts[j]
+		}
+	}
+}
+
+// Lookup returns the service entries registered under key in this node's
+// view, sorted by node then path.
+func (n *Node) Lookup(key string) []ServiceEntry {
+	return Lookup(flattenRegistry(n.st.Registry), key)
 }
 
 func (n *Node) joinSeeds(seeds []Address) error {

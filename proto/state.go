@@ -27,6 +27,14 @@ type State struct {
 	// learned of the removal. Times never leave the node: merge stamps new
 	// tombstones with the receiver's clock, and equality ignores them.
 	Tombstones map[UniqueAddress]time.Time
+	// Allocations holds one table per shard type, sorted by type name.
+	Allocations []TypeAllocation
+	// AllocationEpoch is the highest epoch any table carries; the leader
+	// raises it by one on every allocation change. It never decreases.
+	AllocationEpoch Epoch
+	// Registry holds one row per owner, sorted by owner.
+	// Invariant: only owners that are members and not Down have rows.
+	Registry []RegistryRow
 }
 
 // NewState returns an empty state.
@@ -42,6 +50,10 @@ func (s *State) Clone() *State {
 		Version:      s.Version.Clone(),
 		Seen:         append([]UniqueAddress(nil), s.Seen...),
 		Tombstones:   make(map[UniqueAddress]time.Time, len(s.Tombstones)),
+
+		Allocations:     cloneAllocations(s.Allocations),
+		AllocationEpoch: s.AllocationEpoch,
+		Registry:        cloneRegistry(s.Registry),
 	}
 	for i, m := range s.Members {
 		out.Members[i] = m.Clone()
@@ -175,8 +187,8 @@ func (s *State) SeenDigest() uint64 {
 	return h.sum
 }
 
-// contentEqual reports whether two states hold the same members and
-// reachability, ignoring version, seen set and tombstones (a removal also
+// contentEqual reports whether two states hold the same members,
+// reachability, allocations and registry, ignoring version, seen set and tombstones (a removal also
 // deletes the member, and tombstones expire locally).
 func contentEqual(a, b *State) bool {
 	if len(a.Members) != len(b.Members) {
@@ -187,7 +199,8 @@ func contentEqual(a, b *State) bool {
 			return false
 		}
 	}
-	return reachabilityEqual(a.Reachability, b.Reachability)
+	return a.AllocationEpoch == b.AllocationEpoch && reachabilityEqual(a.Reachability, b.Reachability) &&
+		allocationsEqual(a.Allocations, b.Allocations) && registryEqual(a.Registry, b.Registry)
 }
 
 // mergeContent joins the contents of a and b: tombstones by union (stamping
@@ -226,12 +239,19 @@ func mergeContent(a, b *State, now time.Time) *State {
 		}
 	}
 	out.Reachability = mergeReachability(a.Reachability, b.Reachability).Clone()
+	out.Allocations = mergeAllocations(a.Allocations, b.Allocations)
+	out.AllocationEpoch = a.AllocationEpoch
+	if b.AllocationEpoch > out.AllocationEpoch {
+		out.AllocationEpoch = b.AllocationEpoch
+	}
+	out.Registry = mergeRegistry(a.Registry, b.Registry)
 	out.pruneTombstoned(now)
 	return out
 }
 
 // pruneTombstoned drops members, clock entries, seen entries and
-// reachability rows and subjects of tombstoned incarnations, and Removed
+// reachability rows and subjects of tombstoned incarnations, registry rows
+// of owners that are Down or gone, and Removed
 // members (which become tombstones, stamped now, if they are not already).
 // The state must
 // be owned by the caller.
@@ -249,6 +269,15 @@ func (s *State) pruneTombstoned(now time.Time) {
 		}
 	}
 	s.Members = members
+	if len(s.Registry) > 0 {
+		rows := make([]RegistryRow, 0, len(s.Registry))
+		for _, r := range s.Registry {
+			if m, ok := s.Member(r.Owner); ok && m.Status != Down {
+				rows = append(rows, r)
+			}
+		}
+		s.Registry = rows
+	}
 	if len(s.Tombstones) == 0 {
 		return
 	}

@@ -3,7 +3,8 @@ package proto
 import "time"
 
 // TopologySnapshot is what subscribers see: casty's TopologySnapshot
-// (members, leader, unreachable) plus Seq, which rises by one per published
+// (members, leader, shard allocations, allocation epoch, unreachable,
+// registry) plus Seq, which rises by one per published
 // change, and Converged. A Node publishes one only when something in it
 // changed.
 type TopologySnapshot struct {
@@ -21,6 +22,25 @@ type TopologySnapshot struct {
 	// Converged reports whether every member that is not Down or Exiting is
 	// reachable and has seen the current gossip version.
 	Converged bool
+	// ShardAllocations holds one table per shard type, sorted by name.
+	ShardAllocations []TypeAllocation
+	// AllocationEpoch is the cluster-wide allocation epoch.
+	AllocationEpoch Epoch
+	// Registry lists every service entry, sorted by key, node, path.
+	Registry []ServiceEntry
+}
+
+// Lookup returns the registry entries under key, sorted by node then path.
+func (t TopologySnapshot) Lookup(key string) []ServiceEntry { return Lookup(t.Registry, key) }
+
+// Allocation returns the table of shard type name.
+func (t TopologySnapshot) Allocation(name string) (TypeAllocation, bool) {
+	for _, a := range t.ShardAllocations {
+		if a.Type.Name == name {
+			return a, true
+		}
+	}
+	return TypeAllocation{}, false
 }
 
 // Clone returns a deep copy.
@@ -31,6 +51,8 @@ func (t TopologySnapshot) Clone() TopologySnapshot {
 		out.Members[i] = m.Clone()
 	}
 	out.Unreachable = append([]UniqueAddress(nil), t.Unreachable...)
+	out.ShardAllocations = cloneAllocations(t.ShardAllocations)
+	out.Registry = append([]ServiceEntry(nil), t.Registry...)
 	return out
 }
 
@@ -47,7 +69,9 @@ func (t TopologySnapshot) Member(u UniqueAddress) (Member, bool) {
 // sameContent reports whether two snapshots differ only in Seq.
 func (t TopologySnapshot) sameContent(o TopologySnapshot) bool {
 	if t.Leader != o.Leader || t.HasLeader != o.HasLeader || t.Converged != o.Converged ||
-		len(t.Members) != len(o.Members) || !nodesEqual(t.Unreachable, o.Unreachable) {
+		len(t.Members) != len(o.Members) || !nodesEqual(t.Unreachable, o.Unreachable) ||
+		t.AllocationEpoch != o.AllocationEpoch || !allocationsEqual(t.ShardAllocations, o.ShardAllocations) ||
+		!entriesEqual(t.Registry, o.Registry) {
 		return false
 	}
 	for i := range t.Members {
@@ -83,13 +107,18 @@ const (
 	ReachableMember
 	// LeaderChanged: the leader this node sees changed.
 	LeaderChanged
+	// ShardsMoved: the primary or replicas of some shards of one type
+	// changed (Shards lists them).
+	ShardsMoved
+	// RegistryChanged: entries under some keys (Keys lists them) changed.
+	RegistryChanged
 	// NodeStopped: this node stopped (downed, removed, left or timed out);
 	// it sends nothing more. Reason says why.
 	NodeStopped
 )
 
 var eventNames = [...]string{"", "MemberJoined", "MemberWeaklyUp", "MemberUp", "MemberLeft", "MemberExited",
-	"MemberDowned", "MemberRemoved", "UnreachableMember", "ReachableMember", "LeaderChanged", "NodeStopped"}
+	"MemberDowned", "MemberRemoved", "UnreachableMember", "ReachableMember", "LeaderChanged", "ShardsMoved", "RegistryChanged", "NodeStopped"}
 
 // String names the event type.
 func (e EventType) String() string {
@@ -100,8 +129,9 @@ func (e EventType) String() string {
 }
 
 // Event is one change a node observed. Member is set for member events,
-// Leader/HasLeader for LeaderChanged, Reason for NodeStopped. Seq is the
-// snapshot that carried the change.
+// Leader/HasLeader for LeaderChanged, ShardType/Shards for ShardsMoved,
+// Keys for RegistryChanged, Reason for NodeStopped. Seq is the snapshot
+// that carried the change.
 type Event struct {
 	Type      EventType
 	At        time.Time
@@ -109,6 +139,9 @@ type Event struct {
 	Member    Member
 	Leader    UniqueAddress
 	HasLeader bool
+	ShardType string
+	Shards    []int
+	Keys      []string
 	Reason    string
 }
 
@@ -162,5 +195,64 @@ func diffSnapshots(prev, next TopologySnapshot, at time.Time) []Event {
 	if prev.Leader != next.Leader || prev.HasLeader != next.HasLeader {
 		out = append(out, Event{Type: LeaderChanged, At: at, Seq: next.Seq, Leader: next.Leader, HasLeader: next.HasLeader})
 	}
+	out = append(out, diffAllocations(prev.ShardAllocations, next.ShardAllocations, at, next.Seq)...)
+	if keys := changedKeys(prev.Registry, next.Registry); len(keys) > 0 {
+		out = append(out, Event{Type: RegistryChanged, At: at, Seq: next.Seq, Keys: keys})
+	}
 	return out
+}
+
+// diffAllocations emits one ShardsMoved per type whose placements changed,
+// in type order, listing the changed shard ids.
+func diffAllocations(prev, next []TypeAllocation, at time.Time, seq uint64) []Event {
+	var out []Event
+	old := map[string]TypeAllocation{}
+	for _, t := range prev {
+		old[t.Type.Name] = t
+	}
+	for _, t := range next {
+		p := old[t.Type.Name]
+		var moved []int
+		for i, a := range t.Shards {
+			if i >= len(p.Shards) || p.Shards[i].Primary != a.Primary || !nodesEqual(p.Shards[i].Replicas, a.Replicas) {
+				moved = append(moved, i)
+			}
+		}
+		if len(moved) > 0 {
+			out = append(out, Event{Type: ShardsMoved, At: at, Seq: seq, ShardType: t.Type.Name, Shards: moved})
+		}
+	}
+	return out
+}
+
+// changedKeys lists, sorted, the keys whose entries differ between two
+// sorted registries.
+func changedKeys(prev, next []ServiceEntry) []string {
+	count := map[ServiceEntry]int{}
+	for _, e := range prev {
+		count[e]++
+	}
+	for _, e := range next {
+		count[e]--
+	}
+	keys := map[string]bool{}
+	for e, c := range count {
+		if c != 0 {
+			keys[e.Key] = true
+		}
+	}
+	out := make([]string, 0, len(keys))
+	for k := range keys {
+		out = append(out, k)
+	}
+	sortStrings(out)
+	return out
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
 }

@@ -67,6 +67,14 @@ func validateState(s *State) error {
 				return invalid("member %v has bad roles", m.Node)
 			}
 		}
+		if len(m.Hosts) > MaxShardTypes {
+			return invalid("member %v hosts %d types, limit %d", m.Node, len(m.Hosts), MaxShardTypes)
+		}
+		for j, t := range m.Hosts {
+			if t.Validate() != nil || (j > 0 && m.Hosts[j-1].Name >= t.Name) {
+				return invalid("member %v has bad shard declarations", m.Node)
+			}
+		}
 	}
 	if len(s.Seen) > len(s.Members) {
 		return invalid("seen set larger than members")
@@ -94,6 +102,61 @@ func validateState(s *State) error {
 	}
 	if len(s.Tombstones) > MaxMembers {
 		return invalid("%d tombstones, limit %d", len(s.Tombstones), MaxMembers)
+	}
+	if err := validateAllocations(s); err != nil {
+		return err
+	}
+	return validateRegistry(s)
+}
+
+func validateAllocations(s *State) error {
+	if len(s.Allocations) > MaxShardTypes {
+		return invalid("%d shard types, limit %d", len(s.Allocations), MaxShardTypes)
+	}
+	for i, t := range s.Allocations {
+		if err := t.Type.Validate(); err != nil {
+			return invalid("allocation table %d: %v", i, err)
+		}
+		if i > 0 && s.Allocations[i-1].Type.Name >= t.Type.Name {
+			return invalid("allocation tables not sorted at %q", t.Type.Name)
+		}
+		if len(t.Shards) != t.Type.Shards || t.Epoch > s.AllocationEpoch {
+			return invalid("allocation table %q has %d shards (want %d) or epoch %d above %d",
+				t.Type.Name, len(t.Shards), t.Type.Shards, t.Epoch, s.AllocationEpoch)
+		}
+		for id, a := range t.Shards {
+			if len(a.Replicas) > MaxReplicas || a.Epoch > t.Epoch {
+				return invalid("shard %q/%d has too many replicas or a future epoch", t.Type.Name, id)
+			}
+			if a.Primary == (UniqueAddress{}) && len(a.Replicas) > 0 {
+				return invalid("shard %q/%d has replicas but no primary", t.Type.Name, id)
+			}
+			for k, r := range a.Replicas {
+				if r == a.Primary || r.UID == 0 || containsNodeUnsorted(a.Replicas[:k], r) {
+					return invalid("shard %q/%d has a bad replica %v", t.Type.Name, id, r)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func validateRegistry(s *State) error {
+	if len(s.Registry) > len(s.Members) {
+		return invalid("more registry rows than members")
+	}
+	for i, r := range s.Registry {
+		if i > 0 && s.Registry[i-1].Owner.Compare(r.Owner) >= 0 {
+			return invalid("registry rows not sorted at %v", r.Owner)
+		}
+		if len(r.Entries) > MaxEntriesPerOwner {
+			return invalid("owner %v has %d entries, limit %d", r.Owner, len(r.Entries), MaxEntriesPerOwner)
+		}
+		for j, e := range r.Entries {
+			if e.Node != r.Owner || validEntry(e.Key, e.Path) != nil || (j > 0 && !entryLess(r.Entries[j-1], e)) {
+				return invalid("owner %v has a bad entry %q", r.Owner, e.Key)
+			}
+		}
 	}
 	return nil
 }

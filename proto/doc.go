@@ -1,0 +1,36 @@
+// Package proto is rumor's membership protocol as a pure state machine:
+// identities, the member lifecycle, vector-clock versioned gossip with a
+// seen set, reachability records, the phi accrual detector on a heartbeat
+// ring, the leader, downing strategies, and the topology snapshots and
+// events a node publishes.
+//
+// Nothing here reads a clock, sleeps, starts a goroutine, locks, touches
+// the network or the file system, or uses the global random source. Time is
+// an argument and randomness comes from the *rand.Rand handed to New, so the
+// same inputs give the same outputs byte for byte. That is what lets the
+// simulator (sim/) run whole clusters deterministically and replay a
+// failure from its seed, and lets cluster/ run the very same code over real
+// sockets.
+//
+// # Driver loop
+//
+// A driver owns one Node and repeats:
+//
+//	n.Step(now, msg)   // for each message that arrived, and each local command
+//	n.Tick(now)        // when now reaches the last Output's Deadline
+//	out := n.Output()  // send out.Messages, publish out.Events and
+//	                   // out.Snapshots, sleep until out.Deadline or the
+//	                   // next message
+//
+// Local commands (JoinSeeds, Leave, DownNode) enter through Step like
+// messages, with From set to the node itself (or left zero).
+//
+// # Caller obligations
+//
+// A Node is not safe for concurrent use. States carried in messages and
+// snapshots are shared and must not be modified. Messages must be delivered
+// to the node whose Address is Message.To; the node itself drops traffic
+// meant for another incarnation (ToUID) and from removed incarnations. Time
+// passed in may jump or stall; a node treats time going backwards as time
+// standing still.
+package proto

@@ -1,0 +1,180 @@
+package proto
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// ServiceEntry is one registered service instance: casty's ServiceEntry
+// (key, node, path). Node is the owner's incarnation.
+type ServiceEntry struct {
+	Key  string
+	Node UniqueAddress
+	Path string
+}
+
+// RegistryRow is everything one owner has registered. Only the owner writes
+// its row, raising Version on every change, so a deregistration spreads
+// exactly like a registration (casty's union-only registry never forgot an
+// entry until its node died).
+//
+// Invariant: Entries are sorted by (Key, Path), unique, and all have
+// Node == Owner.
+type RegistryRow struct {
+	Owner   UniqueAddress
+	Version uint64
+	Entries []ServiceEntry
+}
+
+// Limits on the registry.
+const (
+	MaxEntriesPerOwner = 4096
+)
+
+// ErrBadEntry reports an invalid service entry in a local command.
+var ErrBadEntry = errors.New("proto: bad service entry")
+
+func validEntry(key, path string) error {
+	if key == "" || len(key) > MaxNameLen {
+		return fmt.Errorf("%w: key %q must be 1-%d bytes", ErrBadEntry, key, MaxNameLen)
+	}
+	if len(path) > 4*MaxNameLen {
+		return fmt.Errorf("%w: path of %d bytes, limit %d", ErrBadEntry, len(path), 4*MaxNameLen)
+	}
+	return nil
+}
+
+func entryLess(a, b ServiceEntry) bool {
+	if a.Key != b.Key {
+		return a.Key < b.Key
+	}
+	return a.Path < b.Path
+}
+
+func cloneRegistry(in []RegistryRow) []RegistryRow {
+	if in == nil {
+		return nil
+	}
+	out := make([]RegistryRow, len(in))
+	for i, r := range in {
+		r.Entries = append([]ServiceEntry(nil), r.Entries...)
+		out[i] = r
+	}
+	return out
+}
+
+func registryEqual(a, b []RegistryRow) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Owner != b[i].Owner || a[i].Version != b[i].Version || len(a[i].Entries) != len(b[i].Entries) {
+			return false
+		}
+		for j := range a[i].Entries {
+			if a[i].Entries[j] != b[i].Entries[j] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// mergeRegistry keeps, per owner, the row with the higher version (equal
+// versions: the union, for a lattice join even on corrupted input).
+func mergeRegistry(a, b []RegistryRow) []RegistryRow {
+	out := make([]RegistryRow, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i].Owner.Compare(b[j].Owner) < 0):
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j].Owner.Compare(a[i].Owner) < 0:
+			out = append(out, b[j])
+			j++
+		default:
+			ra, rb := a[i], b[j]
+			switch {
+			case ra.Version > rb.Version:
+				out = append(out, ra)
+			case rb.Version > ra.Version:
+				out = append(out, rb)
+			default:
+				ra.Entries = unionEntries(ra.Entries, rb.Entries)
+				out = append(out, ra)
+			}
+			i++
+			j++
+		}
+	}
+	return cloneRegistry(out)
+}
+
+func unionEntries(a, b []ServiceEntry) []ServiceEntry {
+	out := make([]ServiceEntry, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && entryLess(a[i], b[j])):
+			out = append(out, a[i])
+			i++
+		case i == len(a) || entryLess(b[j], a[i]):
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// withRegistryRow returns a copy of rows with owner's row set to entries at
+// the given version.
+func withRegistryRow(rows []RegistryRow, owner UniqueAddress, version uint64, entries []ServiceEntry) []RegistryRow {
+	out := cloneRegistry(rows)
+	i := sort.Search(len(out), func(i int) bool { return out[i].Owner.Compare(owner) >= 0 })
+	row := RegistryRow{Owner: owner, Version: version, Entries: append([]ServiceEntry(nil), entries...)}
+	if i < len(out) && out[i].Owner == owner {
+		out[i] = row
+		return out
+	}
+	out = append(out, RegistryRow{})
+	copy(out[i+1:], out[i:])
+	out[i] = row
+	return out
+}
+
+// Entries flattens the registry rows into one list sorted by (Key, Node,
+// Path).
+func flattenRegistry(rows []RegistryRow) []ServiceEntry {
+	var out []ServiceEntry
+	for _, r := range rows {
+		out = append(out, r.Entries...)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Key != out[j].Key {
+			return out[i].Key < out[j].Key
+		}
+		if c := out[i].Node.Compare(out[j].Node); c != 0 {
+			return c < 0
+		}
+		return out[i].Path < out[j].Path
+	})
+	return out
+}
+
+// Lookup returns the entries registered under key, sorted by node then
+// path.
+func Lookup(entries []ServiceEntry, key string) []ServiceEntry {
+	var out []ServiceEntry
+	for _, e := range entries {
+		if e.Key == key {
+			out = append(out, e)
+		}
+	}
+	return out
+}

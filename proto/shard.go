@@ -1,0 +1,409 @@
+package proto
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Epoch is the allocation epoch: a cluster-wide counter the leader raises
+// on every allocation change. A ShardAllocation carries the epoch at which
+// its primary was assigned, a fencing token: of two nodes that both believe
+// they are primary for a shard, the one with the higher epoch is right.
+type Epoch uint64
+
+// ShardType is what a node declares it can host: a named set of Shards
+// shards, each with one primary and up to Replicas replicas.
+type ShardType struct {
+	Name     string
+	Shards   int
+	Replicas int
+}
+
+// Limits on shard declarations.
+const (
+	MaxShardTypes    = 64
+	MaxShardsPerType = 65536
+	MaxReplicas      = 16
+)
+
+// ErrBadShardType reports an invalid shard type declaration.
+var ErrBadShardType = errors.New("proto: bad shard type")
+
+// Validate checks a shard type declaration.
+func (t ShardType) Validate() error {
+	var errs []error
+	if t.Name == "" || len(t.Name) > MaxNameLen {
+		errs = append(errs, fmt.Errorf("%w: name %q must be 1-%d bytes", ErrBadShardType, t.Name, MaxNameLen))
+	}
+	if t.Shards < 1 || t.Shards > MaxShardsPerType {
+		errs = append(errs, fmt.Errorf("%w: %q: Shards must be in 1..%d, got %d", ErrBadShardType, t.Name, MaxShardsPerType, t.Shards))
+	}
+	if t.Replicas < 0 || t.Replicas > MaxReplicas {
+		errs = append(errs, fmt.Errorf("%w: %q: Replicas must be in 0..%d, got %d", ErrBadShardType, t.Name, MaxReplicas, t.Replicas))
+	}
+	return errors.Join(errs...)
+}
+
+// ShardAllocation places one shard: its primary, its replicas (distinct,
+// never the primary) and the epoch at which the primary was assigned.
+type ShardAllocation struct {
+	Primary  UniqueAddress
+	Replicas []UniqueAddress
+	Epoch    Epoch
+}
+
+// TypeAllocation is the allocation table of one shard type.
+//
+// Invariant: len(Shards) == Type.Shards; a shard with a zero Primary is
+// unallocated (no eligible member).
+type TypeAllocation struct {
+	Type ShardType
+	// Epoch is the allocation epoch of this table's last change. Tables
+	// merge type by type: the higher Epoch wins, so no type's table is ever
+	// lost to another type's change (casty's single shared epoch lost them).
+	Epoch  Epoch
+	Shards []ShardAllocation
+}
+
+// Clone returns a deep copy.
+func (t TypeAllocation) Clone() TypeAllocation {
+	out := t
+	out.Shards = make([]ShardAllocation, len(t.Shards))
+	for i, a := range t.Shards {
+		a.Replicas = append([]UniqueAddress(nil), a.Replicas...)
+		out.Shards[i] = a
+	}
+	return out
+}
+
+func cloneAllocations(in []TypeAllocation) []TypeAllocation {
+	if in == nil {
+		return nil
+	}
+	out := make([]TypeAllocation, len(in))
+	for i, t := range in {
+		out[i] = t.Clone()
+	}
+	return out
+}
+
+func allocationEqual(a, b ShardAllocation) bool {
+	return a.Primary == b.Primary && a.Epoch == b.Epoch && nodesEqual(a.Replicas, b.Replicas)
+}
+
+func typeAllocationEqual(a, b TypeAllocation) bool {
+	if a.Type != b.Type || a.Epoch != b.Epoch || len(a.Shards) != len(b.Shards) {
+		return false
+	}
+	for i := range a.Shards {
+		if !allocationEqual(a.Shards[i], b.Shards[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func allocationsEqual(a, b []TypeAllocation) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !typeAllocationEqual(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// compareTypeAllocation orders two tables of one type for the merge: by
+// Epoch, then (equal epochs with different content, which only a
+// misbehaving leader produces) by a content hash, so that the merge stays
+// a deterministic lattice join.
+func compareTypeAllocation(a, b TypeAllocation) int {
+	if a.Epoch != b.Epoch {
+		if a.Epoch < b.Epoch {
+			return -1
+		}
+		return 1
+	}
+	ha, hb := typeAllocationHash(a), typeAllocationHash(b)
+	switch {
+	case ha < hb:
+		return -1
+	case ha > hb:
+		return 1
+	}
+	return 0
+}
+
+func typeAllocationHash(t TypeAllocation) uint64 {
+	h := newHasher()
+	h.addString(t.Type.Name)
+	h.addUint(uint64(t.Type.Shards))
+	h.addUint(uint64(t.Type.Replicas))
+	for _, a := range t.Shards {
+		h.addNode(a.Primary)
+		h.addUint(uint64(a.Epoch))
+		h.addUint(uint64(len(a.Replicas)))
+		for _, r := range a.Replicas {
+			h.addNode(r)
+		}
+	}
+	return h.sum
+}
+
+// mergeAllocations joins two allocation lists type by type.
+func mergeAllocations(a, b []TypeAllocation) []TypeAllocation {
+	out := make([]TypeAllocation, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i].Type.Name < b[j].Type.Name):
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j].Type.Name < a[i].Type.Name:
+			out = append(out, b[j])
+			j++
+		default:
+			if compareTypeAllocation(a[i], b[j]) >= 0 {
+				out = append(out, a[i])
+			} else {
+				out = append(out, b[j])
+			}
+			i++
+			j++
+		}
+	}
+	return cloneAllocations(out)
+}
+
+// ShardOf maps an entity id to a shard in [0, shards). The hash is 64-bit
+// FNV-1a over the id's bytes, finished with MurmurHash3's fmix64 so that
+// short ids that differ in one byte spread over all shards, then reduced
+// with Lemire's multiply-shift (no modulo bias worth the name). Every step
+// is defined on bytes and fixed-width integers, so the mapping is the same
+// on every platform and must never change between versions: a change would
+// move every entity. It returns 0 when shards < 1.
+func ShardOf(entityID string, shards int) int {
+	if shards < 1 {
+		return 0
+	}
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(entityID); i++ {
+		h ^= uint64(entityID[i])
+		h *= 1099511628211
+	}
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	hi, _ := mul64(h, uint64(shards))
+	return int(hi)
+}
+
+// mul64 returns the 128-bit product of x and y as (hi, lo).
+func mul64(x, y uint64) (hi, lo uint64) {
+	const mask32 = 1<<32 - 1
+	x0, x1 := x&mask32, x>>32
+	y0, y1 := y&mask32, y>>32
+	w0 := x0 * y0
+	t := x1*y0 + w0>>32
+	w1 := t & mask32
+	w2 := t >> 32
+	w1 += x0 * y1
+	hi = x1*y1 + w2 + w1>>32
+	lo = x * y
+	return
+}
+
+// Allocate computes the next allocation tables, a pure function of its
+// inputs: the current tables, the declared types, the eligible hosts of
+// each type in address order, the next epoch and the move budget. It
+// returns the new tables and whether anything changed.
+//
+// Per type, in order: (1) a shard whose primary is no longer eligible gets
+// its first eligible replica promoted, or else a new primary; (2) replicas
+// that are no longer eligible are dropped; (3) unallocated shards get a
+// primary; (4) primaries move from the most to the least loaded host, at
+// most maxMoves per call over all types, until counts differ by at most
+// one; (5) replicas are refilled up to min(Replicas, hosts-1). Choices go
+// to the fewest primaries (for primaries) or fewest replicas (for replicas),
+// ties to the lowest address. Every shard whose primary changes takes the
+// new epoch.
+func Allocate(current []TypeAllocation, types []ShardType, hosts map[string][]UniqueAddress, next Epoch, maxMoves int) ([]TypeAllocation, bool) {
+	byName := map[string]TypeAllocation{}
+	for _, t := range current {
+		byName[t.Type.Name] = t
+	}
+	sorted := append([]ShardType(nil), types...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	var out []TypeAllocation
+	changed := false
+	moves := 0
+	for _, typ := range sorted {
+		cur, had := byName[typ.Name]
+		delete(byName, typ.Name)
+		t := allocateType(cur, had, typ, hosts[typ.Name], next, maxMoves-moves, &moves)
+		if !had || !typeAllocationEqual(t, cur) {
+			changed = true
+		}
+		out = append(out, t)
+	}
+	// Types no member declares any more keep their last table: their data
+	// may still matter to whoever comes back to host them.
+	for _, t := range current {
+		if _, left := byName[t.Type.Name]; left {
+			out = append(out, t.Clone())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Type.Name < out[j].Type.Name })
+	return out, changed
+}
+
+func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAddress, next Epoch, budget int, moves *int) TypeAllocation {
+	t := TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: make([]ShardAllocation, typ.Shards)}
+	if had && cur.Type == typ {
+		for i, a := range cur.Shards {
+			a.Replicas = append([]UniqueAddress(nil), a.Replicas...)
+			t.Shards[i] = a
+		}
+	}
+	eligible := func(u UniqueAddress) bool { return containsNode(hosts, u) }
+	primaries := map[UniqueAddress]int{}
+	replicas := map[UniqueAddress]int{}
+	for _, h := range hosts {
+		primaries[h], replicas[h] = 0, 0
+	}
+	for i := range t.Shards {
+		a := &t.Shards[i]
+		kept := a.Replicas[:0]
+		for _, r := range a.Replicas {
+			if eligible(r) && r != a.Primary {
+				kept = append(kept, r)
+			}
+		}
+		a.Replicas = kept
+		if a.Primary != (UniqueAddress{}) && !eligible(a.Primary) {
+			a.Primary = UniqueAddress{}
+			if len(a.Replicas) > 0 {
+				a.Primary = a.Replicas[0]
+				a.Replicas = a.Replicas[1:]
+				a.Epoch = next
+			}
+		}
+		if a.Primary != (UniqueAddress{}) {
+			primaries[a.Primary]++
+		}
+		for _, r := range a.Replicas {
+			replicas[r]++
+		}
+	}
+	least := func(count map[UniqueAddress]int, skip func(UniqueAddress) bool) (UniqueAddress, bool) {
+		var best UniqueAddress
+		found := false
+		for _, h := range hosts { // address order: ties go to the lowest
+			if skip(h) {
+				continue
+			}
+			if !found || count[h] < count[best] {
+				best, found = h, true
+			}
+		}
+		return best, found
+	}
+	for i := range t.Shards {
+		a := &t.Shards[i]
+		if a.Primary != (UniqueAddress{}) {
+			continue
+		}
+		p, ok := least(primaries, func(u UniqueAddress) bool { return false })
+		if !ok {
+			a.Replicas, a.Epoch = nil, 0
+			continue
+		}
+		a.Primary, a.Epoch = p, next
+		a.Replicas = removeNode(a.Replicas, p)
+		primaries[p]++
+	}
+	for budget > 0 && len(hosts) > 1 {
+		most, fewest := hosts[0], hosts[0]
+		for _, h := range hosts {
+			if primaries[h] > primaries[most] {
+				most = h
+			}
+			if primaries[h] < primaries[fewest] {
+				fewest = h
+			}
+		}
+		if primaries[most]-primaries[fewest] <= 1 {
+			break
+		}
+		for i := range t.Shards {
+			a := &t.Shards[i]
+			if a.Primary != most {
+				continue
+			}
+			if containsNode(a.Replicas, fewest) {
+				replicas[fewest]--
+			}
+			a.Replicas = removeNode(a.Replicas, fewest)
+			a.Primary, a.Epoch = fewest, next
+			primaries[most]--
+			primaries[fewest]++
+			break
+		}
+		*moves++
+		budget--
+	}
+	want := typ.Replicas
+	if len(hosts)-1 < want {
+		want = len(hosts) - 1
+	}
+	for i := range t.Shards {
+		a := &t.Shards[i]
+		if a.Primary == (UniqueAddress{}) {
+			continue
+		}
+		for len(a.Replicas) < want {
+			r, ok := least(replicas, func(u UniqueAddress) bool { return u == a.Primary || containsNodeUnsorted(a.Replicas, u) })
+			if !ok {
+				break
+			}
+			a.Replicas = append(a.Replicas, r)
+			replicas[r]++
+		}
+		if len(a.Replicas) > want {
+			for _, r := range a.Replicas[want:] {
+				replicas[r]--
+			}
+			a.Replicas = a.Replicas[:want]
+		}
+	}
+	if !had || !typeAllocationEqual(TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: t.Shards}, cur) {
+		t.Epoch = next
+	}
+	return t
+}
+
+func removeNode(list []UniqueAddress, u UniqueAddress) []UniqueAddress {
+	out := list[:0]
+	for _, x := range list {
+		if x != u {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// containsNodeUnsorted is containsNode for short lists kept in placement
+// order (replica lists are ordered by promotion preference, not address).
+func containsNodeUnsorted(list []UniqueAddress, u UniqueAddress) bool {
+	for _, x := range list {
+		if x == u {
+			return true
+		}
+	}
+	return false
+}

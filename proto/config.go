@@ -127,7 +127,26 @@ type Config struct {
 	// max-simultaneous-rebalance): more converges faster, fewer limits
 	// the handoff work in flight.
 	RebalanceMaxMoves int
+
+	// PlantedBug deliberately breaks one protocol rule. It exists only for
+	// the simulator's self-test, which proves that a short seed sweep
+	// catches the breakage. Never set it outside that test.
+	PlantedBug PlantedBug
 }
+
+// PlantedBug names a protocol rule the simulator's self-test breaks.
+type PlantedBug uint8
+
+// The plantable bugs.
+const (
+	// NoBug: the protocol as designed.
+	NoBug PlantedBug = iota
+	// BugSkipConvergence: the leader acts without waiting for convergence.
+	BugSkipConvergence
+	// BugStatusRegress: a concurrent merge keeps the lower status, so a
+	// member can move backwards.
+	BugStatusRegress
+)
 
 // DefaultConfig returns the defaults documented on each field.
 func DefaultConfig() Config {
@@ -225,6 +244,9 @@ func (c Config) Validate() error {
 	}
 	if c.RebalanceMaxMoves < 1 || c.RebalanceMaxMoves > MaxShardsPerType {
 		bad("RebalanceMaxMoves must be in 1..%d, got %d", MaxShardsPerType, c.RebalanceMaxMoves)
+	}
+	if c.PlantedBug > BugStatusRegress {
+		bad("PlantedBug %d is not a known bug", c.PlantedBug)
 	}
 	if c.WeaklyUpAfter < 0 {
 		bad("WeaklyUpAfter must be >= 0 (0 disables), got %v", c.WeaklyUpAfter)

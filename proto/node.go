@@ -846,6 +846,9 @@ func (n *Node) merge(remote *State) {
 		return
 	}
 	merged := mergeContent(local, remote, n.now)
+	if n.cfg.PlantedBug == BugStatusRegress && ord == Concurrent {
+		regress(merged, local, remote)
+	}
 	if ord == Before {
 		norm := remote.Clone()
 		norm.Tombstones = merged.Tombstones
@@ -936,4 +939,20 @@ func sortedStrings(in []string) []string {
 		}
 	}
 	return out
+}
+
+// regress is the BugStatusRegress planted bug: every member takes the lower
+// of its two statuses.
+func regress(merged, a, b *State) {
+	for i, m := range merged.Members {
+		x, okA := a.Member(m.Node)
+		y, okB := b.Member(m.Node)
+		if okA && okB {
+			if x.Status < y.Status {
+				merged.Members[i].Status = x.Status
+			} else {
+				merged.Members[i].Status = y.Status
+			}
+		}
+	}
 }

@@ -26,6 +26,9 @@ package proto
 //	    Delivers every message in flight without advancing time.
 //	crash node=n3
 //	    The process stops dead: no ticks, messages to it are lost.
+//	resume node=n3
+//	    The crashed incarnation goes on where it stopped, as after a long
+//	    freeze (a stop-the-world pause, a suspended VM).
 //	partition groups=n1,n2,n3|n4,n5
 //	    Cuts every link between nodes of different groups, both ways. Every
 //	    started node must be in a group.
@@ -257,6 +260,13 @@ func (d *scnDriver) exec(td *datadriven.TestData) string {
 	case "crash":
 		p := d.started(td, d.arg(td, "node"))
 		p.crashed = true
+		return ""
+	case "resume":
+		p := d.started(td, d.arg(td, "node"))
+		if !p.crashed {
+			td.Fatalf(d.t, "%s is not crashed", p.name)
+		}
+		p.crashed = false
 		return ""
 	case "partition":
 		return d.partition(td)

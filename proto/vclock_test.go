@@ -1,0 +1,149 @@
+package proto
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// fxClock builds a clock over fxNode(i, 1) from i -> count pairs.
+func fxClock(pairs map[int]uint64) VClock {
+	v := VClock{}
+	for i, c := range pairs {
+		v[fxNode(i, 1)] = c
+	}
+	return v
+}
+
+var fxMirror = map[Ordering]Ordering{Same: Same, Before: After, After: Before, Concurrent: Concurrent}
+
+func TestVClockCompare(t *testing.T) {
+	cases := []struct {
+		name string
+		v, w VClock
+		want Ordering
+	}{
+		{"both empty", VClock{}, VClock{}, Same},
+		{"nil and empty", nil, VClock{}, Same},
+		{"equal", fxClock(map[int]uint64{1: 2, 2: 3}), fxClock(map[int]uint64{1: 2, 2: 3}), Same},
+		{"lower entry", fxClock(map[int]uint64{1: 1, 2: 3}), fxClock(map[int]uint64{1: 2, 2: 3}), Before},
+		{"higher entry", fxClock(map[int]uint64{1: 5}), fxClock(map[int]uint64{1: 4}), After},
+		{"missing key in receiver", fxClock(map[int]uint64{1: 1}), fxClock(map[int]uint64{1: 1, 2: 1}), Before},
+		{"missing key in argument", fxClock(map[int]uint64{1: 1, 2: 1}), fxClock(map[int]uint64{1: 1}), After},
+		{"empty before anything", VClock{}, fxClock(map[int]uint64{3: 1}), Before},
+		{"anything after nil", fxClock(map[int]uint64{3: 1}), nil, After},
+		{"crossing entries", fxClock(map[int]uint64{1: 2, 2: 1}), fxClock(map[int]uint64{1: 1, 2: 2}), Concurrent},
+		{"disjoint keys", fxClock(map[int]uint64{1: 1}), fxClock(map[int]uint64{2: 1}), Concurrent},
+		{"missing key against higher entry", fxClock(map[int]uint64{1: 3}), fxClock(map[int]uint64{1: 2, 2: 1}), Concurrent},
+		{"same address, other uid", VClock{fxNode(1, 1): 1}, VClock{fxNode(1, 2): 1}, Concurrent},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.v.Compare(tc.w); got != tc.want {
+				t.Errorf("v.Compare(w) = %v, want %v", got, tc.want)
+			}
+			if got, want := tc.w.Compare(tc.v), fxMirror[tc.want]; got != want {
+				t.Errorf("w.Compare(v) = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestVClockMerge(t *testing.T) {
+	cases := []struct {
+		name    string
+		v, w    VClock
+		want    VClock
+		wantOrd [2]Ordering // merged vs v, merged vs w
+	}{
+		{"empty", VClock{}, VClock{}, VClock{}, [2]Ordering{Same, Same}},
+		{"nil receiver", nil, fxClock(map[int]uint64{1: 1}), fxClock(map[int]uint64{1: 1}), [2]Ordering{After, Same}},
+		{"dominated", fxClock(map[int]uint64{1: 1}), fxClock(map[int]uint64{1: 2, 2: 1}), fxClock(map[int]uint64{1: 2, 2: 1}), [2]Ordering{After, Same}},
+		{"element-wise max", fxClock(map[int]uint64{1: 5, 2: 1}), fxClock(map[int]uint64{1: 2, 2: 7}), fxClock(map[int]uint64{1: 5, 2: 7}), [2]Ordering{After, After}},
+		{"union of keys", fxClock(map[int]uint64{1: 1, 3: 4}), fxClock(map[int]uint64{2: 2}), fxClock(map[int]uint64{1: 1, 2: 2, 3: 4}), [2]Ordering{After, After}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			vBefore, wBefore := tc.v.Clone(), tc.w.Clone()
+			got := tc.v.Merge(tc.w)
+			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("v.Merge(w) (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.want, tc.w.Merge(tc.v), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("w.Merge(v) (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(vBefore, tc.v, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Merge modified its receiver (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(wBefore, tc.w, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Merge modified its argument (-want +got):\n%s", diff)
+			}
+			if o := got.Compare(tc.v); o != tc.wantOrd[0] {
+				t.Errorf("merged.Compare(v) = %v, want %v", o, tc.wantOrd[0])
+			}
+			if o := got.Compare(tc.w); o != tc.wantOrd[1] {
+				t.Errorf("merged.Compare(w) = %v, want %v", o, tc.wantOrd[1])
+			}
+		})
+	}
+}
+
+func TestVClockIncrement(t *testing.T) {
+	cases := []struct {
+		name string
+		v    VClock
+		node UniqueAddress
+		want VClock
+	}{
+		{"existing entry", fxClock(map[int]uint64{1: 1, 2: 5}), fxNode(2, 1), fxClock(map[int]uint64{1: 1, 2: 6})},
+		{"new entry", fxClock(map[int]uint64{1: 1}), fxNode(3, 1), fxClock(map[int]uint64{1: 1, 3: 1})},
+		{"empty clock", VClock{}, fxNode(1, 1), fxClock(map[int]uint64{1: 1})},
+		{"nil clock", nil, fxNode(1, 1), fxClock(map[int]uint64{1: 1})},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := tc.v.Clone()
+			got := tc.v.Increment(tc.node)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Increment (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(before, tc.v, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Increment modified its receiver (-want +got):\n%s", diff)
+			}
+			if o := got.Compare(tc.v); o != After {
+				t.Errorf("incremented.Compare(original) = %v, want After", o)
+			}
+		})
+	}
+}
+
+func TestVClockNodesAndDigest(t *testing.T) {
+	v := VClock{fxNode(10, 1): 3, fxNode(9, 2): 1, fxNode(9, 1): 7}
+	wantNodes := []UniqueAddress{fxNode(9, 1), fxNode(9, 2), fxNode(10, 1)}
+	t.Run("nodes in address order", func(t *testing.T) {
+		if diff := cmp.Diff(wantNodes, v.Nodes()); diff != "" {
+			t.Errorf("Nodes() (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("digest", func(t *testing.T) {
+		// FNV-1a over, per entry in address order: host length (8 bytes
+		// little-endian), host bytes, port and UID and count (8 bytes
+		// little-endian each).
+		var b []byte
+		for _, n := range wantNodes {
+			b = binary.LittleEndian.AppendUint64(b, uint64(len(n.Host)))
+			b = append(b, n.Host...)
+			b = binary.LittleEndian.AppendUint64(b, uint64(n.Port))
+			b = binary.LittleEndian.AppendUint64(b, uint64(n.UID))
+			b = binary.LittleEndian.AppendUint64(b, v[n])
+		}
+		if got, want := v.Digest(), fxFNV1a64(b); got != want {
+			t.Errorf("Digest() = %#x, want %#x", got, want)
+		}
+		if got, want := (VClock{}).Digest(), fxFNV1a64(nil); got != want {
+			t.Errorf("empty Digest() = %#x, want %#x", got, want)
+		}
+	})
+}

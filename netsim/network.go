@@ -61,21 +61,23 @@ type node struct {
 	down      bool
 }
 
-// path is the state of one directed path, created when first used.
+// path is the state of one directed path, created when first used. It
+// holds no pointers, so that a million of them cost the garbage collector
+// nothing to scan.
 type path struct {
 	from, to     int32
 	inFlight     int32
+	link         int32  // 1 + index into Network.links; 0: no override
 	nextSeq      uint64 // send sequence of the last message sent (first is 1)
 	maxDelivered uint64 // highest send sequence delivered so far
 	clogUntil    int64
 	cut          bool // one-way cut
-	link         *LinkConfig
 }
 
 // payload is a message copy in flight.
 type payload struct {
 	msg     proto.Message
-	p       *path
+	path    int32
 	sentAt  int64
 	pathSeq uint64
 	size    int
@@ -108,8 +110,16 @@ type Network struct {
 
 	nodes []node
 	index map[proto.Address]int32
-	paths map[uint64]*path
-	cuts  []*path // paths with cut set, for Heal
+	// paths holds every directed path's state; rows[from][to] is 1 + its
+	// index (0: not created yet). The dense rows cost 4 bytes per pair of
+	// nodes at worst, and save a hash lookup per message.
+	paths []path
+	rows  [][]int32
+	links []LinkConfig
+	cuts  []int32 // paths with cut set, for Heal
+
+	lastFrom    proto.Address // one-entry intern cache for senders
+	lastFromIdx int32
 
 	payloads    []payload
 	freeLoads   []uint32
@@ -136,11 +146,11 @@ func New(rng *rand.Rand, cfg Config) *Network {
 		panic("netsim: New: nil rng")
 	}
 	n := &Network{
-		rng:    rng,
-		index:  make(map[proto.Address]int32),
-		paths:  make(map[uint64]*path),
-		timers: make(map[uint64]timerEntry),
-		now:    math.MinInt64,
+		rng:         rng,
+		index:       make(map[proto.Address]int32),
+		timers:      make(map[uint64]timerEntry),
+		now:         math.MinInt64,
+		lastFromIdx: -1,
 	}
 	if err := n.SetConfig(cfg); err != nil {
 		panic(err)
@@ -181,17 +191,36 @@ func (n *Network) intern(a proto.Address) int32 {
 	return i
 }
 
-func pathKey(from, to int32) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
-
-func (n *Network) path(from, to int32) *path {
-	k := pathKey(from, to)
-	if p, ok := n.paths[k]; ok {
-		return p
+// findPath returns the index of the path from → to, or -1.
+func (n *Network) findPath(from, to int32) int32 {
+	if int(from) < len(n.rows) {
+		if row := n.rows[from]; int(to) < len(row) {
+			return row[to] - 1
+		}
 	}
-	p := &path{from: from, to: to, clogUntil: noClog}
-	n.paths[k] = p
-	return p
+	return -1
 }
+
+// pathIndex returns the index of the path from → to, creating it if needed.
+func (n *Network) pathIndex(from, to int32) int32 {
+	if i := n.findPath(from, to); i >= 0 {
+		return i
+	}
+	if int(from) >= len(n.rows) {
+		n.rows = append(n.rows, make([][]int32, len(n.nodes)-len(n.rows))...)
+	}
+	if row := n.rows[from]; int(to) >= len(row) {
+		n.rows[from] = append(row, make([]int32, len(n.nodes)-len(row))...)
+	}
+	n.paths = append(n.paths, path{from: from, to: to, clogUntil: noClog})
+	i := int32(len(n.paths) - 1)
+	n.rows[from][to] = i + 1
+	return i
+}
+
+// path returns the state of the path from → to, creating it if needed. The
+// pointer is valid until the next path is created.
+func (n *Network) path(from, to int32) *path { return &n.paths[n.pathIndex(from, to)] }
 
 // lookupPath returns the path's state if both ends and the path are known.
 func (n *Network) lookupPath(from, to proto.Address) (*path, bool) {
@@ -203,8 +232,10 @@ func (n *Network) lookupPath(from, to proto.Address) (*path, bool) {
 	if !ok {
 		return nil, false
 	}
-	p, ok := n.paths[pathKey(fi, ti)]
-	return p, ok
+	if i := n.findPath(fi, ti); i >= 0 {
+		return &n.paths[i], true
+	}
+	return nil, false
 }
 
 func (n *Network) push(at int64, kind itemKind, ref uint64) {
@@ -268,17 +299,24 @@ func (n *Network) Send(now time.Time, m proto.Message) {
 	n.stats.Sent++
 	size := 0
 	if n.cfg.Sizer != nil {
-		size = n.cfg.Sizer(m)
+		size = max(n.cfg.Sizer(m), 0)
 	}
 	n.stats.BytesSent += uint64(size)
 
-	p := n.path(n.intern(m.From.Address), n.intern(m.To))
+	fi := n.lastFromIdx
+	if fi < 0 || m.From.Address != n.lastFrom {
+		fi = n.intern(m.From.Address)
+		n.lastFrom, n.lastFromIdx = m.From.Address, fi
+	}
+	pi := n.pathIndex(fi, n.intern(m.To))
+	p := &n.paths[pi]
 	if c := n.blocked(p); c != open {
 		n.countCut(c)
 		return
 	}
 	lat, loss, dup := n.lat, n.cfg.Loss, n.cfg.Duplicate
-	if l := p.link; l != nil {
+	if p.link != 0 {
+		l := &n.links[p.link-1]
 		if l.Latency != nil {
 			lat = l.Latency
 		}
@@ -308,7 +346,7 @@ func (n *Network) Send(now time.Time, m proto.Message) {
 			at = math.MaxInt64
 		}
 		ref := n.allocPayload()
-		n.payloads[ref] = payload{msg: m, p: p, sentAt: t, pathSeq: p.nextSeq, size: size, dup: c == 1}
+		n.payloads[ref] = payload{msg: m, path: pi, sentAt: t, pathSeq: p.nextSeq, size: size, dup: c == 1}
 		p.inFlight++
 		n.pendingMsgs++
 		n.push(at, kindMessage, uint64(ref))
@@ -327,7 +365,7 @@ func (n *Network) allocPayload() uint32 {
 
 func (n *Network) releasePayload(ref uint32) {
 	pl := &n.payloads[ref]
-	pl.p.inFlight--
+	n.paths[pl.path].inFlight--
 	*pl = payload{}
 	n.freeLoads = append(n.freeLoads, ref)
 	n.pendingMsgs--
@@ -458,7 +496,7 @@ func (n *Network) step(limit int64) (Event, bool) {
 func (n *Network) deliver(it item) (Event, bool) {
 	ref := uint32(it.ref)
 	pl := &n.payloads[ref]
-	p := pl.p
+	p := &n.paths[pl.path]
 	to := &n.nodes[p.to]
 	hold := max(n.nodes[p.from].clogUntil, to.clogUntil, p.clogUntil)
 	if hold > it.at {
@@ -519,14 +557,20 @@ func (n *Network) SetLink(from, to proto.Address, lc LinkConfig) error {
 	if err := lc.Validate(); err != nil {
 		return err
 	}
-	n.path(n.intern(from), n.intern(to)).link = &lc
+	p := n.path(n.intern(from), n.intern(to))
+	if p.link == 0 {
+		n.links = append(n.links, lc)
+		p.link = int32(len(n.links))
+	} else {
+		n.links[p.link-1] = lc
+	}
 	return nil
 }
 
 // ClearLink removes the override of the path from → to, if any.
 func (n *Network) ClearLink(from, to proto.Address) {
 	if p, ok := n.lookupPath(from, to); ok {
-		p.link = nil
+		p.link = 0 // its slot in n.links stays behind; overrides are few
 	}
 }
 
@@ -567,10 +611,10 @@ func (n *Network) Isolate(addr proto.Address) {
 // CutOneWay drops traffic from → to (but not to → from) until Heal: an
 // asymmetric partition.
 func (n *Network) CutOneWay(from, to proto.Address) {
-	p := n.path(n.intern(from), n.intern(to))
-	if !p.cut {
+	pi := n.pathIndex(n.intern(from), n.intern(to))
+	if p := &n.paths[pi]; !p.cut {
 		p.cut = true
-		n.cuts = append(n.cuts, p)
+		n.cuts = append(n.cuts, pi)
 	}
 }
 
@@ -581,10 +625,9 @@ func (n *Network) Heal() {
 		n.nodes[i].group = 0
 		n.nodes[i].isolated = false
 	}
-	for _, p := range n.cuts {
-		p.cut = false
+	for _, pi := range n.cuts {
+		n.paths[pi].cut = false
 	}
-	clear(n.cuts)
 	n.cuts = n.cuts[:0]
 }
 
@@ -595,10 +638,11 @@ func (n *Network) Blocked(from, to proto.Address) bool {
 	if !ok1 || !ok2 {
 		return false // an unseen address is in the unlisted group, uncut
 	}
-	if p, ok := n.paths[pathKey(fi, ti)]; ok {
-		return n.blocked(p) != open
+	if pi := n.findPath(fi, ti); pi >= 0 {
+		return n.blocked(&n.paths[pi]) != open
 	}
-	return n.blocked(&path{from: fi, to: ti}) != open
+	p := path{from: fi, to: ti}
+	return n.blocked(&p) != open
 }
 
 // Down marks addr as crashed: copies falling due for it are dropped

@@ -20,7 +20,8 @@ type item struct {
 	kind itemKind
 }
 
-// queue is a binary min-heap of items ordered by (at, seq).
+// queue is a 4-ary min-heap of items ordered by (at, seq): shallower than
+// a binary heap, and a node's children share a cache line.
 type queue []item
 
 func (q queue) less(i, j int) bool {
@@ -50,7 +51,7 @@ func (q *queue) pop() item {
 
 func (q queue) up(i int) {
 	for i > 0 {
-		parent := (i - 1) / 2
+		parent := (i - 1) / 4
 		if !q.less(i, parent) {
 			return
 		}
@@ -62,13 +63,15 @@ func (q queue) up(i int) {
 func (q queue) down(i int) {
 	n := len(q)
 	for {
-		l := 2*i + 1
-		if l >= n {
+		first := 4*i + 1
+		if first >= n {
 			return
 		}
-		least := l
-		if r := l + 1; r < n && q.less(r, l) {
-			least = r
+		least := first
+		for c := first + 1; c < first+4 && c < n; c++ {
+			if q.less(c, least) {
+				least = c
+			}
 		}
 		if !q.less(least, i) {
 			return
@@ -80,7 +83,7 @@ func (q queue) down(i int) {
 
 // heapify restores the heap order after an arbitrary rewrite of q.
 func (q queue) heapify() {
-	for i := len(q)/2 - 1; i >= 0; i-- {
+	for i := (len(q) - 2) / 4; i >= 0; i-- {
 		q.down(i)
 	}
 }

@@ -104,6 +104,24 @@ func (n *Node) refreshMonitors() {
 	n.monitorList = targets
 }
 
+// detectOwnPause notices that this node itself was frozen (a GC pause, a
+// stopped VM, a clock that stood still): if far more time passed since the
+// last tick than the detector tolerates, silence from the subjects is this
+// node's fault, not theirs. Every history restarts from now, as if
+// monitoring had just begun, instead of declaring the whole cluster
+// unreachable.
+func (n *Node) detectOwnPause() {
+	last := n.lastTick
+	n.lastTick = n.now
+	if last.IsZero() || n.now.Sub(last) <= n.cfg.HeartbeatInterval+n.cfg.FailureDetector.AcceptableHeartbeatPause {
+		return
+	}
+	for _, u := range n.monitorList {
+		n.monitors[u] = phi.NewHistory(n.cfg.FailureDetector, n.now)
+	}
+	n.stats.OwnPauses++
+}
+
 func (n *Node) heartbeatRound() {
 	for _, u := range n.monitorList {
 		n.hbSeq++

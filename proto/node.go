@@ -71,6 +71,7 @@ type Stats struct {
 	GossipStatesOut uint64 // full states sent
 	LeaderActions   uint64 // leader action rounds that changed the state
 	Downings        uint64 // members this node marked Down
+	OwnPauses       uint64 // ticks that found this node itself had been frozen
 }
 
 // NodeSnapshot is a deep copy of a node's externally visible state, for
@@ -115,6 +116,7 @@ type Node struct {
 	monitorList []UniqueAddress // sorted keys of monitors
 	ringSig     uint64
 	hbSeq       uint64
+	lastTick    time.Time
 
 	hosts        []ShardType    // declared shard types, sorted by name
 	hostsVersion uint64         // raised on every declaration change
@@ -272,6 +274,7 @@ func (n *Node) Tick(now time.Time) {
 		}
 	}
 	if n.phase == PhaseMember {
+		n.detectOwnPause()
 		if due(n.nextHeartbeat, n.now) {
 			n.heartbeatRound()
 			n.nextHeartbeat = n.now.Add(n.cfg.HeartbeatInterval)

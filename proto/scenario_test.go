@@ -52,8 +52,9 @@ package proto
 //	    detail.
 //	reachability node=n1
 //	    n1's reachability table: one row per observer with its version.
-//	events node=n1
-//	    The events n1 published since the last "events node=n1".
+//	events node=n1 [times]
+//	    The events n1 published since the last "events node=n1", with
+//	    times (since the story began) when asked.
 //	stats node=n1
 //	    n1's counters that are not zero, except message counts.
 //
@@ -66,6 +67,7 @@ package proto
 // removed never reappears in that node's members.
 
 import (
+	"flag"
 	"fmt"
 	"math/rand"
 	"sort"
@@ -115,12 +117,19 @@ type scnProc struct {
 	node    *Node
 	inc     int
 	crashed bool
-	events  []Event // every event of every incarnation, in order
-	shown   int     // events already printed by "events"
+	events  []scnEvent // every event of every incarnation, in order
+	shown   int        // events already printed by "events"
+	shownIn int        // incarnation of the last event printed
 	// seenStatus is what this incarnation last saw of each member, for the
 	// transition check; removed holds the incarnations it has removed.
 	seenStatus map[UniqueAddress]MemberStatus
 	removed    map[UniqueAddress]bool
+}
+
+// scnEvent is an event and the incarnation (1, 2, ...) that published it.
+type scnEvent struct {
+	inc int
+	Event
 }
 
 type scnDropRule struct {
@@ -310,7 +319,7 @@ func (d *scnDriver) exec(td *datadriven.TestData) string {
 	case "reachability":
 		return d.reachability(d.started(td, d.arg(td, "node")))
 	case "events":
-		return d.events(d.started(td, d.arg(td, "node")))
+		return d.events(d.started(td, d.arg(td, "node")), td.HasArg("times"))
 	case "stats":
 		return d.stats(d.started(td, d.arg(td, "node")))
 	}
@@ -399,7 +408,9 @@ func (p *scnProc) live() bool {
 func (d *scnDriver) collect(p *scnProc) {
 	out := p.node.Output()
 	d.inflight = append(d.inflight, out.Messages...)
-	p.events = append(p.events, out.Events...)
+	for _, e := range out.Events {
+		p.events = append(p.events, scnEvent{inc: p.inc, Event: e})
+	}
 	d.checkView(p)
 }
 
@@ -470,6 +481,16 @@ func (d *scnDriver) deliverAll() {
 		}
 		if err := p.node.Step(d.now, m); err != nil {
 			d.t.Fatalf("t=%v: %s <- %s: %v", d.elapsed(), p.name, m.Body.Kind(), err)
+		}
+		if *scnTrace && m.Body.Kind() != "heartbeat" && m.Body.Kind() != "heartbeat-ack" {
+			extra := ""
+			if g, ok := m.Body.(GossipState); ok {
+				extra = fmt.Sprintf(" reply=%v [%s] v=%v seen=%v", g.Reply, d.memberList(g.State), d.vc(g.State.Version), d.nl(g.State.Seen))
+			}
+			if g, ok := m.Body.(GossipStatus); ok {
+				extra = fmt.Sprintf(" reply=%v v=%v", g.Reply, d.vc(g.Version))
+			}
+			d.t.Logf("%v %s -> %s %s%s => %s v=%v seen=%v", d.elapsed(), d.label(m.From), d.label(p.node.Self()), m.Body.Kind(), extra, d.memberList(p.node.State()), d.vc(p.node.State().Version), d.nl(p.node.State().Seen))
 		}
 		d.collect(p)
 	}
@@ -627,6 +648,11 @@ func (d *scnDriver) overview() string {
 			continue
 		}
 		s := p.node.State()
+		if p.node.Phase() == PhaseStopped {
+			// A stopped node's last view; it leads nothing any more.
+			fmt.Fprintf(&b, ": %s\n", d.memberList(s))
+			continue
+		}
 		fmt.Fprintf(&b, " leader=%s", d.leaderText(p))
 		if s.Converged() {
 			b.WriteString(" converged")
@@ -684,7 +710,7 @@ func (d *scnDriver) reachability(p *scnProc) string {
 	return b.String()
 }
 
-func (d *scnDriver) events(p *scnProc) string {
+func (d *scnDriver) events(p *scnProc, times bool) string {
 	evs := p.events[p.shown:]
 	p.shown = len(p.events)
 	if len(evs) == 0 {
@@ -692,6 +718,15 @@ func (d *scnDriver) events(p *scnProc) string {
 	}
 	var b strings.Builder
 	for _, e := range evs {
+		if e.inc != p.shownIn {
+			if p.shownIn != 0 {
+				fmt.Fprintf(&b, "-- %s#%d:\n", p.name, e.inc)
+			}
+			p.shownIn = e.inc
+		}
+		if times {
+			fmt.Fprintf(&b, "%-7v ", e.At.Sub(scnEpoch))
+		}
 		switch e.Type {
 		case LeaderChanged:
 			if e.HasLeader {
@@ -727,4 +762,24 @@ func (d *scnDriver) stats(p *scnProc) string {
 		return d.label(p.node.Self()) + ": (all zero)"
 	}
 	return d.label(p.node.Self()) + ": " + strings.Join(parts, " ")
+}
+
+// scnTrace logs every delivered message other than heartbeats, with the
+// receiver's view after it: go test ./proto/ -run TestScenarios/NAME -v -scn.trace
+var scnTrace = flag.Bool("scn.trace", false, "log scenario message deliveries")
+
+func (d *scnDriver) vc(v VClock) string {
+	var parts []string
+	for _, k := range v.Nodes() {
+		parts = append(parts, fmt.Sprintf("%s=%d", d.label(k), v[k]))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (d *scnDriver) nl(l []UniqueAddress) string {
+	var parts []string
+	for _, k := range l {
+		parts = append(parts, d.label(k))
+	}
+	return strings.Join(parts, ",")
 }

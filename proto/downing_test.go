@@ -1,0 +1,152 @@
+package proto
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestDecideDowning(t *testing.T) {
+	up := func(is ...int) []Member {
+		out := make([]Member, len(is))
+		for k, i := range is {
+			out[k] = fxMember(i, Up, int64(i))
+		}
+		return out
+	}
+	join := func(ms ...[]Member) []Member {
+		var out []Member
+		for _, m := range ms {
+			out = append(out, m...)
+		}
+		return out
+	}
+	majority := DowningConfig{Strategy: KeepMajority}
+	quorum3 := DowningConfig{Strategy: StaticQuorum, QuorumSize: 3}
+	oldest := DowningConfig{Strategy: KeepOldest}
+	cases := []struct {
+		name    string
+		cfg     DowningConfig
+		members []Member
+		rows    []fxRow
+		want    []UniqueAddress
+	}{
+		// KeepMajority.
+		{"majority: nothing unreachable", majority, up(1, 2, 3), nil, nil},
+		{"majority: empty row", majority, up(1, 2, 3), []fxRow{{1, nil}}, nil},
+		{"majority: reachable side larger", majority, up(1, 2, 3, 4, 5), []fxRow{{1, []int{4, 5}}}, fxNodes(4, 5)},
+		{"majority: reachable side smaller", majority, up(1, 2, 3, 4, 5), []fxRow{{1, []int{3, 4, 5}}}, fxNodes(1, 2)},
+		{"majority: unreachable by any observer", majority, up(1, 2, 3, 4, 5), []fxRow{{1, []int{5}}, {2, []int{4}}}, fxNodes(4, 5)},
+		{"majority: tie, lowest address reachable", majority, up(1, 2, 3, 4), []fxRow{{1, []int{3, 4}}}, fxNodes(3, 4)},
+		{"majority: tie, lowest address unreachable", majority, up(1, 2, 3, 4), []fxRow{{3, []int{1, 2}}}, fxNodes(3, 4)},
+		{"majority: tie, numeric address order", majority, up(9, 10), []fxRow{{10, []int{9}}}, fxNodes(10)},
+		{"majority: only up and leaving count",
+			majority,
+			join(up(1), []Member{fxMember(2, Joining, 0), fxMember(3, WeaklyUp, 0), fxMember(4, Joining, 0), fxMember(5, Up, 5), fxMember(6, Leaving, 6)}),
+			[]fxRow{{1, []int{5, 6}}},
+			fxNodes(1, 2, 3, 4)},
+		{"majority: leaving counts",
+			majority,
+			[]Member{fxMember(1, Leaving, 1), fxMember(2, Leaving, 2), fxMember(3, Up, 3)},
+			[]fxRow{{1, []int{3}}},
+			fxNodes(3)},
+		{"majority: tie broken by lowest counted address",
+			majority,
+			[]Member{fxMember(1, Joining, 0), fxMember(2, Up, 2), fxMember(3, Up, 3)},
+			[]fxRow{{3, []int{2}}},
+			fxNodes(1, 3)},
+		{"majority: tie with nobody counted, lowest address",
+			majority,
+			[]Member{fxMember(1, Joining, 0), fxMember(2, Joining, 0)},
+			[]fxRow{{2, []int{1}}},
+			fxNodes(2)},
+		{"majority: down and exiting on neither side",
+			majority,
+			[]Member{fxMember(1, Up, 1), fxMember(2, Down, 2), fxMember(3, Exiting, 3), fxMember(4, Up, 4), fxMember(5, Up, 5)},
+			[]fxRow{{1, []int{4, 5}}},
+			fxNodes(1)},
+		{"majority: unreachable down member not downed again",
+			majority,
+			[]Member{fxMember(1, Up, 1), fxMember(2, Up, 2), fxMember(3, Down, 3), fxMember(4, Up, 4)},
+			[]fxRow{{1, []int{3, 4}}},
+			fxNodes(4)},
+		{"majority: row of down observer ignored",
+			majority,
+			[]Member{fxMember(1, Up, 1), fxMember(2, Up, 2), fxMember(3, Down, 3)},
+			[]fxRow{{3, []int{1, 2}}},
+			nil},
+		{"majority: only down members unreachable",
+			majority,
+			[]Member{fxMember(1, Up, 1), fxMember(2, Down, 2)},
+			[]fxRow{{1, []int{2}}},
+			nil},
+
+		// StaticQuorum.
+		{"quorum: reachable side has quorum", quorum3, up(1, 2, 3, 4, 5), []fxRow{{1, []int{4, 5}}}, fxNodes(4, 5)},
+		{"quorum: reachable side exactly quorum, other larger", quorum3, up(1, 2, 3, 4, 5, 6, 7), []fxRow{{1, []int{4, 5, 6, 7}}}, fxNodes(4, 5, 6, 7)},
+		{"quorum: reachable side below quorum", quorum3, up(1, 2, 3, 4, 5), []fxRow{{1, []int{3, 4, 5}}}, fxNodes(1, 2)},
+		{"quorum: joining members do not count",
+			quorum3,
+			join(up(1, 2), []Member{fxMember(3, Joining, 0), fxMember(4, WeaklyUp, 0)}, up(5)),
+			[]fxRow{{1, []int{5}}},
+			fxNodes(1, 2, 3, 4)},
+		{"quorum: nothing unreachable", quorum3, up(1), nil, nil},
+
+		// KeepOldest.
+		{"oldest: oldest on reachable minority", oldest, up(1, 2, 3, 4, 5), []fxRow{{1, []int{3, 4, 5}}}, fxNodes(3, 4, 5)},
+		{"oldest: oldest on unreachable side", oldest, up(1, 2, 3, 4, 5), []fxRow{{2, []int{1}}}, fxNodes(2, 3, 4, 5)},
+		{"oldest: by up number, not address",
+			oldest,
+			[]Member{fxMember(1, Up, 5), fxMember(2, Up, 4), fxMember(3, Up, 1)},
+			[]fxRow{{1, []int{3}}},
+			fxNodes(1, 2)},
+		{"oldest: not yet up is youngest",
+			oldest,
+			[]Member{fxMember(1, WeaklyUp, 0), fxMember(2, Up, 7)},
+			[]fxRow{{1, []int{2}}},
+			fxNodes(1)},
+		{"oldest: counted members preferred",
+			oldest,
+			[]Member{fxMember(1, Joining, 1), fxMember(2, Up, 2)},
+			[]fxRow{{1, []int{2}}},
+			fxNodes(1)},
+		{"oldest: up number tie goes to lower address",
+			oldest,
+			[]Member{fxMember(9, Up, 3), fxMember(10, Up, 3)},
+			[]fxRow{{10, []int{9}}},
+			fxNodes(10)},
+		{"oldest: down oldest is on neither side",
+			oldest,
+			[]Member{fxMember(1, Down, 1), fxMember(2, Up, 2), fxMember(3, Up, 3)},
+			[]fxRow{{3, []int{2}}},
+			fxNodes(3)},
+
+		// DownAll.
+		{"down all: every live member", DowningConfig{Strategy: DownAll}, up(1, 2, 3), []fxRow{{1, []int{3}}}, fxNodes(1, 2, 3)},
+		{"down all: skips down and exiting",
+			DowningConfig{Strategy: DownAll},
+			[]Member{fxMember(1, Up, 1), fxMember(2, Down, 2), fxMember(3, Exiting, 3), fxMember(4, Joining, 0), fxMember(5, Up, 5)},
+			[]fxRow{{1, []int{5}}},
+			fxNodes(1, 4, 5)},
+		{"down all: nothing unreachable", DowningConfig{Strategy: DownAll}, up(1, 2, 3), nil, nil},
+
+		// Not decided here.
+		{"auto down", DowningConfig{Strategy: AutoDown, AutoDownAfter: 1}, up(1, 2, 3), []fxRow{{1, []int{3}}}, nil},
+		{"manual", DowningConfig{Strategy: Manual}, up(1, 2, 3), []fxRow{{1, []int{3}}}, nil},
+		{"unknown strategy", DowningConfig{Strategy: 99}, up(1, 2, 3), []fxRow{{1, []int{3}}}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := fxState(tc.members, nil, tc.rows...)
+			before := s.Clone()
+			got := decideDowning(tc.cfg, s)
+			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("decideDowning(%v) (-want +got):\n%s", tc.cfg.Strategy, diff)
+			}
+			if diff := cmp.Diff(before, s, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("decideDowning modified the state (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

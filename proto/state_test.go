@@ -1,0 +1,246 @@
+package proto
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// fxRow is observer i's reachability row (UID 1) listing subjects (UID 1).
+type fxRow struct {
+	observer int
+	subjects []int
+}
+
+// fxState builds a well-formed state from members (any order), the indexes
+// of the nodes that have seen its version, and reachability rows.
+func fxState(members []Member, seen []int, rows ...fxRow) *State {
+	s := NewState()
+	for _, m := range members {
+		s.setMember(m)
+	}
+	s.Seen = fxNodes(seen...)
+	sortNodes(s.Seen)
+	for _, r := range rows {
+		subjects := fxNodes(r.subjects...)
+		sortNodes(subjects)
+		s.Reachability = s.Reachability.withRow(fxNode(r.observer, 1), subjects)
+	}
+	return s
+}
+
+func TestFxStateWellFormed(t *testing.T) {
+	s := fxState([]Member{fxMember(10, Up, 1), fxMember(9, Up, 2), fxMember(2, Joining, 0)}, []int{10, 2},
+		fxRow{10, []int{9}}, fxRow{2, []int{10, 9}})
+	if err := ValidateState(s); err != nil {
+		t.Fatalf("fixture state is not well formed: %v", err)
+	}
+}
+
+func TestStateConverged(t *testing.T) {
+	cases := []struct {
+		name string
+		s    *State
+		want bool
+	}{
+		{"empty", NewState(), false},
+		{"all seen", fxState([]Member{fxMember(1, Up, 1), fxMember(2, Up, 2)}, []int{1, 2}), true},
+		{"unseen up member blocks", fxState([]Member{fxMember(1, Up, 1), fxMember(2, Up, 2)}, []int{1}), false},
+		{"unseen joining member blocks", fxState([]Member{fxMember(1, Up, 1), fxMember(2, Joining, 0)}, []int{1}), false},
+		{"unseen leaving member blocks", fxState([]Member{fxMember(1, Up, 1), fxMember(2, Leaving, 2)}, []int{1}), false},
+		{"unseen down member skipped", fxState([]Member{fxMember(1, Up, 1), fxMember(2, Down, 2)}, []int{1}), true},
+		{"unseen exiting member skipped", fxState([]Member{fxMember(1, Up, 1), fxMember(2, Exiting, 2)}, []int{1}), true},
+		{"only down members", fxState([]Member{fxMember(1, Down, 1)}, nil), true},
+		{"unreachable member blocks though seen",
+			fxState([]Member{fxMember(1, Up, 1), fxMember(2, Up, 2)}, []int{1, 2}, fxRow{1, []int{2}}), false},
+		{"unreachable observer's own row counts",
+			fxState([]Member{fxMember(1, Up, 1), fxMember(2, Up, 2), fxMember(3, Up, 3)}, []int{1, 2, 3}, fxRow{3, []int{1}}), false},
+		{"unreachable down member skipped",
+			fxState([]Member{fxMember(1, Up, 1), fxMember(2, Down, 2)}, []int{1}, fxRow{1, []int{2}}), true},
+		{"row of down observer ignored",
+			fxState([]Member{fxMember(1, Up, 1), fxMember(2, Down, 2)}, []int{1}, fxRow{2, []int{1}}), true},
+		{"row of exiting observer ignored",
+			fxState([]Member{fxMember(1, Up, 1), fxMember(2, Exiting, 2)}, []int{1}, fxRow{2, []int{1}}), true},
+		{"row of non-member ignored",
+			fxState([]Member{fxMember(1, Up, 1), fxMember(2, Up, 2)}, []int{1, 2}, fxRow{3, []int{1, 2}}), true},
+		{"row that lists nobody",
+			fxState([]Member{fxMember(1, Up, 1), fxMember(2, Up, 2)}, []int{1, 2}, fxRow{1, nil}), true},
+		{"seen by a non-member does not help",
+			fxState([]Member{fxMember(1, Up, 1), fxMember(2, Up, 2)}, []int{1, 3}), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.s.Converged(); got != tc.want {
+				t.Errorf("Converged() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStateLeader(t *testing.T) {
+	type result struct {
+		Leader UniqueAddress
+		OK     bool
+	}
+	cases := []struct {
+		name string
+		s    *State
+		self int
+		want result
+	}{
+		{"empty", NewState(), 1, result{}},
+		{"first up in address order", fxState([]Member{fxMember(10, Up, 1), fxMember(9, Up, 2), fxMember(11, Up, 3)}, nil), 10,
+			result{fxNode(9, 1), true}},
+		{"leaving counts", fxState([]Member{fxMember(1, Leaving, 1), fxMember(2, Up, 2)}, nil), 2,
+			result{fxNode(1, 1), true}},
+		{"joining and weakly up skipped", fxState([]Member{fxMember(1, Joining, 0), fxMember(2, WeaklyUp, 0), fxMember(3, Up, 1)}, nil), 1,
+			result{fxNode(3, 1), true}},
+		{"exiting and down skipped", fxState([]Member{fxMember(1, Exiting, 1), fxMember(2, Down, 2), fxMember(3, Up, 3)}, nil), 3,
+			result{fxNode(3, 1), true}},
+		{"unreachable up skipped", fxState([]Member{fxMember(1, Up, 1), fxMember(2, Up, 2)}, nil, fxRow{2, []int{1}}), 2,
+			result{fxNode(2, 1), true}},
+		{"unreachable by any observer, not just self", fxState([]Member{fxMember(1, Up, 1), fxMember(2, Up, 2), fxMember(3, Up, 3)}, nil, fxRow{3, []int{1}}), 2,
+			result{fxNode(2, 1), true}},
+		{"row of down observer ignored", fxState([]Member{fxMember(1, Up, 1), fxMember(2, Down, 2)}, nil, fxRow{2, []int{1}}), 1,
+			result{fxNode(1, 1), true}},
+		{"fallback to first member self reaches",
+			fxState([]Member{fxMember(1, Joining, 0), fxMember(2, Joining, 0)}, nil), 2,
+			result{fxNode(1, 1), true}},
+		{"fallback skips members self cannot reach",
+			fxState([]Member{fxMember(1, Joining, 0), fxMember(2, WeaklyUp, 0), fxMember(3, Joining, 0)}, nil, fxRow{3, []int{1}}), 3,
+			result{fxNode(2, 1), true}},
+		{"fallback ignores other observers",
+			fxState([]Member{fxMember(1, Up, 1), fxMember(2, Joining, 0), fxMember(3, Up, 2)}, nil,
+				fxRow{1, []int{3}}, fxRow{3, []int{1}}), 2,
+			result{fxNode(1, 1), true}},
+		{"fallback includes self",
+			fxState([]Member{fxMember(1, Up, 1), fxMember(2, Joining, 0)}, nil, fxRow{2, []int{1}}), 2,
+			result{fxNode(2, 1), true}},
+		{"fallback skips down and exiting",
+			fxState([]Member{fxMember(1, Down, 1), fxMember(2, Exiting, 2), fxMember(3, Joining, 0)}, nil), 1,
+			result{fxNode(3, 1), true}},
+		{"none: only down and exiting", fxState([]Member{fxMember(1, Down, 1), fxMember(2, Exiting, 2)}, nil), 1, result{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l, ok := tc.s.Leader(fxNode(tc.self, 1))
+			if diff := cmp.Diff(tc.want, result{l, ok}); diff != "" {
+				t.Errorf("Leader(%v) (-want +got):\n%s", fxNode(tc.self, 1), diff)
+			}
+		})
+	}
+}
+
+func TestStateUnreachable(t *testing.T) {
+	members := []Member{fxMember(1, Up, 1), fxMember(2, Up, 2), fxMember(9, Up, 3), fxMember(10, Up, 4), fxMember(11, Down, 5), fxMember(12, Exiting, 6)}
+	cases := []struct {
+		name string
+		rows []fxRow
+		want []UniqueAddress
+	}{
+		{"no rows", nil, nil},
+		{"empty rows", []fxRow{{1, nil}, {2, nil}}, nil},
+		{"one row", []fxRow{{1, []int{10, 9}}}, fxNodes(9, 10)},
+		{"union in address order", []fxRow{{1, []int{10}}, {2, []int{9, 10}}, {9, []int{2}}}, fxNodes(2, 9, 10)},
+		{"down observer ignored", []fxRow{{11, []int{1, 2}}, {1, []int{10}}}, fxNodes(10)},
+		{"exiting observer ignored", []fxRow{{12, []int{1}}}, nil},
+		{"non-member observer ignored", []fxRow{{3, []int{1}}}, nil},
+		{"down subject still listed", []fxRow{{1, []int{11}}}, fxNodes(11)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := fxState(members, nil, tc.rows...)
+			got := s.Unreachable()
+			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Unreachable() (-want +got):\n%s", diff)
+			}
+			for _, m := range s.Members {
+				want := containsNode(tc.want, m.Node)
+				if is := s.IsUnreachable(m.Node); is != want {
+					t.Errorf("IsUnreachable(%v) = %v, want %v", m.Node, is, want)
+				}
+			}
+		})
+	}
+}
+
+func TestStateStatusAndMember(t *testing.T) {
+	s := fxState([]Member{fxMember(1, Up, 1), fxMember(2, Leaving, 2)}, nil)
+	s.Tombstones[fxNode(3, 1)] = epoch
+	cases := []struct {
+		name string
+		u    UniqueAddress
+		want MemberStatus
+	}{
+		{"member", fxNode(2, 1), Leaving},
+		{"tombstoned", fxNode(3, 1), Removed},
+		{"unknown address", fxNode(4, 1), 0},
+		{"other incarnation", fxNode(1, 2), 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := s.Status(tc.u); got != tc.want {
+				t.Errorf("Status(%v) = %v, want %v", tc.u, got, tc.want)
+			}
+			_, ok := s.Member(tc.u)
+			if want := tc.want != 0 && tc.want != Removed; ok != want {
+				t.Errorf("Member(%v) found = %v, want %v", tc.u, ok, want)
+			}
+		})
+	}
+}
+
+func TestStateCloneIsDeep(t *testing.T) {
+	s := fxState([]Member{fxMember(1, Up, 1), fxMember(2, Up, 2)}, []int{1}, fxRow{1, []int{2}})
+	s.Members[0].Roles = []string{"a"}
+	s.Version = fxClock(map[int]uint64{1: 3})
+	s.Tombstones[fxNode(3, 1)] = epoch
+	c := s.Clone()
+	c.Members[0].Roles[0] = "changed"
+	c.Members[1].Status = Down
+	c.Reachability.Rows[0].Unreachable[0] = fxNode(9, 9)
+	c.Version[fxNode(1, 1)] = 99
+	c.Seen[0] = fxNode(9, 9)
+	delete(c.Tombstones, fxNode(3, 1))
+	want := fxState([]Member{fxMember(1, Up, 1), fxMember(2, Up, 2)}, []int{1}, fxRow{1, []int{2}})
+	want.Members[0].Roles = []string{"a"}
+	want.Version = fxClock(map[int]uint64{1: 3})
+	want.Tombstones[fxNode(3, 1)] = epoch
+	if diff := cmp.Diff(want, s); diff != "" {
+		t.Errorf("original changed through its clone (-want +got):\n%s", diff)
+	}
+}
+
+func TestMergeContentTable(t *testing.T) {
+	now := epoch.Add(time.Hour)
+	a := fxState([]Member{fxMember(1, Up, 1), fxMember(2, Joining, 0), fxMember(3, Up, 3)}, []int{1},
+		fxRow{1, []int{3}})
+	a.Version = fxClock(map[int]uint64{1: 2, 3: 1})
+	b := fxState([]Member{fxMember(1, Up, 1), fxMember(2, Up, 2), fxMember(4, Joining, 0)}, []int{2},
+		fxRow{1, nil}, fxRow{1, []int{4}}, fxRow{2, []int{3}})
+	b.Version = fxClock(map[int]uint64{1: 3, 2: 1, 3: 1})
+	b.Tombstones[fxNode(3, 1)] = epoch // member 3 was removed on b's side
+
+	got := mergeContent(a, b, now)
+	want := &State{
+		Members: []Member{fxMember(1, Up, 1), fxMember(2, Up, 2), fxMember(4, Joining, 0)},
+		// b's row for 1 is newer (version 2); 2's row named only 3, who is
+		// tombstoned.
+		Reachability: Reachability{Rows: []ObserverRow{
+			{Observer: fxNode(1, 1), Version: 2, Unreachable: fxNodes(4)},
+			{Observer: fxNode(2, 1), Version: 1, Unreachable: nil},
+		}},
+		Version:    fxClock(map[int]uint64{1: 3, 2: 1}),
+		Tombstones: map[UniqueAddress]time.Time{fxNode(3, 1): now},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("mergeContent(a, b) (-want +got):\n%s", diff)
+	}
+	// From the other side the tombstone keeps b's own time.
+	want.Tombstones[fxNode(3, 1)] = epoch
+	if diff := cmp.Diff(want, mergeContent(b, a, now), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("mergeContent(b, a) (-want +got):\n%s", diff)
+	}
+}

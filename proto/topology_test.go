@@ -1,0 +1,179 @@
+package proto
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// fxSnap builds a snapshot with the given sequence number, members (any
+// order), unreachable nodes (by index, UID 1) and leader (index, 0 for none).
+func fxSnap(seq uint64, members []Member, unreachable []int, leader int) TopologySnapshot {
+	s := fxState(members, nil)
+	t := TopologySnapshot{Seq: seq, Members: s.Members, Unreachable: fxNodes(unreachable...)}
+	sortNodes(t.Unreachable)
+	if leader != 0 {
+		t.Leader, t.HasLeader = fxNode(leader, 1), true
+	}
+	return t
+}
+
+func TestDiffSnapshots(t *testing.T) {
+	at := epoch.Add(42 * time.Second)
+	const seq = 8
+	ev := func(typ EventType, m Member) Event { return Event{Type: typ, At: at, Seq: seq, Member: m} }
+	removed := func(m Member) Member { m.Status = Removed; return m }
+	leader := func(i int) Event {
+		e := Event{Type: LeaderChanged, At: at, Seq: seq}
+		if i != 0 {
+			e.Leader, e.HasLeader = fxNode(i, 1), true
+		}
+		return e
+	}
+	base := []Member{fxMember(1, Up, 1), fxMember(2, Up, 2)}
+	with := func(ms ...Member) []Member { return append(append([]Member(nil), base...), ms...) }
+	cases := []struct {
+		name       string
+		prev, next TopologySnapshot
+		want       []Event
+	}{
+		{"no change", fxSnap(7, base, nil, 1), fxSnap(seq, base, nil, 1), nil},
+		{"seq only", fxSnap(1, base, []int{2}, 1), fxSnap(seq, base, []int{2}, 1), nil},
+		{"up number only", fxSnap(7, with(fxMember(3, Up, 0)), nil, 1), fxSnap(seq, with(fxMember(3, Up, 3)), nil, 1), nil},
+		{"joined", fxSnap(7, base, nil, 1), fxSnap(seq, with(fxMember(3, Joining, 0)), nil, 1),
+			[]Event{ev(MemberJoined, fxMember(3, Joining, 0))}},
+		{"weakly up", fxSnap(7, with(fxMember(3, Joining, 0)), nil, 1), fxSnap(seq, with(fxMember(3, WeaklyUp, 0)), nil, 1),
+			[]Event{ev(MemberWeaklyUp, fxMember(3, WeaklyUp, 0))}},
+		{"up", fxSnap(7, with(fxMember(3, WeaklyUp, 0)), nil, 1), fxSnap(seq, with(fxMember(3, Up, 3)), nil, 1),
+			[]Event{ev(MemberUp, fxMember(3, Up, 3))}},
+		{"first seen already up", fxSnap(7, base, nil, 1), fxSnap(seq, with(fxMember(3, Up, 3)), nil, 1),
+			[]Event{ev(MemberUp, fxMember(3, Up, 3))}},
+		{"left", fxSnap(7, base, nil, 1), fxSnap(seq, []Member{fxMember(1, Up, 1), fxMember(2, Leaving, 2)}, nil, 1),
+			[]Event{ev(MemberLeft, fxMember(2, Leaving, 2))}},
+		{"exited", fxSnap(7, with(fxMember(3, Leaving, 3)), nil, 1), fxSnap(seq, with(fxMember(3, Exiting, 3)), nil, 1),
+			[]Event{ev(MemberExited, fxMember(3, Exiting, 3))}},
+		{"downed", fxSnap(7, base, nil, 1), fxSnap(seq, []Member{fxMember(1, Up, 1), fxMember(2, Down, 2)}, nil, 1),
+			[]Event{ev(MemberDowned, fxMember(2, Down, 2))}},
+		{"removed", fxSnap(7, with(fxMember(3, Down, 3)), nil, 1), fxSnap(seq, base, nil, 1),
+			[]Event{ev(MemberRemoved, removed(fxMember(3, Down, 3)))}},
+		{"unreachable", fxSnap(7, base, nil, 1), fxSnap(seq, base, []int{2}, 1),
+			[]Event{ev(UnreachableMember, fxMember(2, Up, 2))}},
+		{"reachable", fxSnap(7, base, []int{2}, 1), fxSnap(seq, base, nil, 1),
+			[]Event{ev(ReachableMember, fxMember(2, Up, 2))}},
+		{"no reachable event for a downed member", fxSnap(7, base, []int{2}, 1),
+			fxSnap(seq, []Member{fxMember(1, Up, 1), fxMember(2, Down, 2)}, nil, 1),
+			[]Event{ev(MemberDowned, fxMember(2, Down, 2))}},
+		{"no reachable event for a removed member", fxSnap(7, with(fxMember(3, Down, 3)), []int{3}, 1), fxSnap(seq, base, nil, 1),
+			[]Event{ev(MemberRemoved, removed(fxMember(3, Down, 3)))}},
+		{"leader changed", fxSnap(7, base, nil, 1), fxSnap(seq, base, nil, 2), []Event{leader(2)}},
+		{"leader lost", fxSnap(7, base, nil, 1), fxSnap(seq, base, nil, 0), []Event{leader(0)}},
+		{"leader gained", fxSnap(7, base, nil, 0), fxSnap(seq, base, nil, 2), []Event{leader(2)}},
+		{"other incarnation at the same address",
+			fxSnap(7, []Member{fxMember(1, Up, 1)}, nil, 1),
+			fxSnap(seq, []Member{fxMember(1, Up, 1), {Node: fxNode(1, 2), ID: "node-1", Status: Joining}}, nil, 1),
+			[]Event{ev(MemberJoined, Member{Node: fxNode(1, 2), ID: "node-1", Status: Joining})}},
+		{
+			// One of each event, to pin the documented order: member events
+			// in address order, then unreachable, then reachable, then
+			// leader.
+			"every type once, in order",
+			fxSnap(7, []Member{
+				fxMember(1, Up, 1), fxMember(2, Joining, 0), fxMember(3, WeaklyUp, 0), fxMember(4, Up, 4),
+				fxMember(5, Leaving, 5), fxMember(6, Up, 6), fxMember(7, Down, 7), fxMember(9, Up, 9),
+				fxMember(10, Up, 10), fxMember(11, Up, 11),
+			}, []int{10}, 1),
+			fxSnap(seq, []Member{
+				fxMember(1, Down, 1), fxMember(2, WeaklyUp, 0), fxMember(3, Up, 3), fxMember(4, Leaving, 4),
+				fxMember(5, Exiting, 5), fxMember(6, Up, 6), fxMember(8, Joining, 0), fxMember(9, Up, 9),
+				fxMember(10, Up, 10), fxMember(11, Up, 11),
+			}, []int{9}, 6),
+			[]Event{
+				ev(MemberDowned, fxMember(1, Down, 1)),
+				ev(MemberWeaklyUp, fxMember(2, WeaklyUp, 0)),
+				ev(MemberUp, fxMember(3, Up, 3)),
+				ev(MemberLeft, fxMember(4, Leaving, 4)),
+				ev(MemberExited, fxMember(5, Exiting, 5)),
+				ev(MemberRemoved, removed(fxMember(7, Down, 7))),
+				ev(MemberJoined, fxMember(8, Joining, 0)),
+				ev(UnreachableMember, fxMember(9, Up, 9)),
+				ev(ReachableMember, fxMember(10, Up, 10)),
+				leader(6),
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			prevCopy, nextCopy := tc.prev.Clone(), tc.next.Clone()
+			got := diffSnapshots(tc.prev, tc.next, at)
+			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("diffSnapshots (-want +got):\n%s", diff)
+			}
+			count := map[EventType]int{}
+			for _, e := range got {
+				count[e.Type]++
+			}
+			for typ, n := range count {
+				if n != 1 {
+					t.Errorf("%v appears %d times, want once", typ, n)
+				}
+			}
+			if diff := cmp.Diff(prevCopy, tc.prev, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("diffSnapshots modified prev (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(nextCopy, tc.next, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("diffSnapshots modified next (-want +got):\n%s", diff)
+			}
+			if same := tc.prev.sameContent(tc.next); same != (len(tc.want) == 0 && !upNumbersDiffer(tc.prev, tc.next)) {
+				t.Errorf("sameContent = %v with %d events", same, len(got))
+			}
+		})
+	}
+	t.Run("every event type covered", func(t *testing.T) {
+		seen := map[EventType]bool{}
+		for _, tc := range cases {
+			for _, e := range tc.want {
+				seen[e.Type] = true
+			}
+		}
+		for typ := MemberJoined; typ <= LeaderChanged; typ++ {
+			if !seen[typ] {
+				t.Errorf("no case produces %v", typ)
+			}
+		}
+	})
+}
+
+// upNumbersDiffer reports whether two snapshots with the same members differ
+// in some member's UpNumber, a change that publishes a snapshot but makes no
+// event.
+func upNumbersDiffer(a, b TopologySnapshot) bool {
+	if len(a.Members) != len(b.Members) {
+		return false
+	}
+	for i := range a.Members {
+		if a.Members[i].Node == b.Members[i].Node && a.Members[i].UpNumber != b.Members[i].UpNumber {
+			return true
+		}
+	}
+	return false
+}
+
+func TestTopologySnapshotCloneIsDeep(t *testing.T) {
+	m := fxMember(1, Up, 1)
+	m.Roles = []string{"a"}
+	s := fxSnap(3, []Member{m, fxMember(2, Up, 2)}, []int{2}, 1)
+	c := s.Clone()
+	c.Members[0].Roles[0] = "changed"
+	c.Members[1].Status = Down
+	c.Unreachable[0] = fxNode(9, 9)
+	m.Roles = []string{"a"} // a fresh slice, not shared with s
+	want := fxSnap(3, []Member{m, fxMember(2, Up, 2)}, []int{2}, 1)
+	if diff := cmp.Diff(want, s); diff != "" {
+		t.Errorf("original changed through its clone (-want +got):\n%s", diff)
+	}
+	if !s.sameContent(want) {
+		t.Error("sameContent is false for equal snapshots")
+	}
+}

@@ -57,6 +57,9 @@ func ParseAddress(s string) (Address, error) {
 	if host == "" {
 		return Address{}, fmt.Errorf("%w: %q: empty host", ErrBadAddress, s)
 	}
+	if _, ip := ipKey(host); !ip && !validHostName(host) {
+		return Address{}, fmt.Errorf("%w: %q: host is neither an IP literal nor a host name", ErrBadAddress, s)
+	}
 	return Address{Host: host, Port: uint16(port)}, nil
 }
 
@@ -113,6 +116,9 @@ func ipKey(host string) ([16]byte, bool) {
 		return k, true
 	}
 	if i := strings.IndexByte(host, '%'); i >= 0 { // zone: ordered by address only
+		if zone := host[i+1:]; zone == "" || strings.ContainsAny(zone, "%]") {
+			return k, false
+		}
 		host = host[:i]
 	}
 	if !strings.Contains(host, ":") {
@@ -125,11 +131,11 @@ func ipKey(host string) ([16]byte, bool) {
 			return k, false
 		}
 	}
-	hw, ok := ipv6Words(head)
+	hw, ok := ipv6Words(head, !double)
 	if !ok {
 		return k, false
 	}
-	tw, ok := ipv6Words(tail)
+	tw, ok := ipv6Words(tail, true)
 	if !ok {
 		return k, false
 	}
@@ -142,16 +148,16 @@ func ipKey(host string) ([16]byte, bool) {
 	return k, true
 }
 
-// ipv6Words parses colon-separated 16-bit groups (with an optional trailing
-// dotted IPv4) into bytes.
-func ipv6Words(s string) ([]byte, bool) {
+// ipv6Words parses colon-separated 16-bit groups into bytes; a trailing
+// dotted IPv4 is allowed only where the address ends (v4Tail).
+func ipv6Words(s string, v4Tail bool) ([]byte, bool) {
 	if s == "" {
 		return nil, true
 	}
 	parts := strings.Split(s, ":")
 	out := make([]byte, 0, 2*len(parts))
 	for i, p := range parts {
-		if i == len(parts)-1 && strings.Contains(p, ".") {
+		if v4Tail && i == len(parts)-1 && strings.Contains(p, ".") {
 			v4, ok := parseIPv4(p)
 			if !ok {
 				return nil, false
@@ -240,3 +246,18 @@ func (u UniqueAddress) Hash() uint64 {
 // NodeID is the human label of a node ("node-1"), unique in a cluster. It is
 // not part of identity; Node.ResolveNode maps it to the member's address.
 type NodeID string
+
+// validHostName accepts RFC 1123 style names: letters, digits, '-', '_'
+// and '.', at most 253 bytes.
+func validHostName(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}

@@ -142,7 +142,7 @@ func mergeMember(a, b Member) Member {
 	if b.HostsVersion > a.HostsVersion || (b.HostsVersion == a.HostsVersion && hostsLess(b.Hosts, a.Hosts)) {
 		out.Hosts, out.HostsVersion = b.Hosts, b.HostsVersion
 	}
-	if len(b.Roles) > len(out.Roles) || (len(b.Roles) == len(out.Roles) && strings.Join(b.Roles, ",") < strings.Join(out.Roles, ",")) {
+	if len(b.Roles) > len(out.Roles) || (len(b.Roles) == len(out.Roles) && stringsLess(b.Roles, out.Roles)) {
 		out.Roles = b.Roles
 	}
 	return out
@@ -191,4 +191,14 @@ func (m Member) Hosting(name string) (ShardType, bool) {
 		}
 	}
 	return ShardType{}, false
+}
+
+// stringsLess orders two string lists element by element.
+func stringsLess(a, b []string) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return len(a) < len(b)
 }

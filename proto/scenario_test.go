@@ -99,7 +99,8 @@ func TestScenarios(t *testing.T) {
 				got += "\n"
 			}
 			if !td.Rewrite && got != td.Expected {
-				t.Errorf("%s: %s: output differs (-want +got):\n%s", td.Pos, td.FullCmd(), cmp.Diff(td.Expected, got))
+				t.Errorf("%s: %s: output differs (-want +got):\n%s", td.Pos, td.FullCmd(),
+					cmp.Diff(strings.Split(td.Expected, "\n"), strings.Split(got, "\n")))
 			}
 			return got
 		})
@@ -737,6 +738,10 @@ func (d *scnDriver) events(p *scnProc, times bool) string {
 		case NodeStopped:
 			fmt.Fprintf(&b, "%v (%s)\n", e.Type, e.Reason)
 		default:
+			if e.Member.Node.UID == 0 { // not a member event
+				fmt.Fprintf(&b, "%v\n", e.Type)
+				continue
+			}
 			fmt.Fprintf(&b, "%v %s\n", e.Type, d.label(e.Member.Node))
 		}
 	}
@@ -782,4 +787,87 @@ func (d *scnDriver) nl(l []UniqueAddress) string {
 		parts = append(parts, d.label(k))
 	}
 	return strings.Join(parts, ",")
+}
+
+// scnRecorder is a testing.TB whose Fatalf records the message and unwinds
+// with a panic, so a test can check that the driver's safety checks fire.
+type scnRecorder struct {
+	testing.TB
+	msg string
+}
+
+type scnFatal struct{}
+
+func (r *scnRecorder) Fatalf(format string, args ...any) {
+	r.msg = fmt.Sprintf(format, args...)
+	panic(scnFatal{})
+}
+
+func (r *scnRecorder) Helper() {}
+
+// TestScenarioSafetyChecks feeds checkView a sequence of views of one
+// observer and checks which ones it rejects.
+func TestScenarioSafetyChecks(t *testing.T) {
+	self := UniqueAddress{Address: Address{Host: "10.0.0.1", Port: 7000}, UID: 1}
+	x := UniqueAddress{Address: Address{Host: "10.0.0.2", Port: 7000}, UID: 2}
+	view := func(st MemberStatus, tomb bool) *State {
+		s := NewState()
+		s.Members = []Member{{Node: self, Status: Up}}
+		if st != 0 {
+			s.Members = append(s.Members, Member{Node: x, Status: st})
+		}
+		if tomb {
+			s.Tombstones[x] = scnEpoch
+		}
+		return s
+	}
+	type step struct {
+		status MemberStatus // 0: x absent
+		tomb   bool
+	}
+	cases := []struct {
+		name  string
+		steps []step
+		want  string // "" when every view is accepted, else a fragment of the failure
+	}{
+		{"lifecycle", []step{{Joining, false}, {Up, false}, {Leaving, false}, {Exiting, false}, {0, true}}, ""},
+		{"skips allowed by CanTransition", []step{{Joining, false}, {Down, false}, {0, true}}, ""},
+		{"down to up", []step{{Up, false}, {Down, false}, {Up, false}}, "move Down -> Up"},
+		{"up to exiting", []step{{Up, false}, {Exiting, false}}, "move Up -> Exiting"},
+		{"removed comes back", []step{{Up, false}, {0, true}, {Up, true}}, "again"},
+		{"lost without tombstone", []step{{Up, false}, {0, false}}, "without a tombstone"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &scnRecorder{TB: t}
+			n, err := New(LocalConfig(), self.Address, rand.New(rand.NewSource(1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := &scnDriver{t: rec, labels: map[UID]string{self.UID: "n1#1", x.UID: "n2#1"}}
+			p := &scnProc{name: "n1", node: n, seenStatus: map[UniqueAddress]MemberStatus{}, removed: map[UniqueAddress]bool{}}
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						if _, ok := r.(scnFatal); !ok {
+							panic(r)
+						}
+					}
+				}()
+				for _, s := range tc.steps {
+					n.st = view(s.status, s.tomb)
+					d.checkView(p)
+				}
+			}()
+			got := ""
+			if rec.msg != "" && tc.want != "" && strings.Contains(rec.msg, tc.want) {
+				got = tc.want
+			} else {
+				got = rec.msg
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("checkView failure (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

@@ -20,6 +20,22 @@ func fxSnap(seq uint64, members []Member, unreachable []int, leader int) Topolog
 	return t
 }
 
+// fxTable is the allocation table of shard type name whose shard k has
+// primary fxNode(primaries[k], 1).
+func fxTable(name string, epoch Epoch, primaries ...int) TypeAllocation {
+	t := TypeAllocation{Type: ShardType{Name: name, Shards: len(primaries)}, Epoch: epoch}
+	for _, p := range primaries {
+		t.Shards = append(t.Shards, ShardAllocation{Primary: fxNode(p, 1), Epoch: epoch})
+	}
+	return t
+}
+
+// fxWith returns s with the given allocation tables and registry entries.
+func fxWith(s TopologySnapshot, tables []TypeAllocation, registry ...ServiceEntry) TopologySnapshot {
+	s.ShardAllocations, s.Registry = tables, registry
+	return s
+}
+
 func TestDiffSnapshots(t *testing.T) {
 	at := epoch.Add(42 * time.Second)
 	const seq = 8
@@ -31,6 +47,13 @@ func TestDiffSnapshots(t *testing.T) {
 			e.Leader, e.HasLeader = fxNode(i, 1), true
 		}
 		return e
+	}
+	shards := func(typ string, ids ...int) Event {
+		return Event{Type: ShardsMoved, At: at, Seq: seq, ShardType: typ, Shards: ids}
+	}
+	registry := func(keys ...string) Event { return Event{Type: RegistryChanged, At: at, Seq: seq, Keys: keys} }
+	entry := func(key string, i int, path string) ServiceEntry {
+		return ServiceEntry{Key: key, Node: fxNode(i, 1), Path: path}
 	}
 	base := []Member{fxMember(1, Up, 1), fxMember(2, Up, 2)}
 	with := func(ms ...Member) []Member { return append(append([]Member(nil), base...), ms...) }
@@ -70,6 +93,23 @@ func TestDiffSnapshots(t *testing.T) {
 		{"leader changed", fxSnap(7, base, nil, 1), fxSnap(seq, base, nil, 2), []Event{leader(2)}},
 		{"leader lost", fxSnap(7, base, nil, 1), fxSnap(seq, base, nil, 0), []Event{leader(0)}},
 		{"leader gained", fxSnap(7, base, nil, 0), fxSnap(seq, base, nil, 2), []Event{leader(2)}},
+		{"shards moved", fxWith(fxSnap(7, base, nil, 1), []TypeAllocation{fxTable("t", 1, 1, 2, 1)}),
+			fxWith(fxSnap(seq, base, nil, 1), []TypeAllocation{fxTable("t", 1, 1, 2, 2)}),
+			[]Event{shards("t", 2)}},
+		{"shards allocated for a new type", fxWith(fxSnap(7, base, nil, 1), nil),
+			fxWith(fxSnap(seq, base, nil, 1), []TypeAllocation{fxTable("t", 1, 1, 2)}),
+			[]Event{shards("t", 0, 1)}},
+		{"one event per moved type, in type order",
+			fxWith(fxSnap(7, base, nil, 1), []TypeAllocation{fxTable("a", 1, 1), fxTable("b", 1, 1), fxTable("c", 1, 1)}),
+			fxWith(fxSnap(seq, base, nil, 1), []TypeAllocation{fxTable("a", 2, 2), fxTable("b", 1, 1), fxTable("c", 2, 2)}),
+			[]Event{shards("a", 0), shards("c", 0)}},
+		{"registry entry added", fxSnap(7, base, nil, 1),
+			fxWith(fxSnap(seq, base, nil, 1), nil, entry("svc", 1, "/a")),
+			[]Event{registry("svc")}},
+		{"registry entries changed under two keys",
+			fxWith(fxSnap(7, base, nil, 1), nil, entry("a", 1, "/x"), entry("b", 1, "/x"), entry("c", 2, "/x")),
+			fxWith(fxSnap(seq, base, nil, 1), nil, entry("a", 1, "/x"), entry("b", 2, "/x"), entry("c", 2, "/y")),
+			[]Event{registry("b", "c")}},
 		{"other incarnation at the same address",
 			fxSnap(7, []Member{fxMember(1, Up, 1)}, nil, 1),
 			fxSnap(seq, []Member{fxMember(1, Up, 1), {Node: fxNode(1, 2), ID: "node-1", Status: Joining}}, nil, 1),
@@ -77,18 +117,18 @@ func TestDiffSnapshots(t *testing.T) {
 		{
 			// One of each event, to pin the documented order: member events
 			// in address order, then unreachable, then reachable, then
-			// leader.
+			// leader, then shards, then registry.
 			"every type once, in order",
-			fxSnap(7, []Member{
+			fxWith(fxSnap(7, []Member{
 				fxMember(1, Up, 1), fxMember(2, Joining, 0), fxMember(3, WeaklyUp, 0), fxMember(4, Up, 4),
 				fxMember(5, Leaving, 5), fxMember(6, Up, 6), fxMember(7, Down, 7), fxMember(9, Up, 9),
 				fxMember(10, Up, 10), fxMember(11, Up, 11),
-			}, []int{10}, 1),
-			fxSnap(seq, []Member{
+			}, []int{10}, 1), []TypeAllocation{fxTable("t", 1, 1, 6)}, entry("svc", 1, "/a")),
+			fxWith(fxSnap(seq, []Member{
 				fxMember(1, Down, 1), fxMember(2, WeaklyUp, 0), fxMember(3, Up, 3), fxMember(4, Leaving, 4),
 				fxMember(5, Exiting, 5), fxMember(6, Up, 6), fxMember(8, Joining, 0), fxMember(9, Up, 9),
 				fxMember(10, Up, 10), fxMember(11, Up, 11),
-			}, []int{9}, 6),
+			}, []int{9}, 6), []TypeAllocation{fxTable("t", 2, 6, 6)}),
 			[]Event{
 				ev(MemberDowned, fxMember(1, Down, 1)),
 				ev(MemberWeaklyUp, fxMember(2, WeaklyUp, 0)),
@@ -100,6 +140,8 @@ func TestDiffSnapshots(t *testing.T) {
 				ev(UnreachableMember, fxMember(9, Up, 9)),
 				ev(ReachableMember, fxMember(10, Up, 10)),
 				leader(6),
+				shards("t", 0),
+				registry("svc"),
 			},
 		},
 	}
@@ -110,13 +152,20 @@ func TestDiffSnapshots(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("diffSnapshots (-want +got):\n%s", diff)
 			}
-			count := map[EventType]int{}
-			for _, e := range got {
-				count[e.Type]++
+			// Never a duplicate: one event per type and member (or shard
+			// type).
+			type key struct {
+				typ   EventType
+				node  UniqueAddress
+				shard string
 			}
-			for typ, n := range count {
+			count := map[key]int{}
+			for _, e := range got {
+				count[key{e.Type, e.Member.Node, e.ShardType}]++
+			}
+			for k, n := range count {
 				if n != 1 {
-					t.Errorf("%v appears %d times, want once", typ, n)
+					t.Errorf("%v for %v%s appears %d times, want once", k.typ, k.node, k.shard, n)
 				}
 			}
 			if diff := cmp.Diff(prevCopy, tc.prev, cmpopts.EquateEmpty()); diff != "" {
@@ -137,7 +186,7 @@ func TestDiffSnapshots(t *testing.T) {
 				seen[e.Type] = true
 			}
 		}
-		for typ := MemberJoined; typ <= LeaderChanged; typ++ {
+		for typ := MemberJoined; typ <= RegistryChanged; typ++ {
 			if !seen[typ] {
 				t.Errorf("no case produces %v", typ)
 			}

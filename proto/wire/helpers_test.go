@@ -157,8 +157,8 @@ func header(b proto.Body) proto.Message {
 func sampleMessages() map[string]proto.Message {
 	small := buildState(smallSpec)
 	return map[string]proto.Message{
-		"join": header(proto.Join{ID: "node-0", Roles: []string{"backend", "frontend"}}),
-		"welcome": {From: node(1), To: node(0).Address, Body: proto.Welcome{State: small}},
+		"join":          header(proto.Join{ID: "node-0", Roles: []string{"backend", "frontend"}}),
+		"welcome":       {From: node(1), To: node(0).Address, Body: proto.Welcome{State: small}},
 		"init-join":     {From: node(0), To: node(1).Address, Body: proto.InitJoin{}},
 		"init-join-ack": header(proto.InitJoinAck{}),
 		"gossip-status": header(proto.GossipStatus{

@@ -13,48 +13,89 @@ import (
 
 // table interns the node identities of one State or GossipStatus encoding:
 // each UniqueAddress is written once and named elsewhere by its ref.
+//
+// Encoding walks the state once, giving each identity a provisional ref in
+// order of first appearance (one map operation per reference); seal then
+// sorts the table into wire order and remap rewrites provisional refs into
+// final ones with an array lookup.
 type table struct {
-	refs  map[proto.UniqueAddress]ref
-	nodes []proto.UniqueAddress
+	ids   map[proto.UniqueAddress]ref // provisional refs
+	nodes []proto.UniqueAddress       // by provisional ref - 1; wire order after seal
+	perm  []ref                       // perm[provisional] = final; perm[0] = 0
+	arena []ref                       // backing store of the lists from alloc
+	extra [][]ref                     // lists from alloc that did not fit the arena
 }
 
 func newTable(hint int) *table {
-	return &table{refs: make(map[proto.UniqueAddress]ref, hint), nodes: make([]proto.UniqueAddress, 0, hint)}
+	return &table{ids: make(map[proto.UniqueAddress]ref, hint), nodes: make([]proto.UniqueAddress, 0, hint)}
 }
 
-func (t *table) add(u proto.UniqueAddress) {
-	if _, ok := t.refs[u]; !ok {
-		t.refs[u] = 0
-		t.nodes = append(t.nodes, u)
+// ref returns u's provisional ref, adding u to the table if needed.
+func (t *table) ref(u proto.UniqueAddress) ref {
+	if r, ok := t.ids[u]; ok {
+		return r
 	}
+	t.nodes = append(t.nodes, u)
+	r := ref(len(t.nodes))
+	t.ids[u] = r
+	return r
 }
 
-func (t *table) addAll(us []proto.UniqueAddress) {
-	for _, u := range us {
-		t.add(u)
-	}
-}
-
-// seal sorts the table into wire order and assigns refs.
-func (t *table) seal() {
-	slices.SortFunc(t.nodes, compareWire)
-	for i, u := range t.nodes {
-		t.refs[u] = ref(i + 1)
-	}
-}
-
-func (t *table) refList(us []proto.UniqueAddress) []ref {
-	if len(us) == 0 {
+// alloc returns an empty ref list with capacity n, carved from the arena
+// (one allocation for the many short lists of a state). Lists that do not
+// fit are allocated apart and remembered, so remapAll still reaches them.
+func (t *table) alloc(n int) []ref {
+	if n == 0 {
 		return nil
 	}
-	out := make([]ref, len(us))
-	for i, u := range us {
-		out[i] = t.refs[u]
+	if a := t.arena; cap(a)-len(a) >= n {
+		t.arena = a[:len(a)+n]
+		return a[len(a) : len(a) : len(a)+n]
+	}
+	out := make([]ref, 0, n)
+	t.extra = append(t.extra, out[:n])
+	return out
+}
+
+// refList returns the provisional refs of us.
+func (t *table) refList(us []proto.UniqueAddress) []ref {
+	out := t.alloc(len(us))
+	for _, u := range us {
+		out = append(out, t.ref(u))
 	}
 	return out
 }
 
+// seal sorts the table into wire order and computes the final refs.
+func (t *table) seal() {
+	order := make([]int, len(t.nodes))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return compareWire(t.nodes[a], t.nodes[b]) })
+	t.perm = make([]ref, len(t.nodes)+1)
+	sorted := make([]proto.UniqueAddress, len(t.nodes))
+	for final, p := range order {
+		t.perm[p+1] = ref(final + 1)
+		sorted[final] = t.nodes[p]
+	}
+	t.nodes = sorted
+}
+
+// remapLists rewrites the provisional refs of every list from alloc into
+// final ones.
+func (t *table) remapLists() {
+	for _, xs := range append(t.extra, t.arena) {
+		for i, x := range xs {
+			xs[i] = t.perm[x]
+		}
+	}
+}
+
 func (t *table) wire() []wireNode {
+	if len(t.nodes) == 0 {
+		return nil
+	}
 	out := make([]wireNode, len(t.nodes))
 	for i, u := range t.nodes {
 		out[i] = wireNode{Host: u.Host, Port: u.Port, UID: uint64(u.UID)}
@@ -86,28 +127,41 @@ func compareWire(a, b proto.UniqueAddress) int {
 	return cmp.Compare(a.UID, b.UID)
 }
 
-// clockToWire lists v's entries sorted by ref.
+// clockToWire lists v's entries with provisional refs; finishClock sorts
+// them by final ref once the table is sealed.
 func clockToWire(v proto.VClock, t *table) []wireClockEntry {
 	if len(v) == 0 {
 		return nil
 	}
 	out := make([]wireClockEntry, 0, len(v))
 	for k, c := range v {
-		out = append(out, wireClockEntry{Node: t.refs[k], Count: c})
+		out = append(out, wireClockEntry{Node: t.ref(k), Count: c})
 	}
-	slices.SortFunc(out, func(a, b wireClockEntry) int { return cmp.Compare(a.Node, b.Node) })
 	return out
+}
+
+func finishClock(es []wireClockEntry, t *table) {
+	for i := range es {
+		es[i].Node = t.perm[es[i].Node]
+	}
+	slices.SortFunc(es, func(a, b wireClockEntry) int { return cmp.Compare(a.Node, b.Node) })
 }
 
 func shardTypeToWire(st proto.ShardType) wireShardType {
 	return wireShardType{Name: st.Name, Shards: int64(st.Shards), Replicas: int64(st.Replicas)}
 }
 
-func shardTypesToWire(ts []proto.ShardType) []wireShardType {
+// shardTypesToWire converts ts into space carved from *arena.
+func shardTypesToWire(ts []proto.ShardType, arena *[]wireShardType) []wireShardType {
 	if len(ts) == 0 {
 		return nil
 	}
-	out := make([]wireShardType, len(ts))
+	a := *arena
+	if cap(a)-len(a) < len(ts) {
+		a = make([]wireShardType, 0, len(ts))
+	}
+	out := a[len(a) : len(a)+len(ts) : len(a)+len(ts)]
+	*arena = a[:len(a)+len(ts)]
 	for i, st := range ts {
 		out[i] = shardTypeToWire(st)
 	}
@@ -126,68 +180,45 @@ func stateToWire(s *proto.State, check bool) (*wireState, error) {
 		}
 	}
 	t := newTable(len(s.Members) + len(s.Tombstones))
-	for _, m := range s.Members {
-		t.add(m.Node)
-	}
+	n := len(s.Seen) + len(s.Tombstones)
 	for _, row := range s.Reachability.Rows {
-		t.add(row.Observer)
-		t.addAll(row.Unreachable)
-	}
-	for k := range s.Version {
-		t.add(k)
-	}
-	t.addAll(s.Seen)
-	for k := range s.Tombstones {
-		t.add(k)
+		n += len(row.Unreachable)
 	}
 	for _, ta := range s.Allocations {
 		for _, a := range ta.Shards {
-			if a.Primary != (proto.UniqueAddress{}) {
-				t.add(a.Primary)
-			}
-			t.addAll(a.Replicas)
+			n += len(a.Replicas)
 		}
 	}
-	for _, row := range s.Registry {
-		t.add(row.Owner)
-		for _, e := range row.Entries {
-			t.add(e.Node)
-		}
-	}
-	t.seal()
-	if check {
-		if err := t.check(); err != nil {
-			return nil, err
-		}
-	}
+	t.arena = make([]ref, 0, n)
 
-	ws := &wireState{
-		Nodes:           t.wire(),
-		Clock:           clockToWire(s.Version, t),
-		Seen:            t.refList(s.Seen),
-		AllocationEpoch: uint64(s.AllocationEpoch),
-	}
+	ws := &wireState{AllocationEpoch: uint64(s.AllocationEpoch)}
 	if len(s.Members) > 0 {
+		hosts := 0
+		for _, m := range s.Members {
+			hosts += len(m.Hosts)
+		}
+		typeArena := make([]wireShardType, 0, hosts)
 		ws.Members = make([]wireMember, len(s.Members))
 		for i, m := range s.Members {
 			ws.Members[i] = wireMember{
-				Node: t.refs[m.Node], ID: string(m.ID), Status: uint8(m.Status), Roles: m.Roles,
-				UpNumber: m.UpNumber, Hosts: shardTypesToWire(m.Hosts), HostsVersion: m.HostsVersion,
+				Node: t.ref(m.Node), ID: string(m.ID), Status: uint8(m.Status), Roles: m.Roles,
+				UpNumber: m.UpNumber, Hosts: shardTypesToWire(m.Hosts, &typeArena), HostsVersion: m.HostsVersion,
 			}
 		}
 	}
 	if len(s.Reachability.Rows) > 0 {
 		ws.Rows = make([]wireRow, len(s.Reachability.Rows))
 		for i, row := range s.Reachability.Rows {
-			ws.Rows[i] = wireRow{Observer: t.refs[row.Observer], Version: row.Version, Unreachable: t.refList(row.Unreachable)}
+			ws.Rows[i] = wireRow{Observer: t.ref(row.Observer), Version: row.Version, Unreachable: t.refList(row.Unreachable)}
 		}
 	}
+	ws.Clock = clockToWire(s.Version, t)
+	ws.Seen = t.refList(s.Seen)
 	if len(s.Tombstones) > 0 {
-		ws.Tombstones = make([]ref, 0, len(s.Tombstones))
+		ws.Tombstones = t.alloc(len(s.Tombstones))
 		for k := range s.Tombstones {
-			ws.Tombstones = append(ws.Tombstones, t.refs[k])
+			ws.Tombstones = append(ws.Tombstones, t.ref(k))
 		}
-		slices.Sort(ws.Tombstones)
 	}
 	if len(s.Allocations) > 0 {
 		ws.Allocations = make([]wireTypeAlloc, len(s.Allocations))
@@ -198,7 +229,7 @@ func stateToWire(s *proto.State, check bool) (*wireState, error) {
 				for j, a := range ta.Shards {
 					var p ref
 					if a.Primary != (proto.UniqueAddress{}) {
-						p = t.refs[a.Primary]
+						p = t.ref(a.Primary)
 					}
 					wt.Shards[j] = wireShard{Primary: p, Replicas: t.refList(a.Replicas), Epoch: uint64(a.Epoch)}
 				}
@@ -209,18 +240,46 @@ func stateToWire(s *proto.State, check bool) (*wireState, error) {
 	if len(s.Registry) > 0 {
 		ws.Registry = make([]wireRegistryRow, len(s.Registry))
 		for i, row := range s.Registry {
-			wr := wireRegistryRow{Owner: t.refs[row.Owner], Version: row.Version}
+			wr := wireRegistryRow{Owner: t.ref(row.Owner), Version: row.Version}
 			if len(row.Entries) > 0 {
 				wr.Entries = make([]wireEntry, len(row.Entries))
 				for j, e := range row.Entries {
 					we := wireEntry{Key: e.Key, Path: e.Path}
 					if e.Node != row.Owner {
-						we.Node = t.refs[e.Node]
+						we.Node = t.ref(e.Node)
 					}
 					wr.Entries[j] = we
 				}
 			}
 			ws.Registry[i] = wr
+		}
+	}
+
+	t.seal()
+	if check {
+		if err := t.check(); err != nil {
+			return nil, err
+		}
+	}
+	ws.Nodes = t.wire()
+	for i := range ws.Members {
+		ws.Members[i].Node = t.perm[ws.Members[i].Node]
+	}
+	for i := range ws.Rows {
+		ws.Rows[i].Observer = t.perm[ws.Rows[i].Observer]
+	}
+	t.remapLists() // every unreachable, seen, tombstone and replica ref
+	slices.Sort(ws.Tombstones)
+	finishClock(ws.Clock, t)
+	for i := range ws.Allocations {
+		for j := range ws.Allocations[i].Shards {
+			ws.Allocations[i].Shards[j].Primary = t.perm[ws.Allocations[i].Shards[j].Primary]
+		}
+	}
+	for i := range ws.Registry {
+		ws.Registry[i].Owner = t.perm[ws.Registry[i].Owner]
+		for j := range ws.Registry[i].Entries {
+			ws.Registry[i].Entries[j].Node = t.perm[ws.Registry[i].Entries[j].Node]
 		}
 	}
 	return ws, nil
@@ -295,19 +354,22 @@ func (r resolver) bad(x ref, where string) error {
 	return malformed("%s: node ref %d out of range (table has %d nodes)", where, x, len(r))
 }
 
-func (r resolver) list(xs []ref, where string) ([]proto.UniqueAddress, error) {
+// list resolves a list of required refs. On failure it returns the index
+// of the bad ref, for the caller to name in its error (formatting the path
+// only on failure keeps decoding free of per-field allocations).
+func (r resolver) list(xs []ref) ([]proto.UniqueAddress, int, bool) {
 	if len(xs) == 0 {
-		return nil, nil
+		return nil, 0, true
 	}
 	out := make([]proto.UniqueAddress, len(xs))
 	for i, x := range xs {
 		u, ok := r.get(x)
 		if !ok {
-			return nil, r.bad(x, fmt.Sprintf("%s[%d]", where, i))
+			return nil, i, false
 		}
 		out[i] = u
 	}
-	return out, nil
+	return out, 0, true
 }
 
 // clockFromWire rebuilds a clock: refs strictly increasing (no node twice),
@@ -333,12 +395,15 @@ func clockFromWire(es []wireClockEntry, r resolver, where string) (proto.VClock,
 	return v, nil
 }
 
-func shardTypeFromWire(w wireShardType, where string) (proto.ShardType, error) {
+// shardTypeFromWire reports false when a count does not fit an int (on
+// 32-bit platforms).
+func shardTypeFromWire(w wireShardType) (proto.ShardType, bool) {
 	st := proto.ShardType{Name: w.Name, Shards: int(w.Shards), Replicas: int(w.Replicas)}
-	if int64(st.Shards) != w.Shards || int64(st.Replicas) != w.Replicas {
-		return proto.ShardType{}, malformed("%s: counts %d/%d overflow int", where, w.Shards, w.Replicas)
-	}
-	return st, nil
+	return st, int64(st.Shards) == w.Shards && int64(st.Replicas) == w.Replicas
+}
+
+func overflow(where string, w wireShardType) error {
+	return malformed("%s: counts %d/%d overflow int", where, w.Shards, w.Replicas)
 }
 
 // stateFromWire rebuilds a state from its wire form and validates it.
@@ -367,8 +432,9 @@ func stateFromWire(w *wireState) (*proto.State, error) {
 			if len(wm.Hosts) > 0 {
 				m.Hosts = make([]proto.ShardType, len(wm.Hosts))
 				for j, h := range wm.Hosts {
-					if m.Hosts[j], err = shardTypeFromWire(h, fmt.Sprintf("members[%d].hosts[%d]", i, j)); err != nil {
-						return nil, err
+					var ok bool
+					if m.Hosts[j], ok = shardTypeFromWire(h); !ok {
+						return nil, overflow(fmt.Sprintf("members[%d].hosts[%d]", i, j), h)
 					}
 				}
 			}
@@ -382,16 +448,19 @@ func stateFromWire(w *wireState) (*proto.State, error) {
 			if !ok {
 				return nil, r.bad(wr.Observer, fmt.Sprintf("reachability[%d].observer", i))
 			}
-			row := proto.ObserverRow{Observer: u, Version: wr.Version}
-			if row.Unreachable, err = r.list(wr.Unreachable, fmt.Sprintf("reachability[%d].unreachable", i)); err != nil {
-				return nil, err
+			unreachable, j, ok := r.list(wr.Unreachable)
+			if !ok {
+				return nil, r.bad(wr.Unreachable[j], fmt.Sprintf("reachability[%d].unreachable[%d]", i, j))
 			}
+			row := proto.ObserverRow{Observer: u, Version: wr.Version, Unreachable: unreachable}
 			s.Reachability.Rows[i] = row
 		}
 	}
-	if s.Seen, err = r.list(w.Seen, "seen"); err != nil {
-		return nil, err
+	seen, j, ok := r.list(w.Seen)
+	if !ok {
+		return nil, r.bad(w.Seen[j], fmt.Sprintf("seen[%d]", j))
 	}
+	s.Seen = seen
 	for i, x := range w.Tombstones {
 		u, ok := r.get(x)
 		if !ok {
@@ -405,9 +474,9 @@ func stateFromWire(w *wireState) (*proto.State, error) {
 	if len(w.Allocations) > 0 {
 		s.Allocations = make([]proto.TypeAllocation, len(w.Allocations))
 		for i, wt := range w.Allocations {
-			st, err := shardTypeFromWire(wt.Type, fmt.Sprintf("allocations[%d].type", i))
-			if err != nil {
-				return nil, err
+			st, ok := shardTypeFromWire(wt.Type)
+			if !ok {
+				return nil, overflow(fmt.Sprintf("allocations[%d].type", i), wt.Type)
 			}
 			ta := proto.TypeAllocation{Type: st, Epoch: proto.Epoch(wt.Epoch)}
 			if len(wt.Shards) > 0 {
@@ -421,11 +490,11 @@ func stateFromWire(w *wireState) (*proto.State, error) {
 						}
 						a.Primary = u
 					}
-					if len(ws.Replicas) > 0 {
-						if a.Replicas, err = r.list(ws.Replicas, fmt.Sprintf("allocations[%d].shards[%d].replicas", i, j)); err != nil {
-							return nil, err
-						}
+					replicas, k, ok := r.list(ws.Replicas)
+					if !ok {
+						return nil, r.bad(ws.Replicas[k], fmt.Sprintf("allocations[%d].shards[%d].replicas[%d]", i, j, k))
 					}
+					a.Replicas = replicas
 					ta.Shards[j] = a
 				}
 			}
@@ -463,27 +532,26 @@ func stateFromWire(w *wireState) (*proto.State, error) {
 
 // statusToWire interns the clock's keys in the status's own table.
 func statusToWire(b proto.GossipStatus, check bool) (wireStatus, error) {
-	t := newTable(len(b.Version))
-	for k, c := range b.Version {
-		if check && c == 0 {
-			return wireStatus{}, malformed("clock: zero counter for %v", k)
+	if check {
+		if len(b.Version) > proto.MaxClockEntries {
+			return wireStatus{}, fmt.Errorf("%w: clock: %d entries, limit %d", ErrTooLarge, len(b.Version), proto.MaxClockEntries)
 		}
-		t.add(k)
+		for k, c := range b.Version {
+			if c == 0 {
+				return wireStatus{}, malformed("clock: zero counter for %v", k)
+			}
+		}
 	}
-	if check && len(b.Version) > proto.MaxClockEntries {
-		return wireStatus{}, fmt.Errorf("%w: clock: %d entries, limit %d", ErrTooLarge, len(b.Version), proto.MaxClockEntries)
-	}
+	t := newTable(len(b.Version))
+	clock := clockToWire(b.Version, t)
 	t.seal()
 	if check {
 		if err := t.check(); err != nil {
 			return wireStatus{}, fmt.Errorf("clock: %w", err)
 		}
 	}
-	var nodes []wireNode
-	if len(t.nodes) > 0 {
-		nodes = t.wire()
-	}
-	return wireStatus{Nodes: nodes, Clock: clockToWire(b.Version, t), SeenDigest: b.SeenDigest, Reply: b.Reply}, nil
+	finishClock(clock, t)
+	return wireStatus{Nodes: t.wire(), Clock: clock, SeenDigest: b.SeenDigest, Reply: b.Reply}, nil
 }
 
 func statusFromWire(w wireStatus) (proto.Body, error) {

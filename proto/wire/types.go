@@ -105,9 +105,9 @@ type wireShardType struct {
 }
 
 type wireRow struct {
-	Observer    ref   `cbor:"1,keyasint,omitempty"`
+	Observer    ref    `cbor:"1,keyasint,omitempty"`
 	Version     uint64 `cbor:"2,keyasint,omitempty"`
-	Unreachable []ref `cbor:"3,keyasint,omitempty"`
+	Unreachable []ref  `cbor:"3,keyasint,omitempty"`
 }
 
 type wireTypeAlloc struct {

@@ -1,0 +1,818 @@
+package invariants
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/rumorhq/rumor/proto"
+)
+
+// Bounds on what a Checker remembers across nodes. Per-node history is
+// bounded by the cluster itself (one record per incarnation observed, one
+// set of the incarnations each has seen removed).
+const (
+	// MaxLeaderVersions bounds the converged versions remembered for
+	// one-leader; the oldest is forgotten first.
+	MaxLeaderVersions = 4096
+	// MaxTableEpochs bounds the (shard type, epoch) tables remembered for
+	// epoch-unique; the oldest is forgotten first.
+	MaxTableEpochs = 4096
+	// maxItems bounds the problems one Detail lists.
+	maxItems = 8
+)
+
+// Checker runs the safety invariants incrementally: the simulator calls
+// Observe with the view of each node right after that node stepped. It
+// keeps, per incarnation, the last state it checked, and across nodes a
+// bounded memory of converged versions and allocation tables.
+//
+// A Checker is not safe for concurrent use.
+type Checker struct {
+	nodes   map[proto.UniqueAddress]*history
+	leaders fifo[uint64, leaderRecord]
+	tables  fifo[tableKey, tableRecord]
+	stats   Stats
+}
+
+// Stats counts what a Checker did.
+type Stats struct {
+	// Views counts Observe calls.
+	Views uint64
+	// Unchanged counts views answered in O(1): a nil state, or the same
+	// state pointer and phase as the node's previous view.
+	Unchanged uint64
+	// Checked counts views whose state was checked.
+	Checked uint64
+	// Validations counts full proto.ValidateState calls; a state that
+	// differs from the node's previous (valid) one only in its seen set is
+	// validated by a cheaper equivalent walk instead.
+	Validations uint64
+	// Scanned counts member records visited by the checks, a measure of
+	// the work done.
+	Scanned uint64
+	// Violations counts the violations reported.
+	Violations uint64
+	// Nodes is the number of incarnations with a history.
+	Nodes int
+	// LeaderVersions and TableEpochs are the sizes of the cross-node
+	// memories (at most MaxLeaderVersions and MaxTableEpochs).
+	LeaderVersions int
+	TableEpochs    int
+}
+
+// history is what the Checker keeps about one incarnation.
+type history struct {
+	state *proto.State // last state checked; states are immutable once handed out
+	phase proto.Phase
+	valid bool // state passed proto.ValidateState
+	// removed holds every incarnation this node has seen Removed: a
+	// tombstone in one of its states, or a member that left its list with
+	// one. Tombstones expire; this memory does not.
+	removed map[proto.UniqueAddress]struct{}
+	// typeEpochs is the highest table epoch seen per shard type.
+	typeEpochs map[string]proto.Epoch
+}
+
+type leaderRecord struct {
+	version   proto.VClock
+	leader    proto.UniqueAddress
+	hasLeader bool
+	node      proto.UniqueAddress
+}
+
+type tableKey struct {
+	name  string
+	epoch proto.Epoch
+}
+
+type tableRecord struct {
+	hash  uint64
+	table proto.TypeAllocation
+	node  proto.UniqueAddress
+}
+
+// NewChecker returns a Checker with no history.
+func NewChecker() *Checker {
+	return &Checker{
+		nodes:   map[proto.UniqueAddress]*history{},
+		leaders: newFIFO[uint64, leaderRecord](MaxLeaderVersions),
+		tables:  newFIFO[tableKey, tableRecord](MaxTableEpochs),
+	}
+}
+
+// Stats returns the counters.
+func (c *Checker) Stats() Stats {
+	s := c.stats
+	s.Nodes = len(c.nodes)
+	s.LeaderVersions = len(c.leaders.m)
+	s.TableEpochs = len(c.tables.m)
+	return s
+}
+
+// Observe checks the view of the node that just stepped and returns the
+// violations its state shows, in a fixed order. It is O(1) when v.State is
+// the same pointer (and v.Phase the same phase) as at the last Observe for
+// v.Self; otherwise it costs O(members) plus the size of the parts of the
+// state that changed (allocation tables, registry, clock, tombstones).
+//
+// A violation is reported when the state (or the changed part of it) that
+// shows it is first observed at that node; a part shared unchanged with
+// the node's previous state is not checked again. Pass the node's own
+// state pointer (proto.Node.State), not a deep copy, or every view costs a
+// full check.
+func (c *Checker) Observe(v View) []Violation {
+	c.stats.Views++
+	h := c.nodes[v.Self]
+	if v.State == nil || (h != nil && h.state == v.State && h.phase == v.Phase) {
+		c.stats.Unchanged++
+		return nil
+	}
+	if h == nil {
+		h = &history{removed: map[proto.UniqueAddress]struct{}{}, typeEpochs: map[string]proto.Epoch{}}
+		c.nodes[v.Self] = h
+	}
+	c.stats.Checked++
+	r := &step{c: c, h: h, v: v, prev: h.state, s: v.State}
+	r.seenSub = subsequence(r.s.Seen, r.s.Members)
+	r.selfConsistent()
+	r.membership()
+	r.membersOnly()
+	r.registry()
+	r.version()
+	r.allocations()
+	r.leadership()
+	h.state, h.phase, h.valid = v.State, v.Phase, r.valid
+	c.stats.Violations += uint64(len(r.out))
+	return r.out
+}
+
+// step is one Observe of a changed state.
+type step struct {
+	c       *Checker
+	h       *history
+	v       View
+	prev    *proto.State // nil on the node's first view
+	s       *proto.State
+	valid   bool // s passed proto.ValidateState
+	seenSub bool // s.Seen is a subsequence of the members' nodes
+	index   map[proto.UniqueAddress]int
+	out     []Violation
+}
+
+func (r *step) report(invariant, format string, args ...any) {
+	r.out = append(r.out, Violation{Invariant: invariant, Node: r.v.Self, Detail: fmt.Sprintf(format, args...)})
+}
+
+// memberIndex maps each member's node to its position, built once per step.
+func (r *step) memberIndex() map[proto.UniqueAddress]int {
+	if r.index == nil {
+		r.index = make(map[proto.UniqueAddress]int, len(r.s.Members))
+		for i, m := range r.s.Members {
+			r.index[m.Node] = i
+		}
+		r.c.stats.Scanned += uint64(len(r.s.Members))
+	}
+	return r.index
+}
+
+// selfConsistent: proto.ValidateState passes. When the previous state was
+// valid and only the seen set changed (every other part is the same slice
+// or map), it is enough that the seen set is a subsequence of the sorted
+// member list: that makes it sorted, unique and no longer than the list,
+// which is all ValidateState asks of it.
+func (r *step) selfConsistent() {
+	p, s := r.prev, r.s
+	if p != nil && r.h.valid && r.seenSub && onlySeenChanged(p, s) {
+		r.valid = true
+		return
+	}
+	r.c.stats.Validations++
+	if err := proto.ValidateState(s); err != nil {
+		r.report(SelfConsistent, "%v", err)
+		return
+	}
+	r.valid = true
+}
+
+func onlySeenChanged(p, s *proto.State) bool {
+	return sameSlice(p.Members, s.Members) && sameSlice(p.Reachability.Rows, s.Reachability.Rows) &&
+		sameMap(p.Version, s.Version) && sameSlice(p.Allocations, s.Allocations) &&
+		p.AllocationEpoch == s.AllocationEpoch && sameSlice(p.Registry, s.Registry) &&
+		len(s.Tombstones) <= proto.MaxMembers
+}
+
+// membership: allowed-transition and no-resurrection, by pairing the
+// previous member list with the new one.
+func (r *step) membership() {
+	p, s := r.prev, r.s
+	tombsChanged := p == nil || !sameMap(p.Tombstones, s.Tombstones)
+	if p != nil && sameSlice(p.Members, s.Members) && !tombsChanged {
+		return
+	}
+	var old []proto.Member
+	if p != nil {
+		old = p.Members
+	}
+	r.c.stats.Scanned += uint64(len(s.Members))
+	pair := func(was, now *proto.Member) {
+		if now != nil {
+			u := now.Node
+			if was == nil || tombsChanged {
+				if _, dead := s.Tombstones[u]; dead {
+					r.report(NoResurrection, "lists %v (%v) although it holds a tombstone for it", u, now.Status)
+					return
+				}
+			}
+			if was == nil {
+				if _, gone := r.h.removed[u]; gone {
+					r.report(NoResurrection, "lists %v (%v) again after it saw it Removed", u, now.Status)
+				}
+				return
+			}
+			if !proto.CanTransition(was.Status, now.Status) {
+				r.report(AllowedTransition, "%v went %v -> %v", u, was.Status, now.Status)
+			}
+			return
+		}
+		u := was.Node
+		if _, dead := s.Tombstones[u]; !dead {
+			r.report(AllowedTransition, "%v (%v) left the member list without a tombstone", u, was.Status)
+			return
+		}
+		if !proto.CanTransition(was.Status, proto.Removed) {
+			r.report(AllowedTransition, "%v went %v -> Removed", u, was.Status)
+		}
+		r.h.removed[u] = struct{}{}
+	}
+	if r.valid && (p == nil || r.h.valid) {
+		mergeWalk(old, s.Members, pair)
+	} else {
+		mapWalk(old, s.Members, pair)
+	}
+	if tombsChanged {
+		for u := range s.Tombstones {
+			r.h.removed[u] = struct{}{}
+		}
+	}
+}
+
+// mergeWalk pairs the records of two member lists sorted by node. Equal
+// positions are matched by ==; proto.UniqueAddress.Compare (which parses
+// hosts) runs only where the lists differ.
+func mergeWalk(a, b []proto.Member, fn func(was, now *proto.Member)) {
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case i < len(a) && j < len(b) && a[i].Node == b[j].Node:
+			fn(&a[i], &b[j])
+			i++
+			j++
+		case j == len(b):
+			fn(&a[i], nil)
+			i++
+		case i == len(a):
+			fn(nil, &b[j])
+			j++
+		case a[i].Node.Compare(b[j].Node) < 0:
+			fn(&a[i], nil)
+			i++
+		default:
+			fn(nil, &b[j])
+			j++
+		}
+	}
+}
+
+// mapWalk pairs the records of two member lists in any order (for states
+// that failed validation).
+func mapWalk(a, b []proto.Member, fn func(was, now *proto.Member)) {
+	idx := make(map[proto.UniqueAddress]int, len(a))
+	for i := range a {
+		if _, dup := idx[a[i].Node]; !dup {
+			idx[a[i].Node] = i
+		}
+	}
+	used := make([]bool, len(a))
+	for j := range b {
+		if i, ok := idx[b[j].Node]; ok && !used[i] {
+			used[i] = true
+			fn(&a[i], &b[j])
+		} else {
+			fn(nil, &b[j])
+		}
+	}
+	for i := range a {
+		if !used[i] {
+			fn(&a[i], nil)
+		}
+	}
+}
+
+// membersOnly: the seen set and the reachability table name only members.
+func (r *step) membersOnly() {
+	p, s := r.prev, r.s
+	sameMembers := p != nil && sameSlice(p.Members, s.Members)
+	sameRows := p != nil && sameSlice(p.Reachability.Rows, s.Reachability.Rows)
+	if sameMembers && sameRows && sameSlice(p.Seen, s.Seen) {
+		return
+	}
+	if !r.seenSub {
+		if bad := r.nonMembers(s.Seen); len(bad) > 0 {
+			r.report(MembersOnly, "seen set names non-members %s", nodeList(bad))
+		}
+	}
+	if sameMembers && sameRows {
+		return
+	}
+	rows := s.Reachability.Rows
+	observers := make([]proto.UniqueAddress, 0, 4)
+	j := 0
+	for _, m := range s.Members {
+		if j < len(rows) && rows[j].Observer == m.Node {
+			j++
+		}
+	}
+	if j < len(rows) {
+		for _, row := range rows {
+			observers = append(observers, row.Observer)
+		}
+		if bad := r.nonMembers(observers); len(bad) > 0 {
+			r.report(MembersOnly, "reachability table has rows of non-members %s", nodeList(bad))
+		}
+	}
+	for _, row := range rows {
+		if len(row.Unreachable) == 0 {
+			continue
+		}
+		if bad := r.nonMembers(row.Unreachable); len(bad) > 0 {
+			r.report(MembersOnly, "observer %v marks non-members %s unreachable", row.Observer, nodeList(bad))
+		}
+	}
+}
+
+// nonMembers returns the entries of list that are not members, sorted.
+func (r *step) nonMembers(list []proto.UniqueAddress) []proto.UniqueAddress {
+	idx := r.memberIndex()
+	var bad []proto.UniqueAddress
+	for _, u := range list {
+		if _, ok := idx[u]; !ok {
+			bad = append(bad, u)
+		}
+	}
+	sortNodes(bad)
+	return bad
+}
+
+// registry: registry-live.
+func (r *step) registry() {
+	p, s := r.prev, r.s
+	if len(s.Registry) == 0 || (p != nil && sameSlice(p.Registry, s.Registry) && sameSlice(p.Members, s.Members)) {
+		return
+	}
+	idx := r.memberIndex()
+	for _, row := range s.Registry {
+		i, ok := idx[row.Owner]
+		switch {
+		case !ok:
+			r.report(RegistryLive, "registry row (version %d, %d entries) of %v, which is not a member", row.Version, len(row.Entries), row.Owner)
+		case s.Members[i].Status == proto.Down:
+			r.report(RegistryLive, "registry row (version %d, %d entries) of %v, which is Down", row.Version, len(row.Entries), row.Owner)
+		}
+		var bad []string
+		for _, e := range row.Entries {
+			if e.Node != row.Owner {
+				bad = append(bad, fmt.Sprintf("{%s %v %s}", e.Key, e.Node, e.Path))
+			}
+		}
+		if len(bad) > 0 {
+			r.report(RegistryLive, "registry row of %v holds entries of other nodes: %s", row.Owner, itemList(bad))
+		}
+	}
+}
+
+// version: version-monotone. Entries of incarnations the new state has
+// tombstoned are left out on both sides, as proto compares clocks: a
+// removal prunes its clock entry.
+func (r *step) version() {
+	p, s := r.prev, r.s
+	if p == nil || sameMap(p.Version, s.Version) {
+		return
+	}
+	less, more := false, false
+	var back []string
+	for k, a := range p.Version {
+		if _, dead := s.Tombstones[k]; dead {
+			continue
+		}
+		b := s.Version[k]
+		switch {
+		case b < a:
+			less = true
+			back = append(back, fmt.Sprintf("%v %d->%d", k, a, b))
+		case b > a:
+			more = true
+		}
+	}
+	if !less {
+		return
+	}
+	if !more {
+		for k, b := range s.Version {
+			if _, dead := s.Tombstones[k]; dead {
+				continue
+			}
+			if _, ok := p.Version[k]; !ok && b > 0 {
+				more = true
+				break
+			}
+		}
+	}
+	if !more {
+		sort.Strings(back)
+		r.report(VersionMonotone, "version went back: %s", itemList(back))
+	}
+}
+
+// allocations: the per-view part of allocation-valid, epoch-monotone and
+// epoch-unique.
+func (r *step) allocations() {
+	p, s := r.prev, r.s
+	same := p != nil && sameSlice(p.Allocations, s.Allocations) && p.AllocationEpoch == s.AllocationEpoch
+	if same && sameMap(p.Tombstones, s.Tombstones) {
+		return
+	}
+	for _, t := range s.Allocations {
+		r.tableShape(t)
+	}
+	if same {
+		return
+	}
+	if p != nil && s.AllocationEpoch < p.AllocationEpoch {
+		r.report(EpochMonotone, "allocation epoch went back %d -> %d", p.AllocationEpoch, s.AllocationEpoch)
+	}
+	for _, t := range s.Allocations {
+		max, known := r.h.typeEpochs[t.Type.Name]
+		switch {
+		case known && t.Epoch < max:
+			r.report(EpochMonotone, "table %q epoch went back %d -> %d", t.Type.Name, max, t.Epoch)
+		case !known || t.Epoch > max:
+			r.h.typeEpochs[t.Type.Name] = t.Epoch
+			r.registerTable(t)
+		}
+	}
+}
+
+// tableShape checks one table in any view: Type.Shards allocations,
+// replicas distinct and never the primary, no tombstoned holder.
+func (r *step) tableShape(t proto.TypeAllocation) {
+	var bad []string
+	if len(t.Shards) != t.Type.Shards {
+		bad = append(bad, fmt.Sprintf("%d shards allocated, type declares %d", len(t.Shards), t.Type.Shards))
+	}
+	tombs := r.s.Tombstones
+	for i, a := range t.Shards {
+		if len(tombs) > 0 && a.Primary != (proto.UniqueAddress{}) {
+			if _, dead := tombs[a.Primary]; dead {
+				bad = append(bad, fmt.Sprintf("shard %d: primary %v is tombstoned", i, a.Primary))
+			}
+		}
+		for k, rep := range a.Replicas {
+			switch {
+			case rep == a.Primary:
+				bad = append(bad, fmt.Sprintf("shard %d: replica %v is the primary", i, rep))
+			case containsNode(a.Replicas[:k], rep):
+				bad = append(bad, fmt.Sprintf("shard %d: replica %v listed twice", i, rep))
+			}
+			if len(tombs) > 0 {
+				if _, dead := tombs[rep]; dead {
+					bad = append(bad, fmt.Sprintf("shard %d: replica %v is tombstoned", i, rep))
+				}
+			}
+		}
+	}
+	if len(bad) > 0 {
+		r.report(AllocationValid, "table %q (epoch %d): %s", t.Type.Name, t.Epoch, itemList(bad))
+	}
+}
+
+// registerTable remembers the table of a (type, epoch) pair this node holds
+// for the first time and compares it with the one remembered from any node.
+func (r *step) registerTable(t proto.TypeAllocation) {
+	key := tableKey{name: t.Type.Name, epoch: t.Epoch}
+	h := tableHash(t)
+	if rec, ok := r.c.tables.get(key); ok {
+		if rec.hash != h {
+			r.report(EpochUnique, "table %q at epoch %d differs from the one %v held: %s",
+				t.Type.Name, t.Epoch, rec.node, tableDiff(t, rec.table, "here", "there"))
+		}
+		return
+	}
+	r.c.tables.put(key, tableRecord{hash: h, table: t, node: r.v.Self})
+}
+
+// leadership: one-leader, and the leader's part of allocation-valid, for
+// converged views of member nodes.
+func (r *step) leadership() {
+	if r.v.Phase != proto.PhaseMember {
+		return
+	}
+	s := r.s
+	var leader proto.UniqueAddress
+	var hasLeader bool
+	if r.valid && r.seenSub {
+		unreachable := r.unreachable()
+		if !fastConverged(s, unreachable) {
+			return
+		}
+		leader, hasLeader = fastLeader(s, r.v.Self, unreachable)
+	} else {
+		if !s.Converged() {
+			return
+		}
+		leader, hasLeader = s.Leader(r.v.Self)
+	}
+	r.oneLeader(leader, hasLeader)
+	if hasLeader && leader == r.v.Self {
+		r.leaderAllocations()
+	}
+}
+
+// unreachable is proto.State.Unreachable as a set, built without
+// UniqueAddress.Compare; nil when nobody is unreachable.
+func (r *step) unreachable() map[proto.UniqueAddress]struct{} {
+	var out map[proto.UniqueAddress]struct{}
+	for _, row := range r.s.Reachability.Rows {
+		if len(row.Unreachable) == 0 {
+			continue
+		}
+		i, ok := r.memberIndex()[row.Observer]
+		if !ok || r.s.Members[i].Status == proto.Down || r.s.Members[i].Status == proto.Exiting {
+			continue
+		}
+		if out == nil {
+			out = map[proto.UniqueAddress]struct{}{}
+		}
+		for _, u := range row.Unreachable {
+			out[u] = struct{}{}
+		}
+	}
+	return out
+}
+
+// fastConverged is proto.State.Converged for a valid state whose seen set
+// is a subsequence of its members, given its unreachable set.
+func fastConverged(s *proto.State, unreachable map[proto.UniqueAddress]struct{}) bool {
+	if len(s.Members) == 0 {
+		return false
+	}
+	j := 0
+	for _, m := range s.Members {
+		seen := j < len(s.Seen) && s.Seen[j] == m.Node
+		if seen {
+			j++
+		}
+		if m.Status == proto.Down || m.Status == proto.Exiting {
+			continue
+		}
+		if !seen {
+			return false
+		}
+		if _, ok := unreachable[m.Node]; ok {
+			return false
+		}
+	}
+	return true
+}
+
+// fastLeader is proto.State.Leader given the state's unreachable set: its
+// first rule without UniqueAddress.Compare, the rare fallback by proto.
+func fastLeader(s *proto.State, self proto.UniqueAddress, unreachable map[proto.UniqueAddress]struct{}) (proto.UniqueAddress, bool) {
+	for _, m := range s.Members {
+		if m.Status == proto.Up || m.Status == proto.Leaving {
+			if _, ok := unreachable[m.Node]; !ok {
+				return m.Node, true
+			}
+		}
+	}
+	return s.Leader(self)
+}
+
+// oneLeader compares the leader of this converged view with the one
+// remembered for the same version.
+func (r *step) oneLeader(leader proto.UniqueAddress, hasLeader bool) {
+	s := r.s
+	d := clockDigest(s.Version)
+	if rec, ok := r.c.leaders.get(d); ok && (sameMap(rec.version, s.Version) || rec.version.Compare(s.Version) == proto.Same) {
+		if rec.leader != leader || rec.hasLeader != hasLeader {
+			r.report(OneLeader, "converged at version %016x (%d entries) with leader %s, but %v saw leader %s at the same version",
+				d, len(s.Version), leaderName(leader, hasLeader), rec.node, leaderName(rec.leader, rec.hasLeader))
+		}
+		return
+	}
+	r.c.leaders.put(d, leaderRecord{version: s.Version, leader: leader, hasLeader: hasLeader, node: r.v.Self})
+}
+
+// leaderAllocations: in a converged view held by its leader, every
+// allocated primary and replica is an Up member hosting the type.
+func (r *step) leaderAllocations() {
+	s := r.s
+	if len(s.Allocations) == 0 {
+		return
+	}
+	idx := r.memberIndex()
+	for _, t := range s.Allocations {
+		var bad []string
+		check := func(shard int, role string, u proto.UniqueAddress) {
+			i, ok := idx[u]
+			switch {
+			case !ok:
+				bad = append(bad, fmt.Sprintf("shard %d: %s %v is not a member", shard, role, u))
+			case s.Members[i].Status != proto.Up:
+				bad = append(bad, fmt.Sprintf("shard %d: %s %v is %v", shard, role, u, s.Members[i].Status))
+			default:
+				if _, ok := s.Members[i].Hosting(t.Type.Name); !ok {
+					bad = append(bad, fmt.Sprintf("shard %d: %s %v does not host %q", shard, role, u, t.Type.Name))
+				}
+			}
+		}
+		for i, a := range t.Shards {
+			if a.Primary != (proto.UniqueAddress{}) {
+				check(i, "primary", a.Primary)
+			}
+			for _, rep := range a.Replicas {
+				check(i, "replica", rep)
+			}
+		}
+		if len(bad) > 0 {
+			r.report(AllocationValid, "converged leader's table %q (epoch %d): %s", t.Type.Name, t.Epoch, itemList(bad))
+		}
+	}
+}
+
+// sameSlice reports whether a and b are the same slice (same first
+// element and length): parts of immutable states are shared this way.
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// sameMap reports whether a and b are the same map.
+func sameMap[K comparable, V any](a, b map[K]V) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// subsequence reports whether list is a subsequence of the members' nodes,
+// compared with == only. For a valid state this is exactly "sorted, unique
+// and all members".
+func subsequence(list []proto.UniqueAddress, members []proto.Member) bool {
+	if len(list) > len(members) {
+		return false
+	}
+	j := 0
+	for i := range members {
+		if j == len(list) {
+			break
+		}
+		if list[j] == members[i].Node {
+			j++
+		}
+	}
+	return j == len(list)
+}
+
+func containsNode(list []proto.UniqueAddress, u proto.UniqueAddress) bool {
+	for _, x := range list {
+		if x == u {
+			return true
+		}
+	}
+	return false
+}
+
+func sortNodes(list []proto.UniqueAddress) {
+	sort.Slice(list, func(i, j int) bool { return list[i].Compare(list[j]) < 0 })
+}
+
+func nodeList(list []proto.UniqueAddress) string {
+	parts := make([]string, len(list))
+	for i, u := range list {
+		parts[i] = u.String()
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// itemList joins up to maxItems items and says how many more there were.
+func itemList(items []string) string {
+	if len(items) <= maxItems {
+		return strings.Join(items, "; ")
+	}
+	return strings.Join(items[:maxItems], "; ") + fmt.Sprintf("; and %d more", len(items)-maxItems)
+}
+
+func leaderName(u proto.UniqueAddress, ok bool) string {
+	if !ok {
+		return "none"
+	}
+	return u.String()
+}
+
+// clockDigest is an order-independent 64-bit hash of a clock: a sum of
+// per-entry hashes, so no sort (and no UniqueAddress.Compare) is needed.
+// Equal clocks have equal digests; a match is confirmed with Compare.
+func clockDigest(v proto.VClock) uint64 {
+	var sum uint64
+	for k, c := range v {
+		h := newHasher()
+		h.node(k)
+		h.uint(c)
+		sum += mix(h.sum)
+	}
+	return sum
+}
+
+// tableHash is a 64-bit FNV-1a hash of a whole table.
+func tableHash(t proto.TypeAllocation) uint64 {
+	h := newHasher()
+	h.str(t.Type.Name)
+	h.uint(uint64(t.Type.Shards))
+	h.uint(uint64(t.Type.Replicas))
+	h.uint(uint64(t.Epoch))
+	h.uint(uint64(len(t.Shards)))
+	for _, a := range t.Shards {
+		h.node(a.Primary)
+		h.uint(uint64(a.Epoch))
+		h.uint(uint64(len(a.Replicas)))
+		for _, rep := range a.Replicas {
+			h.node(rep)
+		}
+	}
+	return h.sum
+}
+
+type hasher struct{ sum uint64 }
+
+func newHasher() *hasher { return &hasher{sum: 14695981039346656037} }
+
+func (h *hasher) uint(x uint64) {
+	for i := 0; i < 8; i++ {
+		h.sum ^= uint64(byte(x >> (8 * i)))
+		h.sum *= 1099511628211
+	}
+}
+
+func (h *hasher) str(s string) {
+	h.uint(uint64(len(s)))
+	for i := 0; i < len(s); i++ {
+		h.sum ^= uint64(s[i])
+		h.sum *= 1099511628211
+	}
+}
+
+func (h *hasher) node(u proto.UniqueAddress) {
+	h.str(u.Host)
+	h.uint(uint64(u.Port))
+	h.uint(uint64(u.UID))
+}
+
+// mix is MurmurHash3's fmix64, so that sums of hashes spread.
+func mix(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
+}
+
+// fifo is a map that forgets its oldest key beyond limit entries.
+type fifo[K comparable, V any] struct {
+	m     map[K]V
+	order []K // ring of keys in insertion order
+	next  int // oldest slot once the ring is full
+	limit int
+}
+
+func newFIFO[K comparable, V any](limit int) fifo[K, V] {
+	return fifo[K, V]{m: map[K]V{}, limit: limit}
+}
+
+func (f *fifo[K, V]) get(k K) (V, bool) {
+	v, ok := f.m[k]
+	return v, ok
+}
+
+func (f *fifo[K, V]) put(k K, v V) {
+	if _, ok := f.m[k]; ok {
+		f.m[k] = v
+		return
+	}
+	if len(f.order) < f.limit {
+		f.order = append(f.order, k)
+	} else {
+		delete(f.m, f.order[f.next])
+		f.order[f.next] = k
+		f.next = (f.next + 1) % f.limit
+	}
+	f.m[k] = v
+}

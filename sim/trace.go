@@ -1,0 +1,78 @@
+package sim
+
+import (
+	"io"
+	"strconv"
+)
+
+// tracer builds one line per event, hashes every line (FNV-1a, 64 bits)
+// and writes it when a writer is set. Lines hold simulated time, slot
+// names and protocol values only: no pointers, no wall time, no map order,
+// so the same seed and build give the same bytes.
+type tracer struct {
+	w     io.Writer
+	buf   []byte
+	hash  uint64
+	lines uint64
+	err   error
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func newTracer(w io.Writer) *tracer {
+	return &tracer{w: w, hash: fnvOffset, buf: make([]byte, 0, 256)}
+}
+
+// begin starts a line at simulated time ns (since the start of the run),
+// rendered fixed-width as seconds with microseconds: 000012.345678.
+func (t *tracer) begin(ns int64) {
+	b := t.buf[:0]
+	if ns < 0 {
+		ns = 0
+	}
+	us := ns / 1000
+	sec, frac := us/1000000, us%1000000
+	var tmp [20]byte
+	s := strconv.AppendInt(tmp[:0], sec, 10)
+	for i := len(s); i < 6; i++ {
+		b = append(b, '0')
+	}
+	b = append(b, s...)
+	b = append(b, '.')
+	f := strconv.AppendInt(tmp[:0], frac, 10)
+	for i := len(f); i < 6; i++ {
+		b = append(b, '0')
+	}
+	b = append(b, f...)
+	t.buf = b
+}
+
+// add appends " s".
+func (t *tracer) add(s string) {
+	t.buf = append(t.buf, ' ')
+	t.buf = append(t.buf, s...)
+}
+
+// addInt appends " n".
+func (t *tracer) addInt(n int64) {
+	t.buf = append(t.buf, ' ')
+	t.buf = strconv.AppendInt(t.buf, n, 10)
+}
+
+// end finishes the line: hash it and write it.
+func (t *tracer) end() {
+	t.buf = append(t.buf, '\n')
+	h := t.hash
+	for _, c := range t.buf {
+		h ^= uint64(c)
+		h *= fnvPrime
+	}
+	t.hash = h
+	t.lines++
+	if t.w != nil && t.err == nil {
+		_, t.err = t.w.Write(t.buf)
+	}
+}

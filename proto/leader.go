@@ -11,6 +11,12 @@ func (n *Node) afterChange() {
 	if n.phase == PhaseMember {
 		n.syncOwn()
 		n.trackUnreachable()
+		// Publish what gossip brought before the leader acts on it, so
+		// subscribers (and this node's own snapshots) see every step of a
+		// member's lifecycle: Leaving before Exiting, never a jump.
+		if n.st != n.processed {
+			n.publish()
+		}
 		n.leaderActions()
 		n.trackUnreachable()
 		n.checkSelf()
@@ -66,18 +72,23 @@ func (n *Node) checkSelf() {
 	}
 }
 
+// farewell hands the final state to every member this node can reach
+// whose fate it carries (a side that downed itself must hear it at once,
+// not one node per StableAfter), and to GossipFanout others.
 func (n *Node) farewell() {
-	sent := 0
+	others := 0
 	for _, m := range n.st.Members {
-		if sent >= n.cfg.GossipFanout+1 {
-			break
-		}
-		if m.Node == n.self || m.Status == Down || n.st.Reachability.Observes(n.self, m.Node) {
+		if m.Node == n.self || n.st.Reachability.Observes(n.self, m.Node) {
 			continue
+		}
+		if m.Status != Down && m.Status != Exiting {
+			if others >= n.cfg.GossipFanout {
+				continue
+			}
+			others++
 		}
 		n.send(m.Node, GossipState{State: n.st, Reply: true})
 		n.stats.GossipStatesOut++
-		sent++
 	}
 }
 
@@ -155,7 +166,7 @@ func (n *Node) leaderActions() {
 		}
 	} else if n.cfg.WeaklyUpAfter > 0 {
 		for _, m := range n.st.Members {
-			if t, ok := n.joiningSince[m.Node]; ok && m.Status == Joining && n.now.Sub(t) >= n.cfg.WeaklyUpAfter {
+			if t, ok := n.joiningSince[m.Node]; ok && m.Status == Joining && n.now.Sub(t) >= n.cfg.WeaklyUpAfter && !n.st.IsUnreachable(m.Node) {
 				weak = append(weak, m)
 			}
 		}
@@ -250,6 +261,14 @@ func (n *Node) publish() {
 		Registry:         flattenRegistry(n.st.Registry),
 	}
 	next.Leader, next.HasLeader = n.st.Leader(n.self)
+	if st := n.selfStatus(); (st == Down || st == Exiting) && n.topo.Seq > 0 {
+		// A node on its way out no longer counts as an observer, so its
+		// own view would suddenly find everyone reachable. Its last
+		// snapshot reports its own fate and keeps what it last knew of
+		// reachability and leadership.
+		next.Unreachable = filterMembers(n.st, n.topo.Unreachable)
+		next.Leader, next.HasLeader = n.topo.Leader, n.topo.HasLeader
+	}
 	if n.topo.Seq > 0 && next.sameContent(n.topo) {
 		return
 	}

@@ -263,6 +263,7 @@ func (n *Node) Tick(now time.Time) {
 	}
 	if due(n.leaveAt, n.now) {
 		n.stop("leave timeout")
+		n.afterChange()
 		return
 	}
 	if n.phase == PhaseJoining {
@@ -624,9 +625,22 @@ func (n *Node) update(f func(s *State)) {
 	if contentEqual(s, n.st) {
 		return
 	}
+	checkAuthored(n.st, s)
 	s.Version = s.Version.Increment(n.self)
 	s.Seen = []UniqueAddress{n.self}
 	n.st = s
+}
+
+// checkAuthored enforces the lifecycle at the one place statuses are
+// written: every status this node changes must be an allowed transition.
+// Merges cannot break it (they only join); a local change that does is a
+// bug in this package, so it panics with the invariant's name.
+func checkAuthored(old, next *State) {
+	for _, m := range next.Members {
+		if prev, ok := old.Member(m.Node); ok && !CanTransition(prev.Status, m.Status) {
+			panic(fmt.Sprintf("proto: invariant allowed-transition broken: %v %v -> %v", m.Node, prev.Status, m.Status))
+		}
+	}
 }
 
 // receive dispatches one protocol message.

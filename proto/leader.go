@@ -2,22 +2,14 @@ package proto
 
 import "time"
 
-// afterChange runs after every Step and Tick: it lets the leader act,
-// stops this node if the state says it is out, keeps the monitors and the
+// afterChange runs after every Step and Tick: it writes this node's own
+// declarations into the state, stops this node if the state says it is out, keeps the monitors and the
 // unreachable bookkeeping current, and publishes a snapshot when the
 // topology changed. Work that depends only on the state is skipped when the
 // state is the one already processed.
 func (n *Node) afterChange() {
 	if n.phase == PhaseMember {
 		n.syncOwn()
-		n.trackUnreachable()
-		// Publish what gossip brought before the leader acts on it, so
-		// subscribers (and this node's own snapshots) see every step of a
-		// member's lifecycle: Leaving before Exiting, never a jump.
-		if n.st != n.processed {
-			n.publish()
-		}
-		n.leaderActions()
 		n.trackUnreachable()
 		n.checkSelf()
 	}

@@ -289,6 +289,13 @@ func (n *Node) Tick(now time.Time) {
 			n.gossipRound()
 			n.nextGossip = n.now.Add(n.cfg.GossipInterval)
 		}
+		// The leader acts on ticks only, never in the Step that merged
+		// gossip: every state a node holds is then either a merge or its
+		// own change, so observers see each lifecycle step (Leaving before
+		// Exiting) and the author check in update sees exactly its own
+		// transitions. A tick comes at least every HeartbeatInterval.
+		n.trackUnreachable()
+		n.leaderActions()
 	}
 	n.afterChange()
 }

@@ -266,7 +266,7 @@ func (c *sfCluster) staleRows() string {
 	}
 	var out []string
 	for _, s := range c.slots {
-		if !live[s.node.Self()] {
+		if s.node == nil || !live[s.node.Self()] {
 			continue
 		}
 		st := s.node.State()

@@ -325,3 +325,62 @@ func (c *Codec) mustMarshal(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// TestInterningSaves compares the interned state with the same encoding
+// where every ref is replaced by the node it names and the table dropped.
+// CBOR lengths add up, so that size is exact without writing a second
+// encoder.
+func TestInterningSaves(t *testing.T) {
+	s := buildState(benchSpec)
+	ws, err := stateToWire(s, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	interned := len(defaultCodec.mustMarshal(t, ws))
+	nodeLen := make([]int, len(ws.Nodes)+1)
+	for i, n := range ws.Nodes {
+		nodeLen[i+1] = len(defaultCodec.mustMarshal(t, n))
+	}
+	extra := 0
+	inline := func(r ref) {
+		if r != 0 {
+			extra += nodeLen[r] - len(defaultCodec.mustMarshal(t, r))
+		}
+	}
+	for _, m := range ws.Members {
+		inline(m.Node)
+	}
+	for _, r := range ws.Rows {
+		inline(r.Observer)
+		for _, u := range r.Unreachable {
+			inline(u)
+		}
+	}
+	for _, e := range ws.Clock {
+		inline(e.Node)
+	}
+	for _, r := range slices.Concat(ws.Seen, ws.Tombstones) {
+		inline(r)
+	}
+	for _, ta := range ws.Allocations {
+		for _, a := range ta.Shards {
+			inline(a.Primary)
+			for _, r := range a.Replicas {
+				inline(r)
+			}
+		}
+	}
+	for _, r := range ws.Registry {
+		inline(r.Owner)
+		for _, e := range r.Entries {
+			inline(e.Node)
+		}
+	}
+	table := len(defaultCodec.mustMarshal(t, ref(1))) + len(defaultCodec.mustMarshal(t, ws.Nodes))
+	plain := interned - table + extra
+	t.Logf("100-member state: %d bytes interned, %d bytes with every identity inline (%.0f%%)",
+		interned, plain, 100*float64(interned)/float64(plain))
+	if interned*2 > plain {
+		t.Errorf("interned state is %d bytes, more than half of the %d bytes without interning", interned, plain)
+	}
+}

@@ -52,6 +52,9 @@ type Stats struct {
 	// Scanned counts member records visited by the checks, a measure of
 	// the work done.
 	Scanned uint64
+	// LeaderChecks counts judgements of a converged leader's allocations
+	// (allocation-valid's leader part), at most one per such state.
+	LeaderChecks uint64
 	// Violations counts the violations reported.
 	Violations uint64
 	// Nodes is the number of incarnations with a history.
@@ -73,6 +76,9 @@ type history struct {
 	removed map[proto.UniqueAddress]struct{}
 	// typeEpochs is the highest table epoch seen per shard type.
 	typeEpochs map[string]proto.Epoch
+	// leaderPending: state is converged with this node as leader and its
+	// allocations wait for the node's next Tick to be judged.
+	leaderPending bool
 }
 
 type leaderRecord struct {
@@ -114,8 +120,11 @@ func (c *Checker) Stats() Stats {
 // Observe checks the view of the node that just stepped and returns the
 // violations its state shows, in a fixed order. It is O(1) when v.State is
 // the same pointer (and v.Phase the same phase) as at the last Observe for
-// v.Self; otherwise it costs O(members) plus the size of the parts of the
-// state that changed (allocation tables, registry, clock, tombstones).
+// v.Self, except once per converged state of a leader: when the state
+// survives a Tick unchanged, the leader's allocations are judged,
+// O(allocated shards).
+// Otherwise it costs O(members) plus the size of the parts of the state
+// that changed (allocation tables, registry, clock, tombstones).
 //
 // A violation is reported when the state (or the changed part of it) that
 // shows it is first observed at that node; a part shared unchanged with
@@ -127,6 +136,15 @@ func (c *Checker) Observe(v View) []Violation {
 	h := c.nodes[v.Self]
 	if v.State == nil || (h != nil && h.state == v.State && h.phase == v.Phase) {
 		c.stats.Unchanged++
+		if v.State != nil && v.Ticked && h.leaderPending {
+			// The leader ticked and left its converged state as it was.
+			h.leaderPending = false
+			c.stats.LeaderChecks++
+			r := &step{c: c, h: h, v: v, prev: h.state, s: v.State, valid: h.valid}
+			r.leaderAllocations()
+			c.stats.Violations += uint64(len(r.out))
+			return r.out
+		}
 		return nil
 	}
 	if h == nil {
@@ -231,7 +249,7 @@ func (r *step) membership() {
 				}
 				return
 			}
-			if !proto.CanTransition(was.Status, now.Status) {
+			if !proto.CanTransition(was.Status, now.Status) && !(skipsLeaving(was.Status, now.Status) && r.composed()) {
 				r.report(AllowedTransition, "%v went %v -> %v", u, was.Status, now.Status)
 			}
 			return
@@ -256,6 +274,25 @@ func (r *step) membership() {
 			r.h.removed[u] = struct{}{}
 		}
 	}
+}
+
+// skipsLeaving reports whether from -> to is a forward move that
+// proto.CanTransition rejects: {Joining, WeaklyUp, Up} -> Exiting. Every
+// other move it rejects goes backwards.
+func skipsLeaving(from, to proto.MemberStatus) bool {
+	return to == proto.Exiting && from >= proto.Joining && from <= proto.Up
+}
+
+// composed reports whether this node may legitimately have missed the
+// Leaving step: its seen mark does not count towards convergence (it is
+// Down, Exiting or gone in the new state), so the leader did not wait for
+// it to see Leaving before moving the member to Exiting. Every other node
+// is in the seen set of a version with the member Leaving, and proto's
+// leader acts only in Tick, never in the Step that merged gossip, so each
+// state a node holds is one merge or one change of its own.
+func (r *step) composed() bool {
+	i, ok := r.memberIndex()[r.v.Self]
+	return !ok || r.s.Members[i].Status == proto.Down || r.s.Members[i].Status == proto.Exiting
 }
 
 // mergeWalk pairs the records of two member lists sorted by node. Equal
@@ -512,9 +549,15 @@ func (r *step) registerTable(t proto.TypeAllocation) {
 	r.c.tables.put(key, tableRecord{hash: h, table: t, node: r.v.Self})
 }
 
-// leadership: one-leader, and the leader's part of allocation-valid, for
-// converged views of member nodes.
+// leadership: one-leader for converged views of member nodes, and the
+// leader's part of allocation-valid, which is judged only once the leader
+// has had the state in hand at a Tick (proto's leader acts in Tick, never
+// in the Step that merged gossip, and a state its own Tick just produced,
+// for instance by downing a member, waits for the next Tick): a converged
+// state of its own leader is marked pending here and judged at the node's
+// next Ticked view if the state is still the same pointer.
 func (r *step) leadership() {
+	r.h.leaderPending = false
 	if r.v.Phase != proto.PhaseMember {
 		return
 	}
@@ -534,9 +577,7 @@ func (r *step) leadership() {
 		leader, hasLeader = s.Leader(r.v.Self)
 	}
 	r.oneLeader(leader, hasLeader)
-	if hasLeader && leader == r.v.Self {
-		r.leaderAllocations()
-	}
+	r.h.leaderPending = hasLeader && leader == r.v.Self && len(r.s.Allocations) > 0
 }
 
 // unreachable is proto.State.Unreachable as a set, built without
@@ -715,104 +756,4 @@ func leaderName(u proto.UniqueAddress, ok bool) string {
 		return "none"
 	}
 	return u.String()
-}
-
-// clockDigest is an order-independent 64-bit hash of a clock: a sum of
-// per-entry hashes, so no sort (and no UniqueAddress.Compare) is needed.
-// Equal clocks have equal digests; a match is confirmed with Compare.
-func clockDigest(v proto.VClock) uint64 {
-	var sum uint64
-	for k, c := range v {
-		h := newHasher()
-		h.node(k)
-		h.uint(c)
-		sum += mix(h.sum)
-	}
-	return sum
-}
-
-// tableHash is a 64-bit FNV-1a hash of a whole table.
-func tableHash(t proto.TypeAllocation) uint64 {
-	h := newHasher()
-	h.str(t.Type.Name)
-	h.uint(uint64(t.Type.Shards))
-	h.uint(uint64(t.Type.Replicas))
-	h.uint(uint64(t.Epoch))
-	h.uint(uint64(len(t.Shards)))
-	for _, a := range t.Shards {
-		h.node(a.Primary)
-		h.uint(uint64(a.Epoch))
-		h.uint(uint64(len(a.Replicas)))
-		for _, rep := range a.Replicas {
-			h.node(rep)
-		}
-	}
-	return h.sum
-}
-
-type hasher struct{ sum uint64 }
-
-func newHasher() *hasher { return &hasher{sum: 14695981039346656037} }
-
-func (h *hasher) uint(x uint64) {
-	for i := 0; i < 8; i++ {
-		h.sum ^= uint64(byte(x >> (8 * i)))
-		h.sum *= 1099511628211
-	}
-}
-
-func (h *hasher) str(s string) {
-	h.uint(uint64(len(s)))
-	for i := 0; i < len(s); i++ {
-		h.sum ^= uint64(s[i])
-		h.sum *= 1099511628211
-	}
-}
-
-func (h *hasher) node(u proto.UniqueAddress) {
-	h.str(u.Host)
-	h.uint(uint64(u.Port))
-	h.uint(uint64(u.UID))
-}
-
-// mix is MurmurHash3's fmix64, so that sums of hashes spread.
-func mix(x uint64) uint64 {
-	x ^= x >> 33
-	x *= 0xff51afd7ed558ccd
-	x ^= x >> 33
-	x *= 0xc4ceb9fe1a85ec53
-	x ^= x >> 33
-	return x
-}
-
-// fifo is a map that forgets its oldest key beyond limit entries.
-type fifo[K comparable, V any] struct {
-	m     map[K]V
-	order []K // ring of keys in insertion order
-	next  int // oldest slot once the ring is full
-	limit int
-}
-
-func newFIFO[K comparable, V any](limit int) fifo[K, V] {
-	return fifo[K, V]{m: map[K]V{}, limit: limit}
-}
-
-func (f *fifo[K, V]) get(k K) (V, bool) {
-	v, ok := f.m[k]
-	return v, ok
-}
-
-func (f *fifo[K, V]) put(k K, v V) {
-	if _, ok := f.m[k]; ok {
-		f.m[k] = v
-		return
-	}
-	if len(f.order) < f.limit {
-		f.order = append(f.order, k)
-	} else {
-		delete(f.m, f.order[f.next])
-		f.order[f.next] = k
-		f.next = (f.next + 1) % f.limit
-	}
-	f.m[k] = v
 }

@@ -10,10 +10,11 @@
 // node it calls
 //
 //	violations := checker.Observe(invariants.View{Addr: a, Self: n.Self(), Live: true,
-//		Phase: n.Phase(), State: n.State(), Topology: topo})
+//		Phase: n.Phase(), State: n.State(), Topology: topo, Ticked: stepWasTick})
 //
 // passing the node's own state pointer (proto.Node.State), which proto
-// never modifies once handed out. A view whose state pointer and phase are
+// never modifies once handed out, and Ticked true when the step was a
+// Tick (see allocation-valid). A view whose state pointer and phase are
 // those of the node's previous Observe costs O(1); any other costs
 // O(members) plus the size of whatever parts of the state changed: parts
 // shared by pointer with the node's previous state (proto shares them when
@@ -31,10 +32,15 @@
 // proto.CanTransition allows (Joining→WeaklyUp/Up/Leaving/Down/Removed,
 // …, Down→Removed; staying put). A member that leaves the member list must
 // be tombstoned in the new state, which counts as →Removed; a member that
-// appears fresh may have any status. Why: statuses form a lattice and
-// merges take the maximum, so a member that moves backwards (Down→Up) or
-// skips the lattice means a merge or a leader action broke the order every
-// node relies on to agree without coordination.
+// appears fresh may have any status. One exception: a node that is Down,
+// Exiting or gone in its new state may see Joining/WeaklyUp/Up→Exiting,
+// because its seen mark does not count towards convergence, so the leader
+// did not wait for it to see Leaving. (Every other forward move is in
+// CanTransition; every other move it rejects goes backwards.) Why:
+// statuses form a lattice and merges take the maximum, so a member that
+// moves backwards (Down→Up) means a merge broke the order every node
+// relies on to agree without coordination, and Exiting without Leaving
+// means a leader acted on a state some counting member never saw.
 //
 // no-resurrection: an observer never lists an incarnation it holds a
 // tombstone for, and never lists again an incarnation it once saw Removed
@@ -62,14 +68,18 @@
 //
 // allocation-valid: in every view, each table has exactly Type.Shards
 // allocations, the replicas of a shard are distinct and never its primary,
-// and no primary or replica is a tombstoned incarnation; in a converged
-// view of a member node that is its own leader (after its leader actions
-// ran), every allocated primary and replica is an Up member that hosts the
-// type (proto.Member.Hosting). Why: users route entities with these tables;
-// a shard placed twice on one node has no real replica, a shard placed on
-// a removed or non-hosting node is unavailable, and the leader has had its
-// chance to fix both. (The first three also fail proto.ValidateState and
-// are then reported as self-consistent too.)
+// and no primary or replica is a tombstoned incarnation; and in a
+// converged view of a member node that is its own leader, every allocated
+// primary and replica is an Up member that hosts the type
+// (proto.Member.Hosting). proto's leader acts only in Tick, on the state
+// it holds when the Tick starts, so the leader part judges a state only
+// when it comes through a Ticked view unchanged (View.Ticked): the leader
+// had it in hand and found nothing to do. Why: users route entities with
+// these tables; a shard placed twice on one node has no real replica, a
+// shard placed on a removed or non-hosting node is unavailable, and the
+// leader has had its chance to fix both. (The first three per-view rules
+// also fail proto.ValidateState and are then reported as self-consistent
+// too.)
 //
 // epoch-monotone: per node, State.AllocationEpoch and each type's table
 // Epoch never decrease across its observed states (a type's highest epoch
@@ -79,8 +89,8 @@
 //
 // epoch-unique: a shard type's table at a given epoch is the same at every
 // node (checked when a node first holds that epoch for the type, against a
-// memory bounded to MaxTableEpochs tables). This one is not in the original
-// list: it is the cross-node half of fencing. Why: proto assigns an epoch
+// memory bounded to MaxTableEpochs tables): the cross-node half of fencing,
+// where epoch-monotone is the per-node half. Why: proto assigns an epoch
 // once, at one leader on convergence; two different tables with the same
 // epoch mean two leaders allocated concurrently (split brain), and the
 // fencing token no longer tells the owners apart.

@@ -15,6 +15,13 @@ type View struct {
 	State *proto.State
 	// Topology is the node's last published snapshot.
 	Topology proto.TopologySnapshot
+	// Ticked reports that the step just taken was a Tick: the only step in
+	// which a leader runs its leader actions. The leader's part of
+	// allocation-valid judges a converged state of its own leader only
+	// when the state comes through a Ticked step unchanged (the leader had
+	// it in hand and found nothing to do). Leave it false when unknown,
+	// which skips that part.
+	Ticked bool
 }
 
 // Violation is one broken invariant.

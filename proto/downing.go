@@ -8,16 +8,19 @@ package proto
 // nothing here runs before StableAfter.
 
 // sides splits the live members of s into the reachable side (the members
-// self's view does not mark unreachable) and the unreachable side. Down
-// members are on neither side; Exiting members are leaving anyway and are
-// on neither side either.
-func sides(s *State) (reachable, unreachable []Member) {
+// no counting observer marks unreachable) and the unreachable side, as seen
+// by self. Self is always on its own reachable side: a node deciding for
+// its side must count itself there, or a node that others cut off would
+// find its own side empty and down nobody, running on alone. Down members
+// are on neither side; Exiting members are leaving anyway and are on
+// neither side either.
+func sides(s *State, self UniqueAddress) (reachable, unreachable []Member) {
 	u := s.Unreachable()
 	for _, m := range s.Members {
 		if m.Status == Down || m.Status == Exiting {
 			continue
 		}
-		if containsNode(u, m.Node) {
+		if m.Node != self && containsNode(u, m.Node) {
 			unreachable = append(unreachable, m)
 		} else {
 			reachable = append(reachable, m)
@@ -45,8 +48,8 @@ func countSide(side []Member) int {
 // partition strategies (KeepMajority, StaticQuorum, KeepOldest, DownAll).
 // AutoDown and Manual are not decided here and return nil. It is a pure
 // function of the strategy and the state.
-func decideDowning(cfg DowningConfig, s *State) []UniqueAddress {
-	reachable, unreachable := sides(s)
+func decideDowning(cfg DowningConfig, s *State, self UniqueAddress) []UniqueAddress {
+	reachable, unreachable := sides(s, self)
 	if len(unreachable) == 0 {
 		return nil
 	}

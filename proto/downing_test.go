@@ -140,7 +140,7 @@ func TestDecideDowning(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := fxState(tc.members, nil, tc.rows...)
 			before := s.Clone()
-			got := decideDowning(tc.cfg, s)
+			got := decideDowning(tc.cfg, s, UniqueAddress{})
 			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("decideDowning(%v) (-want +got):\n%s", tc.cfg.Strategy, diff)
 			}

@@ -92,7 +92,7 @@ func (n *Node) trackUnreachable() {
 		return
 	}
 	n.tracked = n.st
-	_, unreachable := sides(n.st)
+	_, unreachable := sides(n.st, n.self)
 	nodes := nodesOf(unreachable)
 	if !nodesEqual(nodes, n.lastUnreachable) {
 		n.lastUnreachable = nodes
@@ -238,7 +238,7 @@ func (n *Node) downingTargets() []UniqueAddress {
 	if n.now.Sub(n.unreachableSince) < n.cfg.StableAfter {
 		return nil
 	}
-	return decideDowning(n.cfg.Downing, n.st)
+	return decideDowning(n.cfg.Downing, n.st, n.self)
 }
 
 // publish emits a snapshot and its events when the topology changed.

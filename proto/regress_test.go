@@ -34,3 +34,35 @@ func TestMergeMemberRolesCommutative(t *testing.T) {
 		t.Errorf("mergeMember not commutative (-ab +ba):\n%s", diff)
 	}
 }
+
+// A node that others have cut off (their rows name it) must still count
+// itself on its own side: with KeepMajority, alone against two, it downs
+// itself instead of downing nobody and running on as a zombie.
+func TestDecideDowningCountsSelfOnItsSide(t *testing.T) {
+	n := func(i int) UniqueAddress { return UniqueAddress{Address: addr(i), UID: 1} }
+	s := NewState()
+	for i := 1; i <= 3; i++ {
+		s.Members = append(s.Members, Member{Node: n(i), Status: Up, UpNumber: int64(i)})
+	}
+	s.Reachability = Reachability{Rows: []ObserverRow{
+		{Observer: n(1), Version: 1, Unreachable: []UniqueAddress{n(2), n(3)}},
+		{Observer: n(2), Version: 1, Unreachable: []UniqueAddress{n(1)}},
+	}}
+	got := decideDowning(DowningConfig{Strategy: KeepMajority}, s, n(1))
+	if diff := cmp.Diff([]UniqueAddress{n(1)}, got); diff != "" {
+		t.Errorf("decideDowning from the cut-off node (-want +got):\n%s", diff)
+	}
+}
+
+// Withdrawing the last declaration of a shard type empties its table, so
+// its former holders can leave gracefully.
+func TestAllocateEmptiesUndeclaredType(t *testing.T) {
+	h := UniqueAddress{Address: addr(3), UID: 1}
+	typ := ShardType{Name: "users", Shards: 2}
+	cur := []TypeAllocation{{Type: typ, Epoch: 4, Shards: []ShardAllocation{{Primary: h, Epoch: 4}, {Primary: h, Epoch: 4}}}}
+	got, changed := Allocate(cur, nil, nil, 5, 3)
+	want := []TypeAllocation{{Type: typ, Epoch: 5, Shards: []ShardAllocation{{}, {}}}}
+	if diff := cmp.Diff(want, got); diff != "" || !changed || holdsShards(got, h) {
+		t.Errorf("Allocate with no declarations: changed=%v (-want +got):\n%s", changed, diff)
+	}
+}

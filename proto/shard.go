@@ -251,12 +251,27 @@ func Allocate(current []TypeAllocation, types []ShardType, hosts map[string][]Un
 		}
 		out = append(out, t)
 	}
-	// Types no member declares any more keep their last table: their data
-	// may still matter to whoever comes back to host them.
+	// A type no member declares any more keeps its table, emptied: tables
+	// merge type by type and cannot be deleted (a stale state would bring
+	// them back), and a table naming holders that no longer host the type
+	// would block their graceful leave for ever.
 	for _, t := range current {
-		if _, left := byName[t.Type.Name]; left {
-			out = append(out, t.Clone())
+		if _, left := byName[t.Type.Name]; !left {
+			continue
 		}
+		t = t.Clone()
+		cleared := false
+		for i := range t.Shards {
+			if t.Shards[i].Primary != (UniqueAddress{}) || len(t.Shards[i].Replicas) > 0 {
+				t.Shards[i] = ShardAllocation{}
+				cleared = true
+			}
+		}
+		if cleared {
+			t.Epoch = next
+			changed = true
+		}
+		out = append(out, t)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Type.Name < out[j].Type.Name })
 	return out, changed

@@ -31,16 +31,15 @@ func sfAddr(i int) Address { return Address{Host: fmt.Sprintf("10.0.1.%d", i+1),
 // reports the invariant violations it sees.
 type sfObserver struct {
 	self UniqueAddress
-	// closed turns on the checks that hold only when every message comes
-	// from a real node of the cluster (the stateful test, not the fuzzer):
-	// no message to the node's own address under any UID, and vector clock
-	// entries only for members and tombstoned incarnations.
+	// closed is set when every message comes from a real node of the
+	// cluster (the stateful test, not the fuzzer): then no member skips a
+	// status (see observe) and vector clock entries name only members and
+	// tombstoned incarnations.
 	closed  bool
 	last    *State
 	status  map[UniqueAddress]MemberStatus // status of every member the last state listed
 	removed map[UniqueAddress]bool         // incarnations this node saw tombstoned or drop out
 	listed  map[UniqueAddress]bool         // incarnations this node ever listed as members
-	acted   uint64                         // the node's LeaderActions count at the last observation
 	skips   int                            // exempted skips of Leaving seen so far
 }
 
@@ -66,21 +65,20 @@ func newSFObserver(self UniqueAddress, closed bool) *sfObserver {
 //	    incarnations;
 //	(e) the node never sends a message to itself.
 //
-// Two exemptions from (a), both for exactly one skipped status (X→Exiting
-// without Leaving in between): a leader merges a gossip state and runs its
-// leader actions in the same Step, so when the merge brings a member's
-// Leaving and convergence at once, its state moves Up→Exiting in one Step
-// (and its snapshots skip MemberLeft); and a node that learns in this step
-// that it is itself Down, Exiting or Removed may never have seen the
-// Leaving record, since convergence does not wait for Down or Exiting
-// members. It stops in the same step.
+// One exemption from (a), for exactly one skipped status (X→Exiting
+// without Leaving in between): a node that learns in this very step that
+// it is itself Down, Exiting or Removed may never have seen the Leaving
+// record, since the leader's convergence does not wait for Down or Exiting
+// members. It stops in the same step. An open observer (the fuzzer, whose
+// peers may claim any later status) applies the exemption to every step:
+// members may skip Leaving but never move backwards.
 func (o *sfObserver) observe(n *Node, msgs []Message) []string {
 	var bad []string
 	for _, m := range msgs {
 		if m.From != o.self {
 			bad = append(bad, fmt.Sprintf("(e) %v sent %s with From %v", o.self, m.Body.Kind(), m.From))
 		}
-		if m.To == o.self.Address && (o.closed || m.ToUID == 0 || m.ToUID == o.self.UID) {
+		if m.To == o.self.Address && (m.ToUID == 0 || m.ToUID == o.self.UID) {
 			bad = append(bad, fmt.Sprintf("(e) %v sent %s to itself (ToUID %x)", o.self, m.Body.Kind(), uint64(m.ToUID)))
 		}
 	}
@@ -91,8 +89,7 @@ func (o *sfObserver) observe(n *Node, msgs []Message) []string {
 	o.last = st
 	bad = append(bad, sfStateShape(o.self, st, o.closed)...)
 
-	exempt := n.Stats().LeaderActions != o.acted
-	o.acted = n.Stats().LeaderActions
+	exempt := !o.closed
 	switch st.Status(o.self) {
 	case Down, Exiting, Removed:
 		exempt = true
@@ -186,7 +183,6 @@ type sfSlot struct {
 	crashed  bool
 	leaving  bool // Leave was issued to the current incarnation
 	deadline time.Time
-	stuck    bool // a Tick left the deadline in the past (see sfLeaveTimeoutFixed)
 }
 
 type sfFlight struct {
@@ -233,16 +229,6 @@ func (c *sfCluster) live(s *sfSlot) bool {
 	return s.node != nil && !s.crashed && s.node.Phase() != PhaseStopped
 }
 
-// sfLeaveTimeoutFixed is false while a leave timeout that fires in Tick for
-// a member leaves the node running: Node.Tick calls stop and returns before
-// afterChange, and stop runs afterChange itself only for joining and idle
-// nodes (leader.go), so the node stays a member with its Deadline in the
-// past, doing nothing on Tick, until its next Step. While false the driver
-// re-arms such a node one heartbeat interval later and the final check
-// counts a node that was told to leave and is in that state as stopping;
-// set it to true once Tick stops the node itself, and both become failures.
-const sfLeaveTimeoutFixed = false
-
 // sfStaleRowsFixed is false while downing reads the reachability rows of
 // observers that are themselves unreachable: sides (downing.go) splits the
 // members by State.Unreachable, which unions every counting observer's
@@ -255,12 +241,37 @@ const sfLeaveTimeoutFixed = false
 // it to true once downing ignores such rows.
 const sfStaleRowsFixed = false
 
+// sfRemovedJoinerFixed is false while a joiner whose incarnation the
+// cluster removed before the joiner heard its Welcome stays joining
+// forever: Step drops every message from a tombstoned incarnation
+// (DroppedStale), Joins included, and nothing tells the joiner. While
+// false, the final check accepts a live joiner whose incarnation every
+// live member has tombstoned; set it to true once such a joiner learns its
+// fate (and stops, or is admitted).
+const sfRemovedJoinerFixed = false
+
+// removedJoiner reports whether s runs a joiner that every live member has
+// tombstoned (see sfRemovedJoinerFixed).
+func (c *sfCluster) removedJoiner(s *sfSlot) bool {
+	if sfRemovedJoinerFixed || !c.live(s) || s.node.Phase() != PhaseJoining {
+		return false
+	}
+	for _, o := range c.slots {
+		if c.member(o) {
+			if _, dead := o.node.State().Tombstones[s.node.Self()]; !dead {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // staleRows reports, for the final check, the rows of observers that are
 // not live but still count at some live member and name a live node.
 func (c *sfCluster) staleRows() string {
 	live := map[UniqueAddress]bool{}
 	for _, s := range c.slots {
-		if c.live(s) && !c.stopping(s) {
+		if c.live(s) {
 			live[s.node.Self()] = true
 		}
 	}
@@ -285,11 +296,6 @@ func (c *sfCluster) staleRows() string {
 	return strings.Join(out, "; ")
 }
 
-// stopping reports whether s's node has a stop pending from a leave
-// timeout (see sfLeaveTimeoutFixed).
-func (c *sfCluster) stopping(s *sfSlot) bool {
-	return !sfLeaveTimeoutFixed && s.stuck && s.leaving && c.live(s)
-}
 
 func (c *sfCluster) member(s *sfSlot) bool { return c.live(s) && s.node.Phase() == PhaseMember }
 
@@ -322,7 +328,7 @@ func (c *sfCluster) start(i int) {
 	if i >= c.used {
 		c.used = i + 1
 	}
-	s.node, s.crashed, s.leaving, s.stuck = n, false, false, false
+	s.node, s.crashed, s.leaving = n, false, false
 	c.all = append(c.all, n.Self())
 	s.obs = newSFObserver(n.Self(), true)
 	if err := n.Step(c.now, Message{From: n.Self(), Body: JoinSeeds{Seeds: seeds}}); err != nil {
@@ -359,7 +365,7 @@ func (c *sfCluster) collect(s *sfSlot) {
 // log keeps the last 60 lines of trace.
 func (c *sfCluster) log(format string, args ...any) {
 	line := fmt.Sprintf("t=%v ", c.now.Sub(sfEpoch)) + fmt.Sprintf(format, args...)
-	if len(c.trace) == 60 {
+	if len(c.trace) == sfTraceLen {
 		c.trace = append(c.trace[:0], c.trace[1:]...)
 	}
 	c.trace = append(c.trace, line)
@@ -373,8 +379,8 @@ func (c *sfCluster) dump() string {
 			continue
 		}
 		snap := s.node.Snapshot()
-		fmt.Fprintf(&b, "%v %v crashed=%v leaving=%v stuck=%v stopped=%q: %s\n",
-			s.node.Self(), snap.Phase, s.crashed, s.leaving, s.stuck, snap.Stopped, sfRender(s.node.State()))
+		fmt.Fprintf(&b, "%v %v crashed=%v leaving=%v stopped=%q: %s\n",
+			s.node.Self(), snap.Phase, s.crashed, s.leaving, snap.Stopped, sfRender(s.node.State()))
 	}
 	return b.String()
 }
@@ -490,13 +496,10 @@ func (c *sfCluster) advance(to time.Time) {
 		}
 		timer.node.Tick(c.now)
 		c.collect(timer)
-		if !timer.deadline.After(c.now) && c.live(timer) {
-			if sfLeaveTimeoutFixed {
-				c.bad = append(c.bad, fmt.Sprintf("t=%v %v: Tick left Deadline %v in the past",
-					c.now.Sub(sfEpoch), timer.node.Self(), timer.deadline.Sub(sfEpoch)))
-			}
-			timer.stuck = true
-			timer.deadline = c.now.Add(c.cfg.HeartbeatInterval)
+		if !timer.deadline.IsZero() && !timer.deadline.After(c.now) {
+			c.bad = append(c.bad, fmt.Sprintf("t=%v %v (%v): Tick left its Deadline at %v",
+				c.now.Sub(sfEpoch), timer.node.Self(), timer.node.Phase(), timer.deadline.Sub(sfEpoch)))
+			return
 		}
 	}
 	if to.After(c.now) {
@@ -760,7 +763,6 @@ func (c *sfCluster) livenessErr() string {
 	var members, joiners []*sfSlot
 	for _, s := range c.slots {
 		switch {
-		case c.stopping(s):
 		case c.member(s):
 			members = append(members, s)
 		case c.live(s):
@@ -771,6 +773,9 @@ func (c *sfCluster) livenessErr() string {
 		return ""
 	}
 	for _, s := range joiners {
+		if c.removedJoiner(s) {
+			continue
+		}
 		return fmt.Sprintf("%v is still %v although %d members are live", s.node.Self(), s.node.Phase(), len(members))
 	}
 	var want []sfMember
@@ -808,25 +813,37 @@ func (c *sfCluster) livenessErr() string {
 		}
 	}
 	for _, s := range c.slots {
-		if s.node != nil && s.leaving && !s.crashed && s.node.Phase() != PhaseStopped && !c.stopping(s) {
+		if s.node != nil && s.leaving && !s.crashed && s.node.Phase() != PhaseStopped {
 			return fmt.Sprintf("%v was told to leave but is still %v", s.node.Self(), s.node.Phase())
 		}
 	}
 	return ""
 }
 
-// settle advances in steps of poll until verdict reports nothing, then for
-// hold more, and returns what verdict reports at the end; if verdict never
-// clears within bound it returns its last report.
+// settle advances in steps of poll until verdict has reported nothing for
+// hold without a break, and returns ""; if that does not happen within
+// bound it returns what verdict last reported.
 func (c *sfCluster) settle(bound, poll, hold time.Duration, verdict func() string) string {
 	end := c.now.Add(bound)
+	var since time.Time
+	last := ""
 	for {
-		if msg := verdict(); msg == "" {
-			c.advance(c.now.Add(hold))
-			return verdict()
-		} else if !c.now.Before(end) {
-			return fmt.Sprintf("not settled after %v: %s", bound, msg)
+		if msg := verdict(); msg != "" {
+			since, last = time.Time{}, msg
+		} else if since.IsZero() {
+			since = c.now
+		}
+		if !since.IsZero() && c.now.Sub(since) >= hold {
+			return ""
+		}
+		if !c.now.Before(end) {
+			if last == "" {
+				last = "the verdict kept changing"
+			}
+			return fmt.Sprintf("not settled for %v within %v: %s", hold, bound, last)
 		}
 		c.advance(c.now.Add(poll))
 	}
 }
+
+var sfTraceLen = 600

@@ -1,0 +1,70 @@
+package invariants
+
+import "github.com/rumorhq/rumor/proto"
+
+// clockDigest is an order-independent 64-bit hash of a clock: a sum of
+// per-entry hashes, so no sort (and no UniqueAddress.Compare) is needed.
+// Equal clocks have equal digests; a match is confirmed with Compare.
+func clockDigest(v proto.VClock) uint64 {
+	var sum uint64
+	for k, c := range v {
+		h := newHasher()
+		h.str(k.Host)
+		sum += mix(h.sum ^ mix(uint64(k.Port)<<48^uint64(k.UID)) ^ mix(c+0x9e3779b97f4a7c15))
+	}
+	return sum
+}
+
+// tableHash is a 64-bit FNV-1a hash of a whole table.
+func tableHash(t proto.TypeAllocation) uint64 {
+	h := newHasher()
+	h.str(t.Type.Name)
+	h.uint(uint64(t.Type.Shards))
+	h.uint(uint64(t.Type.Replicas))
+	h.uint(uint64(t.Epoch))
+	h.uint(uint64(len(t.Shards)))
+	for _, a := range t.Shards {
+		h.node(a.Primary)
+		h.uint(uint64(a.Epoch))
+		h.uint(uint64(len(a.Replicas)))
+		for _, rep := range a.Replicas {
+			h.node(rep)
+		}
+	}
+	return h.sum
+}
+
+type hasher struct{ sum uint64 }
+
+func newHasher() *hasher { return &hasher{sum: 14695981039346656037} }
+
+func (h *hasher) uint(x uint64) {
+	for i := 0; i < 8; i++ {
+		h.sum ^= uint64(byte(x >> (8 * i)))
+		h.sum *= 1099511628211
+	}
+}
+
+func (h *hasher) str(s string) {
+	h.uint(uint64(len(s)))
+	for i := 0; i < len(s); i++ {
+		h.sum ^= uint64(s[i])
+		h.sum *= 1099511628211
+	}
+}
+
+func (h *hasher) node(u proto.UniqueAddress) {
+	h.str(u.Host)
+	h.uint(uint64(u.Port))
+	h.uint(uint64(u.UID))
+}
+
+// mix is MurmurHash3's fmix64, so that sums of hashes spread.
+func mix(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
+}

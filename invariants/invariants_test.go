@@ -1,0 +1,917 @@
+package invariants
+
+import (
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
+
+	"github.com/rumorhq/rumor/proto"
+)
+
+// nd is the first incarnation of node i (host 10.0.0.i).
+func nd(i int) proto.UniqueAddress {
+	return proto.UniqueAddress{Address: proto.Address{Host: fmt.Sprintf("10.0.0.%d", i), Port: 7000}, UID: proto.UID(100 + i)}
+}
+
+// reborn is a later incarnation of node i: same address, new UID.
+func reborn(i int) proto.UniqueAddress {
+	u := nd(i)
+	u.UID += 1000
+	return u
+}
+
+var (
+	orders = proto.ShardType{Name: "orders", Shards: 2, Replicas: 1}
+	t0     = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+func mem(u proto.UniqueAddress, st proto.MemberStatus, hosts ...proto.ShardType) proto.Member {
+	return proto.Member{Node: u, ID: proto.NodeID(u.Address.String()), Status: st, Hosts: hosts, HostsVersion: uint64(len(hosts))}
+}
+
+// state builds a valid state at version {nd(1): 1}, seen by all its
+// members (so converged unless someone is unreachable).
+func state(ms ...proto.Member) *proto.State {
+	s := proto.NewState()
+	s.Members = append([]proto.Member(nil), ms...)
+	normalize(s)
+	s.Version = proto.VClock{nd(1): 1}
+	return s
+}
+
+// normalize sorts the members and makes every member seen.
+func normalize(s *proto.State) {
+	sort.Slice(s.Members, func(i, j int) bool { return s.Members[i].Node.Compare(s.Members[j].Node) < 0 })
+	s.Seen = nil
+	for _, m := range s.Members {
+		s.Seen = append(s.Seen, m.Node)
+	}
+}
+
+// next is a new version of s: a deep copy changed by f, normalized, with
+// nd(1)'s clock entry raised, as a local change makes it.
+func next(s *proto.State, f func(*proto.State)) *proto.State {
+	c := s.Clone()
+	f(c)
+	normalize(c)
+	c.Version = c.Version.Increment(nd(1))
+	return c
+}
+
+// edit is a deep copy of s changed by f and nothing else.
+func edit(s *proto.State, f func(*proto.State)) *proto.State {
+	c := s.Clone()
+	f(c)
+	return c
+}
+
+func setStatus(s *proto.State, u proto.UniqueAddress, st proto.MemberStatus) {
+	for i := range s.Members {
+		if s.Members[i].Node == u {
+			s.Members[i].Status = st
+		}
+	}
+}
+
+func dropMember(s *proto.State, u proto.UniqueAddress) {
+	out := s.Members[:0]
+	for _, m := range s.Members {
+		if m.Node != u {
+			out = append(out, m)
+		}
+	}
+	s.Members = out
+}
+
+// removeMember tombstones u and drops it from the member list.
+func removeMember(s *proto.State, u proto.UniqueAddress) {
+	dropMember(s, u)
+	s.Tombstones[u] = t0
+}
+
+func at(u proto.UniqueAddress, s *proto.State) View {
+	return View{Addr: u.Address, Self: u, Live: true, Phase: proto.PhaseMember, State: s}
+}
+
+// throughTick is u holding s from a Step through its next Tick.
+func throughTick(u proto.UniqueAddress, s *proto.State) []View {
+	return []View{at(u, s), ticked(at(u, s))}
+}
+
+// ticked marks a view as taken right after a Tick.
+func ticked(v View) View {
+	v.Ticked = true
+	return v
+}
+
+func table(epoch proto.Epoch, shards ...proto.ShardAllocation) proto.TypeAllocation {
+	typ := orders
+	typ.Shards = len(shards)
+	return proto.TypeAllocation{Type: typ, Epoch: epoch, Shards: shards}
+}
+
+func shard(epoch proto.Epoch, primary proto.UniqueAddress, replicas ...proto.UniqueAddress) proto.ShardAllocation {
+	return proto.ShardAllocation{Primary: primary, Replicas: replicas, Epoch: epoch}
+}
+
+func withTable(epoch proto.Epoch, t proto.TypeAllocation) func(*proto.State) {
+	return func(s *proto.State) {
+		s.Allocations = []proto.TypeAllocation{t}
+		s.AllocationEpoch = epoch
+	}
+}
+
+func row(owner proto.UniqueAddress, version uint64, entries ...proto.ServiceEntry) proto.RegistryRow {
+	return proto.RegistryRow{Owner: owner, Version: version, Entries: entries}
+}
+
+// observeAll feeds views to a fresh Checker and returns the invariant
+// names reported, checking that each violation names the observer.
+func observeAll(t *testing.T, views []View) []string {
+	t.Helper()
+	c := NewChecker()
+	var got []string
+	for i, v := range views {
+		for _, x := range c.Observe(v) {
+			if x.Node != v.Self {
+				t.Errorf("view %d: violation %v names node %v, want the observer %v", i, x, x.Node, v.Self)
+			}
+			if x.Detail == "" {
+				t.Errorf("view %d: violation %v has no detail", i, x)
+			}
+			got = append(got, x.Invariant)
+		}
+	}
+	return got
+}
+
+// three is {1 Up, 2 Up, 3 Joining}, all hosting orders, converged.
+func three() *proto.State {
+	return state(mem(nd(1), proto.Up, orders), mem(nd(2), proto.Up, orders), mem(nd(3), proto.Joining, orders))
+}
+
+type observeCase struct {
+	name  string
+	views func() []View
+	want  []string // invariant names, in report order
+}
+
+// observeCases are crafted view sequences: for each invariant, sequences
+// that break it and sequences that do not.
+func observeCases() []observeCase {
+	a, b, c := nd(1), nd(2), nd(3)
+	s0 := three()
+	type tc = observeCase
+	return []tc{
+		{name: "valid lifecycle", views: func() []View {
+			s1 := next(s0, func(s *proto.State) { setStatus(s, c, proto.Up) })
+			s2 := next(s1, func(s *proto.State) { setStatus(s, b, proto.Leaving) })
+			s3 := next(s2, func(s *proto.State) { setStatus(s, b, proto.Exiting) })
+			s4 := next(s3, func(s *proto.State) { removeMember(s, b); delete(s.Version, b) })
+			s5 := edit(s4, func(s *proto.State) { delete(s.Tombstones, b) }) // tombstone expired
+			s6 := next(s5, func(s *proto.State) { s.Members = append(s.Members, mem(reborn(2), proto.Joining)) })
+			s7 := next(s6, func(s *proto.State) { setStatus(s, c, proto.Down) })
+			s8 := next(s7, func(s *proto.State) { removeMember(s, c) })
+			return []View{at(a, s0), at(a, s1), at(a, s1), at(a, s2), at(a, s3), at(a, s4), at(a, s5), at(a, s6), at(a, s7), at(a, s8)}
+		}},
+		{name: "valid fresh members with any status", views: func() []View {
+			x := state(mem(a, proto.Up), mem(b, proto.Up), mem(c, proto.Down))
+			y := next(x, func(s *proto.State) { s.Members = append(s.Members, mem(nd(4), proto.Leaving)) })
+			return []View{at(b, x), at(b, y)}
+		}},
+		{name: "valid concurrent version and pruned clock entry", views: func() []View {
+			x := edit(s0, func(s *proto.State) { s.Version = proto.VClock{a: 2, c: 4} })
+			y := edit(x, func(s *proto.State) { s.Version = proto.VClock{a: 1, b: 7, c: 4} })               // concurrent: a merge
+			z := next(y, func(s *proto.State) { removeMember(s, c); s.Version = proto.VClock{a: 2, b: 7} }) // c pruned
+			return []View{at(a, x), at(a, y), at(a, z)}
+		}},
+		{name: "allowed-transition: Up to Joining", views: func() []View {
+			return []View{at(a, s0), at(a, next(s0, func(s *proto.State) { setStatus(s, b, proto.Joining) }))}
+		}, want: []string{AllowedTransition}},
+		{name: "allowed-transition: Down to Up", views: func() []View {
+			x := next(s0, func(s *proto.State) { setStatus(s, c, proto.Down) })
+			return []View{at(b, x), at(b, next(x, func(s *proto.State) { setStatus(s, c, proto.Up) }))}
+		}, want: []string{AllowedTransition}},
+		{name: "allowed-transition: Up to Exiting learned from gossip", views: func() []View {
+			x := edit(s0, func(s *proto.State) { setStatus(s, c, proto.Exiting); s.Version[b] = 1 })
+			return []View{at(a, s0), at(a, x)}
+		}, want: []string{AllowedTransition}},
+		{name: "allowed-transition: Up to Exiting by this node's own change", views: func() []View {
+			return []View{at(a, s0), at(a, next(s0, func(s *proto.State) { setStatus(s, b, proto.Exiting) }))}
+		}, want: []string{AllowedTransition}},
+		{name: "valid: Up to Exiting seen by a Down node", views: func() []View {
+			x := edit(s0, func(s *proto.State) { setStatus(s, b, proto.Exiting); setStatus(s, c, proto.Down); s.Version[a] = 2 })
+			return []View{at(c, s0), at(c, x)}
+		}},
+		{name: "allowed-transition: Leaving to Up with a local change", views: func() []View {
+			x := next(s0, func(s *proto.State) { setStatus(s, b, proto.Leaving) })
+			return []View{at(a, x), at(a, next(x, func(s *proto.State) { setStatus(s, b, proto.Up) }))}
+		}, want: []string{AllowedTransition}},
+		{name: "allowed-transition: member vanishes without tombstone", views: func() []View {
+			return []View{at(a, s0), at(a, next(s0, func(s *proto.State) { dropMember(s, c) }))}
+		}, want: []string{AllowedTransition}},
+		{name: "no-resurrection: listed while tombstoned", views: func() []View {
+			return []View{at(a, edit(s0, func(s *proto.State) { s.Tombstones[c] = t0 }))}
+		}, want: []string{NoResurrection}},
+		{name: "no-resurrection: listed again after removal and tombstone expiry", views: func() []View {
+			x := next(s0, func(s *proto.State) { removeMember(s, c) })
+			y := edit(x, func(s *proto.State) { delete(s.Tombstones, c) })
+			z := next(y, func(s *proto.State) { s.Members = append(s.Members, mem(c, proto.Up)) })
+			return []View{at(a, s0), at(a, x), at(a, y), at(a, z)}
+		}, want: []string{NoResurrection}},
+		{name: "no-resurrection: tombstone learned, expired, then listed", views: func() []View {
+			x := next(s0, func(s *proto.State) { s.Tombstones[nd(9)] = t0 })
+			y := edit(x, func(s *proto.State) { delete(s.Tombstones, nd(9)) })
+			z := next(y, func(s *proto.State) { s.Members = append(s.Members, mem(nd(9), proto.Joining)) })
+			return []View{at(a, x), at(a, y), at(a, z)}
+		}, want: []string{NoResurrection}},
+		{name: "one-leader: same converged version, different leaders", views: func() []View {
+			x := state(mem(a, proto.Up), mem(b, proto.Up))
+			y := state(mem(b, proto.Up), mem(c, proto.Up))
+			return []View{at(a, x), at(c, y)}
+		}, want: []string{OneLeader}},
+		{name: "valid one-leader: same version, same leader", views: func() []View {
+			x := state(mem(a, proto.Up), mem(b, proto.Up))
+			return []View{at(a, x), at(b, edit(x, func(*proto.State) {}))}
+		}},
+		{name: "valid one-leader: same version, different leaders, one not converged", views: func() []View {
+			x := state(mem(a, proto.Up), mem(b, proto.Up))
+			y := edit(state(mem(b, proto.Up), mem(c, proto.Up)), func(s *proto.State) { s.Seen = s.Seen[1:] })
+			return []View{at(a, x), at(c, y)}
+		}},
+		{name: "valid one-leader: different leaders at different versions", views: func() []View {
+			x := state(mem(a, proto.Up), mem(b, proto.Up))
+			y := next(state(mem(b, proto.Up), mem(c, proto.Up)), func(*proto.State) {})
+			return []View{at(a, x), at(c, y)}
+		}},
+		{name: "valid one-leader: stopped node's view is not compared", views: func() []View {
+			x := state(mem(a, proto.Up), mem(b, proto.Up))
+			v := at(c, state(mem(b, proto.Up), mem(c, proto.Up)))
+			v.Phase = proto.PhaseStopped
+			return []View{at(a, x), v}
+		}},
+		{name: "members-only: seen set names a non-member", views: func() []View {
+			return []View{at(a, edit(s0, func(s *proto.State) { s.Seen = []proto.UniqueAddress{a, nd(9)} }))}
+		}, want: []string{MembersOnly}},
+		{name: "members-only: reachability row of a non-member", views: func() []View {
+			return []View{at(a, edit(s0, func(s *proto.State) {
+				s.Reachability.Rows = []proto.ObserverRow{{Observer: nd(9), Version: 1}}
+			}))}
+		}, want: []string{MembersOnly}},
+		{name: "members-only: non-member marked unreachable", views: func() []View {
+			return []View{at(a, edit(s0, func(s *proto.State) {
+				s.Reachability.Rows = []proto.ObserverRow{{Observer: b, Version: 1, Unreachable: []proto.UniqueAddress{nd(9)}}}
+			}))}
+		}, want: []string{MembersOnly}},
+		{name: "valid members-only: member marked unreachable", views: func() []View {
+			return []View{at(a, edit(s0, func(s *proto.State) {
+				s.Reachability.Rows = []proto.ObserverRow{{Observer: b, Version: 1, Unreachable: []proto.UniqueAddress{c}}}
+			}))}
+		}},
+		{name: "allocation-valid: tombstoned primary and replica", views: func() []View {
+			x := next(s0, withTable(4, table(4, shard(4, a, nd(9)), shard(4, nd(9), b))))
+			x = edit(x, func(s *proto.State) { s.Tombstones[nd(9)] = t0 })
+			return []View{at(b, x)} // b is not the leader
+		}, want: []string{AllocationValid}},
+		{name: "allocation-valid: converged leader ticks with a primary on a Joining member", views: func() []View {
+			return throughTick(a, next(s0, withTable(1, table(1, shard(1, a, b), shard(1, c, a)))))
+		}, want: []string{AllocationValid}},
+		{name: "allocation-valid: converged leader ticks with a replica on a non-host", views: func() []View {
+			x := state(mem(a, proto.Up, orders), mem(b, proto.Up))
+			return throughTick(a, next(x, withTable(1, table(1, shard(1, a, b), shard(1, a)))))
+		}, want: []string{AllocationValid}},
+		{name: "allocation-valid: converged leader ticks with a replica on a non-member", views: func() []View {
+			return throughTick(a, next(s0, withTable(1, table(1, shard(1, a, nd(9)), shard(1, b)))))
+		}, want: []string{AllocationValid}},
+		{name: "allocation-valid: converged leader merged in a Step, then ticks without acting", views: func() []View {
+			x := next(s0, withTable(1, table(1, shard(1, a, b), shard(1, c, a))))
+			return []View{at(a, x), at(a, x), ticked(at(a, x)), ticked(at(a, x))}
+		}, want: []string{AllocationValid}},
+		{name: "valid allocation: converged state replaced by an unconverged one before the tick", views: func() []View {
+			x := next(s0, withTable(1, table(1, shard(1, a, b), shard(1, c, a))))
+			y := edit(x, func(s *proto.State) { s.Seen = s.Seen[:1] })
+			return []View{at(a, x), at(a, y), ticked(at(a, y))}
+		}},
+		{name: "valid allocation: converged leader state its own tick just produced", views: func() []View {
+			return []View{ticked(at(a, next(s0, withTable(1, table(1, shard(1, a, b), shard(1, c, a))))))}
+		}},
+		{name: "valid allocation: converged leader merged in a Step acts at its tick", views: func() []View {
+			x := next(s0, withTable(1, table(1, shard(1, a, b), shard(1, c, a))))
+			y := edit(next(x, withTable(2, table(2, shard(1, a, b), shard(2, b, a)))), func(s *proto.State) { s.Seen = s.Seen[:1] })
+			return []View{at(a, x), ticked(at(a, y))}
+		}},
+		{name: "valid allocation: same table seen by a non-leader, a non-converged leader, a stopped leader", views: func() []View {
+			x := next(s0, withTable(1, table(1, shard(1, a, b), shard(1, c, a))))
+			y := edit(x, func(s *proto.State) { s.Seen = s.Seen[:1] })
+			stopped := ticked(at(a, edit(x, func(*proto.State) {})))
+			stopped.Phase = proto.PhaseStopped
+			return append(append(append(throughTick(b, x), throughTick(a, y)...), at(a, stopped.State)), stopped)
+		}},
+		{name: "valid allocation: converged leader with Up hosts and an unallocated shard", views: func() []View {
+			return throughTick(a, next(s0, withTable(1, table(1, shard(1, a, b), shard(0, proto.UniqueAddress{})))))
+		}},
+		{name: "allocation-valid and self-consistent: replica is the primary", views: func() []View {
+			return []View{at(b, next(s0, withTable(1, table(1, shard(1, a, a), shard(1, b)))))}
+		}, want: []string{SelfConsistent, AllocationValid}},
+		{name: "allocation-valid and self-consistent: replica listed twice", views: func() []View {
+			return []View{at(b, next(s0, withTable(1, table(1, shard(1, a, b, b), shard(1, b)))))}
+		}, want: []string{SelfConsistent, AllocationValid}},
+		{name: "allocation-valid and self-consistent: wrong number of shards", views: func() []View {
+			tab := table(1, shard(1, a), shard(1, b))
+			tab.Type.Shards = 3
+			return []View{at(b, next(s0, withTable(1, tab)))}
+		}, want: []string{SelfConsistent, AllocationValid}},
+		{name: "epoch-monotone: allocation epoch goes back", views: func() []View {
+			x := next(s0, withTable(5, table(3, shard(3, a), shard(3, b))))
+			return []View{at(b, x), at(b, next(x, func(s *proto.State) { s.AllocationEpoch = 4 }))}
+		}, want: []string{EpochMonotone}},
+		{name: "epoch-monotone: a type's epoch goes back", views: func() []View {
+			x := next(s0, withTable(5, table(3, shard(3, a), shard(3, b))))
+			return []View{at(b, x), at(b, next(x, withTable(5, table(2, shard(2, a), shard(2, b)))))}
+		}, want: []string{EpochMonotone}},
+		{name: "epoch-monotone: a table disappears and comes back older", views: func() []View {
+			x := next(s0, withTable(5, table(3, shard(3, a), shard(3, b))))
+			y := next(x, func(s *proto.State) { s.Allocations = nil })
+			return []View{at(b, x), at(b, y), at(b, next(y, withTable(5, table(2, shard(2, a), shard(2, b)))))}
+		}, want: []string{EpochMonotone}},
+		{name: "epoch-unique: two tables of one type at one epoch", views: func() []View {
+			x := next(s0, withTable(3, table(3, shard(3, a), shard(3, b))))
+			y := next(s0, withTable(3, table(3, shard(3, b), shard(3, a))))
+			return []View{at(a, x), at(b, y)}
+		}, want: []string{EpochUnique}},
+		{name: "valid epochs: rising, and the same table at two nodes", views: func() []View {
+			x := next(s0, withTable(3, table(3, shard(3, a), shard(3, b))))
+			y := next(x, withTable(4, table(4, shard(4, b), shard(3, b))))
+			return []View{at(a, x), at(b, edit(x, func(*proto.State) {})), at(a, y), at(b, edit(y, func(*proto.State) {}))}
+		}},
+		{name: "registry-live: row of a Down owner", views: func() []View {
+			return []View{at(a, next(s0, func(s *proto.State) {
+				setStatus(s, c, proto.Down)
+				s.Registry = []proto.RegistryRow{row(c, 1, proto.ServiceEntry{Key: "svc", Node: c, Path: "/a"})}
+			}))}
+		}, want: []string{RegistryLive}},
+		{name: "registry-live: row of a non-member", views: func() []View {
+			return []View{at(a, next(s0, func(s *proto.State) {
+				s.Registry = []proto.RegistryRow{row(nd(9), 1, proto.ServiceEntry{Key: "svc", Node: nd(9), Path: "/a"})}
+			}))}
+		}, want: []string{RegistryLive}},
+		{name: "registry-live and self-consistent: entry under another owner", views: func() []View {
+			return []View{at(a, next(s0, func(s *proto.State) {
+				s.Registry = []proto.RegistryRow{row(b, 1, proto.ServiceEntry{Key: "svc", Node: c, Path: "/a"})}
+			}))}
+		}, want: []string{SelfConsistent, RegistryLive}},
+		{name: "valid registry: rows of live members, then the owner's row goes with its Down", views: func() []View {
+			x := next(s0, func(s *proto.State) {
+				s.Registry = []proto.RegistryRow{row(a, 1, proto.ServiceEntry{Key: "svc", Node: a, Path: "/a"}), row(c, 2)}
+			})
+			y := next(x, func(s *proto.State) { setStatus(s, c, proto.Down); s.Registry = s.Registry[:1] })
+			return []View{at(a, x), at(a, y)}
+		}},
+		{name: "version-monotone: clock goes back", views: func() []View {
+			x := next(s0, func(*proto.State) {})
+			return []View{at(a, x), at(a, edit(x, func(s *proto.State) { s.Version = proto.VClock{a: 1} }))}
+		}, want: []string{VersionMonotone}},
+		{name: "self-consistent: members not sorted", views: func() []View {
+			return []View{at(a, edit(s0, func(s *proto.State) { s.Members[0], s.Members[1] = s.Members[1], s.Members[0] }))}
+		}, want: []string{SelfConsistent}},
+		{name: "self-consistent: Removed status in the member list", views: func() []View {
+			return []View{at(a, edit(s0, func(s *proto.State) { s.Members[2].Status = proto.Removed }))}
+		}, want: []string{SelfConsistent}},
+		{name: "self-consistent: seen-only change that unsorts the seen set", views: func() []View {
+			x := edit(s0, func(s *proto.State) { s.Seen = []proto.UniqueAddress{a} })
+			y := *x
+			y.Seen = []proto.UniqueAddress{b, a}
+			return []View{at(a, x), at(a, &y)}
+		}, want: []string{SelfConsistent}},
+	}
+}
+
+func TestObserve(t *testing.T) {
+	for _, tc := range observeCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			got := observeAll(t, tc.views())
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("violations (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEverySafetyInvariantCanFail checks that the table above proves each
+// safety invariant able to fail on its own: some case reports exactly it.
+func TestEverySafetyInvariantCanFail(t *testing.T) {
+	want := []string{AllocationValid, AllowedTransition, EpochMonotone, EpochUnique, MembersOnly, NoResurrection,
+		OneLeader, RegistryLive, SelfConsistent, VersionMonotone}
+	alone := map[string]bool{}
+	for _, tc := range observeCases() {
+		if len(tc.want) == 1 {
+			alone[tc.want[0]] = true
+		}
+	}
+	var got []string
+	for _, name := range want {
+		if alone[name] {
+			got = append(got, name)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("invariants with a case that breaks only them (-want +got):\n%s", diff)
+	}
+}
+
+func TestDetails(t *testing.T) {
+	a, b, c := nd(1), nd(2), nd(3)
+	s0 := three()
+	cases := []struct {
+		name  string
+		views []View
+		want  []Violation
+	}{
+		{
+			name:  "allowed-transition",
+			views: []View{at(a, s0), at(a, next(s0, func(s *proto.State) { setStatus(s, b, proto.Joining) }))},
+			want:  []Violation{{Invariant: AllowedTransition, Node: a, Detail: "10.0.0.2:7000#66 went Up -> Joining"}},
+		},
+		{
+			name: "one-leader",
+			views: []View{
+				at(a, state(mem(a, proto.Up), mem(b, proto.Up))),
+				at(c, state(mem(b, proto.Up), mem(c, proto.Up))),
+			},
+			want: []Violation{{Invariant: OneLeader, Node: c, Detail: fmt.Sprintf(
+				"converged at version %016x (1 entries) with leader 10.0.0.2:7000#66, but 10.0.0.1:7000#65 saw leader 10.0.0.1:7000#65 at the same version",
+				clockDigest(proto.VClock{a: 1}))}},
+		},
+		{
+			name: "allocation-valid tombstoned holders",
+			views: []View{at(b, edit(next(s0, withTable(4, table(4, shard(4, a, nd(9)), shard(4, nd(9), b)))),
+				func(s *proto.State) { s.Tombstones[nd(9)] = t0 }))},
+			want: []Violation{{Invariant: AllocationValid, Node: b, Detail: `table "orders" (epoch 4): ` +
+				`shard 0: replica 10.0.0.9:7000#6d is tombstoned; shard 1: primary 10.0.0.9:7000#6d is tombstoned`}},
+		},
+		{
+			name:  "allocation-valid leader part",
+			views: throughTick(a, next(s0, withTable(1, table(1, shard(1, a, b), shard(1, c, a))))),
+			want: []Violation{{Invariant: AllocationValid, Node: a,
+				Detail: `converged leader's table "orders" (epoch 1): shard 1: primary 10.0.0.3:7000#67 is Joining`}},
+		},
+		{
+			name: "epoch-unique",
+			views: []View{
+				at(a, next(s0, withTable(3, table(3, shard(3, a), shard(3, b))))),
+				at(b, next(s0, withTable(3, table(3, shard(3, a), shard(2, b))))),
+			},
+			want: []Violation{{Invariant: EpochUnique, Node: b, Detail: `table "orders" at epoch 3 differs from the one 10.0.0.1:7000#65 held: ` +
+				`shard 1 10.0.0.2:7000#66+[]@2 here, 10.0.0.2:7000#66+[]@3 there`}},
+		},
+		{
+			name:  "version-monotone",
+			views: []View{at(a, edit(s0, func(s *proto.State) { s.Version = proto.VClock{a: 3, b: 2} })), at(a, edit(s0, func(s *proto.State) { s.Version = proto.VClock{a: 1, b: 1} }))},
+			want: []Violation{{Invariant: VersionMonotone, Node: a,
+				Detail: "version went back: 10.0.0.1:7000#65 3->1; 10.0.0.2:7000#66 2->1"}},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ch := NewChecker()
+			var got []Violation
+			for _, v := range tc.views {
+				got = append(got, ch.Observe(v)...)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("violations (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFastConvergedAndLeaderMatchProto(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(1, 6).Draw(t, "members")
+		var ms []proto.Member
+		for i := 1; i <= n; i++ {
+			st := proto.MemberStatus(rapid.IntRange(int(proto.Joining), int(proto.Down)).Draw(t, fmt.Sprintf("status%d", i)))
+			ms = append(ms, mem(nd(i), st))
+		}
+		s := state(ms...)
+		var seen []proto.UniqueAddress
+		for _, m := range s.Members {
+			if rapid.Bool().Draw(t, "seen "+m.Node.String()) {
+				seen = append(seen, m.Node)
+			}
+		}
+		s.Seen = seen
+		for i := 1; i <= n+1; i++ { // nd(n+1) is not a member
+			if !rapid.Bool().Draw(t, fmt.Sprintf("row%d", i)) {
+				continue
+			}
+			row := proto.ObserverRow{Observer: nd(i), Version: 1}
+			for j := 1; j <= n+1; j++ {
+				if rapid.IntRange(0, 3).Draw(t, fmt.Sprintf("row%d marks %d", i, j)) == 0 {
+					row.Unreachable = append(row.Unreachable, nd(j))
+				}
+			}
+			s.Reachability.Rows = append(s.Reachability.Rows, row)
+		}
+		self := nd(rapid.IntRange(1, n+1).Draw(t, "self"))
+		if !subsequence(s.Seen, s.Members) {
+			t.Fatalf("seen set %v is not a subsequence of the members", s.Seen)
+		}
+		r := &step{c: NewChecker(), s: s}
+		unreachable := r.unreachable()
+		if got, want := fastConverged(s, unreachable), s.Converged(); got != want {
+			t.Fatalf("fastConverged = %v, proto Converged = %v", got, want)
+		}
+		gl, gok := fastLeader(s, self, unreachable)
+		wl, wok := s.Leader(self)
+		if diff := cmp.Diff(fmt.Sprint(wl, wok), fmt.Sprint(gl, gok)); diff != "" {
+			t.Fatalf("leader (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestSubsequence(t *testing.T) {
+	ms := three().Members
+	a, b, c := nd(1), nd(2), nd(3)
+	cases := []struct {
+		name string
+		list []proto.UniqueAddress
+		want bool
+	}{
+		{"empty", nil, true},
+		{"all", []proto.UniqueAddress{a, b, c}, true},
+		{"gap", []proto.UniqueAddress{a, c}, true},
+		{"unsorted", []proto.UniqueAddress{c, a}, false},
+		{"duplicate", []proto.UniqueAddress{a, a}, false},
+		{"non-member", []proto.UniqueAddress{a, nd(9)}, false},
+		{"longer than members", []proto.UniqueAddress{a, b, c, c}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := subsequence(tc.list, ms); got != tc.want {
+				t.Errorf("subsequence(%v) = %v, want %v", tc.list, got, tc.want)
+			}
+		})
+	}
+}
+
+// bigState is a converged state of n Up members at version {nd(1): 1}.
+func bigState(n int) *proto.State {
+	ms := make([]proto.Member, n)
+	for i := range ms {
+		ms[i] = mem(nd(i+1), proto.Up)
+	}
+	return state(ms...)
+}
+
+func TestObserveCost(t *testing.T) {
+	big := bigState(100)
+	seenOnly := *big // shares everything but the seen set, as proto's seen merges do
+	seenOnly.Seen = big.Seen[:50]
+	cases := []struct {
+		name   string
+		views  []View
+		repeat int
+		// want is the change in Stats from the first view on.
+		want Stats
+	}{
+		{
+			name:   "same state pointer is O(1)",
+			views:  []View{at(nd(1), big)},
+			repeat: 1000,
+			want:   Stats{Views: 1000, Unchanged: 1000},
+		},
+		{
+			name:   "seen-only change skips validation and member scans",
+			views:  []View{at(nd(1), &seenOnly), at(nd(1), big)},
+			repeat: 10,
+			want:   Stats{Views: 20, Checked: 20},
+		},
+		{
+			name: "phase change with the same state is checked again",
+			views: []View{at(nd(1), big), func() View {
+				v := at(nd(1), big)
+				v.Phase = proto.PhaseStopped
+				return v
+			}()},
+			repeat: 1,
+			want:   Stats{Views: 2, Checked: 1, Unchanged: 1},
+		},
+		{
+			name:   "deep copy is checked in full",
+			views:  []View{at(nd(1), edit(big, func(*proto.State) {}))},
+			repeat: 1,
+			want:   Stats{Views: 1, Checked: 1, Validations: 1, Scanned: 100},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewChecker()
+			if v := c.Observe(at(nd(1), big)); len(v) != 0 {
+				t.Fatalf("first view: %v", v)
+			}
+			base := c.Stats()
+			for i := 0; i < tc.repeat; i++ {
+				for _, v := range tc.views {
+					if got := c.Observe(v); len(got) != 0 {
+						t.Fatalf("violations: %v", got)
+					}
+				}
+			}
+			got := c.Stats()
+			delta := Stats{
+				Views: got.Views - base.Views, Unchanged: got.Unchanged - base.Unchanged, Checked: got.Checked - base.Checked,
+				Validations: got.Validations - base.Validations, Scanned: got.Scanned - base.Scanned,
+				Violations: got.Violations - base.Violations,
+			}
+			if diff := cmp.Diff(tc.want, delta); diff != "" {
+				t.Errorf("stats change (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFIFO(t *testing.T) {
+	cases := []struct {
+		name string
+		puts []int
+		want []int // keys still held, sorted
+	}{
+		{"under the limit", []int{1, 2}, []int{1, 2}},
+		{"oldest forgotten first", []int{1, 2, 3, 4, 5}, []int{3, 4, 5}},
+		{"re-put keeps its slot", []int{1, 2, 1, 3, 4}, []int{2, 3, 4}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFIFO[int, int](3)
+			for _, k := range tc.puts {
+				f.put(k, k*10)
+			}
+			var got []int
+			for k, v := range f.m {
+				if v != k*10 {
+					t.Errorf("value of %d = %d, want %d", k, v, k*10)
+				}
+				got = append(got, k)
+			}
+			sort.Ints(got)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("keys (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLeaderMemoryIsBounded(t *testing.T) {
+	c := NewChecker()
+	s := state(mem(nd(1), proto.Up))
+	for i := 0; i < MaxLeaderVersions+100; i++ {
+		s = next(s, func(*proto.State) {})
+		c.Observe(at(nd(1), s))
+	}
+	if got := c.Stats().LeaderVersions; got != MaxLeaderVersions {
+		t.Errorf("LeaderVersions = %d, want %d", got, MaxLeaderVersions)
+	}
+}
+
+func TestLiveness(t *testing.T) {
+	a, b, c := nd(1), nd(2), nd(3)
+	settled := state(mem(a, proto.Up, orders), mem(b, proto.Up, orders), mem(c, proto.Up, orders))
+	settled = next(settled, func(s *proto.State) {
+		s.Allocations = []proto.TypeAllocation{table(2, shard(2, a, b), shard(2, b, c))}
+		s.AllocationEpoch = 2
+		s.Registry = []proto.RegistryRow{row(b, 1, proto.ServiceEntry{Key: "svc", Node: b, Path: "/b"})}
+	})
+	same := func(u proto.UniqueAddress) View { return at(u, settled) }
+	alt := func(u proto.UniqueAddress, f func(*proto.State)) View { return at(u, edit(settled, f)) }
+	stopped := func(v View) View { v.Phase = proto.PhaseStopped; return v }
+	type want struct {
+		Invariant string
+		Node      proto.UniqueAddress
+	}
+	cases := []struct {
+		name  string
+		views []View
+		exp   Expectation
+		want  []want
+	}{
+		{name: "settled cluster", views: []View{same(a), same(b), same(c)},
+			exp: Expectation{Joined: []proto.UniqueAddress{a, b, c}, Crashed: []proto.UniqueAddress{nd(7)}, Left: []proto.UniqueAddress{nd(8)}}},
+		{name: "one node not converged",
+			views: []View{same(a), same(b), alt(c, func(s *proto.State) { s.Seen = s.Seen[:2] })},
+			want:  []want{{LivenessConverged, c}}},
+		{name: "one node sees a member Leaving",
+			views: []View{same(a), same(b), alt(c, func(s *proto.State) { setStatus(s, b, proto.Leaving) })},
+			want:  []want{{LivenessMembers, c}}},
+		{name: "one node sees the leader Joining",
+			views: []View{same(a), alt(b, func(s *proto.State) { setStatus(s, a, proto.Joining) }), same(c)},
+			want:  []want{{LivenessMembers, b}, {LivenessLeader, b}}},
+		{name: "one node has an older allocation epoch",
+			views: []View{alt(a, func(s *proto.State) { s.AllocationEpoch = 3 }), same(b), same(c)},
+			want:  []want{{LivenessAllocations, a}}},
+		{name: "a shard without a primary although hosts exist",
+			views: func() []View {
+				x := edit(settled, func(s *proto.State) { s.Allocations[0].Shards[1] = shard(0, proto.UniqueAddress{}) })
+				return []View{at(a, x), at(b, x), at(c, x)}
+			}(),
+			want: []want{{LivenessAllocations, a}, {LivenessAllocations, b}, {LivenessAllocations, c}}},
+		{name: "a shard short of replicas",
+			views: func() []View {
+				x := edit(settled, func(s *proto.State) { s.Allocations[0].Shards[0].Replicas = nil })
+				return []View{at(a, x), at(b, x), at(c, x)}
+			}(),
+			want: []want{{LivenessAllocations, a}, {LivenessAllocations, b}, {LivenessAllocations, c}}},
+		{name: "a hosted type without a table",
+			views: func() []View {
+				x := edit(settled, func(s *proto.State) { s.Members[0].Hosts = []proto.ShardType{{Name: "users", Shards: 4}} })
+				return []View{at(a, x), at(b, x), at(c, x)}
+			}(),
+			want: []want{{LivenessAllocations, a}, {LivenessAllocations, b}, {LivenessAllocations, c}}},
+		{name: "valid: a table of a type nobody hosts stays unplaced",
+			views: func() []View {
+				x := edit(settled, func(s *proto.State) {
+					for i := range s.Members {
+						s.Members[i].Hosts = nil
+					}
+					s.Allocations[0].Shards[1] = shard(0, proto.UniqueAddress{})
+				})
+				return []View{at(a, x), at(b, x), at(c, x)}
+			}()},
+		{name: "one node lacks a registry entry",
+			views: []View{same(a), same(b), alt(c, func(s *proto.State) { s.Registry = nil })},
+			want:  []want{{LivenessRegistry, c}}},
+		{name: "crashed incarnation still Up",
+			views: []View{same(a), same(b), stopped(same(c))},
+			exp:   Expectation{Crashed: []proto.UniqueAddress{c}},
+			want:  []want{{LivenessCrashed, a}, {LivenessCrashed, b}}},
+		{name: "valid: crashed incarnation Down at one node, gone at the other",
+			views: []View{
+				alt(a, func(s *proto.State) { setStatus(s, c, proto.Down) }),
+				alt(b, func(s *proto.State) { removeMember(s, c) }),
+			},
+			exp: Expectation{Crashed: []proto.UniqueAddress{c}},
+			want: []want{ // the two views disagree, which is reported, but both satisfy the expectation
+				{LivenessMembers, b}}},
+		{name: "leaver still Exiting",
+			views: []View{alt(a, func(s *proto.State) { setStatus(s, c, proto.Exiting) }), alt(b, func(s *proto.State) { removeMember(s, c) })},
+			exp:   Expectation{Left: []proto.UniqueAddress{c}},
+			want:  []want{{LivenessMembers, b}, {LivenessLeft, a}}},
+		{name: "joiner not Up and a joiner nobody runs",
+			views: []View{same(a), same(b), alt(c, func(s *proto.State) { setStatus(s, c, proto.Joining) })},
+			exp:   Expectation{Joined: []proto.UniqueAddress{c, nd(4)}},
+			want: []want{{LivenessMembers, c}, {LivenessJoined, a}, {LivenessJoined, b}, {LivenessJoined, c},
+				{LivenessJoined, nd(4)}}},
+		{name: "joiner still Joining everywhere",
+			views: func() []View {
+				x := edit(settled, func(s *proto.State) { setStatus(s, c, proto.Joining) })
+				return []View{at(a, x), at(b, x), at(c, x)}
+			}(),
+			exp:  Expectation{Joined: []proto.UniqueAddress{c}},
+			want: []want{{LivenessJoined, a}, {LivenessJoined, b}, {LivenessJoined, c}}},
+		{name: "joiner whose node stopped",
+			views: []View{same(a), same(b), stopped(same(c))},
+			exp:   Expectation{Joined: []proto.UniqueAddress{c}},
+			want:  []want{{LivenessJoined, c}}},
+		{name: "valid: views of stopped and dead nodes are ignored",
+			views: []View{same(a), same(b), stopped(alt(c, func(s *proto.State) { s.Members = s.Members[:1] })),
+				func() View { v := alt(nd(4), func(s *proto.State) { s.Seen = nil }); v.Live = false; return v }()}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []want
+			for _, v := range Liveness(tc.views, tc.exp) {
+				if v.Detail == "" {
+					t.Errorf("%v has no detail", v)
+				}
+				got = append(got, want{v.Invariant, v.Node})
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("violations (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLivenessDetails(t *testing.T) {
+	a, b, c := nd(1), nd(2), nd(3)
+	settled := state(mem(a, proto.Up), mem(b, proto.Up), mem(c, proto.Up))
+	cases := []struct {
+		name  string
+		views []View
+		exp   Expectation
+		want  []Violation
+	}{
+		{
+			name: "members",
+			views: []View{at(a, settled), at(b, settled), at(c, edit(settled, func(s *proto.State) {
+				setStatus(s, b, proto.Leaving)
+				s.Members = append(s.Members, mem(nd(4), proto.Joining))
+				s.Seen = append(s.Seen, nd(4))
+			}))},
+			want: []Violation{{Invariant: LivenessMembers, Node: c, Detail: "member list differs: " +
+				"10.0.0.2:7000#66 Leaving here, Up at reference; 10.0.0.4:7000#68 Joining here, absent at reference " +
+				"(reference 10.0.0.1:7000#65, shared by 2 of 3 live members)"}},
+		},
+		{
+			name:  "converged",
+			views: []View{at(a, edit(settled, func(s *proto.State) { s.Seen = s.Seen[:1] }))},
+			want: []Violation{{Invariant: LivenessConverged, Node: a,
+				Detail: "not converged: 3 members, unreachable [], current version not seen by [10.0.0.2:7000#66 10.0.0.3:7000#67]"}},
+		},
+		{
+			name: "registry",
+			views: []View{at(a, settled), at(b, edit(settled, func(s *proto.State) {
+				s.Registry = []proto.RegistryRow{row(b, 1, proto.ServiceEntry{Key: "svc", Node: b, Path: "/b"})}
+			}))},
+			want: []Violation{{Invariant: LivenessRegistry, Node: b, Detail: "registry differs: {svc 10.0.0.2:7000#66 /b} only here " +
+				"(reference 10.0.0.1:7000#65, shared by 1 of 2 live members)"}},
+		},
+		{
+			name:  "crashed",
+			views: []View{at(a, settled)},
+			exp:   Expectation{Crashed: []proto.UniqueAddress{c, b}},
+			want: []Violation{{Invariant: LivenessCrashed, Node: a,
+				Detail: "sees crashed incarnations neither Down nor Removed: 10.0.0.2:7000#66 Up; 10.0.0.3:7000#67 Up"}},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, Liveness(tc.views, tc.exp)); diff != "" {
+				t.Errorf("violations (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// BenchmarkObserve observes a 100-member state that changes every step:
+// "content" makes every state a deep copy with a new version (a local
+// change or an adopted merge), "seen" shares everything but the seen set
+// (a seen merge), "unchanged" repeats the same pointer.
+func BenchmarkObserve(b *testing.B) {
+	const n = 100
+	self := nd(1)
+	base := bigState(n)
+	base.Tombstones[reborn(1)] = t0
+	base.Allocations = []proto.TypeAllocation{{Type: proto.ShardType{Name: "orders", Shards: 64, Replicas: 2}, Epoch: 1}}
+	for i := 0; i < 64; i++ {
+		base.Allocations[0].Shards = append(base.Allocations[0].Shards, shard(1, nd(i%n+1), nd((i+1)%n+1), nd((i+2)%n+1)))
+	}
+	base.AllocationEpoch = 1
+	for i := range base.Members {
+		base.Members[i].Hosts = []proto.ShardType{base.Allocations[0].Type}
+	}
+	for i := 1; i <= n; i += 10 {
+		base.Registry = append(base.Registry, row(nd(i), 1, proto.ServiceEntry{Key: "svc", Node: nd(i), Path: "/p"}))
+	}
+	b.Run("content", func(b *testing.B) {
+		c := NewChecker()
+		s := base
+		batch := make([]*proto.State, 256)
+		next := len(batch)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if next == len(batch) {
+				b.StopTimer()
+				for k := range batch {
+					s = s.Clone()
+					s.Version = s.Version.Increment(base.Members[k%n].Node)
+					batch[k] = s
+				}
+				next = 0
+				b.StartTimer()
+			}
+			if v := c.Observe(at(self, batch[next])); len(v) != 0 {
+				b.Fatal(v)
+			}
+			next++
+		}
+	})
+	b.Run("seen", func(b *testing.B) {
+		c := NewChecker()
+		states := make([]*proto.State, n)
+		for k := range states {
+			s := *base
+			s.Seen = base.Seen[:k+1]
+			states[k] = &s
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if v := c.Observe(at(self, states[i%n])); len(v) != 0 {
+				b.Fatal(v)
+			}
+		}
+	})
+	b.Run("unchanged", func(b *testing.B) {
+		c := NewChecker()
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			c.Observe(at(self, base))
+		}
+	})
+}

@@ -68,6 +68,14 @@ func ParseAddress(s string) (Address, error) {
 // 0 or +1.
 func (a Address) Compare(b Address) int {
 	if a.Host != b.Host {
+		if va, ok := parseIPv4(a.Host); ok {
+			if vb, ok := parseIPv4(b.Host); ok {
+				if c := compareBytes(va[:], vb[:]); c != 0 {
+					return c
+				}
+				return strings.Compare(a.Host, b.Host)
+			}
+		}
 		ka, oka := ipKey(a.Host)
 		kb, okb := ipKey(b.Host)
 		switch {

@@ -145,11 +145,19 @@ func (s *State) Converged() bool {
 		return false
 	}
 	unreachable := s.Unreachable()
+	// Members, Seen and unreachable are all sorted: walk them together.
+	si, ui := 0, 0
 	for _, m := range s.Members {
+		for ui < len(unreachable) && unreachable[ui].Compare(m.Node) < 0 {
+			ui++
+		}
+		for si < len(s.Seen) && s.Seen[si].Compare(m.Node) < 0 {
+			si++
+		}
 		if m.Status == Down || m.Status == Exiting {
 			continue
 		}
-		if containsNode(unreachable, m.Node) || !s.HasSeen(m.Node) {
+		if (ui < len(unreachable) && unreachable[ui] == m.Node) || si == len(s.Seen) || s.Seen[si] != m.Node {
 			return false
 		}
 	}

@@ -15,7 +15,7 @@ package proto
 // are on neither side; Exiting members are leaving anyway and are on
 // neither side either.
 func sides(s *State, self UniqueAddress) (reachable, unreachable []Member) {
-	u := s.Unreachable()
+	u := unreachableFrom(s, self)
 	for _, m := range s.Members {
 		if m.Status == Down || m.Status == Exiting {
 			continue
@@ -134,5 +134,25 @@ func nodesOf(ms []Member) []UniqueAddress {
 		out[i] = m.Node
 	}
 	sortNodes(out)
+	return out
+}
+
+// unreachableFrom is the unreachable set as self must judge it for
+// downing: self's own row, plus the rows of counting observers that self's
+// own row does not mark unreachable. The rows of observers on the other
+// side of a partition (or dead ones) say nothing about this side: counting
+// them would let a stale row of a crashed node down healthy ones.
+func unreachableFrom(s *State, self UniqueAddress) []UniqueAddress {
+	var own []UniqueAddress
+	if row, ok := s.Reachability.Row(self); ok && s.counts(self) {
+		own = row.Unreachable
+	}
+	out := own
+	for _, row := range s.Reachability.Rows {
+		if row.Observer == self || !s.counts(row.Observer) || containsNode(own, row.Observer) {
+			continue
+		}
+		out = unionNodes(out, row.Unreachable)
+	}
 	return out
 }

@@ -27,75 +27,77 @@ func FuzzStep(f *testing.F) {
 		in := &fzInput{data: data}
 		w := newFzWorld(t, int(in.byte()%4))
 		var ops []string
+		check := func() {
+			t.Helper()
+			out := w.target.Output()
+			w.deadline = out.Deadline
+			if bad := w.obs.observe(w.target, out.Messages); len(bad) > 0 {
+				t.Fatalf("after %s:\n%s\nstate: %s\nops:\n%s", ops[len(ops)-1], strings.Join(bad, "\n"),
+					sfRender(w.target.State()), strings.Join(ops, "\n"))
+			}
+		}
 		for op := 0; len(in.data) > 0 && op < 200; op++ {
-			if in.byte()%5 == 0 {
-				step := time.Duration(in.byte()) * 4 * time.Millisecond
-				w.now = w.now.Add(step)
-				ops = append(ops, fmt.Sprintf("tick +%v", step))
-				w.target.Tick(w.now)
-			} else {
+			if in.byte()%5 != 0 {
 				m := w.message(in)
 				ops = append(ops, fzDescribe(m))
 				if err := w.target.Step(w.now, m); err != nil {
 					t.Fatalf("Step(%s) = %v for network input\nops:\n%s", fzDescribe(m), err, strings.Join(ops, "\n"))
 				}
+				check()
+				continue
 			}
-			out := w.target.Output()
-			if bad := w.obs.observe(w.target, out.Messages); len(bad) > 0 {
-				t.Fatalf("after %s:\n%s\nstate: %s\nops:\n%s", ops[len(ops)-1], strings.Join(bad, "\n"),
-					sfRender(w.target.State()), strings.Join(ops, "\n"))
+			// Time passes: the node is ticked at every deadline it asks
+			// for, as a driver would, while no answer arrives.
+			end := w.now.Add(time.Duration(in.byte()) * 4 * time.Millisecond)
+			ops = append(ops, fmt.Sprintf("ticks until +%v", end.Sub(sfEpoch)))
+			for !w.deadline.IsZero() && !w.deadline.After(end) {
+				w.now = w.deadline
+				w.target.Tick(w.now)
+				check()
 			}
+			w.now = end
+			w.target.Tick(w.now)
+			check()
 		}
 	})
 }
 
 // fzSeeds is the seed corpus: an empty program, heartbeats and status
 // digests from the real members, a forged joiner, a state from a real node
-// with a bumped clock, a Welcome for the joining node, malformed states.
+// with a bumped clock, a Welcome for the joining node, malformed states,
+// and one program for each defect the fuzzer found, kept as a regression.
 var fzSeeds = [][]byte{
 	{},
 	{0, 1, 6, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 50},
 	{1, 1, 4, 0, 0, 0, 1, 2, 3, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 3, 0, 100},
 	{2, 1, 0, 0, 0, 0, 3, 'n', 'e', 'w', 2, 1, 'r', 0, 200, 2, 5, 1, 1, 0, 0, 0, 2, 2, 1, 0, 0, 9},
-	{0, 1, 5, 0, 0, 0, 2, 2, 3, 0, 1, 1, 3, 6, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 1, 1},
 	{3, 1, 1, 0, 0, 0, 3, 2, 0, 0, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0},
 	{1, 1, 5, 1, 0, 0, 1, 1, 4, 1, 7, 9, 1, 11, 8, 2, 3, 4, 10, 1, 1, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255},
 	{2, 2, 15, 5, 7, 7, 1, 1, 3, 0, 4, 5, 0, 5, 9, 9, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10},
+	// regression: a Join that claims to come from the node itself.
+	{0, 1, 5, 0, 0, 0, 2, 2, 3, 0, 1, 1, 3, 6, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 1, 1},
+	// regression: a Join from ":3500" with UID 0x37.
+	{1, 1, 12, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0x37, 0, 0, 0, 1, 0, 0},
+	// regression: a Welcome for the joiner whose seen set names a
+	// non-member.
 	{3, 1, 0, 0, 1, 0, 3, 2, 2, 3, 0, 1, 0, 1, 6, 1, 12, 1, 2, 0, 0, 0, 0, 0, 0, 0, 9, 0},
+	// regression: a newer state with a row of a non-member observer.
 	{0, 1, 1, 0, 5, 0, 4, 2, 0, 3, 1, 1, 1, 4, 5, 12, 1, 2, 0, 0, 0, 0, 0, 0, 0, 9, 9, 1, 1, 0, 0},
+	// regression: a state with the node's own entry at 2^64-1, then
+	// two seconds without answers.
+	{0, 1, 1, 0, 5, 0, 2, 1, 0, 3, 1, 3, 1, 5, 0, 0, 255, 0, 255},
 }
-
-// What the fuzzer holds back while a known defect stands. Each constant
-// names the defect; setting it to true lets the fuzzer generate the input
-// that exposes it again.
-const (
-	// fzSelfSenderFixed: Step does not drop messages that claim to come
-	// from the node's own incarnation, and answers them to itself.
-	fzSelfSenderFixed = false
-	// fzEmptyHostFixed: onJoin admits a sender whose host is empty; the
-	// node's own state then fails ValidateState, so every peer drops its
-	// gossip.
-	fzEmptyHostFixed = false
-	// fzWelcomeFixed: onWelcome adopts the seed's state as it is, so a seen
-	// set naming non-members (one more entry, the joiner, can even make it
-	// larger than the member list and the state invalid), reachability
-	// rows of non-members and members that are also tombstoned all stay.
-	fzWelcomeFixed = false
-	// fzRowsFixed: a merge keeps reachability rows whose observer or
-	// subjects are neither members nor tombstoned; enough of them make
-	// the node's own state fail ValidateState (more rows than members).
-	fzRowsFixed = false
-)
 
 // fzWorld is one fuzz execution: a converged three-node cluster built by
 // the stateful test's driver and the node under test.
 type fzWorld struct {
-	c      *sfCluster
-	now    time.Time
-	target *Node
-	obs    *sfObserver
-	pool   []UniqueAddress // interesting incarnations: members, target, joiner, an old one
-	states []*State        // real states to start forged ones from
+	c        *sfCluster
+	now      time.Time
+	deadline time.Time // the target's next deadline
+	target   *Node
+	obs      *sfObserver
+	pool     []UniqueAddress // interesting incarnations: members, target, joiner, an old one
+	states   []*State        // real states to start forged ones from
 }
 
 // newFzWorld builds the cluster deterministically. which picks the node
@@ -140,7 +142,6 @@ func newFzWorld(t *testing.T, which int) *fzWorld {
 		if err := n.Step(w.now, Message{From: n.Self(), Body: JoinSeeds{Seeds: seeds}}); err != nil {
 			t.Fatal(err)
 		}
-		n.Output()
 		w.target = n
 	}
 	w.pool = append(w.pool, w.target.Self(), UniqueAddress{Address: sfAddr(0), UID: 7})
@@ -149,6 +150,7 @@ func newFzWorld(t *testing.T, which int) *fzWorld {
 	}
 	w.obs = newSFObserver(w.target.Self(), false)
 	w.obs.observe(w.target, nil)
+	w.deadline = w.target.Output().Deadline
 	return w
 }
 
@@ -237,16 +239,9 @@ func (w *fzWorld) uas(r *fzInput) []UniqueAddress {
 	return out
 }
 
-// message draws one network message (see the fz*Fixed constants for what
-// it holds back).
+// message draws one network message.
 func (w *fzWorld) message(r *fzInput) Message {
 	m := Message{From: w.ua(r), To: w.target.Self().Address}
-	if !fzSelfSenderFixed && m.From == w.target.Self() {
-		m.From.UID++
-	}
-	if !fzEmptyHostFixed && m.From.Host == "" {
-		m.From.Host = "10.0.1.10"
-	}
 	switch k := r.byte() % 8; k {
 	case 6:
 		m.To = w.ua(r).Address
@@ -265,9 +260,6 @@ func (w *fzWorld) message(r *fzInput) Message {
 		b = fzPtr(ptr, j, &j)
 	case 1:
 		v := Welcome{State: w.state(r)}
-		if !fzWelcomeFixed {
-			fzTame(v.State, true)
-		}
 		b = fzPtr(ptr, v, &v)
 	case 2:
 		b = fzPtr(ptr, InitJoin{}, &InitJoin{})
@@ -278,9 +270,6 @@ func (w *fzWorld) message(r *fzInput) Message {
 		b = fzPtr(ptr, g, &g)
 	case 5:
 		g := GossipState{State: w.state(r), Reply: r.byte()%2 == 1}
-		if !fzRowsFixed {
-			fzTame(g.State, false)
-		}
 		b = fzPtr(ptr, g, &g)
 	case 6:
 		h := Heartbeat{Seq: r.num()}
@@ -403,59 +392,6 @@ func (w *fzWorld) mutate(r *fzInput, s *State) {
 			s.Members[i], s.Members[j] = s.Members[j], s.Members[i]
 		}
 	}
-}
-
-// fzTame drops from s the reachability rows and subjects that are neither
-// members nor tombstoned, and for a welcome also the seen entries that
-// are not members and the members that are tombstoned. It changes nothing
-// else, so a malformed state stays malformed.
-func fzTame(s *State, welcome bool) {
-	if s == nil {
-		return
-	}
-	member := func(u UniqueAddress) bool {
-		for _, m := range s.Members {
-			if m.Node == u {
-				return true
-			}
-		}
-		return false
-	}
-	known := func(u UniqueAddress) bool {
-		_, dead := s.Tombstones[u]
-		return dead || member(u)
-	}
-	if welcome {
-		var members []Member
-		for _, m := range s.Members {
-			if _, dead := s.Tombstones[m.Node]; !dead {
-				members = append(members, m)
-			}
-		}
-		s.Members = members
-		var seen []UniqueAddress
-		for _, u := range s.Seen {
-			if member(u) {
-				seen = append(seen, u)
-			}
-		}
-		s.Seen = seen
-	}
-	var rows []ObserverRow
-	for _, row := range s.Reachability.Rows {
-		if !known(row.Observer) {
-			continue
-		}
-		var subjects []UniqueAddress
-		for _, u := range row.Unreachable {
-			if known(u) {
-				subjects = append(subjects, u)
-			}
-		}
-		row.Unreachable = subjects
-		rows = append(rows, row)
-	}
-	s.Reachability.Rows = rows
 }
 
 func fzDescribe(m Message) string {

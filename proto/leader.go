@@ -70,7 +70,7 @@ func (n *Node) checkSelf() {
 func (n *Node) farewell() {
 	others := 0
 	for _, m := range n.st.Members {
-		if m.Node == n.self || n.st.Reachability.Observes(n.self, m.Node) {
+		if m.Node.Address == n.self.Address || n.st.Reachability.Observes(n.self, m.Node) {
 			continue
 		}
 		if m.Status != Down && m.Status != Exiting {

@@ -127,6 +127,8 @@ type Node struct {
 	tracked   *State // the state trackUnreachable last read
 	stopping  string // reason, while a stop is pending
 
+	toldRemoved map[UniqueAddress]time.Time // removed incarnations told so, and when
+
 	lastUnreachable  []UniqueAddress
 	unreachableSince time.Time
 	firstUnreachable map[UniqueAddress]time.Time
@@ -240,12 +242,14 @@ func (n *Node) Step(now time.Time, m Message) error {
 		n.stats.DroppedIgnored++
 		return nil
 	}
-	if m.To != n.self.Address || (m.ToUID != 0 && m.ToUID != n.self.UID) || m.From.UID == 0 {
+	if m.To != n.self.Address || (m.ToUID != 0 && m.ToUID != n.self.UID) || !validSender(m.From) ||
+		m.From.Address == n.self.Address {
 		n.stats.DroppedAddress++
 		return nil
 	}
 	if _, dead := n.st.Tombstones[m.From]; dead {
 		n.stats.DroppedStale++
+		n.tellRemoved(m)
 		return nil
 	}
 	if err := n.receive(m); err != nil {
@@ -708,7 +712,7 @@ func (n *Node) onJoin(from UniqueAddress, j Join) {
 		return
 	}
 	roles := sortedStrings(j.Roles)
-	if err := validJoin(j.ID, roles); err != nil {
+	if err := validJoin(j.ID, roles); err != nil || from.Address == n.self.Address {
 		n.stats.DroppedInvalid++
 		return
 	}
@@ -766,15 +770,56 @@ func (n *Node) onWelcome(from UniqueAddress, remote *State) {
 		n.stats.DroppedInvalid++
 		return
 	}
-	s := *remote
-	s.Seen = unionNodes(remote.Seen, []UniqueAddress{n.self})
-	s.Tombstones = make(map[UniqueAddress]time.Time, len(remote.Tombstones))
-	for k := range remote.Tombstones {
+	if _, dead := remote.Tombstones[n.self]; dead {
+		n.stop("removed")
+		return
+	}
+	if remote.Version[n.self] != 0 {
+		n.stats.DroppedInvalid++ // nobody but this node writes its clock entry
+		return
+	}
+	s := remote.Clone()
+	for k := range s.Tombstones {
 		s.Tombstones[k] = n.now
 	}
-	n.st = &s
+	s.Seen = unionNodes(s.Seen, []UniqueAddress{n.self})
+	s.pruneTombstoned(n.now)
+	n.st = s
 	n.becomeMember()
 }
+
+// validSender checks the identity a message claims to come from.
+func validSender(u UniqueAddress) bool {
+	return u.UID != 0 && u.Port != 0 && u.Host != "" && len(u.Host) <= MaxNameLen
+}
+
+// tellRemoved answers traffic from a removed incarnation that does not
+// know it is removed (it missed its own removal, or was removed before it
+// heard its Welcome): it gets this node's state, which carries its
+// tombstone, and stops. At most once per GossipInterval per incarnation.
+func (n *Node) tellRemoved(m Message) {
+	if n.phase != PhaseMember {
+		return
+	}
+	if last, ok := n.toldRemoved[m.From]; ok && n.now.Sub(last) < n.cfg.GossipInterval {
+		return
+	}
+	if n.toldRemoved == nil || len(n.toldRemoved) > 1024 {
+		n.toldRemoved = map[UniqueAddress]time.Time{}
+	}
+	n.toldRemoved[m.From] = n.now
+	switch m.Body.(type) {
+	case Join, *Join, InitJoin, *InitJoin:
+		n.send(m.From, Welcome{State: n.st})
+	default:
+		n.send(m.From, GossipState{State: n.st, Reply: true})
+	}
+}
+
+// ownEntryValid reports whether a remote clock's entry for this node is
+// one this node wrote: only it increments its entry, so a peer can never
+// hold a higher one.
+func (n *Node) ownEntryValid(v VClock) bool { return v[n.self] <= n.st.Version[n.self] }
 
 // onStatus answers a peer's version digest. Equal versions with equal seen
 // sets cost nothing more; otherwise whichever side is newer sends its state.
@@ -783,7 +828,7 @@ func (n *Node) onStatus(from UniqueAddress, g GossipStatus) {
 		n.stats.DroppedIgnored++
 		return
 	}
-	if err := validateClock(g.Version); err != nil {
+	if err := validateClock(g.Version); err != nil || !n.ownEntryValid(g.Version) {
 		n.stats.DroppedInvalid++
 		return
 	}
@@ -815,7 +860,7 @@ func (n *Node) onState(from UniqueAddress, g GossipState) {
 		n.stats.DroppedIgnored++
 		return
 	}
-	if err := validateState(g.State); err != nil {
+	if err := validateState(g.State); err != nil || !n.ownEntryValid(g.State.Version) {
 		n.stats.DroppedInvalid++
 		return
 	}

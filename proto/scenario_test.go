@@ -57,6 +57,25 @@ package proto
 //	    times (since the story began) when asked.
 //	stats node=n1
 //	    n1's counters that are not zero, except message counts.
+//	host node=n1 type=orders shards=12 [replicas=1]
+//	unhost node=n1 type=orders
+//	    Local commands: declare (or change) the shard type n1 hosts, or
+//	    withdraw it. They print whether the node's state changed.
+//	register node=n1 key=payments [path=/user/p]
+//	deregister node=n1 key=payments [path=/user/p]
+//	    Local commands: add or remove one of n1's service entries.
+//	shards [node=n1] type=orders
+//	    The allocation table of type orders in n1's published topology
+//	    snapshot: a header with the table's epoch and the allocation epoch,
+//	    one line per shard "3: n2#1 [n1#1] @5" (primary, replicas in
+//	    promotion order, the epoch the primary was assigned at) and the
+//	    number of primaries per holder. Without node: the table once, with
+//	    the live members whose snapshots hold exactly it, when they all
+//	    agree; otherwise each live member's table.
+//	registry [node=n1] [key=payments]
+//	    The service entries in n1's published snapshot ("payments n2#1
+//	    /user/p"), or only those under key (Lookup). Without node: as for
+//	    shards, once when every live member agrees.
 //
 // Incarnations are printed as name#k (n2#1, n2#2) instead of UIDs, so the
 // output is the same whatever UIDs the seeded RNG draws.
@@ -323,6 +342,25 @@ func (d *scnDriver) exec(td *datadriven.TestData) string {
 		return d.events(d.started(td, d.arg(td, "node")), td.HasArg("times"))
 	case "stats":
 		return d.stats(d.started(td, d.arg(td, "node")))
+	case "host":
+		p := d.started(td, d.arg(td, "node"))
+		typ := ShardType{Name: d.arg(td, "type"), Shards: d.intArg(td, "shards", -1), Replicas: d.intArg(td, "replicas", 0)}
+		return d.command(td, p, HostShards{Type: typ})
+	case "unhost":
+		p := d.started(td, d.arg(td, "node"))
+		return d.command(td, p, StopHosting{Name: d.arg(td, "type")})
+	case "register":
+		p := d.started(td, d.arg(td, "node"))
+		return d.command(td, p, Register{Key: d.arg(td, "key"), Path: d.optArg(td, "path")})
+	case "deregister":
+		p := d.started(td, d.arg(td, "node"))
+		return d.command(td, p, Deregister{Key: d.arg(td, "key"), Path: d.optArg(td, "path")})
+	case "shards":
+		name := d.arg(td, "type")
+		return d.perNode(td, func(p *scnProc) string { return d.shardTable(p, name) })
+	case "registry":
+		key, keyed := d.optArg(td, "key"), td.HasArg("key")
+		return d.perNode(td, func(p *scnProc) string { return d.registryText(p, key, keyed) })
 	}
 	td.Fatalf(d.t, "unknown command %q", td.Cmd)
 	return ""
@@ -338,6 +376,21 @@ func (d *scnDriver) optArg(td *datadriven.TestData, key string) string {
 	var s string
 	td.MaybeScanArgs(d.t, key, &s)
 	return s
+}
+
+// intArg reads an integer argument; def < 0 makes it required.
+func (d *scnDriver) intArg(td *datadriven.TestData, key string, def int) int {
+	if !td.HasArg(key) {
+		if def < 0 {
+			td.Fatalf(d.t, "%s: missing argument %s", td.Cmd, key)
+		}
+		return def
+	}
+	n, err := strconv.Atoi(d.arg(td, key))
+	if err != nil {
+		td.Fatalf(d.t, "%s: %s: %v", td.Cmd, key, err)
+	}
+	return n
 }
 
 // addrOf maps n1..n254 to 10.0.0.1:7000 .. 10.0.0.254:7000.
@@ -737,6 +790,10 @@ func (d *scnDriver) events(p *scnProc, times bool) string {
 			}
 		case NodeStopped:
 			fmt.Fprintf(&b, "%v (%s)\n", e.Type, e.Reason)
+		case ShardsMoved:
+			fmt.Fprintf(&b, "%v %s %v\n", e.Type, e.ShardType, e.Shards)
+		case RegistryChanged:
+			fmt.Fprintf(&b, "%v %v\n", e.Type, e.Keys)
 		default:
 			if e.Member.Node.UID == 0 { // not a member event
 				fmt.Fprintf(&b, "%v\n", e.Type)
@@ -744,6 +801,92 @@ func (d *scnDriver) events(p *scnProc, times bool) string {
 			}
 			fmt.Fprintf(&b, "%v %s\n", e.Type, d.label(e.Member.Node))
 		}
+	}
+	return b.String()
+}
+
+// perNode renders one node's view with render (node=NAME), or, without
+// node, every live member's: once, naming the members, when they all
+// render the same text, and each separately when they do not.
+func (d *scnDriver) perNode(td *datadriven.TestData, render func(p *scnProc) string) string {
+	if name := d.optArg(td, "node"); name != "" {
+		return render(d.started(td, name))
+	}
+	var texts, names []string
+	for _, p := range d.names() {
+		if p.live() && p.node.Phase() == PhaseMember {
+			texts = append(texts, render(p))
+			names = append(names, d.label(p.node.Self()))
+		}
+	}
+	if len(texts) == 0 {
+		return "(no live members)"
+	}
+	agree := true
+	for _, x := range texts[1:] {
+		agree = agree && x == texts[0]
+	}
+	if agree {
+		return "agreed by " + strings.Join(names, " ") + ":\n" + texts[0]
+	}
+	var b strings.Builder
+	for i, x := range texts {
+		fmt.Fprintf(&b, "at %s:\n%s", names[i], x)
+	}
+	return b.String()
+}
+
+// shardTable renders the table of shard type name in p's published
+// snapshot.
+func (d *scnDriver) shardTable(p *scnProc, name string) string {
+	topo := p.node.Snapshot().Topology
+	t, ok := topo.Allocation(name)
+	if !ok {
+		return fmt.Sprintf("%s: no table (allocation epoch %d)\n", name, topo.AllocationEpoch)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: shards=%d replicas=%d, table epoch %d, allocation epoch %d\n",
+		name, t.Type.Shards, t.Type.Replicas, t.Epoch, topo.AllocationEpoch)
+	count := map[UniqueAddress]int{}
+	var holders []UniqueAddress
+	for i, a := range t.Shards {
+		if a.Primary == (UniqueAddress{}) {
+			fmt.Fprintf(&b, "%d: unallocated\n", i)
+			continue
+		}
+		reps := make([]string, len(a.Replicas))
+		for k, r := range a.Replicas {
+			reps[k] = d.label(r)
+		}
+		fmt.Fprintf(&b, "%d: %s [%s] @%d\n", i, d.label(a.Primary), strings.Join(reps, " "), a.Epoch)
+		if count[a.Primary] == 0 {
+			holders = append(holders, a.Primary)
+		}
+		count[a.Primary]++
+	}
+	sortNodes(holders)
+	parts := make([]string, len(holders))
+	for i, u := range holders {
+		parts[i] = fmt.Sprintf("%s=%d", d.label(u), count[u])
+	}
+	fmt.Fprintf(&b, "primaries: %s\n", strings.Join(parts, " "))
+	return b.String()
+}
+
+// registryText renders the service entries in p's published snapshot, or
+// only those under key when keyed.
+func (d *scnDriver) registryText(p *scnProc, key string, keyed bool) string {
+	topo := p.node.Snapshot().Topology
+	entries := topo.Registry
+	if keyed {
+		entries = topo.Lookup(key)
+	}
+	if len(entries) == 0 {
+		return "(no entries)\n"
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		fmt.Fprintf(&b, "%s %s %s\n", e.Key, d.label(e.Node), e.Path)
 	}
 	return b.String()
 }

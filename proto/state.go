@@ -277,6 +277,19 @@ func (s *State) pruneTombstoned(now time.Time) {
 		}
 	}
 	s.Members = members
+	// Seen sets and reachability rows name members only: a peer's state
+	// may carry observers or subjects this node has already forgotten.
+	seen := s.Seen[:0:0]
+	for _, u := range s.Seen {
+		if _, ok := s.Member(u); ok {
+			seen = append(seen, u)
+		}
+	}
+	s.Seen = seen
+	s.Reachability = s.Reachability.prune(func(u UniqueAddress) bool {
+		_, ok := s.Member(u)
+		return ok
+	})
 	if len(s.Registry) > 0 {
 		rows := make([]RegistryRow, 0, len(s.Registry))
 		for _, r := range s.Registry {
@@ -294,17 +307,6 @@ func (s *State) pruneTombstoned(now time.Time) {
 			delete(s.Version, k)
 		}
 	}
-	seen := s.Seen[:0]
-	for _, u := range s.Seen {
-		if _, dead := s.Tombstones[u]; !dead {
-			seen = append(seen, u)
-		}
-	}
-	s.Seen = seen
-	s.Reachability = s.Reachability.prune(func(u UniqueAddress) bool {
-		_, dead := s.Tombstones[u]
-		return !dead
-	})
 }
 
 // prunedVersion returns v without the entries of incarnations in either

@@ -3,6 +3,7 @@ package proto
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -64,5 +65,36 @@ func TestAllocateEmptiesUndeclaredType(t *testing.T) {
 	want := []TypeAllocation{{Type: typ, Epoch: 5, Shards: []ShardAllocation{{}, {}}}}
 	if diff := cmp.Diff(want, got); diff != "" || !changed || holdsShards(got, h) {
 		t.Errorf("Allocate with no declarations: changed=%v (-want +got):\n%s", changed, diff)
+	}
+}
+
+// A crashed node's stale row (written while it was cut off, naming the
+// healthy side unreachable) must not make the healthy nodes down each
+// other: downing judges from the decider's own side.
+func TestStaleRowOfCrashedNodeDownsOnlyIt(t *testing.T) {
+	c := newTestCluster(t, LocalConfig(), 1)
+	c.start(addr(1), addr(1))
+	for i := 2; i <= 4; i++ {
+		c.start(addr(i), addr(1))
+	}
+	c.run(3*time.Second, 10*time.Millisecond)
+	c.partition([]Address{addr(1), addr(2)}, []Address{addr(3), addr(4)})
+	c.run(800*time.Millisecond, 10*time.Millisecond)
+	c.partition([]Address{addr(1), addr(2), addr(4)}, []Address{addr(3)})
+	c.run(200*time.Millisecond, 10*time.Millisecond)
+	c.crashed[addr(3)] = true
+	c.heal()
+	c.run(60*time.Second, 10*time.Millisecond)
+	var got []string
+	for _, a := range c.liveAddrs() {
+		got = append(got, a.Host+" "+c.view(a))
+	}
+	want := []string{
+		"10.0.0.1 10.0.0.1:Up 10.0.0.2:Up 10.0.0.4:Up",
+		"10.0.0.2 10.0.0.1:Up 10.0.0.2:Up 10.0.0.4:Up",
+		"10.0.0.4 10.0.0.1:Up 10.0.0.2:Up 10.0.0.4:Up",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("survivors (-want +got):\n%s", diff)
 	}
 }

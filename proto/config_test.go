@@ -44,8 +44,8 @@ func TestConfigProfilesValid(t *testing.T) {
 
 func TestDefaultConfigMatchesDesign(t *testing.T) {
 	// DESIGN.md, "Configuration defaults": casty's values, except where a
-	// change is documented on the field (AvailabilityInterval and
-	// AcceptableHeartbeatPause).
+	// change is documented on the field (AvailabilityInterval,
+	// FirstHeartbeatEstimate and AcceptableHeartbeatPause).
 	c := DefaultConfig()
 	type defaults struct {
 		GossipInterval, HeartbeatInterval, MinStdDeviation, FirstHeartbeatEstimate time.Duration
@@ -53,7 +53,7 @@ func TestDefaultConfigMatchesDesign(t *testing.T) {
 		Threshold                                                                  float64
 		Strategy                                                                   DowningStrategy
 	}
-	want := defaults{time.Second, 500 * time.Millisecond, 100 * time.Millisecond, time.Second, 3, 200, 8, KeepMajority}
+	want := defaults{time.Second, 500 * time.Millisecond, 100 * time.Millisecond, 500 * time.Millisecond, 3, 200, 8, KeepMajority}
 	got := defaults{c.GossipInterval, c.HeartbeatInterval, c.FailureDetector.MinStdDeviation, c.FailureDetector.FirstHeartbeatEstimate,
 		c.GossipFanout, c.FailureDetector.MaxSampleSize, c.FailureDetector.Threshold, c.Downing.Strategy}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -241,6 +241,9 @@ func (o Options) Command() string {
 	if o.NoWorkload {
 		b.WriteString(" -workload=false")
 	}
+	if o.SkipLiveness {
+		b.WriteString(" -liveness=false")
+	}
 	if o.Schedule != nil || o.Scripted {
 		b.WriteString(" -schedule " + strconv.Quote(o.Schedule.String()))
 	}
@@ -361,9 +364,15 @@ const (
 	streamNet
 	streamNemesis
 	streamWorkload
-	streamClock
-	streamNode = 1 << 32
+	streamClock   // per slot: its initial clock offset
+	streamBilling // per slot: whether it hosts billing at first
+	streamNode    // per slot and incarnation: the node's rng
 )
+
+// stream names the stream of kind for slot a, incarnation b.
+func stream(kind uint64, a, b int) uint64 {
+	return kind<<56 | uint64(a)<<24 | uint64(b)&(1<<24-1)
+}
 
 // subSeed derives an independent seed for a stream (splitmix64).
 func subSeed(seed int64, stream uint64) int64 {

@@ -16,11 +16,10 @@ type Probes struct {
 	DroppedOneWay    uint64 `json:"dropped_one_way"`
 	DroppedInFlight  uint64 `json:"dropped_in_flight"`
 	DroppedDown      uint64 `json:"dropped_down"`
-	// Messages the simulator dropped: receiver paused, stopped, or no
-	// process at that address.
+	// Messages the simulator dropped: the receiver was paused, or had
+	// stopped (or never started).
 	DroppedPaused  uint64 `json:"dropped_paused"`
 	DroppedStopped uint64 `json:"dropped_stopped"`
-	DroppedNoNode  uint64 `json:"dropped_no_node"`
 	Duplicated     uint64 `json:"duplicated"`
 	Reordered      uint64 `json:"reordered"`
 	Clogged        uint64 `json:"clogged"`

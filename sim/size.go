@@ -1,116 +1,150 @@
 package sim
 
-import "github.com/rumorhq/rumor/proto"
+import (
+	"reflect"
 
-// sizer returns the bytes a message takes on the wire, for the byte
-// counters. Full states are immutable once sent, so their sizes are cached
-// by pointer (the cache is only looked up, never iterated).
-type sizer struct {
-	states map[*proto.State]int
-}
-
-func newSizer() *sizer { return &sizer{states: map[*proto.State]int{}} }
-
-func (z *sizer) size(m proto.Message) int {
-	return z.estimate(m)
-}
-
-// Wire-size estimate: a compact binary encoding with length-prefixed
-// strings and varints. It is replaced by the codec's exact size when one
-// exists.
-const (
-	frameBytes   = 4 // length prefix
-	kindBytes    = 1
-	uidBytes     = 8
-	varintBytes  = 2 // typical small counter
-	counterBytes = 8
+	"github.com/rumorhq/rumor/proto"
+	"github.com/rumorhq/rumor/proto/wire"
 )
 
-func addrSize(a proto.Address) int { return 1 + len(a.Host) + 2 }
-
-func uaSize(u proto.UniqueAddress) int { return addrSize(u.Address) + uidBytes }
-
-func (z *sizer) estimate(m proto.Message) int {
-	n := frameBytes + kindBytes + uaSize(m.From) + addrSize(m.To) + uidBytes
-	switch b := m.Body.(type) {
-	case proto.Heartbeat, proto.HeartbeatAck:
-		n += counterBytes
-	case proto.GossipStatus:
-		n += clockSize(b.Version) + counterBytes + 1
-	case proto.GossipState:
-		n += z.stateSize(b.State) + 1
-	case proto.Welcome:
-		n += z.stateSize(b.State)
-	case proto.Join:
-		n += 1 + len(b.ID) + 1
-		for _, r := range b.Roles {
-			n += 1 + len(r)
-		}
-	}
-	return n
+// sizer returns the exact bytes a message takes on the wire (wire.Size),
+// for the byte counters, without paying a full encoding per message: the
+// envelope (sender, receiver) is measured once per path, heartbeat bodies
+// are computed from their sequence number, and state and clock bodies once
+// per state or clock. States and clocks are never modified once sent, so a
+// cached body size stays exact; the caches hold the values they are keyed
+// by, so a key's memory can never be reused by another value while cached.
+type sizer struct {
+	env    map[envKey]int
+	states map[stateKey]int
+	clocks []clockBody // recent gossip-status clocks, newest last
 }
 
-func clockSize(v proto.VClock) int {
-	n := varintBytes
-	for u := range v { // summing sizes: order does not matter
-		n += uaSize(u) + varintBytes
-	}
-	return n
+type envKey struct {
+	from  proto.UniqueAddress
+	to    proto.Address
+	toUID proto.UID
 }
 
-func (z *sizer) stateSize(s *proto.State) int {
-	if s == nil {
+type stateKey struct {
+	state   *proto.State
+	welcome bool
+	reply   bool
+}
+
+type clockBody struct {
+	clock  proto.VClock
+	reply  bool
+	digest int // CBOR length of the seen digest
+	body   int
+}
+
+// Cache bounds. A state of a large cluster is big, and the cache keeps
+// it alive, so only the most recent ones are kept: a state is sent to its
+// fanout within one round, which is when it is hit.
+const (
+	maxStateSizes = 64
+	maxClockSizes = 64
+)
+
+// sizeCheck, when set (by tests), hears every computed size.
+var sizeCheck func(m proto.Message, size int)
+
+func newSizer() *sizer {
+	return &sizer{env: map[envKey]int{}, states: map[stateKey]int{}}
+}
+
+// cborUint is the length of an unsigned integer in CBOR (RFC 8949 §3.1).
+func cborUint(x uint64) int {
+	switch {
+	case x < 24:
+		return 1
+	case x <= 0xff:
+		return 2
+	case x <= 0xffff:
+		return 3
+	case x <= 0xffffffff:
+		return 5
+	}
+	return 9
+}
+
+// seqBody is the length of a heartbeat's body: {1: seq}, or {} for 0.
+func seqBody(seq uint64) int {
+	if seq == 0 {
 		return 1
 	}
-	if n, ok := z.states[s]; ok {
+	return 2 + cborUint(seq)
+}
+
+func (z *sizer) size(m proto.Message) int {
+	n := z.measure(m)
+	if sizeCheck != nil {
+		sizeCheck(m, n)
+	}
+	return n
+}
+
+func (z *sizer) measure(m proto.Message) int {
+	switch b := m.Body.(type) {
+	case proto.Heartbeat:
+		return z.envelope(m) - 1 + seqBody(b.Seq)
+	case proto.HeartbeatAck:
+		return z.envelope(m) - 1 + seqBody(b.Seq)
+	case proto.InitJoin, proto.InitJoinAck:
+		return z.envelope(m)
+	case proto.GossipState:
+		return z.stateBody(m, stateKey{state: b.State, reply: b.Reply})
+	case proto.Welcome:
+		return z.stateBody(m, stateKey{state: b.State, welcome: true})
+	case proto.GossipStatus:
+		return z.statusBody(m, b)
+	}
+	return max(0, wire.Size(m))
+}
+
+// envelope is the frame length of m's envelope around an empty-map body.
+func (z *sizer) envelope(m proto.Message) int {
+	k := envKey{m.From, m.To, m.ToUID}
+	if n, ok := z.env[k]; ok {
 		return n
 	}
-	n := varintBytes
-	for _, m := range s.Members {
-		n += uaSize(m.Node) + 1 + len(m.ID) + 1 + varintBytes + 1 + varintBytes
-		for _, r := range m.Roles {
-			n += 1 + len(r)
-		}
-		for _, h := range m.Hosts {
-			n += 1 + len(h.Name) + 2*varintBytes
-		}
+	n := wire.Size(proto.Message{From: m.From, To: m.To, ToUID: m.ToUID, Body: proto.InitJoin{}})
+	z.env[k] = n
+	return n
+}
+
+func (z *sizer) stateBody(m proto.Message, k stateKey) int {
+	if k.state == nil {
+		return max(0, wire.Size(m))
 	}
-	n += varintBytes
-	for _, row := range s.Reachability.Rows {
-		n += uaSize(row.Observer) + varintBytes + varintBytes
-		for _, u := range row.Unreachable {
-			n += uaSize(u)
-		}
+	if body, ok := z.states[k]; ok {
+		return z.envelope(m) - 1 + body
 	}
-	n += clockSize(s.Version)
-	n += varintBytes
-	for _, u := range s.Seen {
-		n += uaSize(u)
-	}
-	n += varintBytes
-	for u := range s.Tombstones {
-		n += uaSize(u)
-	}
-	n += varintBytes + counterBytes
-	for _, t := range s.Allocations {
-		n += 1 + len(t.Type.Name) + 2*varintBytes + counterBytes + varintBytes
-		for _, a := range t.Shards {
-			n += uaSize(a.Primary) + varintBytes + 1
-			for _, r := range a.Replicas {
-				n += uaSize(r)
-			}
-		}
-	}
-	n += varintBytes
-	for _, row := range s.Registry {
-		n += uaSize(row.Owner) + varintBytes + varintBytes
-		for _, e := range row.Entries {
-			n += 1 + len(e.Key) + 1 + len(e.Path)
-		}
-	}
-	if len(z.states) >= 4096 {
+	n := wire.Size(m)
+	if len(z.states) >= maxStateSizes {
 		clear(z.states)
 	}
-	z.states[s] = n
+	z.states[k] = n - z.envelope(m) + 1
+	return n
+}
+
+func (z *sizer) statusBody(m proto.Message, g proto.GossipStatus) int {
+	p := reflect.ValueOf(g.Version).UnsafePointer()
+	d := cborUint(g.SeenDigest)
+	if g.SeenDigest == 0 {
+		d = 0 // omitted
+	}
+	for i := len(z.clocks) - 1; i >= 0; i-- {
+		c := &z.clocks[i]
+		if c.reply == g.Reply && c.digest == d && reflect.ValueOf(c.clock).UnsafePointer() == p {
+			return z.envelope(m) - 1 + c.body
+		}
+	}
+	n := wire.Size(m)
+	if len(z.clocks) >= maxClockSizes {
+		z.clocks = append(z.clocks[:0], z.clocks[maxClockSizes/2:]...)
+	}
+	z.clocks = append(z.clocks, clockBody{clock: g.Version, reply: g.Reply, digest: d, body: n - z.envelope(m) + 1})
 	return n
 }

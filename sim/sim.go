@@ -1,0 +1,697 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rumorhq/rumor/invariants"
+	"github.com/rumorhq/rumor/netsim"
+	"github.com/rumorhq/rumor/proto"
+)
+
+// epoch is simulated time zero. Node clocks start near it (plus their
+// offsets).
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+type uniq = proto.UniqueAddress
+
+// proc is what the process at a slot is doing.
+type proc uint8
+
+const (
+	procNone    proc = iota // never started
+	procRunning             // running (joining, member)
+	procPaused              // frozen by the nemesis
+	procCrashed             // killed by the nemesis
+	procStopped             // the node stopped itself: downed, removed, left
+)
+
+var procNames = [...]string{"none", "running", "paused", "crashed", "stopped"}
+
+// fate is how an incarnation ended.
+type fate uint8
+
+const (
+	fateAlive   fate = iota
+	fateCrashed      // crashed (or paused into the liveness phase, never)
+	fateDowned       // stopped by the protocol: downed or removed
+	fateLeft         // left gracefully (or timed out leaving)
+)
+
+// incarnation is one process lifetime at a slot.
+type incarnation struct {
+	self    uniq
+	slot    int
+	label   string // "n3/2": slot and incarnation number
+	num     int    // incarnation number at the slot, from 1
+	leaving bool
+	fate    fate
+	member  bool
+}
+
+// slot is one address: a sequence of incarnations, one clock.
+type slot struct {
+	idx     int
+	name    string
+	addr    proto.Address
+	initial bool
+	billing bool
+
+	node    *proto.Node
+	inc     *incarnation
+	history []*incarnation // every incarnation, oldest first
+	incs    int
+	proc    proc
+	phase   proto.Phase
+	// cold marks an incarnation started as first seed after the whole
+	// cluster died: it may form a new cluster.
+	cold bool
+
+	clock    lclock
+	deadline time.Time // the node's next deadline, in its local time
+	timer    int64     // the sim instant its timer is set for; -1: none
+
+	topo       proto.TopologySnapshot
+	lastState  *proto.State
+	stopReason string
+	entries    []proto.ServiceEntry // registered by the workload, for deregistration
+	label      string               // timeline lane label
+	upCount    int                  // Up initial members in its state (startup figure)
+}
+
+// lclock is a slot's clock: local = l0 + (t - t0) × rate, in nanoseconds
+// since epoch. It never runs backwards unless stepped.
+type lclock struct {
+	t0, l0 int64
+	rate   float64
+}
+
+func (c *lclock) at(t int64) int64 {
+	if c.rate == 1 {
+		return c.l0 + (t - c.t0)
+	}
+	return c.l0 + int64(float64(t-c.t0)*c.rate)
+}
+
+func (c *lclock) setRate(t int64, r float64) {
+	c.l0, c.t0, c.rate = c.at(t), t, r
+}
+
+func (c *lclock) step(t int64, d int64) {
+	c.l0, c.t0 = c.at(t)+d, t
+}
+
+// simAt returns the first sim instant >= now at which the clock reads at
+// least local.
+func (c *lclock) simAt(local, now int64) int64 {
+	if c.at(now) >= local {
+		return now
+	}
+	t := c.t0 + int64(math.Ceil(float64(local-c.l0)/c.rate))
+	if t < now {
+		t = now
+	}
+	for i := 0; c.at(t) < local; i++ {
+		t += 1 + int64(i)*int64(i)
+	}
+	return t
+}
+
+// pendingEntry is a schedule entry waiting for its instant.
+type pendingEntry struct {
+	e   Entry
+	at  int64
+	seq uint64
+}
+
+// sim is one run.
+type sim struct {
+	opts Options
+	p    Params
+
+	net     *netsim.Network
+	netCfg  netsim.Config
+	sizer   *sizer
+	slots   []*slot // by index; nil for gaps
+	byAddr  map[proto.Address]*slot
+	incs    map[uniq]*incarnation
+	seeds   []proto.Address
+	initial int
+
+	now  int64 // ns since epoch
+	nowT time.Time
+	end  int64
+
+	tr      *tracer
+	chk     *invariants.Checker
+	nem     *nemesis
+	wl      *workload
+	pending []pendingEntry
+	pseq    uint64
+
+	executed Schedule
+	probes   Probes
+	fig      figures
+	tl       *Timeline
+
+	unreach, downed, removed, weakly map[uniq]bool
+
+	partitioned bool
+	cutsBefore  uint64
+	clogLinks   [][2]int
+	maxBack     int64 // largest backward clock step so far
+	generation  int   // cluster generations: +1 per cold start
+
+	events       uint64
+	failed       bool
+	livenessNote string
+	violations   []Violation
+	simErr       error
+}
+
+// nodeTimer is the netsim timer id of a slot.
+func nodeTimer(idx int) uint64 { return uint64(idx) }
+
+func slotAddr(i int) proto.Address {
+	k := i + 1
+	return proto.Address{Host: "10.0." + strconv.Itoa(k/256) + "." + strconv.Itoa(k%256), Port: 7000}
+}
+
+func newSim(o Options) (*sim, error) {
+	p, err := DrawParams(o)
+	if err != nil {
+		return nil, err
+	}
+	s := &sim{
+		opts:    o,
+		p:       p,
+		sizer:   newSizer(),
+		byAddr:  map[proto.Address]*slot{},
+		incs:    map[uniq]*incarnation{},
+		tr:      newTracer(o.Trace),
+		chk:     invariants.NewChecker(),
+		end:     int64(p.Duration),
+		unreach: map[uniq]bool{}, downed: map[uniq]bool{}, removed: map[uniq]bool{}, weakly: map[uniq]bool{},
+		initial: p.Nodes,
+		nowT:    epoch,
+	}
+	s.netCfg = netsim.Config{
+		Latency:     netsim.Shifted(p.LatencyMin, netsim.Exponential(p.LatencyMean)),
+		Loss:        p.Loss,
+		Duplicate:   p.Dup,
+		MaxInFlight: p.MaxInFlight,
+		Sizer:       s.sizer.size,
+	}
+	if p.LatencyMean == 0 {
+		s.netCfg.Latency = netsim.Constant(p.LatencyMin)
+	}
+	if err := s.netCfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: network: %w", ErrBadOptions, err)
+	}
+	s.net = netsim.New(newRand(o.Seed, streamNet), s.netCfg)
+	if o.Timeline {
+		s.tl = &Timeline{}
+	}
+	for i := 0; i < min(3, p.Nodes); i++ {
+		s.seeds = append(s.seeds, slotAddr(i))
+	}
+	if o.Schedule != nil || o.Scripted {
+		for _, e := range o.Schedule {
+			s.push(e)
+		}
+	} else if p.FaultEvery > 0 {
+		s.nem = newNemesis(o.Seed, &s.p)
+	}
+	if p.WorkloadEvery > 0 {
+		s.wl = newWorkload(o.Seed, p.WorkloadEvery)
+	}
+	return s, nil
+}
+
+// push queues a schedule entry (stable for equal instants).
+func (s *sim) push(e Entry) {
+	s.pseq++
+	pe := pendingEntry{e: e, at: int64(e.At), seq: s.pseq}
+	i := len(s.pending)
+	s.pending = append(s.pending, pe)
+	for i > 0 && (s.pending[i-1].at > pe.at) {
+		s.pending[i] = s.pending[i-1]
+		i--
+	}
+	s.pending[i] = pe
+}
+
+func (s *sim) setNow(ns int64) {
+	if ns > s.now {
+		s.now = ns
+	}
+	s.nowT = epoch.Add(time.Duration(s.now))
+}
+
+func (s *sim) local(sl *slot) time.Time { return epoch.Add(time.Duration(sl.clock.at(s.now))) }
+
+// label names an incarnation for the trace ("n3/2").
+func (s *sim) label(u uniq) string {
+	if inc, ok := s.incs[u]; ok {
+		return inc.label
+	}
+	return u.String()
+}
+
+// slotFor returns the slot at index i, creating it (not started) if new.
+func (s *sim) slotFor(i int) *slot {
+	for len(s.slots) <= i {
+		s.slots = append(s.slots, nil)
+	}
+	if s.slots[i] == nil {
+		sl := &slot{idx: i, name: slotName(i), addr: slotAddr(i), initial: i < s.initial, timer: -1}
+		sl.billing = subSeed(s.opts.Seed, stream(streamBilling, i, 0))%3 == 0 || i == 0
+		sl.clock.rate = 1
+		if s.p.ClockOffset > 0 {
+			r := uint64(subSeed(s.opts.Seed, stream(streamClock, i, 0)))
+			o := int64(s.p.ClockOffset.Round(time.Millisecond) / time.Millisecond)
+			sl.clock.l0 = (int64(r%uint64(2*o+1)) - o) * int64(time.Millisecond)
+		}
+		s.slots[i] = sl
+		s.byAddr[sl.addr] = sl
+	}
+	return s.slots[i]
+}
+
+// running reports whether the slot's process is alive and not stopped.
+func (sl *slot) running() bool { return sl.proc == procRunning && sl.phase != proto.PhaseStopped }
+
+// shardTypes are what every node hosts: "orders" on every node, "billing"
+// on some.
+var (
+	ordersType  = proto.ShardType{Name: "orders", Shards: 16, Replicas: 1}
+	billingType = proto.ShardType{Name: "billing", Shards: 8, Replicas: 0}
+)
+
+// start begins a new incarnation at sl.
+func (s *sim) start(sl *slot) {
+	sl.incs++
+	cfg := s.p.Config
+	cfg.NodeID = proto.NodeID(sl.name)
+	rng := newRand(s.opts.Seed, stream(streamNode, sl.idx, sl.incs))
+	n, err := proto.New(cfg, sl.addr, rng)
+	if err != nil {
+		s.fail(Violation{Phase: "sim", Invariant: "sim-error", Node: sl.name, Detail: err.Error()})
+		return
+	}
+	inc := &incarnation{self: n.Self(), slot: sl.idx, num: sl.incs, label: sl.name + "/" + strconv.Itoa(sl.incs)}
+	s.incs[n.Self()] = inc
+	sl.history = append(sl.history, inc)
+	sl.node, sl.inc, sl.proc, sl.phase = n, inc, procRunning, proto.PhaseIdle
+	sl.topo, sl.lastState, sl.stopReason, sl.entries, sl.cold = proto.TopologySnapshot{}, nil, "", nil, false
+	s.net.Up(sl.addr)
+	seeds := s.seedsFor(sl)
+	t := s.tr
+	t.begin(s.now)
+	t.add(sl.name)
+	t.add("start")
+	t.add(inc.label)
+	t.add("seeds")
+	var names []string
+	for _, a := range seeds {
+		if x := s.byAddr[a]; x != nil {
+			names = append(names, x.name)
+		} else {
+			names = append(names, a.String())
+		}
+	}
+	t.add(strings.Join(names, ","))
+	t.end()
+	s.command(sl, proto.HostShards{Type: ordersType})
+	if sl.billing {
+		s.command(sl, proto.HostShards{Type: billingType})
+	}
+	s.command(sl, proto.JoinSeeds{Seeds: seeds})
+	if sl.incs > 1 || !sl.initial {
+		s.fig.joined(s, inc)
+	}
+	s.timelineLabel(sl)
+}
+
+// seedsFor picks the seed list of a starting incarnation: the first
+// initial nodes, the first of which forms the cluster. A restart never
+// lists itself first (it must not form a second cluster), unless no member
+// runs anywhere: then one seed slot cold-starts the cluster.
+func (s *sim) seedsFor(sl *slot) []proto.Address {
+	if sl.incs == 1 && sl.initial {
+		return s.seeds
+	}
+	var others []proto.Address
+	isSeed := false
+	for _, a := range s.seeds {
+		if a == sl.addr {
+			isSeed = true
+		} else {
+			others = append(others, a)
+		}
+	}
+	if isSeed && !s.anyMemberOrCold() {
+		// Every member is dead: this is a new cluster, whose epochs and
+		// versions start over, so the cross-node memories of the checker
+		// start over too.
+		sl.cold = true
+		s.generation++
+		s.chk = invariants.NewChecker()
+		t := s.tr
+		t.begin(s.now)
+		t.add("cold-start")
+		t.add(sl.name)
+		t.add("generation")
+		t.addInt(int64(s.generation))
+		t.end()
+		return append([]proto.Address{sl.addr}, others...)
+	}
+	// An operator restarting a node whose seeds are all gone points it at
+	// a running member: the lowest-addressed one.
+	if !s.memberAt(others) {
+		for _, x := range s.slots {
+			if x != nil && x != sl && x.running() && x.phase == proto.PhaseMember {
+				others = append(others, x.addr)
+				break
+			}
+		}
+	}
+	return others
+}
+
+// memberAt reports whether a running member listens at one of addrs.
+func (s *sim) memberAt(addrs []proto.Address) bool {
+	for _, a := range addrs {
+		if x := s.byAddr[a]; x != nil && x.node != nil && x.running() && x.phase == proto.PhaseMember {
+			return true
+		}
+	}
+	return false
+}
+
+// anyMemberOrCold reports whether some member runs or is paused, or a
+// cold start is under way.
+func (s *sim) anyMemberOrCold() bool {
+	for _, sl := range s.slots {
+		if sl == nil || sl.node == nil || (sl.proc != procRunning && sl.proc != procPaused) || sl.phase == proto.PhaseStopped {
+			continue
+		}
+		if sl.phase == proto.PhaseMember || sl.cold {
+			return true
+		}
+	}
+	return false
+}
+
+// command steps a local command into a running node.
+func (s *sim) command(sl *slot, b proto.Body) {
+	if sl.node == nil || !sl.running() {
+		return
+	}
+	err := sl.node.Step(s.local(sl), proto.Message{From: sl.node.Self(), Body: b})
+	if err != nil && err != proto.ErrNotMember && err != proto.ErrAlreadyStarted {
+		s.simError(fmt.Errorf("%s: %s: %w", sl.name, b.Kind(), err))
+	}
+	s.afterStep(sl)
+}
+
+func (s *sim) simError(err error) {
+	if s.simErr == nil {
+		s.simErr = err
+	}
+}
+
+// deliver hands a delivered message to its node.
+func (s *sim) deliver(ev *netsim.Event) {
+	sl := s.byAddr[ev.Msg.To]
+	if sl == nil || sl.node == nil {
+		s.probes.DroppedStopped++
+		return
+	}
+	switch {
+	case sl.proc == procPaused:
+		s.probes.DroppedPaused++
+		return
+	case sl.proc != procRunning || sl.phase == proto.PhaseStopped:
+		s.probes.DroppedStopped++
+		return
+	}
+	s.events++
+	t := s.tr
+	t.begin(s.now)
+	t.add(sl.name)
+	t.add("recv")
+	t.add(ev.Msg.Body.Kind())
+	t.add("from")
+	if from := s.byAddr[ev.Msg.From.Address]; from != nil {
+		t.add(from.name)
+	} else {
+		t.add(ev.Msg.From.Address.String())
+	}
+	if ev.Duplicate {
+		t.add("dup")
+	}
+	t.end()
+	if s.tl != nil {
+		s.tl.message(s, ev)
+	}
+	if err := sl.node.Step(s.local(sl), ev.Msg); err != nil {
+		s.simError(fmt.Errorf("%s: step %s: %w", sl.name, ev.Msg.Body.Kind(), err))
+	}
+	s.afterStep(sl)
+}
+
+// tick fires a node's timer.
+func (s *sim) tick(idx int) {
+	sl := s.slots[idx]
+	sl.timer = -1
+	if !sl.running() {
+		return
+	}
+	s.events++
+	t := s.tr
+	t.begin(s.now)
+	t.add(sl.name)
+	t.add("tick")
+	t.end()
+	sl.node.Tick(s.local(sl))
+	s.afterStep(sl)
+}
+
+// afterStep sends what a node wants sent, records its events and phase,
+// resets its timer and runs the safety checks.
+func (s *sim) afterStep(sl *slot) {
+	out := sl.node.Output()
+	for i := range out.Messages {
+		s.net.Send(s.nowT, out.Messages[i])
+	}
+	for i := range out.Events {
+		s.onEvent(sl, &out.Events[i])
+	}
+	if n := len(out.Snapshots); n > 0 {
+		sl.topo = out.Snapshots[n-1]
+	}
+	if ph := sl.node.Phase(); ph != sl.phase {
+		s.onPhase(sl, ph)
+	}
+	sl.deadline = out.Deadline
+	s.schedule(sl)
+	if st := sl.node.State(); st != sl.lastState {
+		sl.lastState = st
+		s.fig.stateChanged(s, sl)
+		if s.tl != nil {
+			s.timelineLabel(sl)
+		}
+	}
+	s.observe(sl)
+}
+
+// schedule sets the slot's netsim timer for its node's deadline.
+func (s *sim) schedule(sl *slot) {
+	if !sl.running() || sl.deadline.IsZero() {
+		if sl.timer >= 0 {
+			s.net.CancelTimer(nodeTimer(sl.idx))
+			sl.timer = -1
+		}
+		return
+	}
+	at := sl.clock.simAt(int64(sl.deadline.Sub(epoch)), s.now)
+	if at != sl.timer {
+		s.net.ScheduleTimer(epoch.Add(time.Duration(at)), nodeTimer(sl.idx))
+		sl.timer = at
+	}
+}
+
+func (s *sim) view(sl *slot) invariants.View {
+	return invariants.View{
+		Addr:     sl.addr,
+		Self:     sl.node.Self(),
+		Live:     sl.running(),
+		Phase:    sl.phase,
+		State:    sl.node.State(),
+		Topology: sl.topo,
+	}
+}
+
+// observe runs the safety checker on a slot's current view.
+func (s *sim) observe(sl *slot) {
+	if s.failed || sl.node == nil {
+		return
+	}
+	if vs := s.chk.Observe(s.view(sl)); len(vs) > 0 {
+		for _, v := range vs {
+			s.fail(Violation{Phase: "safety", Invariant: v.Invariant, Node: s.label(v.Node), NodeAddr: v.Node.String(), Detail: v.Detail})
+		}
+	}
+}
+
+// fail records a violation and stops the run.
+func (s *sim) fail(v Violation) {
+	v.At = time.Duration(s.now).Seconds()
+	s.violations = append(s.violations, v)
+	s.failed = true
+	t := s.tr
+	t.begin(s.now)
+	t.add("VIOLATION")
+	t.add(v.Invariant)
+	t.add(v.Node)
+	t.end()
+}
+
+func (s *sim) onEvent(sl *slot, e *proto.Event) {
+	t := s.tr
+	t.begin(s.now)
+	t.add(sl.name)
+	t.add("event")
+	t.add(e.Type.String())
+	switch e.Type {
+	case proto.LeaderChanged:
+		if e.HasLeader {
+			t.add(s.label(e.Leader))
+		} else {
+			t.add("none")
+		}
+		s.probes.LeaderChanges++
+	case proto.ShardsMoved:
+		t.add(e.ShardType)
+		t.addInt(int64(len(e.Shards)))
+		s.probes.Rebalances++
+	case proto.RegistryChanged:
+		t.add(strings.Join(e.Keys, ","))
+		s.probes.RegistryChanges++
+	case proto.NodeStopped:
+		t.add(e.Reason)
+		sl.stopReason = e.Reason
+	default:
+		u := e.Member.Node
+		t.add(s.label(u))
+		switch e.Type {
+		case proto.UnreachableMember:
+			countOnce(s.unreach, u, &s.probes.Unreachable)
+		case proto.MemberDowned:
+			countOnce(s.downed, u, &s.probes.Downed)
+		case proto.MemberRemoved:
+			countOnce(s.removed, u, &s.probes.Removed)
+		case proto.MemberWeaklyUp:
+			countOnce(s.weakly, u, &s.probes.WeaklyUp)
+		}
+	}
+	t.end()
+}
+
+func countOnce(seen map[uniq]bool, u uniq, n *uint64) {
+	if !seen[u] {
+		seen[u] = true
+		*n++
+	}
+}
+
+func (s *sim) onPhase(sl *slot, ph proto.Phase) {
+	sl.phase = ph
+	t := s.tr
+	t.begin(s.now)
+	t.add(sl.name)
+	t.add("phase")
+	t.add(ph.String())
+	if ph == proto.PhaseStopped {
+		t.add(sl.stopReason)
+	}
+	t.end()
+	switch ph {
+	case proto.PhaseMember:
+		sl.inc.member = true
+		sl.cold = false
+		if sl.incs > 1 {
+			s.probes.RestartsRejoined++
+		}
+	case proto.PhaseStopped:
+		sl.proc = procStopped
+		if sl.inc.leaving {
+			sl.inc.fate = fateLeft
+		} else {
+			sl.inc.fate = fateDowned
+		}
+		if sl.stopReason == "downed" {
+			s.probes.DownedStops++
+		}
+		s.timelineLabel(sl)
+	}
+}
+
+// liveInitial counts the initial slots whose process is running.
+func (s *sim) liveInitial() int {
+	n := 0
+	for _, sl := range s.slots[:min(s.initial, len(s.slots))] {
+		if sl != nil && sl.running() {
+			n++
+		}
+	}
+	return n
+}
+
+// run drives the event queue until end (exclusive for schedule entries),
+// applying schedule entries, nemesis actions and workload commands at
+// their instants. It returns early when the run failed.
+func (s *sim) run(end int64) {
+	for !s.failed {
+		next := end
+		if len(s.pending) > 0 && s.pending[0].at < next {
+			next = s.pending[0].at
+		}
+		if s.nem != nil && s.nem.next < next {
+			next = s.nem.next
+		}
+		if s.wl != nil && s.wl.next < next {
+			next = s.wl.next
+		}
+		ev, ok := s.net.StepUntil(epoch.Add(time.Duration(next)))
+		if ok {
+			s.setNow(int64(ev.At.Sub(epoch)))
+			switch ev.Kind {
+			case netsim.Delivery:
+				s.deliver(&ev)
+			case netsim.Timer:
+				s.tick(int(ev.Timer))
+			}
+			continue
+		}
+		s.setNow(next)
+		if next >= end {
+			return
+		}
+		for len(s.pending) > 0 && s.pending[0].at <= next && !s.failed {
+			pe := s.pending[0]
+			s.pending = s.pending[1:]
+			s.exec(pe.e)
+		}
+		if s.nem != nil && s.nem.next <= next && !s.failed {
+			s.nem.act(s)
+		}
+		if s.wl != nil && s.wl.next <= next && !s.failed {
+			s.wl.act(s)
+		}
+	}
+}

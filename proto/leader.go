@@ -15,6 +15,7 @@ func (n *Node) afterChange() {
 	}
 	if n.st != n.processed {
 		n.processed = n.st
+		n.trackLeaders()
 		if n.phase == PhaseMember {
 			if key := ringKey(n.st); key != n.ringSig || n.monitorList == nil {
 				n.ringSig = key
@@ -165,7 +166,7 @@ func (n *Node) leaderActions() {
 	}
 	if converged {
 		types, hosts := shardInputs(n.st)
-		if next, changed := Allocate(n.st.Allocations, types, hosts, n.st.AllocationEpoch+1, n.cfg.RebalanceMaxMoves); changed {
+		if next, changed := Allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
 			allocations = next
 		}
 	}
@@ -204,7 +205,7 @@ func (n *Node) leaderActions() {
 		}
 		if allocations != nil {
 			s.Allocations = allocations
-			s.AllocationEpoch++
+			s.AllocationEpoch = n.nextEpoch()
 		}
 		for _, u := range downs {
 			if m, ok := s.Member(u); ok && m.Status != Down {
@@ -312,3 +313,27 @@ func shardInputs(s *State) ([]ShardType, map[string][]UniqueAddress) {
 	sortShardTypes(out)
 	return out, hosts
 }
+
+// trackLeaders counts the leadership changes this node's states showed since
+// the allocation epoch last changed.
+func (n *Node) trackLeaders() {
+	if n.st.AllocationEpoch != n.epochSeen {
+		n.epochSeen, n.leaderChanges = n.st.AllocationEpoch, 0
+	}
+	if l, ok := n.st.Leader(n.self); ok && l != n.lastLeader {
+		if n.lastLeader != (UniqueAddress{}) {
+			n.leaderChanges++
+		}
+		n.lastLeader = l
+	}
+}
+
+// nextEpoch is the epoch of this node's next allocation: one above the
+// current one, plus one for every leadership change seen since that epoch
+// was set. A leader allocates only on convergence, so every later leader
+// held the state in which an earlier one led; if that earlier leader
+// allocated an epoch and died (or paused) before gossiping it, the later
+// leader counted its leadership and skips past the epoch it may have used.
+// Epochs therefore stay unique fencing tokens across leader changes; they
+// only grow, sometimes by more than one.
+func (n *Node) nextEpoch() Epoch { return n.st.AllocationEpoch + 1 + n.leaderChanges }

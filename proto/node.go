@@ -123,6 +123,12 @@ type Node struct {
 	entries      []ServiceEntry // own service entries, sorted
 	regVersion   uint64         // raised on every registry change
 
+	// Leadership changes seen since the allocation epoch last changed; see
+	// nextEpoch.
+	epochSeen     Epoch
+	lastLeader    UniqueAddress
+	leaderChanges Epoch
+
 	processed *State // the state afterChange last published from
 	tracked   *State // the state trackUnreachable last read
 	stopping  string // reason, while a stop is pending
@@ -918,12 +924,19 @@ func (n *Node) merge(remote *State) {
 	if n.cfg.PlantedBug == BugStatusRegress && ord == Concurrent {
 		regress(merged, local, remote)
 	}
+	// A node that learns from this merge that it was removed has seen
+	// nothing and writes nothing: it only stops (checkSelf).
+	var self []UniqueAddress
+	_, member := merged.Member(n.self)
+	if member {
+		self = []UniqueAddress{n.self}
+	}
 	if ord == Before {
 		norm := remote.Clone()
 		norm.Tombstones = merged.Tombstones
 		norm.pruneTombstoned(n.now)
-		if contentEqual(merged, norm) {
-			merged.Seen = unionNodes(filterMembers(merged, remote.Seen), []UniqueAddress{n.self})
+		if contentEqual(merged, norm) || !member {
+			merged.Seen = unionNodes(filterMembers(merged, remote.Seen), self)
 			n.st = merged
 			n.stats.Merges++
 			return
@@ -932,7 +945,7 @@ func (n *Node) merge(remote *State) {
 		// had: treat the join as a new local version.
 		merged.Version = merged.Version.Increment(n.self)
 	}
-	merged.Seen = []UniqueAddress{n.self}
+	merged.Seen = self
 	n.st = merged
 	n.stats.Merges++
 }

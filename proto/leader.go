@@ -164,10 +164,12 @@ func (n *Node) leaderActions() {
 			}
 		}
 	}
-	if converged {
+	if converged && n.st != n.allocIdle {
 		types, hosts := shardInputs(n.st)
 		if next, changed := Allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
 			allocations = next
+		} else {
+			n.allocIdle = n.st // Allocate is pure: same state, same answer
 		}
 	}
 	downs := n.downingTargets()

@@ -129,6 +129,12 @@ type Node struct {
 	lastLeader    UniqueAddress
 	leaderChanges Epoch
 
+	allocIdle *State // a state for which Allocate changed nothing
+	digestFor *State // the state digest was computed for
+	digest    uint64
+	ownSynced *State // the state syncOwn last found current
+	ownDirty  bool   // own declarations or entries changed since
+
 	processed *State // the state afterChange last published from
 	tracked   *State // the state trackUnreachable last read
 	stopping  string // reason, while a stop is pending
@@ -373,12 +379,16 @@ func (n *Node) command(b Body) error {
 	case *DownNode:
 		return n.downAddress(c.Address)
 	case HostShards:
+		n.ownDirty = true
 		return n.hostShards(c.Type)
 	case StopHosting:
+		n.ownDirty = true
 		return n.stopHosting(c.Name)
 	case Register:
+		n.ownDirty = true
 		return n.register(c.Key, c.Path)
 	case Deregister:
+		n.ownDirty = true
 		return n.deregister(c.Key, c.Path)
 	}
 	return ErrUnknownBody
@@ -451,6 +461,10 @@ func (n *Node) deregister(key, path string) error {
 // syncOwn writes this node's shard declarations and service entries into
 // the gossip state when they differ from what it holds.
 func (n *Node) syncOwn() {
+	if n.st == n.ownSynced && !n.ownDirty {
+		return
+	}
+	defer func() { n.ownSynced, n.ownDirty = n.st, false }()
 	m, ok := n.st.Member(n.self)
 	if !ok || m.Status >= Exiting {
 		return
@@ -842,14 +856,14 @@ func (n *Node) onStatus(from UniqueAddress, g GossipStatus) {
 	remote := prunedVersion(g.Version, n.st.Tombstones, nil)
 	switch local.Compare(remote) {
 	case Same:
-		if g.SeenDigest != n.st.SeenDigest() {
+		if g.SeenDigest != n.seenDigest() {
 			n.sendState(from, g.Reply)
 		}
 	case After:
 		n.sendState(from, true)
 	case Before:
 		if !g.Reply {
-			n.send(from, GossipStatus{Version: n.st.Version, SeenDigest: n.st.SeenDigest(), Reply: true})
+			n.send(from, GossipStatus{Version: n.st.Version, SeenDigest: n.seenDigest(), Reply: true})
 		}
 	case Concurrent:
 		n.sendState(from, false)
@@ -981,7 +995,7 @@ func (n *Node) gossipRound() {
 	if len(targets) > n.cfg.GossipFanout {
 		targets = targets[:n.cfg.GossipFanout]
 	}
-	digest := n.st.SeenDigest()
+	digest := n.seenDigest()
 	for _, t := range targets {
 		n.send(t, GossipStatus{Version: n.st.Version, SeenDigest: digest})
 	}
@@ -1037,4 +1051,12 @@ func regress(merged, a, b *State) {
 			}
 		}
 	}
+}
+
+// seenDigest is the current state's SeenDigest, computed once per state.
+func (n *Node) seenDigest() uint64 {
+	if n.digestFor != n.st {
+		n.digestFor, n.digest = n.st, n.st.SeenDigest()
+	}
+	return n.digest
 }

@@ -315,9 +315,10 @@ func TestShardsAndRegistryStateful(t *testing.T) {
 	cfg := LocalConfig()
 	bound := shSettleBound(cfg)
 	const step = 20 * time.Millisecond
-	checked, tables, entries := 0, 0, 0
+	runs, checked, tables, entries := 0, 0, 0, 0
 	outer := t
 	rapid.Check(t, func(t *rapid.T) {
+		runs++
 		size := rapid.IntRange(3, 4).Draw(t, "initial")
 		c := newTestCluster(shTB{outer, t}, cfg, rapid.Int64().Draw(t, "seed"))
 		m := &shModel{c: c, entries: map[UniqueAddress]map[[2]string]bool{},
@@ -505,10 +506,11 @@ func TestShardsAndRegistryStateful(t *testing.T) {
 			}
 		}
 	})
-	// Most runs must end with live members, or the final check proves
-	// little.
-	if !t.Failed() && (checked < 30 || tables < 10 || entries < 10) {
-		t.Errorf("only %d runs ended with live members to check, %d with placed shards, %d with services", checked, tables, entries)
+	// Most runs must end with live members, and some with placed shards
+	// and services, or the final check proves little. (About 65%, 30% and
+	// 35% of runs do.)
+	if !t.Failed() && (10*checked < 3*runs || tables == 0 || 20*tables < runs || entries == 0 || 20*entries < runs) {
+		t.Errorf("of %d runs only %d ended with live members to check, %d with placed shards, %d with services", runs, checked, tables, entries)
 	}
-	t.Logf("%d runs ended with live members to check, %d with placed shards, %d with services", checked, tables, entries)
+	t.Logf("of %d runs %d ended with live members to check, %d with placed shards, %d with services", runs, checked, tables, entries)
 }

@@ -222,6 +222,10 @@ func unhostOnBothSides(c *cluster) {
 // TestProtoPlantedBugs runs scenarios with proto's planted bugs and
 // without: each bug must be caught, by the invariant named, on every seed
 // tried, and the correct protocol must pass the same scenarios.
+// BugSkipConvergence is left to the simulator's sweep
+// (sim.TestPlantedBugsAreCaught): since allocation epochs skip past
+// leadership changes, two sides that allocate at once no longer collide on
+// an epoch, and the jumps it causes elsewhere need the nemesis's timing.
 func TestProtoPlantedBugs(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -232,7 +236,7 @@ func TestProtoPlantedBugs(t *testing.T) {
 		{name: "leave on both sides, no bug", scenario: leaveOnBothSides, bug: proto.NoBug},
 		{name: "leave on both sides, status regress", scenario: leaveOnBothSides, bug: proto.BugStatusRegress, want: []string{AllowedTransition}},
 		{name: "unhost on both sides, no bug", scenario: unhostOnBothSides, bug: proto.NoBug},
-		{name: "unhost on both sides, skip convergence", scenario: unhostOnBothSides, bug: proto.BugSkipConvergence, want: []string{EpochUnique}},
+
 	}
 	for _, tc := range cases {
 		for seed := int64(1); seed <= 3; seed++ {

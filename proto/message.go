@@ -44,10 +44,16 @@ type InitJoinAck struct{}
 // GossipStatus is the small per-round exchange: the sender's version and a
 // digest of its seen set. The full state crosses only when they differ.
 // A Reply status asks the receiver to send its state if it is newer.
+//
+// A round's status carries only VersionDigest (Version nil), so that a
+// steady cluster exchanges a few dozen bytes per round whatever its size;
+// a receiver whose own digest differs answers with its full Version, and
+// the exchange goes on from there.
 type GossipStatus struct {
-	Version    VClock
-	SeenDigest uint64
-	Reply      bool
+	Version       VClock
+	VersionDigest uint64
+	SeenDigest    uint64
+	Reply         bool
 }
 
 // GossipState carries the whole gossip state. A non-reply is answered with

@@ -130,8 +130,9 @@ type Node struct {
 	leaderChanges Epoch
 
 	allocIdle *State // a state for which Allocate changed nothing
-	digestFor *State // the state digest was computed for
+	digestFor *State // the state digest and vdigest were computed for
 	digest    uint64
+	vdigest   uint64
 	ownSynced *State // the state syncOwn last found current
 	ownDirty  bool   // own declarations or entries changed since
 
@@ -852,6 +853,17 @@ func (n *Node) onStatus(from UniqueAddress, g GossipStatus) {
 		n.stats.DroppedInvalid++
 		return
 	}
+	if g.Version == nil {
+		// A round's digest-only status.
+		if g.VersionDigest == n.versionDigest() {
+			if g.SeenDigest != n.seenDigest() {
+				n.sendState(from, g.Reply)
+			}
+			return
+		}
+		n.send(from, GossipStatus{Version: n.st.Version, VersionDigest: n.versionDigest(), SeenDigest: n.seenDigest()})
+		return
+	}
 	local := prunedVersion(n.st.Version, n.st.Tombstones, nil)
 	remote := prunedVersion(g.Version, n.st.Tombstones, nil)
 	switch local.Compare(remote) {
@@ -995,9 +1007,9 @@ func (n *Node) gossipRound() {
 	if len(targets) > n.cfg.GossipFanout {
 		targets = targets[:n.cfg.GossipFanout]
 	}
-	digest := n.seenDigest()
+	status := GossipStatus{VersionDigest: n.versionDigest(), SeenDigest: n.seenDigest()}
 	for _, t := range targets {
-		n.send(t, GossipStatus{Version: n.st.Version, SeenDigest: digest})
+		n.send(t, status)
 	}
 }
 
@@ -1055,8 +1067,19 @@ func regress(merged, a, b *State) {
 
 // seenDigest is the current state's SeenDigest, computed once per state.
 func (n *Node) seenDigest() uint64 {
-	if n.digestFor != n.st {
-		n.digestFor, n.digest = n.st, n.st.SeenDigest()
-	}
+	n.digests()
 	return n.digest
+}
+
+// versionDigest is the current version's OrderFreeDigest, computed once
+// per state.
+func (n *Node) versionDigest() uint64 {
+	n.digests()
+	return n.vdigest
+}
+
+func (n *Node) digests() {
+	if n.digestFor != n.st {
+		n.digestFor, n.digest, n.vdigest = n.st, n.st.SeenDigest(), n.st.Version.OrderFreeDigest()
+	}
 }

@@ -99,6 +99,26 @@ func (v VClock) Digest() uint64 {
 	return h.sum
 }
 
+// OrderFreeDigest is a stable 64-bit hash of the clock that needs no
+// sorting: the sum of one mixed hash per entry. It is never zero for a
+// non-empty clock.
+func (v VClock) OrderFreeDigest() uint64 {
+	var sum uint64
+	for k, c := range v {
+		x := k.Hash() ^ (c * 0x9e3779b97f4a7c15)
+		x ^= x >> 33
+		x *= 0xff51afd7ed558ccd
+		x ^= x >> 33
+		x *= 0xc4ceb9fe1a85ec53
+		x ^= x >> 33
+		sum += x
+	}
+	if sum == 0 && len(v) > 0 {
+		sum = 1
+	}
+	return sum
+}
+
 // hasher is FNV-1a over fixed-width fields.
 type hasher struct{ sum uint64 }
 

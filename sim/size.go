@@ -135,6 +135,9 @@ func (z *sizer) statusBody(m proto.Message, g proto.GossipStatus) int {
 	if g.SeenDigest == 0 {
 		d = 0 // omitted
 	}
+	if g.VersionDigest != 0 {
+		d += 16 * cborUint(g.VersionDigest) // a distinct cache key per digest length
+	}
 	for i := len(z.clocks) - 1; i >= 0; i-- {
 		c := &z.clocks[i]
 		if c.reply == g.Reply && c.digest == d && reflect.ValueOf(c.clock).UnsafePointer() == p {

@@ -52,6 +52,8 @@ type wireStatus struct {
 	Clock      []wireClockEntry `cbor:"2,keyasint,omitempty"`
 	SeenDigest uint64           `cbor:"3,keyasint,omitempty"`
 	Reply      bool             `cbor:"4,keyasint,omitempty"`
+	// VersionDigest stands in for Clock in a round's digest-only status.
+	VersionDigest uint64 `cbor:"5,keyasint,omitempty"`
 }
 
 type wireGossipState struct {

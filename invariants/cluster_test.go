@@ -236,7 +236,6 @@ func TestProtoPlantedBugs(t *testing.T) {
 		{name: "leave on both sides, no bug", scenario: leaveOnBothSides, bug: proto.NoBug},
 		{name: "leave on both sides, status regress", scenario: leaveOnBothSides, bug: proto.BugStatusRegress, want: []string{AllowedTransition}},
 		{name: "unhost on both sides, no bug", scenario: unhostOnBothSides, bug: proto.NoBug},
-
 	}
 	for _, tc := range cases {
 		for seed := int64(1); seed <= 3; seed++ {

@@ -249,6 +249,16 @@ func (f *figures) startup(s *sim, sl *slot, st *proto.State) {
 	f.sentAt, f.bytesAt = st2.Sent, st2.BytesSent
 }
 
+// restartTraffic starts the traffic window now, if startup is done.
+func (f *figures) restartTraffic(s *sim) {
+	if !f.startupDone {
+		return
+	}
+	f.startupAt = s.now
+	st := s.net.Stats()
+	f.sentAt, f.bytesAt = st.Sent, st.BytesSent
+}
+
 // finish computes the traffic figures at the end of the safety phase.
 func (f *figures) finish(s *sim) {
 	if !f.startupDone || s.now <= f.startupAt {

@@ -165,6 +165,10 @@ const MaxNodes = 5000
 // 5 nodes, default faults, default config, 10 simulated minutes.
 type Options struct {
 	Seed int64
+	// TrafficFrom, when after startup, starts the traffic window at that
+	// simulated time instead of when every node first saw every node Up,
+	// so that the figure leaves out the rebalancing that follows startup.
+	TrafficFrom time.Duration
 	// Nodes is the initial cluster size; 0 means 5 (swarm: drawn).
 	Nodes int
 	// Duration is the safety phase's simulated length; 0 means 10 min.

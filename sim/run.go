@@ -120,6 +120,10 @@ func Run(o Options) (Result, error) {
 	for i := 0; i < p.Nodes && !s.failed; i++ {
 		s.start(s.slots[i])
 	}
+	if from := int64(o.TrafficFrom); from > 0 && from < s.end {
+		s.run(from)
+		s.fig.restartTraffic(s)
+	}
 	s.run(s.end)
 	s.fig.finish(s)
 	if !s.failed && !o.SkipLiveness {

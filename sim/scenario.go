@@ -33,6 +33,8 @@ func ScenarioOptions(name string, o Options) (Options, error) {
 	last := n - 1
 	switch name {
 	case "steady":
+		// Measure once formation and the rebalancing after it are over.
+		o.TrafficFrom = at + settle/2
 	case "crash":
 		o.Schedule = Schedule{{At: at, Op: OpCrash, Node: last, Peer: -1}}
 	case "join":

@@ -29,10 +29,12 @@ func sides(s *State, self UniqueAddress) (reachable, unreachable []Member) {
 	return reachable, unreachable
 }
 
-// counted reports whether m counts toward a side's size: only Up and
-// Leaving members do, as in Akka (Joining and WeaklyUp members may be gone
-// before they ever mattered).
-func counted(m Member) bool { return m.Status == Up || m.Status == Leaving }
+// counted reports whether m counts toward a side's size: only Up members
+// and Leaving members that were Up do, as in Akka (Joining and WeaklyUp
+// members may be gone before they ever mattered). A member that leaves
+// while still Joining is known to one side of a partition and not to the
+// other; counting it would let both sides win.
+func counted(m Member) bool { return m.Status == Up || (m.Status == Leaving && m.UpNumber > 0) }
 
 func countSide(side []Member) int {
 	n := 0

@@ -98,3 +98,46 @@ func TestStaleRowOfCrashedNodeDownsOnlyIt(t *testing.T) {
 		t.Errorf("survivors (-want +got):\n%s", diff)
 	}
 }
+
+// A member that leaves while still Joining is known to one side of a
+// partition only; it must not count there, or both sides win.
+func TestKeepMajorityIgnoresLeaverThatWasNeverUp(t *testing.T) {
+	c := newTestCluster(t, LocalConfig(), 1)
+	c.start(addr(1), addr(1))
+	c.start(addr(2), addr(1))
+	c.run(2*time.Second, 10*time.Millisecond)
+	n3 := c.start(addr(3), addr(2))
+	c.deliverAll(100)
+	if err := n3.Step(c.now, Message{Body: Leave{}}); err != nil {
+		t.Fatal(err)
+	}
+	c.collect(addr(3))
+	c.partition([]Address{addr(1)}, []Address{addr(2), addr(3)})
+	c.run(10*time.Second, 10*time.Millisecond)
+	var running []string
+	for _, a := range c.liveAddrs() {
+		if c.nodes[a].Phase() == PhaseMember {
+			running = append(running, a.Host)
+		}
+	}
+	if diff := cmp.Diff([]string{"10.0.0.1"}, running); diff != "" {
+		t.Errorf("members still running after the partition (-want +got):\n%s", diff)
+	}
+}
+
+// Rebalancing that moves a primary onto one of the shard's replicas must
+// count that replica as gone, or the refill breaks the fewest-replicas
+// rule.
+func TestRebalanceCountsReplicaTurnedPrimary(t *testing.T) {
+	h := func(i int) UniqueAddress { return UniqueAddress{Address: addr(i), UID: 1} }
+	typ := ShardType{Name: "t", Shards: 2, Replicas: 2}
+	cur := []TypeAllocation{{Type: typ, Epoch: 1, Shards: []ShardAllocation{
+		{Primary: h(2), Replicas: []UniqueAddress{h(3), h(1)}, Epoch: 1},
+		{Primary: h(2), Epoch: 1},
+	}}}
+	hosts := map[string][]UniqueAddress{"t": {h(1), h(2), h(3), h(4)}}
+	got, _ := Allocate(cur, []ShardType{typ}, hosts, 2, 1)
+	if diff := cmp.Diff([]UniqueAddress{h(1), h(4)}, got[0].Shards[1].Replicas); diff != "" {
+		t.Errorf("shard 1 replicas (-want +got):\n%s", diff)
+	}
+}

@@ -360,7 +360,7 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 			if a.Primary != most {
 				continue
 			}
-			if containsNode(a.Replicas, fewest) {
+			if containsNodeUnsorted(a.Replicas, fewest) {
 				replicas[fewest]--
 			}
 			a.Replicas = removeNode(a.Replicas, fewest)

@@ -25,26 +25,6 @@ import (
 
 const shMaxNodes = 6
 
-// shDownUnreachableFixed is false while diffSnapshots (topology.go)
-// announces UnreachableMember for a member that is already Down but stays
-// silent when a Down member becomes reachable: when a Down member's
-// observers update their rows at different times (an observer clears its
-// own row once it stops monitoring the Down member; another observer's
-// older row naming it arrives a gossip round later), the member leaves the
-// unreachable set silently and re-enters it, and subscribers get a second
-// UnreachableMember with no ReachableMember between. While false, the
-// event check lets exactly that repetition through; set it to true once
-// Down members get no reachability events (or both kinds).
-const shDownUnreachableFixed = false
-
-// shLeaveBeforeUpFixed is false while KeepMajority counts a Leaving member
-// that was never Up (counted, downing.go): a Joining member that leaves
-// during a partition is counted by the side that saw its Leave and not by
-// the side that still sees it Joining (or not at all), so both sides can
-// find themselves the majority (or the tie-winner) and both keep running.
-// While false, only members that have been Up are told to leave.
-const shLeaveBeforeUpFixed = false
-
 // shTypes are the shard types nodes may declare (one declaration per name,
 // so the expected table of a name is known).
 var shTypes = []ShardType{{Name: "orders", Shards: 6, Replicas: 1}, {Name: "users", Shards: 4, Replicas: 2}}
@@ -402,7 +382,7 @@ func TestShardsAndRegistryStateful(t *testing.T) {
 				}
 				a := m.pick(t, "node", func(a Address) bool {
 					self, ok := c.nodes[a].State().Member(c.nodes[a].Self())
-					return m.member(a) && ok && self.Status < Leaving && (shLeaveBeforeUpFixed || self.UpNumber > 0)
+					return m.member(a) && ok && self.Status < Leaving
 				})
 				m.command(t, a, Leave{})
 			},
@@ -487,7 +467,7 @@ func TestShardsAndRegistryStateful(t *testing.T) {
 		for _, a := range c.order {
 			msg := historyErr(c.history[a], c.nodes[a].Snapshot().Topology)
 			if msg == "" {
-				msg = eventsErr(c.events[a], c.history[a], !shDownUnreachableFixed)
+				msg = eventsErr(c.events[a], c.history[a])
 			}
 			if msg != "" {
 				t.Fatalf("%v: %s\ntrace:\n%s", a, msg, strings.Join(m.trace, "\n"))

@@ -79,10 +79,8 @@ type snapEventKey struct {
 // no event repeats within a snapshot; a member's status events rise
 // strictly through the lifecycle; UnreachableMember and ReachableMember
 // alternate per member; consecutive LeaderChanged events name different
-// leaders; NodeStopped comes at most once, last. With downRepeat, a
-// repeated UnreachableMember for a member that is Down is let through (see
-// shDownUnreachableFixed).
-func eventsErr(evs []Event, hist []TopologySnapshot, downRepeat bool) string {
+// leaders; NodeStopped comes at most once, last.
+func eventsErr(evs []Event, hist []TopologySnapshot) string {
 	seen := map[snapEventKey]bool{}
 	status := map[UniqueAddress]EventType{}
 	unreachable := map[UniqueAddress]bool{}
@@ -130,7 +128,7 @@ func eventsErr(evs []Event, hist []TopologySnapshot, downRepeat bool) string {
 			if containsNode(next.Unreachable, e.Member.Node) != now || containsNode(prev.Unreachable, e.Member.Node) == now {
 				return fmt.Sprintf("%v %v disagrees with snapshots %d and %d", e.Type, e.Member.Node, e.Seq-1, e.Seq)
 			}
-			if unreachable[e.Member.Node] == now && !(downRepeat && now && m.Status == Down) {
+			if unreachable[e.Member.Node] == now {
 				return fmt.Sprintf("%v %v twice in a row", e.Type, e.Member.Node)
 			}
 			unreachable[e.Member.Node] = now
@@ -283,7 +281,7 @@ func TestSnapshotsAndEventsPerNode(t *testing.T) {
 			if msg := historyErr(hist, c.nodes[a].Snapshot().Topology); msg != "" {
 				t.Error(msg)
 			}
-			if msg := eventsErr(c.events[a], hist, false); msg != "" {
+			if msg := eventsErr(c.events[a], hist); msg != "" {
 				t.Error(msg)
 			}
 			// A snapshot without events changed only what no event
@@ -359,7 +357,7 @@ func TestEventsErrCatches(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := eventsErr(tc.evs, tc.hist, false)
+			got := eventsErr(tc.evs, tc.hist)
 			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 				t.Errorf("eventsErr = %q, want a complaint containing %q", got, tc.want)
 			}

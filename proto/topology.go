@@ -180,8 +180,9 @@ func diffSnapshots(prev, next TopologySnapshot, at time.Time) []Event {
 		}
 	}
 	for _, u := range next.Unreachable {
-		if !containsNode(prev.Unreachable, u) {
-			m, _ := next.Member(u)
+		// A Down member's reachability no longer matters: its observers
+		// drop it at different times, and it would flicker in and out.
+		if m, ok := next.Member(u); ok && m.Status != Down && !containsNode(prev.Unreachable, u) {
 			out = append(out, Event{Type: UnreachableMember, At: at, Seq: next.Seq, Member: m.Clone()})
 		}
 	}

@@ -68,34 +68,88 @@ func ParseAddress(s string) (Address, error) {
 // 0 or +1.
 func (a Address) Compare(b Address) int {
 	if a.Host != b.Host {
-		if va, ok := parseIPv4(a.Host); ok {
-			if vb, ok := parseIPv4(b.Host); ok {
-				if c := compareBytes(va[:], vb[:]); c != 0 {
-					return c
+		if va, ok := parseIPv4Word(a.Host); ok {
+			if vb, ok := parseIPv4Word(b.Host); ok {
+				if va != vb {
+					if va < vb {
+						return -1
+					}
+					return 1
 				}
 				return strings.Compare(a.Host, b.Host)
 			}
 		}
-		ka, oka := ipKey(a.Host)
-		kb, okb := ipKey(b.Host)
-		switch {
-		case oka && okb:
-			if c := compareBytes(ka[:], kb[:]); c != 0 {
-				return c
-			}
-		case oka:
-			return -1
-		case okb:
-			return 1
-		}
-		if c := strings.Compare(a.Host, b.Host); c != 0 {
+		return a.compareHosts(b)
+	}
+	return comparePorts(a.Port, b.Port)
+}
+
+// compareHosts orders two different hosts that are not both IPv4.
+func (a Address) compareHosts(b Address) int {
+	ka, oka := ipKey(a.Host)
+	kb, okb := ipKey(b.Host)
+	switch {
+	case oka && okb:
+		if c := compareBytes(ka[:], kb[:]); c != 0 {
 			return c
 		}
+	case oka:
+		return -1
+	case okb:
+		return 1
+	}
+	if c := strings.Compare(a.Host, b.Host); c != 0 {
+		return c
+	}
+	return comparePorts(a.Port, b.Port)
+}
+
+func comparePorts(a, b uint16) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// nodeKey is a search target whose host is parsed once: binary searches
+// compare it with every probe.
+type nodeKey struct {
+	u    UniqueAddress
+	v4   uint32
+	isV4 bool
+}
+
+func keyOf(u UniqueAddress) nodeKey {
+	v, ok := parseIPv4Word(u.Host)
+	return nodeKey{u: u, v4: v, isV4: ok}
+}
+
+// compareTo returns b.Compare(k.u).
+func (k *nodeKey) compareTo(b UniqueAddress) int {
+	if b.Host != k.u.Host {
+		if k.isV4 {
+			if vb, ok := parseIPv4Word(b.Host); ok {
+				if vb != k.v4 {
+					if vb < k.v4 {
+						return -1
+					}
+					return 1
+				}
+				return strings.Compare(b.Host, k.u.Host)
+			}
+		}
+		return b.Compare(k.u)
+	}
+	if b.Port != k.u.Port {
+		return comparePorts(b.Port, k.u.Port)
 	}
 	switch {
-	case a.Port < b.Port:
+	case b.UID < k.u.UID:
 		return -1
-	case a.Port > b.Port:
+	case b.UID > k.u.UID:
 		return 1
 	}
 	return 0
@@ -185,28 +239,50 @@ func ipv6Words(s string, v4Tail bool) ([]byte, bool) {
 }
 
 // parseIPv4 parses a dotted quad without allocating: Compare runs it on
-// every comparison of member addresses, so it must be cheap.
+// every comparison of member addresses, so it must be cheap. Each octet is
+// 1-3 digits, at most 255, without a leading zero.
 func parseIPv4(s string) ([4]byte, bool) {
-	var b [4]byte
-	part, digits, val := 0, 0, 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == '.' {
-			if digits == 0 || part > 3 || val > 255 {
-				return b, false
+	v, ok := parseIPv4Word(s)
+	return [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}, ok
+}
+
+// parseIPv4Word is parseIPv4 as a big-endian word, which compares as the
+// address does.
+func parseIPv4Word(s string) (uint32, bool) {
+	var v uint32
+	i := 0
+	for part := 0; part < 4; part++ {
+		if part > 0 {
+			if i >= len(s) || s[i] != '.' {
+				return 0, false
 			}
-			b[part] = byte(val)
-			part++
-			digits, val = 0, 0
-			continue
+			i++
 		}
-		c := s[i]
-		if c < '0' || c > '9' || digits == 3 || (digits == 1 && val == 0) {
-			return b, false
+		if i >= len(s) {
+			return 0, false
 		}
-		val = val*10 + int(c-'0')
-		digits++
+		c := s[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		i++
+		val := uint32(c)
+		if c != 0 { // a leading zero is the whole octet
+			for k := 0; k < 2 && i < len(s); k++ {
+				d := s[i] - '0'
+				if d > 9 {
+					break
+				}
+				val = val*10 + uint32(d)
+				i++
+			}
+			if val > 255 {
+				return 0, false
+			}
+		}
+		v = v<<8 | val
 	}
-	return b, part == 4
+	return v, i == len(s)
 }
 
 // UID distinguishes incarnations of a process at one Address. It is drawn

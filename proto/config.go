@@ -26,7 +26,8 @@ const (
 	// side holding the lowest address. The other side downs itself.
 	KeepMajority DowningStrategy = iota
 	// StaticQuorum keeps a side with at least QuorumSize Up/Leaving members;
-	// a smaller side downs itself.
+	// a smaller side downs itself. A cluster grown past 2×QuorumSize−1
+	// members downs every side of a partition, since two could reach it.
 	StaticQuorum
 	// KeepOldest keeps the side holding the oldest member (lowest UpNumber).
 	KeepOldest

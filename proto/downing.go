@@ -68,7 +68,11 @@ func decideDowning(cfg DowningConfig, s *State, self UniqueAddress) []UniqueAddr
 			keepReachable = lowestOnSide(reachable, unreachable)
 		}
 	case StaticQuorum:
-		keepReachable = countSide(reachable) >= cfg.QuorumSize
+		// Once the cluster has grown past 2×quorum−1 members, both sides
+		// of a partition may reach the quorum; as in Akka, no side keeps
+		// running then (each downs itself), rather than two.
+		r, u := countSide(reachable), countSide(unreachable)
+		keepReachable = r >= cfg.QuorumSize && r+u <= 2*cfg.QuorumSize-1
 	case KeepOldest:
 		keepReachable = oldestOnSide(reachable, unreachable)
 	case DownAll:

@@ -84,7 +84,10 @@ func TestDecideDowning(t *testing.T) {
 
 		// StaticQuorum.
 		{"quorum: reachable side has quorum", quorum3, up(1, 2, 3, 4, 5), []fxRow{{1, []int{4, 5}}}, fxNodes(4, 5)},
-		{"quorum: reachable side exactly quorum, other larger", quorum3, up(1, 2, 3, 4, 5, 6, 7), []fxRow{{1, []int{4, 5, 6, 7}}}, fxNodes(4, 5, 6, 7)},
+		// Seven members against a quorum of three: both sides could keep
+		// running, so each downs itself.
+		{"quorum: cluster grown past 2q-1 downs its own side", quorum3, up(1, 2, 3, 4, 5, 6, 7), []fxRow{{1, []int{4, 5, 6, 7}}}, fxNodes(1, 2, 3)},
+		{"quorum: exactly 2q-1 members keeps the quorum side", quorum3, up(1, 2, 3, 4, 5), []fxRow{{1, []int{4, 5}}}, fxNodes(4, 5)},
 		{"quorum: reachable side below quorum", quorum3, up(1, 2, 3, 4, 5), []fxRow{{1, []int{3, 4, 5}}}, fxNodes(1, 2)},
 		{"quorum: joining members do not count",
 			quorum3,

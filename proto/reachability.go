@@ -33,7 +33,8 @@ func (r Reachability) Clone() Reachability {
 }
 
 func (r Reachability) rowIndex(observer UniqueAddress) (int, bool) {
-	i := sort.Search(len(r.Rows), func(i int) bool { return r.Rows[i].Observer.Compare(observer) >= 0 })
+	k := keyOf(observer)
+	i := sort.Search(len(r.Rows), func(i int) bool { return k.compareTo(r.Rows[i].Observer) >= 0 })
 	return i, i < len(r.Rows) && r.Rows[i].Observer == observer
 }
 
@@ -138,7 +139,8 @@ func sortNodes(s []UniqueAddress) {
 }
 
 func containsNode(sorted []UniqueAddress, u UniqueAddress) bool {
-	i := sort.Search(len(sorted), func(i int) bool { return sorted[i].Compare(u) >= 0 })
+	k := keyOf(u)
+	i := sort.Search(len(sorted), func(i int) bool { return k.compareTo(sorted[i]) >= 0 })
 	return i < len(sorted) && sorted[i] == u
 }
 
@@ -146,11 +148,19 @@ func unionNodes(a, b []UniqueAddress) []UniqueAddress {
 	out := make([]UniqueAddress, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
+		c := -1
 		switch {
-		case j == len(b) || (i < len(a) && a[i].Compare(b[j]) < 0):
+		case j == len(b):
+		case i == len(a):
+			c = 1
+		default:
+			c = a[i].Compare(b[j])
+		}
+		switch {
+		case c < 0:
 			out = append(out, a[i])
 			i++
-		case i == len(a) || b[j].Compare(a[i]) < 0:
+		case c > 0:
 			out = append(out, b[j])
 			j++
 		default:

@@ -65,7 +65,8 @@ func (s *State) Clone() *State {
 }
 
 func (s *State) memberIndex(u UniqueAddress) (int, bool) {
-	i := sort.Search(len(s.Members), func(i int) bool { return s.Members[i].Node.Compare(u) >= 0 })
+	k := keyOf(u)
+	i := sort.Search(len(s.Members), func(i int) bool { return k.compareTo(s.Members[i].Node) >= 0 })
 	return i, i < len(s.Members) && s.Members[i].Node == u
 }
 
@@ -233,11 +234,19 @@ func mergeContent(a, b *State, now time.Time) *State {
 	}
 	i, j := 0, 0
 	for i < len(a.Members) || j < len(b.Members) {
+		c := -1
 		switch {
-		case j == len(b.Members) || (i < len(a.Members) && a.Members[i].Node.Compare(b.Members[j].Node) < 0):
+		case j == len(b.Members):
+		case i == len(a.Members):
+			c = 1
+		default:
+			c = a.Members[i].Node.Compare(b.Members[j].Node)
+		}
+		switch {
+		case c < 0:
 			out.Members = append(out.Members, a.Members[i].Clone())
 			i++
-		case i == len(a.Members) || b.Members[j].Node.Compare(a.Members[i].Node) < 0:
+		case c > 0:
 			out.Members = append(out.Members, b.Members[j].Clone())
 			j++
 		default:

@@ -15,12 +15,12 @@ package proto
 // are on neither side; Exiting members are leaving anyway and are on
 // neither side either.
 func sides(s *State, self UniqueAddress) (reachable, unreachable []Member) {
-	u := unreachableFrom(s, self)
+	u := nodeCursor{list: unreachableFrom(s, self)}
 	for _, m := range s.Members {
 		if m.Status == Down || m.Status == Exiting {
 			continue
 		}
-		if m.Node != self && containsNode(u, m.Node) {
+		if m.Node != self && u.contains(m.Node) {
 			unreachable = append(unreachable, m)
 		} else {
 			reachable = append(reachable, m)

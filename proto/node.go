@@ -138,7 +138,11 @@ type Node struct {
 
 	processed *State // the state afterChange last published from
 	tracked   *State // the state trackUnreachable last read
-	stopping  string // reason, while a stop is pending
+	// statusOf is the state selfSt was read from (states are never
+	// modified once they are n.st, so the pointer identifies the content).
+	statusOf *State
+	selfSt   MemberStatus
+	stopping string // reason, while a stop is pending
 
 	toldRemoved map[UniqueAddress]time.Time // removed incarnations told so, and when
 
@@ -721,7 +725,12 @@ func (n *Node) receive(m Message) error {
 	return nil
 }
 
-func (n *Node) selfStatus() MemberStatus { return n.st.Status(n.self) }
+func (n *Node) selfStatus() MemberStatus {
+	if n.st != n.statusOf || n.st == nil {
+		n.statusOf, n.selfSt = n.st, n.st.Status(n.self)
+	}
+	return n.selfSt
+}
 
 func (n *Node) onJoin(from UniqueAddress, j Join) {
 	if n.phase != PhaseMember || n.selfStatus() >= Leaving {
@@ -979,8 +988,9 @@ func (n *Node) merge(remote *State) {
 // filterMembers keeps the nodes of list that are members of s.
 func filterMembers(s *State, list []UniqueAddress) []UniqueAddress {
 	out := make([]UniqueAddress, 0, len(list))
+	cur := memberCursor{s: s}
 	for _, u := range list {
-		if _, ok := s.Member(u); ok {
+		if cur.has(u) {
 			out = append(out, u)
 		}
 	}
@@ -991,11 +1001,16 @@ func filterMembers(s *State, list []UniqueAddress) []UniqueAddress {
 // preferring those that have not seen the current version.
 func (n *Node) gossipRound() {
 	var unseen, seen []UniqueAddress
+	var own nodeCursor // n.st.Reachability.Observes(n.self, ·)
+	if row, ok := n.st.Reachability.Row(n.self); ok {
+		own.list = row.Unreachable
+	}
+	hasSeen := nodeCursor{list: n.st.Seen}
 	for _, m := range n.st.Members {
-		if m.Node == n.self || m.Status == Down || n.st.Reachability.Observes(n.self, m.Node) {
+		if m.Node == n.self || m.Status == Down || own.contains(m.Node) {
 			continue
 		}
-		if n.st.HasSeen(m.Node) {
+		if hasSeen.contains(m.Node) {
 			seen = append(seen, m.Node)
 		} else {
 			unseen = append(unseen, m.Node)

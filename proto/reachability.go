@@ -33,6 +33,9 @@ func (r Reachability) Clone() Reachability {
 }
 
 func (r Reachability) rowIndex(observer UniqueAddress) (int, bool) {
+	if len(r.Rows) == 0 {
+		return 0, false
+	}
 	k := keyOf(observer)
 	i := sort.Search(len(r.Rows), func(i int) bool { return k.compareTo(r.Rows[i].Observer) >= 0 })
 	return i, i < len(r.Rows) && r.Rows[i].Observer == observer
@@ -139,9 +142,38 @@ func sortNodes(s []UniqueAddress) {
 }
 
 func containsNode(sorted []UniqueAddress, u UniqueAddress) bool {
+	if len(sorted) == 0 {
+		return false
+	}
 	k := keyOf(u)
 	i := sort.Search(len(sorted), func(i int) bool { return k.compareTo(sorted[i]) >= 0 })
 	return i < len(sorted) && sorted[i] == u
+}
+
+// nodeCursor answers containsNode(list, u) for a run of queries that
+// mostly come in list order (a walk over another sorted list): it tries the
+// element after the previous answer by equality before it searches.
+type nodeCursor struct {
+	list []UniqueAddress
+	next int
+}
+
+func (c *nodeCursor) contains(u UniqueAddress) bool {
+	if c.next < len(c.list) && c.list[c.next] == u {
+		c.next++
+		return true
+	}
+	if len(c.list) == 0 {
+		return false
+	}
+	k := keyOf(u)
+	i := sort.Search(len(c.list), func(i int) bool { return k.compareTo(c.list[i]) >= 0 })
+	if i < len(c.list) && c.list[i] == u {
+		c.next = i + 1
+		return true
+	}
+	c.next = i
+	return false
 }
 
 func unionNodes(a, b []UniqueAddress) []UniqueAddress {

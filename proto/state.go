@@ -65,9 +65,33 @@ func (s *State) Clone() *State {
 }
 
 func (s *State) memberIndex(u UniqueAddress) (int, bool) {
+	if len(s.Members) == 0 {
+		return 0, false
+	}
 	k := keyOf(u)
 	i := sort.Search(len(s.Members), func(i int) bool { return k.compareTo(s.Members[i].Node) >= 0 })
 	return i, i < len(s.Members) && s.Members[i].Node == u
+}
+
+// memberCursor answers whether nodes are members, for a run of queries
+// that mostly come in member order: it tries the member after the previous
+// answer by equality before it searches.
+type memberCursor struct {
+	s    *State
+	next int
+}
+
+func (c *memberCursor) has(u UniqueAddress) bool {
+	if ms := c.s.Members; c.next < len(ms) && ms[c.next].Node == u {
+		c.next++
+		return true
+	}
+	i, ok := c.s.memberIndex(u)
+	if ok {
+		i++
+	}
+	c.next = i
+	return ok
 }
 
 // Member returns the record of incarnation u.
@@ -289,16 +313,15 @@ func (s *State) pruneTombstoned(now time.Time) {
 	// Seen sets and reachability rows name members only: a peer's state
 	// may carry observers or subjects this node has already forgotten.
 	seen := s.Seen[:0:0]
+	cur := memberCursor{s: s}
 	for _, u := range s.Seen {
-		if _, ok := s.Member(u); ok {
+		if cur.has(u) {
 			seen = append(seen, u)
 		}
 	}
 	s.Seen = seen
-	s.Reachability = s.Reachability.prune(func(u UniqueAddress) bool {
-		_, ok := s.Member(u)
-		return ok
-	})
+	cur = memberCursor{s: s}
+	s.Reachability = s.Reachability.prune(cur.has)
 	if len(s.Registry) > 0 {
 		rows := make([]RegistryRow, 0, len(s.Registry))
 		for _, r := range s.Registry {

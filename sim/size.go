@@ -18,6 +18,7 @@ type sizer struct {
 	env    map[envKey]int
 	states map[stateKey]int
 	clocks []clockBody // recent gossip-status clocks, newest last
+	st     *stateSizer
 }
 
 type envKey struct {
@@ -51,7 +52,7 @@ const (
 var sizeCheck func(m proto.Message, size int)
 
 func newSizer() *sizer {
-	return &sizer{env: map[envKey]int{}, states: map[stateKey]int{}}
+	return &sizer{env: map[envKey]int{}, states: map[stateKey]int{}, st: newStateSizer()}
 }
 
 // cborUint is the length of an unsigned integer in CBOR (RFC 8949 §3.1).
@@ -121,12 +122,15 @@ func (z *sizer) stateBody(m proto.Message, k stateKey) int {
 	if body, ok := z.states[k]; ok {
 		return z.envelope(m) - 1 + body
 	}
-	n := wire.Size(m)
+	body := 2 + z.st.size(k.state) // {1: state} or {1: state, 2: true}
+	if k.reply {
+		body += 2
+	}
 	if len(z.states) >= maxStateSizes {
 		clear(z.states)
 	}
-	z.states[k] = n - z.envelope(m) + 1
-	return n
+	z.states[k] = body
+	return z.envelope(m) - 1 + body
 }
 
 func (z *sizer) statusBody(m proto.Message, g proto.GossipStatus) int {
@@ -144,10 +148,57 @@ func (z *sizer) statusBody(m proto.Message, g proto.GossipStatus) int {
 			return z.envelope(m) - 1 + c.body
 		}
 	}
-	n := wire.Size(m)
+	body := statusLen(g)
 	if len(z.clocks) >= maxClockSizes {
 		z.clocks = append(z.clocks[:0], z.clocks[maxClockSizes/2:]...)
 	}
-	z.clocks = append(z.clocks, clockBody{clock: g.Version, reply: g.Reply, digest: d, body: n - z.envelope(m) + 1})
+	z.clocks = append(z.clocks, clockBody{clock: g.Version, reply: g.Reply, digest: d, body: body})
+	return z.envelope(m) - 1 + body
+}
+
+// statusLen is the CBOR length of a gossip status's wireStatus map. Its
+// node table holds the clock's identities, each named once by the clock,
+// so the refs are 1..n whatever the order.
+func statusLen(g proto.GossipStatus) int {
+	n := 1 // map header
+	if k := len(g.Version); k > 0 {
+		n += 1 + cborUint(uint64(k)) + 1 + cborUint(uint64(k)) // nodes, clock
+		for u, c := range g.Version {
+			n++ // node map header
+			if u.Host != "" {
+				n += 1 + cborText(u.Host)
+			}
+			if u.Port != 0 {
+				n += 1 + cborUint(uint64(u.Port))
+			}
+			if u.UID != 0 {
+				n += 1 + cborUint(uint64(u.UID))
+			}
+			n += 1 + cborUint(c) // [ref, count] less the ref
+		}
+		n += refsLen(k)
+	}
+	if g.SeenDigest != 0 {
+		n += 1 + cborUint(g.SeenDigest)
+	}
+	if g.Reply {
+		n += 2
+	}
+	if g.VersionDigest != 0 {
+		n += 1 + cborUint(g.VersionDigest)
+	}
 	return n
+}
+
+// refsLen is the total CBOR length of the refs 1..k.
+func refsLen(k int) int {
+	n, prev := 0, 0
+	for _, b := range [...]struct{ top, size int }{{23, 1}, {0xff, 2}, {0xffff, 3}, {0xffffffff, 5}} {
+		if k <= b.top {
+			return n + (k-prev)*b.size
+		}
+		n += (b.top - prev) * b.size
+		prev = b.top
+	}
+	return n + (k-prev)*9
 }

@@ -756,9 +756,20 @@ func (n *Node) onJoin(from UniqueAddress, j Join) {
 			return
 		}
 	}
+	// Another incarnation at the same address: either this joiner is a
+	// restarted process and that one is dead, or this Join is a stale one
+	// from a dead process and that one is its successor. UIDs cannot tell
+	// which; reachability can. Only an incarnation the cluster already
+	// finds unreachable (or Down) gives way; otherwise the joiner retries.
+	for _, m := range n.st.Members {
+		if m.Node.Address == from.Address && m.Status < Down && !n.st.IsUnreachable(m.Node) {
+			n.stats.JoinsRefused++
+			return
+		}
+	}
 	n.update(func(s *State) {
-		// A restarted process at the same address: its old incarnation is
-		// gone for good, so it is downed now rather than detected later.
+		// The old incarnation is gone for good: it is downed now rather
+		// than left to the downing strategy.
 		for _, m := range s.Members {
 			if m.Node.Address == from.Address && m.Status != Down {
 				m.Status = Down

@@ -124,8 +124,8 @@
 //
 // A Codec is immutable and safe for concurrent use. Encode and Decode of a
 // state are linear in its size; both run proto.ValidateState, whose address
-// comparisons dominate for large states. Size encodes into a pooled buffer
-// without validation and without allocating the result: cheap for small
-// messages, the cost of an encoding for a state. See the package benchmarks
+// comparisons dominate for large states. Size encodes into a scratch buffer
+// without validation: cheap for small messages, the cost of an encoding
+// for a state. The package imports no sync, like the rest of proto. See the package benchmarks
 // (go test -bench . ./proto/wire/).
 package wire

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
@@ -195,29 +194,22 @@ func (c *Codec) Encode(m proto.Message) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
 // Size returns the exact length in bytes of the frame Encode produces for m,
 // whether or not it is over MaxFrameSize, or -1 if m has no wire form (a
 // local command, a nil body, or a Welcome or GossipState without a state).
 //
-// Cost: one encoding into a pooled buffer, without Encode's validation and
-// without allocating the result: a few microseconds and one or a few small
-// allocations for a heartbeat or a gossip status; for a state, Encode's time
+// Cost: one encoding into a scratch buffer, without Encode's validation: a
+// few microseconds and a few small allocations for a heartbeat or a gossip
+// status; for a state, Encode's time
 // less proto.ValidateState (roughly half of it for 100 members; see
 // BenchmarkSize). For a message Encode rejects as malformed, Size still
 // reports the length of its encoding.
 func (c *Codec) Size(m proto.Message) int {
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	n := -1
-	if err := c.appendMessage(buf, m, false); err == nil {
-		n = buf.Len()
+	var buf bytes.Buffer
+	if err := c.appendMessage(&buf, m, false); err != nil {
+		return -1
 	}
-	if buf.Cap() <= 1<<20 { // do not pin huge buffers in the pool
-		bufPool.Put(buf)
-	}
-	return n
+	return buf.Len()
 }
 
 // EncodeState returns the frame of a bare gossip state (kind 16), for

@@ -29,6 +29,29 @@ func sides(s *State, self UniqueAddress) (reachable, unreachable []Member) {
 	return reachable, unreachable
 }
 
+// unreachableSide is nodesOf of the unreachable side of sides(s, self),
+// without building the sides.
+func unreachableSide(s *State, self UniqueAddress) []UniqueAddress {
+	list := unreachableFrom(s, self)
+	if len(list) == 0 {
+		return []UniqueAddress{}
+	}
+	u := nodeCursor{list: list}
+	var out []UniqueAddress
+	for _, m := range s.Members {
+		if m.Status == Down || m.Status == Exiting {
+			continue
+		}
+		if m.Node != self && u.contains(m.Node) {
+			out = append(out, m.Node)
+		}
+	}
+	if out == nil {
+		return []UniqueAddress{}
+	}
+	return out
+}
+
 // counted reports whether m counts toward a side's size: only Up members
 // and Leaving members that were Up do, as in Akka (Joining and WeaklyUp
 // members may be gone before they ever mattered). A member that leaves

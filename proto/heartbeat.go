@@ -17,17 +17,6 @@ import (
 // AvailabilityInterval it rewrites its own reachability row: the subjects
 // whose phi is at or above the threshold.
 
-// ringKey is a cheap signature of who is on the ring.
-func ringKey(s *State) uint64 {
-	h := newHasher()
-	for _, m := range s.Members {
-		if m.Status != Down {
-			h.addNode(m.Node)
-		}
-	}
-	return h.sum
-}
-
 // monitorTargets returns the subjects self must monitor in state s: the
 // first k reachable successors of self on the ring, the unreachable members
 // passed on the way, and every member self's own row marks unreachable (so

@@ -1,7 +1,5 @@
 package proto
 
-import "time"
-
 // afterChange runs after every Step and Tick: it writes this node's own
 // declarations into the state, stops this node if the state says it is out, keeps the monitors and the
 // unreachable bookkeeping current, and publishes a snapshot when the
@@ -17,8 +15,7 @@ func (n *Node) afterChange() {
 		n.processed = n.st
 		n.trackLeaders()
 		if n.phase == PhaseMember {
-			if key := ringKey(n.st); key != n.ringSig || n.monitorList == nil {
-				n.ringSig = key
+			if changed := n.ringChanged(); changed || n.monitorList == nil {
 				n.refreshMonitors()
 			} else if row, ok := n.st.Reachability.Row(n.self); ok && len(row.Unreachable) > 0 {
 				n.refreshMonitors()
@@ -93,8 +90,14 @@ func (n *Node) trackUnreachable() {
 		return
 	}
 	n.tracked = n.st
-	_, unreachable := sides(n.st, n.self)
-	nodes := nodesOf(unreachable)
+	// The result depends on the members and the reachability rows only:
+	// a new state that shares both changes nothing here.
+	d := &n.derived
+	if d.trackValid && sameMembers(d.trackMembers, n.st.Members) && sameRows(d.trackRows, n.st.Reachability.Rows) {
+		return
+	}
+	d.trackMembers, d.trackRows, d.trackValid = n.st.Members, n.st.Reachability.Rows, true
+	nodes := unreachableSide(n.st, n.self)
 	if !nodesEqual(nodes, n.lastUnreachable) {
 		n.lastUnreachable = nodes
 		n.unreachableSince = n.now
@@ -109,17 +112,37 @@ func (n *Node) trackUnreachable() {
 			n.firstUnreachable[u] = n.now
 		}
 	}
-	joining := map[UniqueAddress]time.Time{}
+	if len(n.joiningSince) == 0 && !anyJoining(n.st.Members) {
+		return
+	}
+	// joiningSince keeps exactly the members that are Joining now, each
+	// with the time it was first seen Joining.
+	joining := 0
 	for _, m := range n.st.Members {
 		if m.Status == Joining {
-			if t, ok := n.joiningSince[m.Node]; ok {
-				joining[m.Node] = t
-			} else {
-				joining[m.Node] = n.now
+			joining++
+			if _, ok := n.joiningSince[m.Node]; !ok {
+				n.joiningSince[m.Node] = n.now
 			}
 		}
 	}
-	n.joiningSince = joining
+	if len(n.joiningSince) == joining {
+		return // it holds every Joining member and nothing else
+	}
+	for u := range n.joiningSince {
+		if m, ok := n.st.Member(u); !ok || m.Status != Joining {
+			delete(n.joiningSince, u)
+		}
+	}
+}
+
+func anyJoining(ms []Member) bool {
+	for i := range ms {
+		if ms[i].Status == Joining {
+			return true
+		}
+	}
+	return false
 }
 
 // leaderActions runs the leader's duties if this node is the leader: on
@@ -130,15 +153,15 @@ func (n *Node) leaderActions() {
 	if n.stopping != "" {
 		return
 	}
-	leader, ok := n.st.Leader(n.self)
+	leader, ok := n.leader()
 	if !ok || leader != n.self {
 		return
 	}
 	var ups, exits, removes, weak []Member
 	var allocations []TypeAllocation
-	converged := n.st.Converged() || n.cfg.PlantedBug == BugSkipConvergence
+	converged := n.converged() || n.cfg.PlantedBug == BugSkipConvergence
 	if converged {
-		unreachable := n.st.Unreachable()
+		unreachable := n.unreachable()
 		for _, m := range n.st.Members {
 			switch m.Status {
 			case Joining, WeaklyUp:
@@ -248,14 +271,14 @@ func (n *Node) downingTargets() []UniqueAddress {
 func (n *Node) publish() {
 	next := TopologySnapshot{
 		Members:     n.st.Members,
-		Unreachable: n.st.Unreachable(),
-		Converged:   n.st.Converged(),
+		Unreachable: n.unreachable(),
+		Converged:   n.converged(),
 
 		ShardAllocations: n.st.Allocations,
 		AllocationEpoch:  n.st.AllocationEpoch,
-		Registry:         flattenRegistry(n.st.Registry),
+		Registry:         n.flatRegistry(),
 	}
-	next.Leader, next.HasLeader = n.st.Leader(n.self)
+	next.Leader, next.HasLeader = n.leader()
 	if st := n.selfStatus(); (st == Down || st == Exiting) && n.topo.Seq > 0 {
 		// A node on its way out no longer counts as an observer, so its
 		// own view would suddenly find everyone reachable. Its last
@@ -270,7 +293,8 @@ func (n *Node) publish() {
 	if n.topo.Seq == 0 && len(next.Members) == 0 {
 		return
 	}
-	next = next.Clone()
+	// n.topo shares its slices with the state and the memos, which are
+	// never modified; the caller gets its own copy.
 	next.Seq = n.topo.Seq + 1
 	n.out.Events = append(n.out.Events, diffSnapshots(n.topo, next, n.now)...)
 	n.topo = next
@@ -322,7 +346,7 @@ func (n *Node) trackLeaders() {
 	if n.st.AllocationEpoch != n.epochSeen {
 		n.epochSeen, n.leaderChanges = n.st.AllocationEpoch, 0
 	}
-	if l, ok := n.st.Leader(n.self); ok && l != n.lastLeader {
+	if l, ok := n.leader(); ok && l != n.lastLeader {
 		if n.lastLeader != (UniqueAddress{}) {
 			n.leaderChanges++
 		}

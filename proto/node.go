@@ -114,7 +114,6 @@ type Node struct {
 
 	monitors    map[UniqueAddress]*phi.History
 	monitorList []UniqueAddress // sorted keys of monitors
-	ringSig     uint64
 	hbSeq       uint64
 	lastTick    time.Time
 
@@ -150,6 +149,8 @@ type Node struct {
 	unreachableSince time.Time
 	firstUnreachable map[UniqueAddress]time.Time
 	joiningSince     map[UniqueAddress]time.Time
+
+	derived derived // memos of values derived from st
 
 	topo      TopologySnapshot
 	published bool
@@ -672,8 +673,10 @@ func (n *Node) update(f func(s *State)) {
 // Merges cannot break it (they only join); a local change that does is a
 // bug in this package, so it panics with the invariant's name.
 func checkAuthored(old, next *State) {
+	cur := memberCursor{s: old}
 	for _, m := range next.Members {
-		if prev, ok := old.Member(m.Node); ok && !CanTransition(prev.Status, m.Status) {
+		if i, ok := cur.index(m.Node); ok && !CanTransition(old.Members[i].Status, m.Status) {
+			prev := old.Members[i]
 			panic(fmt.Sprintf("proto: invariant allowed-transition broken: %v %v -> %v", m.Node, prev.Status, m.Status))
 		}
 	}
@@ -912,27 +915,31 @@ func (n *Node) onState(from UniqueAddress, g GossipState) {
 		n.stats.DroppedIgnored++
 		return
 	}
-	if err := validateState(g.State); err != nil || !n.ownEntryValid(g.State.Version) {
+	d := &n.derived
+	if err := validateStateKnowing(g.State, d.validMembers, d.haveValid); err != nil || !n.ownEntryValid(g.State.Version) {
 		n.stats.DroppedInvalid++
 		return
 	}
+	d.validMembers, d.haveValid = g.State.Members, true
 	before := n.st
-	n.merge(g.State)
+	ord := n.merge(g.State)
 	if g.Reply {
 		return
 	}
-	// Answer only when this node had something the sender lacked.
-	lv := prunedVersion(before.Version, before.Tombstones, g.State.Tombstones)
-	rv := prunedVersion(g.State.Version, before.Tombstones, g.State.Tombstones)
-	ord := lv.Compare(rv)
+	// Answer only when this node had something the sender lacked (ord
+	// compares the clocks of before and the sender's state).
 	if ord == After || ord == Concurrent || (ord == Same && !subsetNodes(before.Seen, g.State.Seen)) {
 		n.sendState(from, true)
 	}
 }
 
 func subsetNodes(a, b []UniqueAddress) bool {
+	if sameNodes(a, b) {
+		return true
+	}
+	in := nodeCursor{list: b}
 	for _, u := range a {
-		if !containsNode(b, u) {
+		if !in.contains(u) {
 			return false
 		}
 	}
@@ -944,27 +951,34 @@ func subsetNodes(a, b []UniqueAddress) bool {
 // is adopted (through the lattice join, so no member ever moves backwards);
 // concurrent versions are joined and seen only by this node. The clock is
 // never bumped by a merge.
-func (n *Node) merge(remote *State) {
+//
+// It returns how the local clock compared with the remote one, both
+// without the entries either side has tombstoned.
+func (n *Node) merge(remote *State) Ordering {
 	local := n.st
 	lv := prunedVersion(local.Version, local.Tombstones, remote.Tombstones)
 	rv := prunedVersion(remote.Version, local.Tombstones, remote.Tombstones)
 	ord := lv.Compare(rv)
 	if ord == After {
 		n.stats.NoopMerges++
-		return
+		return ord
 	}
 	if ord == Same {
-		seen := unionNodes(local.Seen, remote.Seen)
-		seen = filterMembers(local, seen)
+		if seenCovers(local, remote.Seen) {
+			// The union, filtered to members, is local.Seen itself.
+			n.stats.NoopMerges++
+			return ord
+		}
+		seen := filteredUnion(local, local.Seen, remote.Seen)
 		if nodesEqual(seen, local.Seen) {
 			n.stats.NoopMerges++
-			return
+			return ord
 		}
 		s := *local
 		s.Seen = seen
 		n.st = &s
 		n.stats.Merges++
-		return
+		return ord
 	}
 	merged := mergeContent(local, remote, n.now)
 	if n.cfg.PlantedBug == BugStatusRegress && ord == Concurrent {
@@ -978,14 +992,17 @@ func (n *Node) merge(remote *State) {
 		self = []UniqueAddress{n.self}
 	}
 	if ord == Before {
-		norm := remote.Clone()
+		// pruneTombstoned copies on write, so a shallow copy of remote
+		// is safe to prune.
+		norm := *remote
 		norm.Tombstones = merged.Tombstones
 		norm.pruneTombstoned(n.now)
-		if contentEqual(merged, norm) || !member {
-			merged.Seen = unionNodes(filterMembers(merged, remote.Seen), self)
+		if contentEqual(merged, &norm) || !member {
+			// self, when set, is a member of merged.
+			merged.Seen = filteredUnion(merged, remote.Seen, self)
 			n.st = merged
 			n.stats.Merges++
-			return
+			return ord
 		}
 		// The remote claimed to be newer but lacked something this node
 		// had: treat the join as a new local version.
@@ -994,6 +1011,65 @@ func (n *Node) merge(remote *State) {
 	merged.Seen = self
 	n.st = merged
 	n.stats.Merges++
+	return ord
+}
+
+// seenCovers reports whether filterMembers(s, unionNodes(s.Seen, other))
+// equals s.Seen: every node of s.Seen is a member and every node of other
+// is in s.Seen or not a member. It allocates nothing.
+func seenCovers(s *State, other []UniqueAddress) bool {
+	cur := memberCursor{s: s}
+	for _, u := range s.Seen {
+		if !cur.has(u) {
+			return false
+		}
+	}
+	in := nodeCursor{list: s.Seen}
+	cur = memberCursor{s: s}
+	for _, u := range other {
+		if !in.contains(u) && cur.has(u) {
+			return false
+		}
+	}
+	return true
+}
+
+// filteredUnion is filterMembers(s, unionNodes(a, b)) in one pass.
+func filteredUnion(s *State, a, b []UniqueAddress) []UniqueAddress {
+	out := make([]UniqueAddress, 0, len(a)+len(b))
+	cur := memberCursor{s: s}
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		var u UniqueAddress
+		switch {
+		case j == len(b):
+			u = a[i]
+			i++
+		case i == len(a):
+			u = b[j]
+			j++
+		case a[i] == b[j]:
+			u = a[i]
+			i++
+			j++
+		default:
+			if c := a[i].Compare(b[j]); c < 0 {
+				u = a[i]
+				i++
+			} else if c > 0 {
+				u = b[j]
+				j++
+			} else {
+				u = a[i]
+				i++
+				j++
+			}
+		}
+		if cur.has(u) {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // filterMembers keeps the nodes of list that are members of s.
@@ -1011,7 +1087,9 @@ func filterMembers(s *State, list []UniqueAddress) []UniqueAddress {
 // gossipRound sends the version digest to up to GossipFanout peers,
 // preferring those that have not seen the current version.
 func (n *Node) gossipRound() {
-	var unseen, seen []UniqueAddress
+	// The lists live in scratch buffers of the node: only the first
+	// GossipFanout targets outlive the round (in the messages, by value).
+	unseen, seen := n.derived.gossipUnseen[:0], n.derived.gossipSeen[:0]
 	var own nodeCursor // n.st.Reachability.Observes(n.self, ·)
 	if row, ok := n.st.Reachability.Row(n.self); ok {
 		own.list = row.Unreachable
@@ -1029,13 +1107,17 @@ func (n *Node) gossipRound() {
 	}
 	n.rng.Shuffle(len(unseen), func(i, j int) { unseen[i], unseen[j] = unseen[j], unseen[i] })
 	n.rng.Shuffle(len(seen), func(i, j int) { seen[i], seen[j] = seen[j], seen[i] })
-	targets := append(unseen, seen...)
-	if len(targets) > n.cfg.GossipFanout {
-		targets = targets[:n.cfg.GossipFanout]
-	}
+	n.derived.gossipUnseen, n.derived.gossipSeen = unseen, seen
 	status := GossipStatus{VersionDigest: n.versionDigest(), SeenDigest: n.seenDigest()}
-	for _, t := range targets {
-		n.send(t, status)
+	sent := 0
+	for _, list := range [2][]UniqueAddress{unseen, seen} {
+		for _, t := range list {
+			if sent >= n.cfg.GossipFanout {
+				return
+			}
+			n.send(t, status)
+			sent++
+		}
 	}
 }
 
@@ -1078,6 +1160,7 @@ func sortedStrings(in []string) []string {
 // regress is the BugStatusRegress planted bug: every member takes the lower
 // of its two statuses.
 func regress(merged, a, b *State) {
+	merged.Members = append(make([]Member, 0, len(merged.Members)), merged.Members...) // may be shared
 	for i, m := range merged.Members {
 		x, okA := a.Member(m.Node)
 		y, okB := b.Member(m.Node)

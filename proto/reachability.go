@@ -101,12 +101,25 @@ func mergeReachability(a, b Reachability) Reachability {
 			j++
 		}
 	}
+	// Share an input's rows when the join is one of them.
+	switch {
+	case a.Rows != nil && reachabilityEqual(out, a):
+		return a
+	case b.Rows != nil && reachabilityEqual(out, b):
+		return b
+	}
 	return out
 }
 
 // prune drops rows of observers and entries of subjects for which keep is
 // false.
 func (r Reachability) prune(keep func(UniqueAddress) bool) Reachability {
+	// The result is always a non-nil Rows of rows with non-nil lists; r's
+	// own slices are returned when they already are exactly that, and are
+	// never changed in place.
+	if r.Rows != nil && r.pruneKeepsAll(keep) {
+		return r
+	}
 	out := Reachability{Rows: make([]ObserverRow, 0, len(r.Rows))}
 	for _, row := range r.Rows {
 		if !keep(row.Observer) {
@@ -124,9 +137,29 @@ func (r Reachability) prune(keep func(UniqueAddress) bool) Reachability {
 	return out
 }
 
+// pruneKeepsAll reports whether prune would keep every row and subject of
+// r and every list is already non-nil. keep is called in the same order
+// prune calls it.
+func (r Reachability) pruneKeepsAll(keep func(UniqueAddress) bool) bool {
+	for _, row := range r.Rows {
+		if !keep(row.Observer) || row.Unreachable == nil {
+			return false
+		}
+		for _, s := range row.Unreachable {
+			if !keep(s) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func reachabilityEqual(a, b Reachability) bool {
 	if len(a.Rows) != len(b.Rows) {
 		return false
+	}
+	if sameRows(a.Rows, b.Rows) {
+		return true
 	}
 	for i := range a.Rows {
 		ra, rb := a.Rows[i], b.Rows[i]
@@ -159,9 +192,11 @@ type nodeCursor struct {
 }
 
 func (c *nodeCursor) contains(u UniqueAddress) bool {
-	if c.next < len(c.list) && c.list[c.next] == u {
-		c.next++
-		return true
+	for j := c.next; j < len(c.list) && j < c.next+cursorProbe; j++ {
+		if c.list[j] == u {
+			c.next = j + 1
+			return true
+		}
 	}
 	if len(c.list) == 0 {
 		return false
@@ -185,6 +220,8 @@ func unionNodes(a, b []UniqueAddress) []UniqueAddress {
 		case j == len(b):
 		case i == len(a):
 			c = 1
+		case a[i] == b[j]:
+			c = 0
 		default:
 			c = a[i].Compare(b[j])
 		}

@@ -73,6 +73,10 @@ func (s *State) memberIndex(u UniqueAddress) (int, bool) {
 	return i, i < len(s.Members) && s.Members[i].Node == u
 }
 
+// cursorProbe is how many entries after the previous answer a cursor
+// compares by equality before it searches.
+const cursorProbe = 8
+
 // memberCursor answers whether nodes are members, for a run of queries
 // that mostly come in member order: it tries the member after the previous
 // answer by equality before it searches.
@@ -82,16 +86,27 @@ type memberCursor struct {
 }
 
 func (c *memberCursor) has(u UniqueAddress) bool {
-	if ms := c.s.Members; c.next < len(ms) && ms[c.next].Node == u {
-		c.next++
-		return true
+	_, ok := c.index(u)
+	return ok
+}
+
+// index is memberIndex(u).
+func (c *memberCursor) index(u UniqueAddress) (int, bool) {
+	ms := c.s.Members
+	// Queries in member order mostly skip a few members: try the next
+	// ones by equality before searching.
+	for j := c.next; j < len(ms) && j < c.next+cursorProbe; j++ {
+		if ms[j].Node == u {
+			c.next = j + 1
+			return j, true
+		}
 	}
 	i, ok := c.s.memberIndex(u)
-	if ok {
-		i++
-	}
 	c.next = i
-	return ok
+	if ok {
+		c.next++
+	}
+	return i, ok
 }
 
 // Member returns the record of incarnation u.
@@ -169,7 +184,14 @@ func (s *State) Converged() bool {
 	if len(s.Members) == 0 {
 		return false
 	}
-	unreachable := s.Unreachable()
+	return s.convergedGiven(s.Unreachable())
+}
+
+// convergedGiven is Converged with s.Unreachable() already computed.
+func (s *State) convergedGiven(unreachable []UniqueAddress) bool {
+	if len(s.Members) == 0 {
+		return false
+	}
 	// Members, Seen and unreachable are all sorted: walk them together.
 	si, ui := 0, 0
 	for _, m := range s.Members {
@@ -194,7 +216,11 @@ func (s *State) Converged() bool {
 // first member that is not Down or Exiting and that self itself can reach
 // (self included). It returns false when the state has no such member.
 func (s *State) Leader(self UniqueAddress) (UniqueAddress, bool) {
-	unreachable := s.Unreachable()
+	return s.leaderGiven(self, s.Unreachable())
+}
+
+// leaderGiven is Leader with s.Unreachable() already computed.
+func (s *State) leaderGiven(self UniqueAddress, unreachable []UniqueAddress) (UniqueAddress, bool) {
 	for _, m := range s.Members {
 		if (m.Status == Up || m.Status == Leaving) && !containsNode(unreachable, m.Node) {
 			return m.Node, true
@@ -228,6 +254,9 @@ func contentEqual(a, b *State) bool {
 		return false
 	}
 	for i := range a.Members {
+		if sameMembers(a.Members, b.Members) {
+			break
+		}
 		if !memberEqual(a.Members[i], b.Members[i]) {
 			return false
 		}
@@ -244,8 +273,8 @@ func contentEqual(a, b *State) bool {
 // associative and idempotent on contents.
 func mergeContent(a, b *State, now time.Time) *State {
 	out := &State{
-		Members:    make([]Member, 0, len(a.Members)+len(b.Members)),
-		Version:    a.Version.Merge(b.Version),
+		Members:    mergeMembers(a.Members, b.Members),
+		Version:    mergeShared(a.Version, b.Version),
 		Tombstones: make(map[UniqueAddress]time.Time, len(a.Tombstones)+len(b.Tombstones)),
 	}
 	for k, t := range a.Tombstones {
@@ -256,30 +285,9 @@ func mergeContent(a, b *State, now time.Time) *State {
 			out.Tombstones[k] = now
 		}
 	}
-	i, j := 0, 0
-	for i < len(a.Members) || j < len(b.Members) {
-		c := -1
-		switch {
-		case j == len(b.Members):
-		case i == len(a.Members):
-			c = 1
-		default:
-			c = a.Members[i].Node.Compare(b.Members[j].Node)
-		}
-		switch {
-		case c < 0:
-			out.Members = append(out.Members, a.Members[i].Clone())
-			i++
-		case c > 0:
-			out.Members = append(out.Members, b.Members[j].Clone())
-			j++
-		default:
-			out.Members = append(out.Members, mergeMember(a.Members[i], b.Members[j]).Clone())
-			i++
-			j++
-		}
-	}
-	out.Reachability = mergeReachability(a.Reachability, b.Reachability).Clone()
+	// The merged rows share their lists with a and b: pruneTombstoned
+	// copies before it changes anything.
+	out.Reachability = mergeReachability(a.Reachability, b.Reachability)
 	out.Allocations = mergeAllocations(a.Allocations, b.Allocations)
 	out.AllocationEpoch = a.AllocationEpoch
 	if b.AllocationEpoch > out.AllocationEpoch {
@@ -297,45 +305,77 @@ func mergeContent(a, b *State, now time.Time) *State {
 // The state must
 // be owned by the caller.
 func (s *State) pruneTombstoned(now time.Time) {
-	members := s.Members[:0]
-	for _, m := range s.Members {
+	// Copy on write: the slices and the clock may be shared with other
+	// states, so they are replaced, never changed in place. The tombstone
+	// map is the caller's own.
+	var members []Member
+	for i, m := range s.Members {
+		drop := false
 		if m.Status == Removed {
 			if _, ok := s.Tombstones[m.Node]; !ok {
 				s.Tombstones[m.Node] = now
 			}
-			continue
+			drop = true
+		} else if len(s.Tombstones) > 0 {
+			_, drop = s.Tombstones[m.Node]
 		}
-		if _, dead := s.Tombstones[m.Node]; !dead {
+		if drop && members == nil {
+			members = append(make([]Member, 0, len(s.Members)), s.Members[:i]...)
+		} else if !drop && members != nil {
 			members = append(members, m)
 		}
 	}
-	s.Members = members
+	if members != nil {
+		s.Members = members
+	}
 	// Seen sets and reachability rows name members only: a peer's state
 	// may carry observers or subjects this node has already forgotten.
-	seen := s.Seen[:0:0]
-	cur := memberCursor{s: s}
-	for _, u := range s.Seen {
-		if cur.has(u) {
-			seen = append(seen, u)
-		}
-	}
-	s.Seen = seen
-	cur = memberCursor{s: s}
-	s.Reachability = s.Reachability.prune(cur.has)
-	if len(s.Registry) > 0 {
-		rows := make([]RegistryRow, 0, len(s.Registry))
-		for _, r := range s.Registry {
-			if m, ok := s.Member(r.Owner); ok && m.Status != Down {
-				rows = append(rows, r)
+	if s.Seen != nil {
+		var seen []UniqueAddress
+		cur := memberCursor{s: s}
+		for i, u := range s.Seen {
+			keep := cur.has(u)
+			if !keep && seen == nil {
+				seen = append(s.Seen[:0:0], s.Seen[:i]...)
+			} else if keep && seen != nil {
+				seen = append(seen, u)
 			}
 		}
-		s.Registry = rows
+		if seen != nil {
+			s.Seen = seen
+		} else if len(s.Seen) == 0 {
+			s.Seen = s.Seen[:0:0]
+		}
+	}
+	cur := memberCursor{s: s}
+	s.Reachability = s.Reachability.prune(cur.has)
+	if len(s.Registry) > 0 {
+		keep := true
+		for _, r := range s.Registry {
+			if m, ok := s.Member(r.Owner); !ok || m.Status == Down {
+				keep = false
+				break
+			}
+		}
+		if !keep {
+			rows := make([]RegistryRow, 0, len(s.Registry))
+			for _, r := range s.Registry {
+				if m, ok := s.Member(r.Owner); ok && m.Status != Down {
+					rows = append(rows, r)
+				}
+			}
+			s.Registry = rows
+		}
 	}
 	if len(s.Tombstones) == 0 {
 		return
 	}
+	copied := false
 	for k := range s.Version {
 		if _, dead := s.Tombstones[k]; dead {
+			if !copied {
+				s.Version, copied = s.Version.Clone(), true
+			}
 			delete(s.Version, k)
 		}
 	}
@@ -344,18 +384,32 @@ func (s *State) pruneTombstoned(now time.Time) {
 // prunedVersion returns v without the entries of incarnations in either
 // tombstone set, so clocks compare alike on both sides of a removal.
 func prunedVersion(v VClock, a, b map[UniqueAddress]time.Time) VClock {
-	out := v
-	copied := false
-	for k := range v {
-		_, da := a[k]
-		_, db := b[k]
-		if da || db {
-			if !copied {
-				out = v.Clone()
-				copied = true
-			}
-			delete(out, k)
+	// Tombstones are few and clocks are large: look the tombstones up in
+	// the clock rather than the other way round.
+	hit := false
+	for k := range a {
+		if _, ok := v[k]; ok {
+			hit = true
+			break
 		}
+	}
+	if !hit {
+		for k := range b {
+			if _, ok := v[k]; ok {
+				hit = true
+				break
+			}
+		}
+	}
+	if !hit {
+		return v
+	}
+	out := v.Clone()
+	for k := range a {
+		delete(out, k)
+	}
+	for k := range b {
+		delete(out, k)
 	}
 	return out
 }

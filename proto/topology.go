@@ -70,9 +70,13 @@ func (t TopologySnapshot) Member(u UniqueAddress) (Member, bool) {
 func (t TopologySnapshot) sameContent(o TopologySnapshot) bool {
 	if t.Leader != o.Leader || t.HasLeader != o.HasLeader || t.Converged != o.Converged ||
 		len(t.Members) != len(o.Members) || !nodesEqual(t.Unreachable, o.Unreachable) ||
-		t.AllocationEpoch != o.AllocationEpoch || !allocationsEqual(t.ShardAllocations, o.ShardAllocations) ||
-		!entriesEqual(t.Registry, o.Registry) {
+		t.AllocationEpoch != o.AllocationEpoch ||
+		(!sameAllocations(t.ShardAllocations, o.ShardAllocations) && !allocationsEqual(t.ShardAllocations, o.ShardAllocations)) ||
+		(!sameEntries(t.Registry, o.Registry) && !entriesEqual(t.Registry, o.Registry)) {
 		return false
+	}
+	if sameMembers(t.Members, o.Members) {
+		return true
 	}
 	for i := range t.Members {
 		if !memberEqual(t.Members[i], o.Members[i]) {
@@ -196,7 +200,12 @@ func diffSnapshots(prev, next TopologySnapshot, at time.Time) []Event {
 	if prev.Leader != next.Leader || prev.HasLeader != next.HasLeader {
 		out = append(out, Event{Type: LeaderChanged, At: at, Seq: next.Seq, Leader: next.Leader, HasLeader: next.HasLeader})
 	}
-	out = append(out, diffAllocations(prev.ShardAllocations, next.ShardAllocations, at, next.Seq)...)
+	if !sameAllocations(prev.ShardAllocations, next.ShardAllocations) {
+		out = append(out, diffAllocations(prev.ShardAllocations, next.ShardAllocations, at, next.Seq)...)
+	}
+	if sameEntries(prev.Registry, next.Registry) {
+		return out
+	}
 	if keys := changedKeys(prev.Registry, next.Registry); len(keys) > 0 {
 		out = append(out, Event{Type: RegistryChanged, At: at, Seq: next.Seq, Keys: keys})
 	}

@@ -39,7 +39,12 @@ func validateClock(v VClock) error {
 // and non-zero UIDs, seen set and reachability sorted. It never panics.
 func ValidateState(s *State) error { return validateState(s) }
 
-func validateState(s *State) error {
+func validateState(s *State) error { return validateStateKnowing(s, nil, false) }
+
+// validateStateKnowing is validateState, except that it skips the checks of
+// the members when s.Members is the slice known, which has passed them
+// before (a slice's contents never change once it is in a state).
+func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 	if s == nil {
 		return invalid("nil state")
 	}
@@ -49,16 +54,54 @@ func validateState(s *State) error {
 	if err := validateClock(s.Version); err != nil {
 		return err
 	}
-	for i, m := range s.Members {
+	if !haveKnown || !sameMembers(known, s.Members) {
+		if err := validateMembers(s.Members); err != nil {
+			return err
+		}
+	}
+	if len(s.Seen) > len(s.Members) {
+		return invalid("seen set larger than members")
+	}
+	if !strictlySorted(s.Seen) {
+		return invalid("seen set not sorted")
+	}
+	if len(s.Reachability.Rows) > len(s.Members) {
+		return invalid("more reachability rows than members")
+	}
+	for i, row := range s.Reachability.Rows {
+		if i > 0 && s.Reachability.Rows[i-1].Observer.Compare(row.Observer) >= 0 {
+			return invalid("reachability rows not sorted")
+		}
+		if len(row.Unreachable) > len(s.Members) {
+			return invalid("reachability row too long")
+		}
+		if !strictlySorted(row.Unreachable) {
+			return invalid("reachability row of %v not sorted", row.Observer)
+		}
+	}
+	if len(s.Tombstones) > MaxMembers {
+		return invalid("%d tombstones, limit %d", len(s.Tombstones), MaxMembers)
+	}
+	if err := validateAllocations(s); err != nil {
+		return err
+	}
+	return validateRegistry(s)
+}
+
+func validateMembers(members []Member) error {
+	var prev nodeKey
+	for i, m := range members {
 		if m.Node.UID == 0 || m.Node.Host == "" || len(m.Node.Host) > MaxNameLen {
 			return invalid("member %d has a bad address %v", i, m.Node)
 		}
 		if !m.Status.Valid() || m.Status == Removed {
 			return invalid("member %v has status %v", m.Node, m.Status)
 		}
-		if i > 0 && s.Members[i-1].Node.Compare(m.Node) >= 0 {
+		k := keyOf(m.Node)
+		if i > 0 && compareKeys(&prev, &k) >= 0 {
 			return invalid("members not sorted at %v", m.Node)
 		}
+		prev = k
 		if len(m.ID) > MaxNameLen || len(m.Roles) > MaxRoles || m.UpNumber < 0 {
 			return invalid("member %v has a bad id, roles or up number", m.Node)
 		}
@@ -76,37 +119,7 @@ func validateState(s *State) error {
 			}
 		}
 	}
-	if len(s.Seen) > len(s.Members) {
-		return invalid("seen set larger than members")
-	}
-	for i, u := range s.Seen {
-		if i > 0 && s.Seen[i-1].Compare(u) >= 0 {
-			return invalid("seen set not sorted")
-		}
-	}
-	if len(s.Reachability.Rows) > len(s.Members) {
-		return invalid("more reachability rows than members")
-	}
-	for i, row := range s.Reachability.Rows {
-		if i > 0 && s.Reachability.Rows[i-1].Observer.Compare(row.Observer) >= 0 {
-			return invalid("reachability rows not sorted")
-		}
-		if len(row.Unreachable) > len(s.Members) {
-			return invalid("reachability row too long")
-		}
-		for j, u := range row.Unreachable {
-			if j > 0 && row.Unreachable[j-1].Compare(u) >= 0 {
-				return invalid("reachability row of %v not sorted", row.Observer)
-			}
-		}
-	}
-	if len(s.Tombstones) > MaxMembers {
-		return invalid("%d tombstones, limit %d", len(s.Tombstones), MaxMembers)
-	}
-	if err := validateAllocations(s); err != nil {
-		return err
-	}
-	return validateRegistry(s)
+	return nil
 }
 
 func validateAllocations(s *State) error {

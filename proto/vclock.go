@@ -52,20 +52,55 @@ func (v VClock) Merge(w VClock) VClock {
 	return out
 }
 
+// mergeShared is Merge, except that it returns v or w itself when that one
+// already is the element-wise maximum. Clocks in states are never modified
+// once assigned, so states may share them.
+func mergeShared(v, w VClock) VClock {
+	if v != nil && dominates(v, w) {
+		return v
+	}
+	if w != nil && dominates(w, v) {
+		return w
+	}
+	return v.Merge(w)
+}
+
+// dominates reports whether every entry of w is at most v's.
+func dominates(v, w VClock) bool {
+	for k, c := range w {
+		if c > v[k] {
+			return false
+		}
+	}
+	return true
+}
+
 // Compare tells whether v is Before, After, the Same as or Concurrent with w.
 func (v VClock) Compare(w VClock) Ordering {
 	less, more := false, false
+	found := 0 // keys of v that w has
 	for k, a := range v {
-		b := w[k]
+		b, ok := w[k]
+		if ok {
+			found++
+		}
 		if a < b {
 			less = true
 		} else if a > b {
 			more = true
 		}
+		if less && more {
+			return Concurrent
+		}
 	}
-	for k, b := range w {
-		if _, ok := v[k]; !ok && b > 0 {
-			less = true
+	// Keys of w that v lacks make v less, unless their counts are zero;
+	// there are none when w has no keys beyond those found.
+	if !less && found < len(w) {
+		for k, b := range w {
+			if _, ok := v[k]; !ok && b > 0 {
+				less = true
+				break
+			}
 		}
 	}
 	switch {
@@ -125,18 +160,26 @@ type hasher struct{ sum uint64 }
 func newHasher() *hasher { return &hasher{sum: 14695981039346656037} }
 
 func (h *hasher) addUint(x uint64) {
-	for i := 0; i < 8; i++ {
-		h.sum ^= uint64(byte(x >> (8 * i)))
-		h.sum *= 1099511628211
-	}
+	const prime = 1099511628211
+	s := h.sum
+	s = (s ^ (x & 0xff)) * prime
+	s = (s ^ (x >> 8 & 0xff)) * prime
+	s = (s ^ (x >> 16 & 0xff)) * prime
+	s = (s ^ (x >> 24 & 0xff)) * prime
+	s = (s ^ (x >> 32 & 0xff)) * prime
+	s = (s ^ (x >> 40 & 0xff)) * prime
+	s = (s ^ (x >> 48 & 0xff)) * prime
+	s = (s ^ (x >> 56)) * prime
+	h.sum = s
 }
 
 func (h *hasher) addString(s string) {
 	h.addUint(uint64(len(s)))
+	sum := h.sum
 	for i := 0; i < len(s); i++ {
-		h.sum ^= uint64(s[i])
-		h.sum *= 1099511628211
+		sum = (sum ^ uint64(s[i])) * 1099511628211
 	}
+	h.sum = sum
 }
 
 func (h *hasher) addNode(u UniqueAddress) {

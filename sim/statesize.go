@@ -21,6 +21,7 @@ import (
 // measured, which is the common case (a new version of the same cluster).
 type stateSizer struct {
 	ids   map[proto.UniqueAddress]uint32 // provisional ref - 1
+	byUID map[proto.UID]uint32           // the first identity interned with each UID
 	nodes []proto.UniqueAddress          // by provisional ref - 1
 	uses  []int                          // references per provisional ref - 1
 
@@ -29,17 +30,39 @@ type stateSizer struct {
 	prevRefs  []int // CBOR length of each provisional ref's final ref
 	prevTable int   // CBOR length of the node table array
 	order     []int
+
+	// The members of the last state measured, their part of the length
+	// and the interning state right after them: a new version of the same
+	// cluster usually shares its members slice with the last one.
+	members      []proto.Member
+	haveMembers  bool
+	membersLen   int
+	membersNodes int
+	membersUses  []int
+}
+
+func sameMemberSlice(a, b []proto.Member) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func newStateSizer() *stateSizer {
-	return &stateSizer{ids: map[proto.UniqueAddress]uint32{}}
+	return &stateSizer{ids: map[proto.UniqueAddress]uint32{}, byUID: map[proto.UID]uint32{}}
 }
 
 // ref counts one reference to u.
 func (z *stateSizer) ref(u proto.UniqueAddress) {
+	// byUID finds almost every identity by its UID alone, which hashes
+	// far faster than the whole address; ids is the exact index.
+	if i, ok := z.byUID[u.UID]; ok && z.nodes[i] == u {
+		z.uses[i]++
+		return
+	}
 	if i, ok := z.ids[u]; ok {
 		z.uses[i]++
 		return
+	}
+	if _, taken := z.byUID[u.UID]; !taken {
+		z.byUID[u.UID] = uint32(len(z.nodes))
 	}
 	z.ids[u] = uint32(len(z.nodes))
 	z.nodes = append(z.nodes, u)
@@ -83,14 +106,40 @@ func (z *stateSizer) refList(us []proto.UniqueAddress) int {
 
 // size returns the CBOR length of s's wireState.
 func (z *stateSizer) size(s *proto.State) int {
-	clear(z.ids)
-	z.nodes = z.nodes[:0]
-	z.uses = z.uses[:0]
 	n := 1 // map header: at most 9 fields
-	if len(s.Members) > 0 {
-		n += 1 + cborUint(uint64(len(s.Members)))
-		for i := range s.Members {
-			m := &s.Members[i]
+	if z.haveMembers && sameMemberSlice(z.members, s.Members) {
+		// Undo everything after the members' refs.
+		for i, u := range z.nodes[z.membersNodes:] {
+			delete(z.ids, u)
+			if j, ok := z.byUID[u.UID]; ok && int(j) == z.membersNodes+i {
+				delete(z.byUID, u.UID)
+			}
+		}
+		z.nodes = z.nodes[:z.membersNodes]
+		z.uses = append(z.uses[:0], z.membersUses...)
+		n += z.membersLen
+	} else {
+		clear(z.ids)
+		clear(z.byUID)
+		z.nodes = z.nodes[:0]
+		z.uses = z.uses[:0]
+		m := z.membersSize(s.Members)
+		n += m
+		z.members, z.haveMembers, z.membersLen = s.Members, true, m
+		z.membersNodes = len(z.nodes)
+		z.membersUses = append(z.membersUses[:0], z.uses...)
+	}
+	return n + z.restSize(s)
+}
+
+// membersSize refs the members' identities and returns the length of the
+// members field.
+func (z *stateSizer) membersSize(members []proto.Member) int {
+	n := 0
+	if len(members) > 0 {
+		n += 1 + cborUint(uint64(len(members)))
+		for i := range members {
+			m := &members[i]
 			z.ref(m.Node)
 			n += 1 + 1 // map header, key of the node ref
 			if m.ID != "" {
@@ -119,6 +168,13 @@ func (z *stateSizer) size(s *proto.State) int {
 			}
 		}
 	}
+	return n
+}
+
+// restSize refs the identities of every field after the members and
+// returns the length of the rest of the state.
+func (z *stateSizer) restSize(s *proto.State) int {
+	n := 0
 	if rows := s.Reachability.Rows; len(rows) > 0 {
 		n += 1 + cborUint(uint64(len(rows)))
 		for _, row := range rows {

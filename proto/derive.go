@@ -1,0 +1,121 @@
+package proto
+
+// Per-node memos of values derived from the current state. States are
+// immutable once assigned and successive states share unchanged slices
+// (see share.go), so each memo is keyed by the identity of the slices its
+// value depends on and survives every state that did not change them.
+type derived struct {
+	// Unreachable and Leader depend on Members and Reachability.Rows.
+	members     []Member
+	rows        []ObserverRow
+	valid       bool
+	unreachable []UniqueAddress
+	leader      UniqueAddress
+	hasLeader   bool
+
+	// Converged depends on those and on Seen.
+	seen      []UniqueAddress
+	convValid bool
+	converged bool
+
+	// The members of the ring the monitors were last chosen from.
+	ringMembers []Member
+	ringValid   bool
+
+	// flattenRegistry depends on Registry only.
+	registry  []RegistryRow
+	regValid  bool
+	flattened []ServiceEntry
+
+	// trackUnreachable depends on Members and Reachability.Rows only.
+	trackMembers []Member
+	trackRows    []ObserverRow
+	trackValid   bool
+
+	// The members of the last state from the network that passed
+	// validation.
+	validMembers []Member
+	haveValid    bool
+
+	// Scratch buffers of gossipRound.
+	gossipUnseen, gossipSeen []UniqueAddress
+}
+
+// view brings the Members/Reachability memo up to date with n.st.
+func (n *Node) view() *derived {
+	d := &n.derived
+	s := n.st
+	if !d.valid || !sameMembers(d.members, s.Members) || !sameRows(d.rows, s.Reachability.Rows) {
+		d.members, d.rows, d.valid = s.Members, s.Reachability.Rows, true
+		d.unreachable = s.Unreachable()
+		d.leader, d.hasLeader = s.leaderGiven(n.self, d.unreachable)
+		d.convValid = false
+	}
+	return d
+}
+
+// unreachable is n.st.Unreachable(); the result must not be modified.
+func (n *Node) unreachable() []UniqueAddress { return n.view().unreachable }
+
+// leader is n.st.Leader(n.self).
+func (n *Node) leader() (UniqueAddress, bool) {
+	d := n.view()
+	return d.leader, d.hasLeader
+}
+
+// converged is n.st.Converged().
+func (n *Node) converged() bool {
+	d := n.view()
+	if !d.convValid || !sameNodes(d.seen, n.st.Seen) {
+		d.seen, d.convValid = n.st.Seen, true
+		d.converged = n.st.convergedGiven(d.unreachable)
+	}
+	return d.converged
+}
+
+// ringChanged reports whether the ring (the members that are not Down, in
+// order) differs from the one of the last call that returned true, and
+// remembers the current one.
+func (n *Node) ringChanged() bool {
+	d := &n.derived
+	if d.ringValid && sameRing(d.ringMembers, n.st.Members) {
+		return false
+	}
+	d.ringMembers, d.ringValid = n.st.Members, true
+	return true
+}
+
+// sameRing reports whether a and b list the same members that are not
+// Down, in the same order.
+func sameRing(a, b []Member) bool {
+	if sameMembers(a, b) {
+		return true
+	}
+	i, j := 0, 0
+	for {
+		for i < len(a) && a[i].Status == Down {
+			i++
+		}
+		for j < len(b) && b[j].Status == Down {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if a[i].Node != b[j].Node {
+			return false
+		}
+		i++
+		j++
+	}
+}
+
+// flatRegistry is flattenRegistry(n.st.Registry); the result must not be
+// modified.
+func (n *Node) flatRegistry() []ServiceEntry {
+	d := &n.derived
+	if !d.regValid || !sameRegistry(d.registry, n.st.Registry) {
+		d.registry, d.regValid, d.flattened = n.st.Registry, true, flattenRegistry(n.st.Registry)
+	}
+	return d.flattened
+}

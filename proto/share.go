@@ -1,0 +1,178 @@
+package proto
+
+import "strings"
+
+// Structural sharing. A State is never modified once assigned, so a new
+// state may reuse the slices of an older one wherever their contents are
+// the same. These helpers decide when that is possible and recognise
+// shared slices again, so that work derived from a slice (unreachable
+// sets, ring signatures, snapshot comparisons) is done once per distinct
+// slice rather than once per state.
+
+// sameMembers reports whether a and b are the same slice (same backing
+// array and length), which implies equal contents.
+func sameMembers(a, b []Member) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+func sameRows(a, b []ObserverRow) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+func sameNodes(a, b []UniqueAddress) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+func sameAllocations(a, b []TypeAllocation) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+func sameRegistry(a, b []RegistryRow) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+func sameEntries(a, b []ServiceEntry) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// normalMember reports whether m's slices are in the form Member.Clone
+// produces (nil when empty), so sharing m is indistinguishable from
+// cloning it.
+func normalMember(m *Member) bool {
+	return (len(m.Roles) > 0 || m.Roles == nil) && (len(m.Hosts) > 0 || m.Hosts == nil)
+}
+
+// mergeMembers joins two member lists sorted by node, record by record.
+// The result is a or b itself when the join equals it (and its records
+// are in cloned form); otherwise it is a new slice whose records share
+// their Roles and Hosts with the inputs. It never returns nil.
+func mergeMembers(a, b []Member) []Member {
+	if len(a) > 0 && sameMembers(a, b) && membersNormal(a) {
+		return a
+	}
+	if len(a) == len(b) && len(a) > 0 {
+		aligned := true
+		for i := range a {
+			if a[i].Node != b[i].Node {
+				aligned = false
+				break
+			}
+		}
+		if aligned {
+			fromA, fromB := true, true
+			for i := range a {
+				m := mergeMember(a[i], b[i])
+				if fromA && !memberEqual(m, a[i]) {
+					fromA = false
+				}
+				if fromB && !memberEqual(m, b[i]) {
+					fromB = false
+				}
+				if !fromA && !fromB {
+					break
+				}
+			}
+			if fromA && membersNormal(a) {
+				return a
+			}
+			if fromB && membersNormal(b) {
+				return b
+			}
+			out := make([]Member, len(a))
+			for i := range a {
+				out[i] = normalized(mergeMember(a[i], b[i]))
+			}
+			return out
+		}
+	}
+	out := make([]Member, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		c := -1
+		switch {
+		case j == len(b):
+		case i == len(a):
+			c = 1
+		default:
+			c = a[i].Node.Compare(b[j].Node)
+		}
+		switch {
+		case c < 0:
+			out = append(out, normalized(a[i]))
+			i++
+		case c > 0:
+			out = append(out, normalized(b[j]))
+			j++
+		default:
+			out = append(out, normalized(mergeMember(a[i], b[j])))
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// normalized returns m with empty Roles and Hosts set to nil, as Clone
+// leaves them.
+func normalized(m Member) Member {
+	if len(m.Roles) == 0 {
+		m.Roles = nil
+	}
+	if len(m.Hosts) == 0 {
+		m.Hosts = nil
+	}
+	return m
+}
+
+func membersNormal(ms []Member) bool {
+	for i := range ms {
+		if !normalMember(&ms[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// compareKeys returns a.u.Compare(b.u), using the hosts' parsed IPv4
+// words so that a walk over a sorted list parses each host once.
+func compareKeys(a, b *nodeKey) int {
+	if a.u.Host != b.u.Host {
+		if a.isV4 && b.isV4 {
+			if a.v4 != b.v4 {
+				if a.v4 < b.v4 {
+					return -1
+				}
+				return 1
+			}
+			return strings.Compare(a.u.Host, b.u.Host)
+		}
+		return a.u.Address.compareHosts(b.u.Address)
+	}
+	if a.u.Port != b.u.Port {
+		return comparePorts(a.u.Port, b.u.Port)
+	}
+	switch {
+	case a.u.UID < b.u.UID:
+		return -1
+	case a.u.UID > b.u.UID:
+		return 1
+	}
+	return 0
+}
+
+// strictlySorted reports whether list is sorted in address order without
+// duplicates.
+func strictlySorted(list []UniqueAddress) bool {
+	if len(list) < 2 {
+		return true
+	}
+	prev := keyOf(list[0])
+	for _, u := range list[1:] {
+		k := keyOf(u)
+		if compareKeys(&prev, &k) >= 0 {
+			return false
+		}
+		prev = k
+	}
+	return true
+}

@@ -320,22 +320,7 @@ func registryKey(v View) string {
 }
 
 // entries flattens a state's registry, sorted by key, node, path.
-func entries(s *proto.State) []proto.ServiceEntry {
-	var out []proto.ServiceEntry
-	for _, r := range s.Registry {
-		out = append(out, r.Entries...)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Key != out[j].Key {
-			return out[i].Key < out[j].Key
-		}
-		if c := out[i].Node.Compare(out[j].Node); c != 0 {
-			return c < 0
-		}
-		return out[i].Path < out[j].Path
-	})
-	return out
-}
+func entries(s *proto.State) []proto.ServiceEntry { return s.Entries() }
 
 func registryDiff(here, ref View) string {
 	count := map[proto.ServiceEntry]int{}

@@ -148,8 +148,12 @@ func withRegistryRow(rows []RegistryRow, owner UniqueAddress, version uint64, en
 	return out
 }
 
-// Entries flattens the registry rows into one list sorted by (Key, Node,
-// Path).
+// Entries returns every service entry of the state, sorted by key, node,
+// then path.
+func (s *State) Entries() []ServiceEntry { return flattenRegistry(s.Registry) }
+
+// flattenRegistry flattens registry rows into one list sorted by (Key,
+// Node, Path).
 func flattenRegistry(rows []RegistryRow) []ServiceEntry {
 	var out []ServiceEntry
 	for _, r := range rows {

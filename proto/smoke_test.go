@@ -1,10 +1,15 @@
 package proto
 
 import (
-	"fmt"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
+
+// Smoke tests: whole clusters driven by the small in-test driver, the way
+// a user would drive proto. The scenario files tell the same stories in
+// more detail.
 
 func TestSmokeThreeJoin(t *testing.T) {
 	c := newTestCluster(t, LocalConfig(), 1)
@@ -13,7 +18,13 @@ func TestSmokeThreeJoin(t *testing.T) {
 	c.start(addr(3), addr(1))
 	c.run(5*time.Second, 10*time.Millisecond)
 	for _, a := range c.liveAddrs() {
-		t.Logf("%v: %s conv=%v leader=%v", a, c.view(a), c.nodes[a].State().Converged(), c.nodes[a].topo.Leader)
+		n := c.nodes[a]
+		if diff := cmp.Diff("10.0.0.1:Up 10.0.0.2:Up 10.0.0.3:Up", c.view(a)); diff != "" {
+			t.Errorf("%v members (-want +got):\n%s", a, diff)
+		}
+		if !n.State().Converged() || n.topo.Leader.Address != addr(1) {
+			t.Errorf("%v: converged=%v leader=%v, want converged with leader %v", a, n.State().Converged(), n.topo.Leader, addr(1))
+		}
 	}
 }
 
@@ -25,16 +36,22 @@ func TestSmokeCrashAndPartition(t *testing.T) {
 	}
 	c.run(5*time.Second, 10*time.Millisecond)
 	c.crashed[addr(3)] = true
-	for i := 0; i < 10; i++ {
-		c.run(500*time.Millisecond, 10*time.Millisecond)
-		t.Logf("t=%v %s unreach=%v", c.now.Sub(epoch), c.view(addr(1)), c.nodes[addr(1)].State().Unreachable())
-	}
-	c.partition([]Address{addr(1), addr(2)}, []Address{addr(4), addr(5)})
-	for i := 0; i < 10; i++ {
-		c.run(500*time.Millisecond, 10*time.Millisecond)
-		for _, a := range c.order {
-			t.Logf("t=%v %v %v %s", c.now.Sub(epoch), a, c.nodes[a].Phase(), c.view(a))
+	c.run(5*time.Second, 10*time.Millisecond)
+	for _, a := range c.liveAddrs() {
+		if diff := cmp.Diff("10.0.0.1:Up 10.0.0.2:Up 10.0.0.4:Up 10.0.0.5:Up", c.view(a)); diff != "" {
+			t.Errorf("after the crash, %v members (-want +got):\n%s", a, diff)
 		}
+	}
+	// 2|2: the tie goes to the side holding the lowest address.
+	c.partition([]Address{addr(1), addr(2)}, []Address{addr(4), addr(5)})
+	c.run(5*time.Second, 10*time.Millisecond)
+	var running []string
+	for _, a := range c.liveAddrs() {
+		running = append(running, a.Host+" "+c.view(a))
+	}
+	want := []string{"10.0.0.1 10.0.0.1:Up 10.0.0.2:Up", "10.0.0.2 10.0.0.1:Up 10.0.0.2:Up"}
+	if diff := cmp.Diff(want, running); diff != "" {
+		t.Errorf("after the partition, running nodes (-want +got):\n%s", diff)
 	}
 }
 
@@ -51,23 +68,43 @@ func TestSmokeShards(t *testing.T) {
 		}
 	}
 	c.run(5*time.Second, 10*time.Millisecond)
-	show := func() {
-		for _, a := range c.liveAddrs() {
-			n := c.nodes[a]
-			tab, _ := n.topo.Allocation("orders")
-			s := ""
-			for i, al := range tab.Shards {
-				s += fmt.Sprintf(" %d:%s/%v@%d", i, al.Primary.Host, len(al.Replicas), al.Epoch)
-			}
-			t.Logf("%v epoch=%d reg=%d %s", a, n.topo.AllocationEpoch, len(n.Lookup("svc")), s)
+	// primaries counts each live node's primaries in node 1's view and
+	// checks every shard has an Up primary and a distinct replica.
+	primaries := func(stage string) (map[string]int, Epoch) {
+		n := c.nodes[addr(1)]
+		tab, ok := n.topo.Allocation("orders")
+		if !ok || len(tab.Shards) != 12 {
+			t.Fatalf("%s: no table of 12 shards: %+v", stage, tab)
 		}
+		count := map[string]int{}
+		for i, a := range tab.Shards {
+			if m, ok := n.State().Member(a.Primary); !ok || m.Status != Up {
+				t.Errorf("%s: shard %d primary %v is not an Up member", stage, i, a.Primary)
+			}
+			if len(a.Replicas) != 1 || a.Replicas[0] == a.Primary {
+				t.Errorf("%s: shard %d replicas %v", stage, i, a.Replicas)
+			}
+			count[a.Primary.Host]++
+		}
+		return count, n.topo.AllocationEpoch
 	}
-	show()
+	before, e1 := primaries("formed")
+	if diff := cmp.Diff(map[string]int{"10.0.0.1": 4, "10.0.0.2": 4, "10.0.0.3": 4}, before); diff != "" {
+		t.Errorf("balanced primaries (-want +got):\n%s", diff)
+	}
+	if got := len(c.nodes[addr(1)].Lookup("svc")); got != 3 {
+		t.Errorf("Lookup(svc) has %d entries, want 3", got)
+	}
 	c.crashed[addr(2)] = true
 	c.run(10*time.Second, 10*time.Millisecond)
-	show()
-	n := c.start(addr(4), addr(1))
-	n.Step(c.now, Message{Body: HostShards{Type: orders}})
-	c.run(10*time.Second, 10*time.Millisecond)
-	show()
+	after, e2 := primaries("after the crash")
+	if diff := cmp.Diff(map[string]int{"10.0.0.1": 6, "10.0.0.3": 6}, after); diff != "" {
+		t.Errorf("primaries after the crash (-want +got):\n%s", diff)
+	}
+	if e2 <= e1 {
+		t.Errorf("allocation epoch %d after the crash, want above %d", e2, e1)
+	}
+	if got := len(c.nodes[addr(1)].Lookup("svc")); got != 2 {
+		t.Errorf("Lookup(svc) after the crash has %d entries, want 2", got)
+	}
 }

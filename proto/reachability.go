@@ -76,31 +76,19 @@ func (r Reachability) withRow(observer UniqueAddress, unreachable []UniqueAddres
 // (equal versions: the union, which only arises from corrupted input but
 // keeps the merge a lattice join).
 func mergeReachability(a, b Reachability) Reachability {
-	out := Reachability{Rows: make([]ObserverRow, 0, len(a.Rows)+len(b.Rows))}
-	i, j := 0, 0
-	for i < len(a.Rows) || j < len(b.Rows) {
-		switch {
-		case j == len(b.Rows) || (i < len(a.Rows) && a.Rows[i].Observer.Compare(b.Rows[j].Observer) < 0):
-			out.Rows = append(out.Rows, a.Rows[i])
-			i++
-		case i == len(a.Rows) || b.Rows[j].Observer.Compare(a.Rows[i].Observer) < 0:
-			out.Rows = append(out.Rows, b.Rows[j])
-			j++
-		default:
-			ra, rb := a.Rows[i], b.Rows[j]
+	out := Reachability{Rows: joinSorted(a.Rows, b.Rows,
+		func(x, y ObserverRow) int { return x.Observer.Compare(y.Observer) },
+		same[ObserverRow],
+		func(ra, rb ObserverRow) ObserverRow {
 			switch {
 			case ra.Version > rb.Version:
-				out.Rows = append(out.Rows, ra)
+				return ra
 			case rb.Version > ra.Version:
-				out.Rows = append(out.Rows, rb)
-			default:
-				ra.Unreachable = unionNodes(ra.Unreachable, rb.Unreachable)
-				out.Rows = append(out.Rows, ra)
+				return rb
 			}
-			i++
-			j++
-		}
-	}
+			ra.Unreachable = unionNodes(ra.Unreachable, rb.Unreachable)
+			return ra
+		})}
 	// Share an input's rows when the join is one of them.
 	switch {
 	case a.Rows != nil && reachabilityEqual(out, a):
@@ -212,33 +200,14 @@ func (c *nodeCursor) contains(u UniqueAddress) bool {
 }
 
 func unionNodes(a, b []UniqueAddress) []UniqueAddress {
-	out := make([]UniqueAddress, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		c := -1
-		switch {
-		case j == len(b):
-		case i == len(a):
-			c = 1
-		case a[i] == b[j]:
-			c = 0
-		default:
-			c = a[i].Compare(b[j])
-		}
-		switch {
-		case c < 0:
-			out = append(out, a[i])
-			i++
-		case c > 0:
-			out = append(out, b[j])
-			j++
-		default:
-			out = append(out, a[i])
-			i++
-			j++
-		}
+	return joinSorted(a, b, compareNodes, same[UniqueAddress], first[UniqueAddress])
+}
+
+func compareNodes(x, y UniqueAddress) int {
+	if x == y {
+		return 0
 	}
-	return out
+	return x.Compare(y)
 }
 
 func nodesEqual(a, b []UniqueAddress) bool {

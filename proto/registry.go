@@ -84,52 +84,34 @@ func registryEqual(a, b []RegistryRow) bool {
 // mergeRegistry keeps, per owner, the row with the higher version (equal
 // versions: the union, for a lattice join even on corrupted input).
 func mergeRegistry(a, b []RegistryRow) []RegistryRow {
-	out := make([]RegistryRow, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case j == len(b) || (i < len(a) && a[i].Owner.Compare(b[j].Owner) < 0):
-			out = append(out, a[i])
-			i++
-		case i == len(a) || b[j].Owner.Compare(a[i].Owner) < 0:
-			out = append(out, b[j])
-			j++
-		default:
-			ra, rb := a[i], b[j]
+	out := joinSorted(a, b,
+		func(x, y RegistryRow) int { return x.Owner.Compare(y.Owner) },
+		same[RegistryRow],
+		func(ra, rb RegistryRow) RegistryRow {
 			switch {
 			case ra.Version > rb.Version:
-				out = append(out, ra)
+				return ra
 			case rb.Version > ra.Version:
-				out = append(out, rb)
-			default:
-				ra.Entries = unionEntries(ra.Entries, rb.Entries)
-				out = append(out, ra)
+				return rb
 			}
-			i++
-			j++
-		}
-	}
+			ra.Entries = unionEntries(ra.Entries, rb.Entries)
+			return ra
+		})
 	return cloneRegistry(out)
 }
 
 func unionEntries(a, b []ServiceEntry) []ServiceEntry {
-	out := make([]ServiceEntry, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case j == len(b) || (i < len(a) && entryLess(a[i], b[j])):
-			out = append(out, a[i])
-			i++
-		case i == len(a) || entryLess(b[j], a[i]):
-			out = append(out, b[j])
-			j++
-		default:
-			out = append(out, a[i])
-			i++
-			j++
-		}
+	return joinSorted(a, b, compareEntries, same[ServiceEntry], first[ServiceEntry])
+}
+
+func compareEntries(x, y ServiceEntry) int {
+	switch {
+	case entryLess(x, y):
+		return -1
+	case entryLess(y, x):
+		return 1
 	}
-	return out
+	return 0
 }
 
 // withRegistryRow returns a copy of rows with owner's row set to entries at

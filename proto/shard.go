@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Epoch is the allocation epoch: a cluster-wide counter the leader raises
@@ -155,26 +156,15 @@ func typeAllocationHash(t TypeAllocation) uint64 {
 
 // mergeAllocations joins two allocation lists type by type.
 func mergeAllocations(a, b []TypeAllocation) []TypeAllocation {
-	out := make([]TypeAllocation, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case j == len(b) || (i < len(a) && a[i].Type.Name < b[j].Type.Name):
-			out = append(out, a[i])
-			i++
-		case i == len(a) || b[j].Type.Name < a[i].Type.Name:
-			out = append(out, b[j])
-			j++
-		default:
-			if compareTypeAllocation(a[i], b[j]) >= 0 {
-				out = append(out, a[i])
-			} else {
-				out = append(out, b[j])
+	out := joinSorted(a, b,
+		func(x, y TypeAllocation) int { return strings.Compare(x.Type.Name, y.Type.Name) },
+		same[TypeAllocation],
+		func(x, y TypeAllocation) TypeAllocation {
+			if compareTypeAllocation(x, y) >= 0 {
+				return x
 			}
-			i++
-			j++
-		}
-	}
+			return y
+		})
 	return cloneAllocations(out)
 }
 

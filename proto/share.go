@@ -85,31 +85,10 @@ func mergeMembers(a, b []Member) []Member {
 			return out
 		}
 	}
-	out := make([]Member, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		c := -1
-		switch {
-		case j == len(b):
-		case i == len(a):
-			c = 1
-		default:
-			c = a[i].Node.Compare(b[j].Node)
-		}
-		switch {
-		case c < 0:
-			out = append(out, normalized(a[i]))
-			i++
-		case c > 0:
-			out = append(out, normalized(b[j]))
-			j++
-		default:
-			out = append(out, normalized(mergeMember(a[i], b[j])))
-			i++
-			j++
-		}
-	}
-	return out
+	return joinSorted(a, b,
+		func(x, y Member) int { return x.Node.Compare(y.Node) },
+		normalized,
+		func(x, y Member) Member { return normalized(mergeMember(x, y)) })
 }
 
 // normalized returns m with empty Roles and Hosts set to nil, as Clone

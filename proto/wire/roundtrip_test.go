@@ -88,29 +88,41 @@ func TestRoundTrip(t *testing.T) {
 	cases := roundTripCases()
 	for _, name := range sortedNames(cases) {
 		m := cases[name]
-		t.Run(name, func(t *testing.T) {
-			frame, err := Encode(m)
-			if err != nil {
-				t.Fatalf("Encode: %v", err)
-			}
-			got, err := Decode(frame)
-			if err != nil {
-				t.Fatalf("Decode: %v", err)
-			}
-			if diff := cmp.Diff(wantDecoded(m), got, msgOpts); diff != "" {
-				t.Errorf("round trip (-want +got):\n%s", diff)
-			}
-			if n := Size(m); n != len(frame) {
-				t.Errorf("Size = %d, want len(Encode) = %d", n, len(frame))
-			}
-			again, err := Encode(got)
-			if err != nil {
-				t.Fatalf("Encode(decoded): %v", err)
-			}
-			if !bytes.Equal(again, frame) {
-				t.Errorf("re-encoding the decoded message changed the bytes:\n got %x\nwant %x", again, frame)
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkRoundTrip(t, m) })
+	}
+}
+
+// fataler is what checkRoundTrip needs of *testing.T and *rapid.T.
+type fataler interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// checkRoundTrip encodes m, decodes it back, and checks the result equals
+// m (tombstone times aside), Size matches the frame, and re-encoding the
+// decoded message gives the same bytes.
+func checkRoundTrip(t fataler, m proto.Message) {
+	t.Helper()
+	frame, err := Encode(m)
+	if err != nil {
+		t.Fatalf("Encode: %v", err)
+	}
+	got, err := Decode(frame)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if diff := cmp.Diff(wantDecoded(m), got, msgOpts); diff != "" {
+		t.Fatalf("round trip (-want +got):\n%s", diff)
+	}
+	if n := Size(m); n != len(frame) {
+		t.Fatalf("Size = %d, want len(Encode) = %d", n, len(frame))
+	}
+	again, err := Encode(got)
+	if err != nil {
+		t.Fatalf("Encode(decoded): %v", err)
+	}
+	if !bytes.Equal(again, frame) {
+		t.Fatalf("re-encoding the decoded message changed the bytes:\n got %x\nwant %x", again, frame)
 	}
 }
 

@@ -34,20 +34,10 @@ func traced(t testing.TB, o Options) (Result, string) {
 	return r, buf.String()
 }
 
-// firstDiff names the first differing line of two traces.
+// firstDiff names the first differing line of two traces, or "".
 func firstDiff(a, b string) string {
-	x, y := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := 0; i < max(len(x), len(y)); i++ {
-		var p, q string
-		if i < len(x) {
-			p = x[i]
-		}
-		if i < len(y) {
-			q = y[i]
-		}
-		if p != q {
-			return fmt.Sprintf("line %d:\n  first:  %s\n  second: %s", i+1, p, q)
-		}
+	if line, p, q := FirstDiff(a, b); line > 0 {
+		return fmt.Sprintf("line %d:\n  first:  %s\n  second: %s", line, p, q)
 	}
 	return ""
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"io"
 	"strconv"
+	"strings"
 )
 
 // tracer builds one line per event, hashes every line (FNV-1a, 64 bits)
@@ -75,4 +76,24 @@ func (t *tracer) end() {
 	if t.w != nil && t.err == nil {
 		_, t.err = t.w.Write(t.buf)
 	}
+}
+
+// FirstDiff compares two traces line by line. It returns the first line
+// (1-based) where they differ and that line in each, or line 0 when they
+// are the same.
+func FirstDiff(a, b string) (line int, x, y string) {
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < max(len(la), len(lb)); i++ {
+		var p, q string
+		if i < len(la) {
+			p = la[i]
+		}
+		if i < len(lb) {
+			q = lb[i]
+		}
+		if p != q {
+			return i + 1, p, q
+		}
+	}
+	return 0, "", ""
 }

@@ -426,19 +426,9 @@ func runDeterminism(c config, stdout, stderr io.Writer) int {
 		}
 		rs[i] = r
 	}
-	a, b := strings.Split(traces[0].String(), "\n"), strings.Split(traces[1].String(), "\n")
-	for i := 0; i < max(len(a), len(b)); i++ {
-		var x, y string
-		if i < len(a) {
-			x = a[i]
-		}
-		if i < len(b) {
-			y = b[i]
-		}
-		if x != y {
-			fmt.Fprintf(stdout, "NON-DETERMINISTIC: seed %d: the traces differ first at line %d\n  run 1: %s\n  run 2: %s\n", c.opts.Seed, i+1, x, y)
-			return exitSafety
-		}
+	if line, x, y := sim.FirstDiff(traces[0].String(), traces[1].String()); line > 0 {
+		fmt.Fprintf(stdout, "NON-DETERMINISTIC: seed %d: the traces differ first at line %d\n  run 1: %s\n  run 2: %s\n", c.opts.Seed, line, x, y)
+		return exitSafety
 	}
 	if rs[0].TraceHash != rs[1].TraceHash {
 		fmt.Fprintf(stdout, "NON-DETERMINISTIC: seed %d: equal traces but hashes %s and %s\n", c.opts.Seed, rs[0].TraceHash, rs[1].TraceHash)

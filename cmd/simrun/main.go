@@ -30,6 +30,8 @@
 //	-planted-bug B        skip-convergence|status-regress (self-test only)
 //	-workload=false       no seeded registry commands
 //	-liveness=false       safety phase only
+//	-cpuprofile FILE      write a CPU profile (go tool pprof FILE)
+//	-memprofile FILE      write a heap profile at exit
 //
 // Every failure prints the invariant, the incarnation ("n3/2": slot n3,
 // second incarnation), the simulated time and a paste-able
@@ -57,6 +59,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,6 +99,8 @@ type config struct {
 	shrink      bool
 	shrinkRuns  int
 	scenario    string
+	cpuprofile  string
+	memprofile  string
 }
 
 // run is simrun without the process: it parses args, runs, writes to
@@ -109,6 +114,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "simrun: %v\n", err)
 		fmt.Fprintln(stderr, "run 'simrun -h' for the flags")
 		return exitUsage
+	}
+	if c.cpuprofile != "" {
+		stop, err := startCPUProfile(c.cpuprofile)
+		if err != nil {
+			fmt.Fprintf(stderr, "simrun: -cpuprofile: %v\n", err)
+			return exitUsage
+		}
+		defer stop()
+	}
+	if c.memprofile != "" {
+		defer func() {
+			if err := writeHeapProfile(c.memprofile); err != nil {
+				fmt.Fprintf(stderr, "simrun: -memprofile: %v\n", err)
+			}
+		}()
 	}
 	switch {
 	case c.scenario != "":
@@ -144,6 +164,8 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	schedule := fs.String("schedule", "", "run exactly this fault `SCHEDULE` (\"12.5s crash n3; 20s heal\", or @FILE) instead of the nemesis")
 	fs.StringVar(&c.scenario, "scenario", "", "scripted scenario: crash|join|leave|partition|steady")
 	planted := fs.String("planted-bug", "", "run with a planted protocol bug: skip-convergence|status-regress")
+	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile to `FILE` (go tool pprof)")
+	fs.StringVar(&c.memprofile, "memprofile", "", "write a heap profile to `FILE` at exit")
 	workload := fs.Bool("workload", true, "issue seeded registry commands")
 	liveness := fs.Bool("liveness", true, "run the liveness phase after the safety phase (false: safety only)")
 	fs.Usage = func() {
@@ -484,4 +506,34 @@ func runScenario(c config, stdout, stderr io.Writer) int {
 		}
 	}
 	return r.ExitCode()
+}
+
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// writeHeapProfile writes the live heap (after a GC) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -222,6 +222,18 @@ func LocalConfig() Config {
 	return c
 }
 
+// DetectionBound bounds how long a monitor takes to mark a silent subject
+// unreachable: the phi threshold crossing for a steady history (heartbeats
+// every HeartbeatInterval) or for a fresh one that never heard the subject
+// (FirstHeartbeatEstimate, see phi.NewHistory), whichever is later, plus
+// one availability check and one heartbeat interval.
+func (c Config) DetectionBound() time.Duration {
+	fd := c.FailureDetector
+	steady := phi.ElapsedAtPhi(fd.Threshold, c.HeartbeatInterval+fd.AcceptableHeartbeatPause, fd.MinStdDeviation)
+	fresh := phi.ElapsedAtPhi(fd.Threshold, fd.FirstHeartbeatEstimate+fd.AcceptableHeartbeatPause, max(fd.FirstHeartbeatEstimate/4, fd.MinStdDeviation))
+	return max(steady, fresh) + c.AvailabilityInterval + c.HeartbeatInterval
+}
+
 // Validate reports every bad field at once (errors.Join), each wrapping
 // ErrBadConfig. It never fills in defaults.
 func (c Config) Validate() error {

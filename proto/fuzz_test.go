@@ -254,7 +254,7 @@ func (w *fzWorld) message(r *fzInput) Message {
 	}
 	kind, ptr := r.byte(), r.byte()%2 == 1
 	var b Body
-	switch kind % 8 {
+	switch kind % 9 {
 	case 0:
 		j := Join{ID: NodeID(r.str()), Roles: r.strs()}
 		b = fzPtr(ptr, j, &j)
@@ -274,12 +274,40 @@ func (w *fzWorld) message(r *fzInput) Message {
 	case 6:
 		h := Heartbeat{Seq: r.num()}
 		b = fzPtr(ptr, h, &h)
+	case 7:
+		g := w.seen(r)
+		b = fzPtr(ptr, g, &g)
 	default:
 		h := HeartbeatAck{Seq: r.num()}
 		b = fzPtr(ptr, h, &h)
 	}
 	m.Body = b
 	return m
+}
+
+// seen is a real node's seen bitmap with its digests, each possibly
+// replaced by a forged one, or a bitmap from scratch.
+func (w *fzWorld) seen(r *fzInput) GossipSeen {
+	st := w.states[r.byte()%3]
+	g := GossipSeen{
+		VersionDigest: st.Version.OrderFreeDigest(),
+		MembersDigest: membersDigestOf(st.Members),
+		Seen:          seenBits(st.Members, st.Seen),
+		Reply:         r.byte()%2 == 1,
+	}
+	switch r.byte() % 5 {
+	case 0:
+		g.VersionDigest = r.num()
+	case 1:
+		g.MembersDigest = r.num()
+	case 2:
+		g.Seen = []byte(r.str())
+	case 3:
+		for i := range g.Seen {
+			g.Seen[i] ^= r.byte()
+		}
+	}
+	return g
 }
 
 func fzPtr(ptr bool, v, p Body) Body {

@@ -87,6 +87,7 @@ func (n *Node) refreshMonitors() {
 			keep[u] = h
 		} else {
 			keep[u] = phi.NewHistory(n.cfg.FailureDetector, n.now)
+			n.monitorStarted()
 		}
 	}
 	n.monitors = keep
@@ -108,7 +109,15 @@ func (n *Node) detectOwnPause() {
 	for _, u := range n.monitorList {
 		n.monitors[u] = phi.NewHistory(n.cfg.FailureDetector, n.now)
 	}
+	n.monitorStarted()
 	n.stats.OwnPauses++
+}
+
+// monitorStarted notes that a history started now: until it has had a
+// detection time to flag a silent subject, this node's view of
+// reachability is incomplete and it takes no downing decision.
+func (n *Node) monitorStarted() {
+	n.monitorsSettled = n.now.Add(n.detectionBound)
 }
 
 func (n *Node) heartbeatRound() {

@@ -243,8 +243,17 @@ func (n *Node) leaderActions() {
 }
 
 // downingTargets applies the downing strategy once the unreachable set has
-// been stable for StableAfter (AutoDown: once each member has been
+// been stable for StableAfter and every monitor has watched its subject
+// long enough to have flagged it (AutoDown: once each member has been
 // unreachable for AutoDownAfter).
+//
+// The second condition matters when a node is cut off: each subject it
+// marks unreachable is passed on the ring, so it starts monitoring the
+// next one, which is flagged a detection time later, and so on until it
+// sees every other member unreachable and finds itself a minority. A
+// StableAfter shorter than that detection time would let it decide
+// between two layers, find itself a majority of the members it has not
+// yet flagged, and down them.
 func (n *Node) downingTargets() []UniqueAddress {
 	if len(n.lastUnreachable) == 0 {
 		return nil
@@ -261,7 +270,7 @@ func (n *Node) downingTargets() []UniqueAddress {
 		}
 		return out
 	}
-	if n.now.Sub(n.unreachableSince) < n.cfg.StableAfter {
+	if n.now.Sub(n.unreachableSince) < n.cfg.StableAfter || n.now.Before(n.monitorsSettled) {
 		return nil
 	}
 	return decideDowning(n.cfg.Downing, n.st, n.self)

@@ -64,6 +64,26 @@ type GossipState struct {
 	Reply bool
 }
 
+// GossipSeen carries the sender's seen set alone, for a receiver that holds
+// the same version: once a change has spread, the seen sets converge
+// without shipping the whole state again.
+//
+// Seen is a bitmap over the members of the sender's state in order: bit i
+// (byte i/8, bit i%8, least significant first) is set when Members[i] has
+// seen the version. VersionDigest and MembersDigest name the version and
+// the member list the bits index; a receiver whose own differ ignores the
+// bitmap (or, for a member list that differs under the same version,
+// answers with its whole state). A non-reply is answered with the
+// receiver's own seen set when it had nodes the sender lacked.
+//
+// The bitmap of a message handed out by a Node is never modified.
+type GossipSeen struct {
+	VersionDigest uint64
+	MembersDigest uint64
+	Seen          []byte
+	Reply         bool
+}
+
 // Heartbeat is a monitor's request; the subject answers with HeartbeatAck
 // carrying the same Seq. The arrival of acks drives the failure detector.
 type Heartbeat struct {
@@ -81,6 +101,7 @@ func (InitJoin) Kind() string     { return "init-join" }
 func (InitJoinAck) Kind() string  { return "init-join-ack" }
 func (GossipStatus) Kind() string { return "gossip-status" }
 func (GossipState) Kind() string  { return "gossip-state" }
+func (GossipSeen) Kind() string   { return "gossip-seen" }
 func (Heartbeat) Kind() string    { return "heartbeat" }
 func (HeartbeatAck) Kind() string { return "heartbeat-ack" }
 
@@ -90,5 +111,6 @@ func (InitJoin) isBody()     {}
 func (InitJoinAck) isBody()  {}
 func (GossipStatus) isBody() {}
 func (GossipState) isBody()  {}
+func (GossipSeen) isBody()   {}
 func (Heartbeat) isBody()    {}
 func (HeartbeatAck) isBody() {}

@@ -69,6 +69,7 @@ type Stats struct {
 	Merges          uint64 // gossip merges that changed the state
 	NoopMerges      uint64 // gossip states that changed nothing
 	GossipStatesOut uint64 // full states sent
+	SeenIgnored     uint64 // seen bitmaps for another version or member list
 	LeaderActions   uint64 // leader action rounds that changed the state
 	Downings        uint64 // members this node marked Down
 	OwnPauses       uint64 // ticks that found this node itself had been frozen
@@ -132,8 +133,15 @@ type Node struct {
 	digestFor *State // the state digest and vdigest were computed for
 	digest    uint64
 	vdigest   uint64
-	ownSynced *State // the state syncOwn last found current
-	ownDirty  bool   // own declarations or entries changed since
+	// The seen bitmap of seenBitsFor, and the digest of the member list it
+	// indexes (membersDigestFor); see seenBitmap.
+	seenBitsFor        *State
+	seenBits           []byte
+	membersDigestFor   []Member
+	membersDigest      uint64
+	membersDigestValid bool
+	ownSynced          *State // the state syncOwn last found current
+	ownDirty           bool   // own declarations or entries changed since
 
 	processed *State // the state afterChange last published from
 	tracked   *State // the state trackUnreachable last read
@@ -147,6 +155,10 @@ type Node struct {
 
 	lastUnreachable  []UniqueAddress
 	unreachableSince time.Time
+	// monitorsSettled is when the newest monitor history will have had
+	// detectionBound (cfg.DetectionBound) to flag its subject.
+	monitorsSettled  time.Time
+	detectionBound   time.Duration
 	firstUnreachable map[UniqueAddress]time.Time
 	joiningSince     map[UniqueAddress]time.Time
 
@@ -185,6 +197,7 @@ func New(cfg Config, self Address, rng *rand.Rand) (*Node, error) {
 		monitors:         map[UniqueAddress]*phi.History{},
 		firstUnreachable: map[UniqueAddress]time.Time{},
 		joiningSince:     map[UniqueAddress]time.Time{},
+		detectionBound:   cfg.DetectionBound(),
 	}, nil
 }
 
@@ -714,6 +727,10 @@ func (n *Node) receive(m Message) error {
 		n.onState(m.From, b)
 	case *GossipState:
 		n.onState(m.From, *b)
+	case GossipSeen:
+		n.onSeen(m.From, b)
+	case *GossipSeen:
+		n.onSeen(m.From, *b)
 	case Heartbeat:
 		n.send(m.From, HeartbeatAck(b))
 	case *Heartbeat:
@@ -865,262 +882,6 @@ func (n *Node) tellRemoved(m Message) {
 // hold a higher one.
 func (n *Node) ownEntryValid(v VClock) bool { return v[n.self] <= n.st.Version[n.self] }
 
-// onStatus answers a peer's version digest. Equal versions with equal seen
-// sets cost nothing more; otherwise whichever side is newer sends its state.
-func (n *Node) onStatus(from UniqueAddress, g GossipStatus) {
-	if n.phase != PhaseMember {
-		n.stats.DroppedIgnored++
-		return
-	}
-	if err := validateClock(g.Version); err != nil || !n.ownEntryValid(g.Version) {
-		n.stats.DroppedInvalid++
-		return
-	}
-	if g.Version == nil {
-		// A round's digest-only status.
-		if g.VersionDigest == n.versionDigest() {
-			if g.SeenDigest != n.seenDigest() {
-				n.sendState(from, g.Reply)
-			}
-			return
-		}
-		n.send(from, GossipStatus{Version: n.st.Version, VersionDigest: n.versionDigest(), SeenDigest: n.seenDigest()})
-		return
-	}
-	local := prunedVersion(n.st.Version, n.st.Tombstones, nil)
-	remote := prunedVersion(g.Version, n.st.Tombstones, nil)
-	switch local.Compare(remote) {
-	case Same:
-		if g.SeenDigest != n.seenDigest() {
-			n.sendState(from, g.Reply)
-		}
-	case After:
-		n.sendState(from, true)
-	case Before:
-		if !g.Reply {
-			n.send(from, GossipStatus{Version: n.st.Version, SeenDigest: n.seenDigest(), Reply: true})
-		}
-	case Concurrent:
-		n.sendState(from, false)
-	}
-}
-
-func (n *Node) sendState(to UniqueAddress, reply bool) {
-	n.send(to, GossipState{State: n.st, Reply: reply})
-	n.stats.GossipStatesOut++
-}
-
-func (n *Node) onState(from UniqueAddress, g GossipState) {
-	if n.phase != PhaseMember {
-		n.stats.DroppedIgnored++
-		return
-	}
-	d := &n.derived
-	if err := validateStateKnowing(g.State, d.validMembers, d.haveValid); err != nil || !n.ownEntryValid(g.State.Version) {
-		n.stats.DroppedInvalid++
-		return
-	}
-	d.validMembers, d.haveValid = g.State.Members, true
-	before := n.st
-	ord := n.merge(g.State)
-	if g.Reply {
-		return
-	}
-	// Answer only when this node had something the sender lacked (ord
-	// compares the clocks of before and the sender's state).
-	if ord == After || ord == Concurrent || (ord == Same && !subsetNodes(before.Seen, g.State.Seen)) {
-		n.sendState(from, true)
-	}
-}
-
-func subsetNodes(a, b []UniqueAddress) bool {
-	if sameNodes(a, b) {
-		return true
-	}
-	in := nodeCursor{list: b}
-	for _, u := range a {
-		if !in.contains(u) {
-			return false
-		}
-	}
-	return true
-}
-
-// merge folds a remote state into the local one. If the remote version is
-// older nothing happens; the same version merges seen sets; a newer version
-// is adopted (through the lattice join, so no member ever moves backwards);
-// concurrent versions are joined and seen only by this node. The clock is
-// never bumped by a merge.
-//
-// It returns how the local clock compared with the remote one, both
-// without the entries either side has tombstoned.
-func (n *Node) merge(remote *State) Ordering {
-	local := n.st
-	lv := prunedVersion(local.Version, local.Tombstones, remote.Tombstones)
-	rv := prunedVersion(remote.Version, local.Tombstones, remote.Tombstones)
-	ord := lv.Compare(rv)
-	if ord == After {
-		n.stats.NoopMerges++
-		return ord
-	}
-	if ord == Same {
-		if seenCovers(local, remote.Seen) {
-			// The union, filtered to members, is local.Seen itself.
-			n.stats.NoopMerges++
-			return ord
-		}
-		seen := filteredUnion(local, local.Seen, remote.Seen)
-		if nodesEqual(seen, local.Seen) {
-			n.stats.NoopMerges++
-			return ord
-		}
-		s := *local
-		s.Seen = seen
-		n.st = &s
-		n.stats.Merges++
-		return ord
-	}
-	merged := mergeContent(local, remote, n.now)
-	if n.cfg.PlantedBug == BugStatusRegress && ord == Concurrent {
-		regress(merged, local, remote)
-	}
-	// A node that learns from this merge that it was removed has seen
-	// nothing and writes nothing: it only stops (checkSelf).
-	var self []UniqueAddress
-	_, member := merged.Member(n.self)
-	if member {
-		self = []UniqueAddress{n.self}
-	}
-	if ord == Before {
-		// pruneTombstoned copies on write, so a shallow copy of remote
-		// is safe to prune.
-		norm := *remote
-		norm.Tombstones = merged.Tombstones
-		norm.pruneTombstoned(n.now)
-		if contentEqual(merged, &norm) || !member {
-			// self, when set, is a member of merged.
-			merged.Seen = filteredUnion(merged, remote.Seen, self)
-			n.st = merged
-			n.stats.Merges++
-			return ord
-		}
-		// The remote claimed to be newer but lacked something this node
-		// had: treat the join as a new local version.
-		merged.Version = merged.Version.Increment(n.self)
-	}
-	merged.Seen = self
-	n.st = merged
-	n.stats.Merges++
-	return ord
-}
-
-// seenCovers reports whether filterMembers(s, unionNodes(s.Seen, other))
-// equals s.Seen: every node of s.Seen is a member and every node of other
-// is in s.Seen or not a member. It allocates nothing.
-func seenCovers(s *State, other []UniqueAddress) bool {
-	cur := memberCursor{s: s}
-	for _, u := range s.Seen {
-		if !cur.has(u) {
-			return false
-		}
-	}
-	in := nodeCursor{list: s.Seen}
-	cur = memberCursor{s: s}
-	for _, u := range other {
-		if !in.contains(u) && cur.has(u) {
-			return false
-		}
-	}
-	return true
-}
-
-// filteredUnion is filterMembers(s, unionNodes(a, b)) in one pass.
-func filteredUnion(s *State, a, b []UniqueAddress) []UniqueAddress {
-	out := make([]UniqueAddress, 0, len(a)+len(b))
-	cur := memberCursor{s: s}
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		var u UniqueAddress
-		switch {
-		case j == len(b):
-			u = a[i]
-			i++
-		case i == len(a):
-			u = b[j]
-			j++
-		case a[i] == b[j]:
-			u = a[i]
-			i++
-			j++
-		default:
-			if c := a[i].Compare(b[j]); c < 0 {
-				u = a[i]
-				i++
-			} else if c > 0 {
-				u = b[j]
-				j++
-			} else {
-				u = a[i]
-				i++
-				j++
-			}
-		}
-		if cur.has(u) {
-			out = append(out, u)
-		}
-	}
-	return out
-}
-
-// filterMembers keeps the nodes of list that are members of s.
-func filterMembers(s *State, list []UniqueAddress) []UniqueAddress {
-	out := make([]UniqueAddress, 0, len(list))
-	cur := memberCursor{s: s}
-	for _, u := range list {
-		if cur.has(u) {
-			out = append(out, u)
-		}
-	}
-	return out
-}
-
-// gossipRound sends the version digest to up to GossipFanout peers,
-// preferring those that have not seen the current version.
-func (n *Node) gossipRound() {
-	// The lists live in scratch buffers of the node: only the first
-	// GossipFanout targets outlive the round (in the messages, by value).
-	unseen, seen := n.derived.gossipUnseen[:0], n.derived.gossipSeen[:0]
-	var own nodeCursor // n.st.Reachability.Observes(n.self, ·)
-	if row, ok := n.st.Reachability.Row(n.self); ok {
-		own.list = row.Unreachable
-	}
-	hasSeen := nodeCursor{list: n.st.Seen}
-	for _, m := range n.st.Members {
-		if m.Node == n.self || m.Status == Down || own.contains(m.Node) {
-			continue
-		}
-		if hasSeen.contains(m.Node) {
-			seen = append(seen, m.Node)
-		} else {
-			unseen = append(unseen, m.Node)
-		}
-	}
-	n.rng.Shuffle(len(unseen), func(i, j int) { unseen[i], unseen[j] = unseen[j], unseen[i] })
-	n.rng.Shuffle(len(seen), func(i, j int) { seen[i], seen[j] = seen[j], seen[i] })
-	n.derived.gossipUnseen, n.derived.gossipSeen = unseen, seen
-	status := GossipStatus{VersionDigest: n.versionDigest(), SeenDigest: n.seenDigest()}
-	sent := 0
-	for _, list := range [2][]UniqueAddress{unseen, seen} {
-		for _, t := range list {
-			if sent >= n.cfg.GossipFanout {
-				return
-			}
-			n.send(t, status)
-			sent++
-		}
-	}
-}
-
 func (n *Node) pruneTombstones() {
 	var expired []UniqueAddress
 	for u, t := range n.st.Tombstones {
@@ -1171,24 +932,5 @@ func regress(merged, a, b *State) {
 				merged.Members[i].Status = y.Status
 			}
 		}
-	}
-}
-
-// seenDigest is the current state's SeenDigest, computed once per state.
-func (n *Node) seenDigest() uint64 {
-	n.digests()
-	return n.digest
-}
-
-// versionDigest is the current version's OrderFreeDigest, computed once
-// per state.
-func (n *Node) versionDigest() uint64 {
-	n.digests()
-	return n.vdigest
-}
-
-func (n *Node) digests() {
-	if n.digestFor != n.st {
-		n.digestFor, n.digest, n.vdigest = n.st, n.st.SeenDigest(), n.st.Version.OrderFreeDigest()
 	}
 }

@@ -2,6 +2,7 @@ package proto
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,5 +140,58 @@ func TestRebalanceCountsReplicaTurnedPrimary(t *testing.T) {
 	got, _ := Allocate(cur, []ShardType{typ}, hosts, 2, 1)
 	if diff := cmp.Diff([]UniqueAddress{h(1), h(4)}, got[0].Shards[1].Replicas); diff != "" {
 		t.Errorf("shard 1 replicas (-want +got):\n%s", diff)
+	}
+}
+
+// TestIsolatedNodeDoesNotDownTheClusterLayerByLayer: a node cut off from
+// everyone flags only the subjects it monitors, then starts monitoring the
+// next ones on the ring, and so on. With a StableAfter shorter than a fresh
+// monitor's detection time it used to decide between two layers, find
+// itself in the majority of the members it had not flagged yet, down them,
+// and end up the leader of a cluster of one that allocated shards next to
+// the real cluster. It must instead wait for its monitors to settle, see
+// every other member unreachable, and down itself.
+func TestIsolatedNodeDoesNotDownTheClusterLayerByLayer(t *testing.T) {
+	cfg := LocalConfig()
+	cfg.MonitoredBy = 2
+	cfg.StableAfter = 300 * time.Millisecond
+	if cfg.StableAfter >= cfg.DetectionBound() {
+		t.Fatalf("StableAfter %v must be below the detection bound %v for this test to bite", cfg.StableAfter, cfg.DetectionBound())
+	}
+	c := newTestCluster(t, cfg, 8)
+	var all []Address
+	for i := 1; i <= 9; i++ {
+		all = append(all, addr(i))
+		c.start(addr(i), addr(1))
+	}
+	c.run(8*time.Second, 10*time.Millisecond)
+	for _, a := range all {
+		if got := c.view(a); strings.Count(got, ":Up") != 9 {
+			t.Fatalf("%v before the cut: %s, want nine Up", a, got)
+		}
+	}
+	// The lowest address leads, so it decides for its side of one.
+	isolated := addr(1)
+	c.partition([]Address{isolated}, all[1:])
+	c.run(20*time.Second, 10*time.Millisecond)
+
+	n := c.nodes[isolated]
+	downedByIsolated := 0
+	for _, m := range n.State().Members {
+		if m.Node.Address != isolated && m.Status == Down {
+			downedByIsolated++
+		}
+	}
+	if n.Phase() != PhaseStopped || downedByIsolated > 0 {
+		t.Errorf("isolated node: phase %v, downed %d of 8 others (%s); want it to find itself a minority and stop",
+			n.Phase(), downedByIsolated, c.view(isolated))
+	}
+	for _, a := range all {
+		if a == isolated {
+			continue
+		}
+		if got := c.view(a); strings.Count(got, ":Up") != 8 || strings.Contains(got, isolated.Host+":") {
+			t.Errorf("%v after the cut: %s, want the eight others Up and %v removed", a, got, isolated)
+		}
 	}
 }

@@ -6,16 +6,15 @@ import (
 
 	"github.com/rumorhq/rumor/invariants"
 	"github.com/rumorhq/rumor/proto"
-	"github.com/rumorhq/rumor/proto/phi"
 )
 
 // LivenessBound is how long the liveness phase may take to converge after
 // everything is healed, computed from the config's own intervals and
 // timeouts (the way Elasticsearch derives its stabilisation time):
 //
-//	detect  = max(ElapsedAtPhi(threshold, HeartbeatInterval+pause, MinStdDeviation),
-//	              ElapsedAtPhi(threshold, FirstHeartbeatEstimate+pause, max(first/4, MinStdDeviation)))
-//	          + AvailabilityInterval + HeartbeatInterval
+//	detect  = cfg.DetectionBound(): the later phi threshold crossing of a
+//	          steady and of a fresh history, + AvailabilityInterval
+//	          + HeartbeatInterval
 //	spread  = GossipInterval × ceil(log2(N+1))          (one epidemic broadcast)
 //	rounds  = 6 + ceil(shards / RebalanceMaxMoves)      (down, remove, up, exit, registry
 //	                                                     and one per rebalance round)
@@ -28,22 +27,11 @@ import (
 // was downed only after the heal and a node resumed from a pause; each
 // round waits for convergence, hence twice the spread.
 func LivenessBound(cfg proto.Config, n, shards int, backStep time.Duration) time.Duration {
-	detect := detectTime(cfg)
+	detect := cfg.DetectionBound()
 	spread := cfg.GossipInterval * time.Duration(math.Ceil(math.Log2(float64(n+1))))
 	rounds := 6 + (shards+cfg.RebalanceMaxMoves-1)/cfg.RebalanceMaxMoves
 	return backStep + cfg.SeedNodeTimeout + cfg.JoinRetryInterval + cfg.LeaveTimeout +
 		2*(detect+cfg.StableAfter) + time.Duration(rounds)*2*spread + 10*cfg.GossipInterval
-}
-
-// detectTime bounds how long a monitor takes to mark a silent subject
-// unreachable: the phi threshold crossing for a steady history or for one
-// that never heard the subject, plus one availability check and one
-// heartbeat interval.
-func detectTime(cfg proto.Config) time.Duration {
-	fd := cfg.FailureDetector
-	steady := phi.ElapsedAtPhi(fd.Threshold, cfg.HeartbeatInterval+fd.AcceptableHeartbeatPause, fd.MinStdDeviation)
-	first := phi.ElapsedAtPhi(fd.Threshold, fd.FirstHeartbeatEstimate+fd.AcceptableHeartbeatPause, max(fd.FirstHeartbeatEstimate/4, fd.MinStdDeviation))
-	return max(steady, first) + cfg.AvailabilityInterval + cfg.HeartbeatInterval
 }
 
 // livenessPhase heals everything, resumes paused nodes, stops the nemesis

@@ -187,7 +187,7 @@ func (nm *nemesis) act(s *sim) {
 		// below that horizon.
 		hi := 30 * time.Second
 		if nm.p.KeepMajority {
-			hi = min(hi, detectTime(nm.p.Config)+nm.p.Config.StableAfter)
+			hi = min(hi, nm.p.Config.DetectionBound()+nm.p.Config.StableAfter)
 		}
 		do(Entry{Op: OpSwizzle, Peer: -1, Dur: nm.uniform(hi/4, hi)})
 	case kindDrift:

@@ -100,8 +100,29 @@ func (z *sizer) measure(m proto.Message) int {
 		return z.stateBody(m, stateKey{state: b.State, welcome: true})
 	case proto.GossipStatus:
 		return z.statusBody(m, b)
+	case proto.GossipSeen:
+		return z.envelope(m) - 1 + seenBody(b)
 	}
 	return max(0, wire.Size(m))
+}
+
+// seenBody is the CBOR length of a gossip-seen body: a map of its
+// non-zero fields, the bitmap a byte string.
+func seenBody(g proto.GossipSeen) int {
+	n := 1 // map header
+	if g.VersionDigest != 0 {
+		n += 1 + cborUint(g.VersionDigest)
+	}
+	if g.MembersDigest != 0 {
+		n += 1 + cborUint(g.MembersDigest)
+	}
+	if k := len(g.Seen); k > 0 {
+		n += 1 + cborUint(uint64(k)) + k
+	}
+	if g.Reply {
+		n += 2
+	}
+	return n
 }
 
 // envelope is the frame length of m's envelope around an empty-map body.

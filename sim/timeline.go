@@ -186,7 +186,7 @@ var statusColors = map[string]string{
 var faultColors = map[string]string{"partition": "#e4572e", "clog": "#f29e4c", "loss": "#8e44ad", "dup": "#3498db"}
 
 var arrowColors = map[string]string{
-	"gossip-status": "#999999", "gossip-state": "#2c7bb6", "heartbeat": "#cccccc", "heartbeat-ack": "#bbbbbb",
+	"gossip-status": "#999999", "gossip-state": "#2c7bb6", "gossip-seen": "#7fb3d5", "heartbeat": "#cccccc", "heartbeat-ack": "#bbbbbb",
 	"join": "#d7191c", "welcome": "#fdae61", "init-join": "#abd9e9", "init-join-ack": "#1a9641",
 }
 

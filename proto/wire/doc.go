@@ -1,6 +1,6 @@
 // Package wire is the versioned binary encoding of rumor's protocol
 // messages (proto.Join, Welcome, InitJoin, InitJoinAck, GossipStatus,
-// GossipState, Heartbeat, HeartbeatAck) and of the gossip state. realnet
+// GossipState, GossipSeen, Heartbeat, HeartbeatAck) and of the gossip state. realnet
 // puts its frames on UDP and TCP; the simulator calls Size to account the
 // bytes a message would cost. Local commands (proto.JoinSeeds, Leave,
 // DownNode, HostShards, StopHosting, Register, Deregister) never leave a
@@ -13,7 +13,8 @@
 //	byte 0     version, 1 (Version)
 //	byte 1     kind: 1 join, 2 welcome, 3 init-join, 4 init-join-ack,
 //	           5 gossip-status, 6 gossip-state, 7 heartbeat,
-//	           8 heartbeat-ack; 16 a bare state (EncodeState)
+//	           8 heartbeat-ack, 9 gossip-seen; 16 a bare state
+//	           (EncodeState)
 //	bytes 2..  exactly one CBOR data item (RFC 8949)
 //
 // A frame is at most MaxFrameSize bytes (16 MiB; see Options). For a
@@ -25,8 +26,12 @@
 //	join           1 ID, 2 roles [text]
 //	welcome        1 state
 //	init-join(-ack) {} (an empty map)
-//	gossip-status  1 node table, 2 clock, 3 seen digest, 4 reply (bool)
+//	gossip-status  1 node table, 2 clock, 3 seen digest, 4 reply (bool),
+//	               5 version digest (a round's status, without 1 and 2)
 //	gossip-state   1 state, 2 reply
+//	gossip-seen    1 version digest, 2 members digest, 3 seen bitmap
+//	               (bytes; bit i of byte i/8, least significant first,
+//	               for the i-th member), 4 reply
 //	heartbeat(-ack) 1 seq
 //
 // A state (a welcome's or gossip-state's key 1, or the whole item of a

@@ -166,10 +166,24 @@ func sampleMessages() map[string]proto.Message {
 			SeenDigest: 0x1234_5678_9abc_def0,
 			Reply:      true,
 		}),
-		"gossip-state":  header(proto.GossipState{State: small, Reply: true}),
+		"gossip-state": header(proto.GossipState{State: small, Reply: true}),
+		"gossip-seen": header(proto.GossipSeen{
+			VersionDigest: 0x0fed_cba9_8765_4321,
+			MembersDigest: 0x1234_5678_9abc_def0,
+			Seen:          []byte{0b1011_0111, 0b0000_0101},
+			Reply:         true,
+		}),
 		"heartbeat":     header(proto.Heartbeat{Seq: 42}),
 		"heartbeat-ack": header(proto.HeartbeatAck{Seq: 42}),
 	}
+}
+
+// wantSeen is g decoded: an empty bitmap is omitted, so it comes back nil.
+func wantSeen(g proto.GossipSeen) proto.GossipSeen {
+	if len(g.Seen) == 0 {
+		g.Seen = nil
+	}
+	return g
 }
 
 // wantDecoded is what decoding an encoding of m gives: value bodies and
@@ -190,6 +204,10 @@ func wantDecoded(m proto.Message) proto.Message {
 		m.Body = *b
 	case *proto.GossipState:
 		m.Body = proto.GossipState{State: zeroTombstoneTimes(b.State), Reply: b.Reply}
+	case *proto.GossipSeen:
+		m.Body = wantSeen(*b)
+	case proto.GossipSeen:
+		m.Body = wantSeen(b)
 	case proto.GossipState:
 		m.Body = proto.GossipState{State: zeroTombstoneTimes(b.State), Reply: b.Reply}
 	case *proto.Heartbeat:

@@ -31,11 +31,16 @@ func roundTripCases() map[string]proto.Message {
 	cases["init-join-ack/pointer"] = ptr(&proto.InitJoinAck{})
 	cases["gossip-status/pointer"] = ptr(&proto.GossipStatus{Version: proto.VClock{node(4): 1}})
 	cases["gossip-state/pointer"] = ptr(&proto.GossipState{State: small})
+	cases["gossip-seen/pointer"] = ptr(&proto.GossipSeen{VersionDigest: 1, Seen: []byte{1}})
 	cases["heartbeat/pointer"] = ptr(&proto.Heartbeat{Seq: 1})
 	cases["heartbeat-ack/pointer"] = ptr(&proto.HeartbeatAck{Seq: 1})
 
 	cases["join/empty"] = header(proto.Join{})
 	cases["gossip-status/empty-clock"] = header(proto.GossipStatus{})
+	cases["gossip-seen/empty"] = header(proto.GossipSeen{})
+	cases["gossip-seen/empty-bitmap"] = header(proto.GossipSeen{VersionDigest: 3, Seen: []byte{}})
+	cases["gossip-seen/largest-bitmap"] = header(proto.GossipSeen{
+		VersionDigest: math.MaxUint64, MembersDigest: math.MaxUint64, Seen: bytes.Repeat([]byte{0xff}, (proto.MaxMembers+7)/8)})
 	cases["heartbeat/zero-seq"] = header(proto.Heartbeat{})
 	cases["heartbeat-ack/max-seq"] = header(proto.HeartbeatAck{Seq: math.MaxUint64})
 	cases["heartbeat/ipv6-and-names"] = proto.Message{

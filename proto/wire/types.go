@@ -61,6 +61,15 @@ type wireGossipState struct {
 	Reply bool       `cbor:"2,keyasint,omitempty"`
 }
 
+// wireGossipSeen is a proto.GossipSeen: a seen bitmap and the digests
+// naming the version and member list it indexes.
+type wireGossipSeen struct {
+	VersionDigest uint64 `cbor:"1,keyasint,omitempty"`
+	MembersDigest uint64 `cbor:"2,keyasint,omitempty"`
+	Seen          []byte `cbor:"3,keyasint,omitempty"`
+	Reply         bool   `cbor:"4,keyasint,omitempty"`
+}
+
 type wireHeartbeat struct {
 	Seq uint64 `cbor:"1,keyasint,omitempty"`
 }

@@ -57,6 +57,7 @@ const (
 	kindGossipState  byte = 6
 	kindHeartbeat    byte = 7
 	kindHeartbeatAck byte = 8
+	kindGossipSeen   byte = 9
 	// kindState is a bare gossip state (EncodeState); it is not a message.
 	kindState byte = 16
 )
@@ -64,7 +65,7 @@ const (
 var kindNames = map[byte]string{
 	kindJoin: "join", kindWelcome: "welcome", kindInitJoin: "init-join", kindInitJoinAck: "init-join-ack",
 	kindGossipStatus: "gossip-status", kindGossipState: "gossip-state", kindHeartbeat: "heartbeat",
-	kindHeartbeatAck: "heartbeat-ack", kindState: "state",
+	kindHeartbeatAck: "heartbeat-ack", kindGossipSeen: "gossip-seen", kindState: "state",
 }
 
 // Options are a Codec's limits. The zero value of a field means its default
@@ -288,6 +289,8 @@ func (c *Codec) Decode(b []byte) (proto.Message, error) {
 			s, err := requiredState(w.State)
 			return proto.GossipState{State: s, Reply: w.Reply}, err
 		})
+	case kindGossipSeen:
+		return decodeMessage(c, kind, payload, seenFromWire)
 	case kindHeartbeat:
 		return decodeMessage(c, kind, payload, func(w wireHeartbeat) (proto.Body, error) { return proto.Heartbeat{Seq: w.Seq}, nil })
 	case kindHeartbeatAck:
@@ -359,6 +362,23 @@ func decodeMessage[B any](c *Codec, kind byte, payload []byte, body func(B) (pro
 	}
 	m.Body = b
 	return m, nil
+}
+
+func seenFromWire(w wireGossipSeen) (proto.Body, error) {
+	if err := checkSeenBits(w.Seen); err != nil {
+		return nil, err
+	}
+	return proto.GossipSeen{VersionDigest: w.VersionDigest, MembersDigest: w.MembersDigest, Seen: w.Seen, Reply: w.Reply}, nil
+}
+
+// checkSeenBits bounds a seen bitmap by the largest member list a state may
+// hold. Whether it fits the receiver's member list is the receiver's
+// business: only it knows the list.
+func checkSeenBits(bits []byte) error {
+	if limit := (proto.MaxMembers + 7) / 8; len(bits) > limit {
+		return fmt.Errorf("%w: seen bitmap of %d bytes, limit %d", ErrTooLarge, len(bits), limit)
+	}
+	return nil
 }
 
 func malformed(format string, args ...any) error {
@@ -461,6 +481,13 @@ func (c *Codec) appendMessage(buf *bytes.Buffer, m proto.Message, check bool) er
 			return fmt.Errorf("encode gossip-state: %w", err)
 		}
 		return writeMessage(c, buf, kindGossipState, m, wireGossipState{State: ws, Reply: b.Reply})
+	case proto.GossipSeen:
+		if err := checkSeenBits(b.Seen); err != nil {
+			return fmt.Errorf("encode gossip-seen: %w", err)
+		}
+		return writeMessage(c, buf, kindGossipSeen, m, wireGossipSeen{
+			VersionDigest: b.VersionDigest, MembersDigest: b.MembersDigest, Seen: b.Seen, Reply: b.Reply,
+		})
 	case proto.Heartbeat:
 		return writeMessage(c, buf, kindHeartbeat, m, wireHeartbeat{Seq: b.Seq})
 	case proto.HeartbeatAck:
@@ -497,6 +524,10 @@ func valueBody(b proto.Body) (proto.Body, error) {
 			return *p, nil
 		}
 	case *proto.GossipState:
+		if nilPtr = p == nil; !nilPtr {
+			return *p, nil
+		}
+	case *proto.GossipSeen:
 		if nilPtr = p == nil; !nilPtr {
 			return *p, nil
 		}

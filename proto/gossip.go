@@ -1,0 +1,412 @@
+package proto
+
+// Gossip: the per-round digest exchange, full states, and seen sets.
+//
+// Every GossipInterval a member sends a GossipStatus holding only digests of
+// its version and seen set to GossipFanout peers, preferring those that
+// have not seen its version. A peer whose digests match does nothing. A
+// peer with the same version but another seen set answers with a
+// GossipSeen (a bitmap over the members); a peer with another version
+// answers with its full clock, and whichever side is newer ships its
+// GossipState. After a change, every node needs the new state once; the
+// seen sets that then converge cost a bitmap each instead of a state.
+
+// onStatus answers a peer's version digest. Equal versions with equal seen
+// sets cost nothing more; equal versions with other seen sets cost a seen
+// bitmap; otherwise whichever side is newer sends its state.
+func (n *Node) onStatus(from UniqueAddress, g GossipStatus) {
+	if n.phase != PhaseMember {
+		n.stats.DroppedIgnored++
+		return
+	}
+	if err := validateClock(g.Version); err != nil || !n.ownEntryValid(g.Version) {
+		n.stats.DroppedInvalid++
+		return
+	}
+	if g.Version == nil {
+		// A round's digest-only status.
+		if g.VersionDigest == n.versionDigest() {
+			if g.SeenDigest != n.seenDigest() {
+				n.sendSeen(from, g.Reply)
+			}
+			return
+		}
+		n.send(from, GossipStatus{Version: n.st.Version, VersionDigest: n.versionDigest(), SeenDigest: n.seenDigest()})
+		return
+	}
+	local := prunedVersion(n.st.Version, n.st.Tombstones, nil)
+	remote := prunedVersion(g.Version, n.st.Tombstones, nil)
+	switch local.Compare(remote) {
+	case Same:
+		if g.SeenDigest == n.seenDigest() {
+			break
+		}
+		// A seen bitmap names the version by its digest; clocks that are
+		// the same only once tombstoned entries are dropped need the state.
+		if g.Version.OrderFreeDigest() == n.versionDigest() {
+			n.sendSeen(from, g.Reply)
+		} else {
+			n.sendState(from, g.Reply)
+		}
+	case After:
+		n.sendState(from, true)
+	case Before:
+		if !g.Reply {
+			n.send(from, GossipStatus{Version: n.st.Version, SeenDigest: n.seenDigest(), Reply: true})
+		}
+	case Concurrent:
+		n.sendState(from, false)
+	}
+}
+
+func (n *Node) sendState(to UniqueAddress, reply bool) {
+	n.send(to, GossipState{State: n.st, Reply: reply})
+	n.stats.GossipStatesOut++
+}
+
+func (n *Node) onState(from UniqueAddress, g GossipState) {
+	if n.phase != PhaseMember {
+		n.stats.DroppedIgnored++
+		return
+	}
+	d := &n.derived
+	if err := validateStateKnowing(g.State, d.validMembers, d.haveValid); err != nil || !n.ownEntryValid(g.State.Version) {
+		n.stats.DroppedInvalid++
+		return
+	}
+	d.validMembers, d.haveValid = g.State.Members, true
+	before := n.st
+	ord := n.merge(g.State)
+	if g.Reply {
+		return
+	}
+	// Answer only when this node had something the sender lacked (ord
+	// compares the clocks of before and the sender's state).
+	switch {
+	case ord == After || ord == Concurrent:
+		n.sendState(from, true)
+	case ord == Same && !subsetNodes(before.Seen, g.State.Seen):
+		if n.st.Version.OrderFreeDigest() == g.State.Version.OrderFreeDigest() {
+			n.sendSeen(from, true)
+		} else {
+			n.sendState(from, true)
+		}
+	}
+}
+
+// sendSeen sends the current seen set as a bitmap over the members.
+func (n *Node) sendSeen(to UniqueAddress, reply bool) {
+	n.seenBitmap()
+	n.send(to, GossipSeen{VersionDigest: n.versionDigest(), MembersDigest: n.membersDigest, Seen: n.seenBits, Reply: reply})
+}
+
+// onSeen merges a peer's seen set for the version both hold. A bitmap for
+// another version is ignored: the versions differ, and the next round's
+// status exchange ships the newer state. A bitmap over another member list
+// under the same version (which a correct peer never sends) is answered
+// with this node's whole state, whose merge joins the seen sets by name.
+func (n *Node) onSeen(from UniqueAddress, g GossipSeen) {
+	if n.phase != PhaseMember {
+		n.stats.DroppedIgnored++
+		return
+	}
+	if g.VersionDigest != n.versionDigest() {
+		n.stats.SeenIgnored++
+		return
+	}
+	n.seenBitmap()
+	if g.MembersDigest != n.membersDigest {
+		n.stats.SeenIgnored++
+		n.sendState(from, true)
+		return
+	}
+	remote, ok := seenFromBits(n.st.Members, g.Seen)
+	if !ok {
+		n.stats.DroppedInvalid++
+		return
+	}
+	before := n.st
+	n.mergeSeen(remote)
+	if !g.Reply && !subsetNodes(before.Seen, remote) {
+		n.sendSeen(from, true)
+	}
+}
+
+// seenFromBits lists the members whose bits are set, in member order
+// (which is the order of a seen set). It fails for a bitmap of another
+// length or with bits past the last member.
+func seenFromBits(members []Member, bits []byte) ([]UniqueAddress, bool) {
+	if len(bits) != (len(members)+7)/8 {
+		return nil, false
+	}
+	if r := len(members) % 8; r != 0 && bits[len(bits)-1]>>r != 0 {
+		return nil, false
+	}
+	count := 0
+	for _, b := range bits {
+		for ; b != 0; b &= b - 1 {
+			count++
+		}
+	}
+	out := make([]UniqueAddress, 0, count)
+	for i, m := range members {
+		if bits[i/8]&(1<<(i%8)) != 0 {
+			out = append(out, m.Node)
+		}
+	}
+	return out, true
+}
+
+// seenBits is the bitmap of seen over members (both sorted by node); seen
+// nodes that are not members have no bit.
+func seenBits(members []Member, seen []UniqueAddress) []byte {
+	bits := make([]byte, (len(members)+7)/8)
+	j := 0
+	for i, m := range members {
+		for j < len(seen) && seen[j].Compare(m.Node) < 0 {
+			j++
+		}
+		if j < len(seen) && seen[j] == m.Node {
+			bits[i/8] |= 1 << (i % 8)
+			j++
+		}
+	}
+	return bits
+}
+
+// membersDigestOf names a member list by its nodes, in order.
+func membersDigestOf(members []Member) uint64 {
+	h := newHasher()
+	h.addUint(uint64(len(members)))
+	for _, m := range members {
+		h.addNode(m.Node)
+	}
+	return h.sum
+}
+
+// seenBitmap brings n.seenBits and n.membersDigest up to date with the
+// current state, once per state (and once per member list for the
+// digest).
+func (n *Node) seenBitmap() {
+	if n.seenBitsFor == n.st {
+		return
+	}
+	if !n.membersDigestValid || !sameMembers(n.membersDigestFor, n.st.Members) {
+		n.membersDigestFor, n.membersDigest, n.membersDigestValid = n.st.Members, membersDigestOf(n.st.Members), true
+	}
+	n.seenBitsFor, n.seenBits = n.st, seenBits(n.st.Members, n.st.Seen)
+}
+
+func subsetNodes(a, b []UniqueAddress) bool {
+	if sameNodes(a, b) {
+		return true
+	}
+	in := nodeCursor{list: b}
+	for _, u := range a {
+		if !in.contains(u) {
+			return false
+		}
+	}
+	return true
+}
+
+// merge folds a remote state into the local one. If the remote version is
+// older nothing happens; the same version merges seen sets; a newer version
+// is adopted (through the lattice join, so no member ever moves backwards);
+// concurrent versions are joined and seen only by this node. The clock is
+// never bumped by a merge.
+//
+// It returns how the local clock compared with the remote one, both
+// without the entries either side has tombstoned.
+func (n *Node) merge(remote *State) Ordering {
+	local := n.st
+	lv := prunedVersion(local.Version, local.Tombstones, remote.Tombstones)
+	rv := prunedVersion(remote.Version, local.Tombstones, remote.Tombstones)
+	ord := lv.Compare(rv)
+	if ord == After {
+		n.stats.NoopMerges++
+		return ord
+	}
+	if ord == Same {
+		n.mergeSeen(remote.Seen)
+		return ord
+	}
+	merged := mergeContent(local, remote, n.now)
+	if n.cfg.PlantedBug == BugStatusRegress && ord == Concurrent {
+		regress(merged, local, remote)
+	}
+	// A node that learns from this merge that it was removed has seen
+	// nothing and writes nothing: it only stops (checkSelf).
+	var self []UniqueAddress
+	_, member := merged.Member(n.self)
+	if member {
+		self = []UniqueAddress{n.self}
+	}
+	if ord == Before {
+		// pruneTombstoned copies on write, so a shallow copy of remote
+		// is safe to prune.
+		norm := *remote
+		norm.Tombstones = merged.Tombstones
+		norm.pruneTombstoned(n.now)
+		if contentEqual(merged, &norm) || !member {
+			// self, when set, is a member of merged.
+			merged.Seen = filteredUnion(merged, remote.Seen, self)
+			n.st = merged
+			n.stats.Merges++
+			return ord
+		}
+		// The remote claimed to be newer but lacked something this node
+		// had: treat the join as a new local version.
+		merged.Version = merged.Version.Increment(n.self)
+	}
+	merged.Seen = self
+	n.st = merged
+	n.stats.Merges++
+	return ord
+}
+
+// mergeSeen joins a seen set of the current version into the local one,
+// keeping only members.
+func (n *Node) mergeSeen(remote []UniqueAddress) {
+	local := n.st
+	if seenCovers(local, remote) {
+		// The union, filtered to members, is local.Seen itself.
+		n.stats.NoopMerges++
+		return
+	}
+	seen := filteredUnion(local, local.Seen, remote)
+	if nodesEqual(seen, local.Seen) {
+		n.stats.NoopMerges++
+		return
+	}
+	s := *local
+	s.Seen = seen
+	n.st = &s
+	n.stats.Merges++
+}
+
+// seenCovers reports whether filterMembers(s, unionNodes(s.Seen, other))
+// equals s.Seen: every node of s.Seen is a member and every node of other
+// is in s.Seen or not a member. It allocates nothing.
+func seenCovers(s *State, other []UniqueAddress) bool {
+	cur := memberCursor{s: s}
+	for _, u := range s.Seen {
+		if !cur.has(u) {
+			return false
+		}
+	}
+	in := nodeCursor{list: s.Seen}
+	cur = memberCursor{s: s}
+	for _, u := range other {
+		if !in.contains(u) && cur.has(u) {
+			return false
+		}
+	}
+	return true
+}
+
+// filteredUnion is filterMembers(s, unionNodes(a, b)) in one pass.
+func filteredUnion(s *State, a, b []UniqueAddress) []UniqueAddress {
+	out := make([]UniqueAddress, 0, len(a)+len(b))
+	cur := memberCursor{s: s}
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		var u UniqueAddress
+		switch {
+		case j == len(b):
+			u = a[i]
+			i++
+		case i == len(a):
+			u = b[j]
+			j++
+		case a[i] == b[j]:
+			u = a[i]
+			i++
+			j++
+		default:
+			if c := a[i].Compare(b[j]); c < 0 {
+				u = a[i]
+				i++
+			} else if c > 0 {
+				u = b[j]
+				j++
+			} else {
+				u = a[i]
+				i++
+				j++
+			}
+		}
+		if cur.has(u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// filterMembers keeps the nodes of list that are members of s.
+func filterMembers(s *State, list []UniqueAddress) []UniqueAddress {
+	out := make([]UniqueAddress, 0, len(list))
+	cur := memberCursor{s: s}
+	for _, u := range list {
+		if cur.has(u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// gossipRound sends the version digest to up to GossipFanout peers,
+// preferring those that have not seen the current version.
+func (n *Node) gossipRound() {
+	// The lists live in scratch buffers of the node: only the first
+	// GossipFanout targets outlive the round (in the messages, by value).
+	unseen, seen := n.derived.gossipUnseen[:0], n.derived.gossipSeen[:0]
+	var own nodeCursor // n.st.Reachability.Observes(n.self, ·)
+	if row, ok := n.st.Reachability.Row(n.self); ok {
+		own.list = row.Unreachable
+	}
+	hasSeen := nodeCursor{list: n.st.Seen}
+	for _, m := range n.st.Members {
+		if m.Node == n.self || m.Status == Down || own.contains(m.Node) {
+			continue
+		}
+		if hasSeen.contains(m.Node) {
+			seen = append(seen, m.Node)
+		} else {
+			unseen = append(unseen, m.Node)
+		}
+	}
+	n.rng.Shuffle(len(unseen), func(i, j int) { unseen[i], unseen[j] = unseen[j], unseen[i] })
+	n.rng.Shuffle(len(seen), func(i, j int) { seen[i], seen[j] = seen[j], seen[i] })
+	n.derived.gossipUnseen, n.derived.gossipSeen = unseen, seen
+	status := GossipStatus{VersionDigest: n.versionDigest(), SeenDigest: n.seenDigest()}
+	sent := 0
+	for _, list := range [2][]UniqueAddress{unseen, seen} {
+		for _, t := range list {
+			if sent >= n.cfg.GossipFanout {
+				return
+			}
+			n.send(t, status)
+			sent++
+		}
+	}
+}
+
+// seenDigest is the current state's SeenDigest, computed once per state.
+func (n *Node) seenDigest() uint64 {
+	n.digests()
+	return n.digest
+}
+
+// versionDigest is the current version's OrderFreeDigest, computed once
+// per state.
+func (n *Node) versionDigest() uint64 {
+	n.digests()
+	return n.vdigest
+}
+
+func (n *Node) digests() {
+	if n.digestFor != n.st {
+		n.digestFor, n.digest, n.vdigest = n.st, n.st.SeenDigest(), n.st.Version.OrderFreeDigest()
+	}
+}

@@ -1,0 +1,330 @@
+package proto
+
+import (
+	"fmt"
+	"math/rand"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// naiveSeenOfMembers is seenFromBits(members, seenBits(members, seen))
+// written plainly: the members named by seen, in member order.
+func naiveSeenOfMembers(members []Member, seen []UniqueAddress) []UniqueAddress {
+	out := []UniqueAddress{}
+	for _, m := range members {
+		if slices.Contains(seen, m.Node) {
+			out = append(out, m.Node)
+		}
+	}
+	return out
+}
+
+// TestSeenBitsRoundTrip: encoding a seen set as a bitmap over the members
+// and decoding it again gives the seen members, whatever the sizes (the
+// byte boundaries at 8 and 16 included) and whatever non-members the seen
+// set names.
+func TestSeenBitsRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for _, size := range []int{0, 1, 7, 8, 9, 15, 16, 17, 64, 100} {
+		for trial := 0; trial < 20; trial++ {
+			var members []Member
+			var seen []UniqueAddress
+			for i := 0; i < size+5; i++ {
+				u := UniqueAddress{Address: Address{Host: fmt.Sprintf("10.0.%d.%d", i/200, i%200+1), Port: 7000}, UID: UID(i + 1)}
+				isMember := i < size
+				if isMember {
+					members = append(members, Member{Node: u, Status: Up})
+				}
+				if rng.Intn(2) == 0 {
+					seen = append(seen, u)
+				}
+			}
+			slices.SortFunc(members, func(a, b Member) int { return a.Node.Compare(b.Node) })
+			slices.SortFunc(seen, func(a, b UniqueAddress) int { return a.Compare(b) })
+			bits := seenBits(members, seen)
+			if want := (size + 7) / 8; len(bits) != want {
+				t.Fatalf("size %d: bitmap of %d bytes, want %d", size, len(bits), want)
+			}
+			got, ok := seenFromBits(members, bits)
+			if !ok {
+				t.Fatalf("size %d: seenFromBits rejected seenBits' own bitmap %x", size, bits)
+			}
+			if diff := cmp.Diff(naiveSeenOfMembers(members, seen), got); diff != "" {
+				t.Fatalf("size %d trial %d: decoded seen set (-want +got):\n%s", size, trial, diff)
+			}
+		}
+	}
+}
+
+func TestSeenFromBitsRejectsForeignBitmaps(t *testing.T) {
+	members := make([]Member, 10)
+	for i := range members {
+		members[i] = Member{Node: UniqueAddress{Address: Address{Host: fmt.Sprintf("10.0.0.%d", i+1), Port: 7000}, UID: 1}}
+	}
+	slices.SortFunc(members, func(a, b Member) int { return a.Node.Compare(b.Node) })
+	cases := []struct {
+		name string
+		bits []byte
+		ok   bool
+	}{
+		{"all ten", []byte{0xff, 0x03}, true},
+		{"none", []byte{0, 0}, true},
+		{"too short", []byte{0xff}, false},
+		{"too long", []byte{0xff, 0x03, 0}, false},
+		{"bit past the last member", []byte{0xff, 0x04}, false},
+		{"highest stray bit", []byte{0, 0x80}, false},
+		{"nil", nil, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, ok := seenFromBits(members, c.bits); ok != c.ok {
+				t.Errorf("seenFromBits(%x) ok=%v, want %v", c.bits, ok, c.ok)
+			}
+		})
+	}
+}
+
+// seenFixture is a converged three-node cluster and the node n1, whose
+// seen set the tests shrink to itself.
+func seenFixture(t *testing.T) (*testCluster, *Node, UniqueAddress) {
+	t.Helper()
+	c := newTestCluster(t, LocalConfig(), 11)
+	c.start(addr(1), addr(1))
+	c.start(addr(2), addr(1))
+	c.start(addr(3), addr(1))
+	c.run(5*time.Second, 10*time.Millisecond)
+	n := c.nodes[addr(1)]
+	if !n.State().Converged() || len(n.State().Seen) != 3 {
+		t.Fatalf("fixture did not converge: seen %v", n.State().Seen)
+	}
+	s := *n.st
+	s.Seen = []UniqueAddress{n.self}
+	n.st = &s
+	return c, n, c.nodes[addr(2)].Self()
+}
+
+// seenFrom is the GossipSeen node from would send for st's seen set.
+func seenFrom(st *State, seen []UniqueAddress, reply bool) GossipSeen {
+	return GossipSeen{
+		VersionDigest: st.Version.OrderFreeDigest(),
+		MembersDigest: membersDigestOf(st.Members),
+		Seen:          seenBits(st.Members, seen),
+		Reply:         reply,
+	}
+}
+
+func TestOnSeen(t *testing.T) {
+	all := func(n *Node) []UniqueAddress {
+		var out []UniqueAddress
+		for _, m := range n.st.Members {
+			out = append(out, m.Node)
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		// body builds the message from peer p to n.
+		body func(n *Node, p UniqueAddress) GossipSeen
+		// wantSeen is n's seen set afterwards, given all members.
+		wantSeen func(n *Node, p UniqueAddress) []UniqueAddress
+		// wantOut is the kind of n's answer, or "".
+		wantOut   string
+		wantStats func(s Stats) bool
+	}{
+		{
+			name:      "a fuller seen set is merged and not answered",
+			body:      func(n *Node, p UniqueAddress) GossipSeen { return seenFrom(n.st, all(n), false) },
+			wantSeen:  func(n *Node, p UniqueAddress) []UniqueAddress { return all(n) },
+			wantStats: func(s Stats) bool { return s.Merges == 1 },
+		},
+		{
+			name: "a seen set lacking this node's entries is merged and answered",
+			body: func(n *Node, p UniqueAddress) GossipSeen { return seenFrom(n.st, []UniqueAddress{p}, false) },
+			wantSeen: func(n *Node, p UniqueAddress) []UniqueAddress {
+				out := []UniqueAddress{n.self, p}
+				slices.SortFunc(out, func(a, b UniqueAddress) int { return a.Compare(b) })
+				return out
+			},
+			wantOut:   "gossip-seen",
+			wantStats: func(s Stats) bool { return s.Merges == 1 },
+		},
+		{
+			name:      "a reply is never answered",
+			body:      func(n *Node, p UniqueAddress) GossipSeen { return seenFrom(n.st, []UniqueAddress{p}, true) },
+			wantSeen:  func(n *Node, p UniqueAddress) []UniqueAddress { return sortedPair(n.self, p) },
+			wantStats: func(s Stats) bool { return s.Merges == 1 },
+		},
+		{
+			name: "another version is ignored",
+			body: func(n *Node, p UniqueAddress) GossipSeen {
+				g := seenFrom(n.st, all(n), false)
+				g.VersionDigest++
+				return g
+			},
+			wantSeen:  func(n *Node, p UniqueAddress) []UniqueAddress { return []UniqueAddress{n.self} },
+			wantStats: func(s Stats) bool { return s.SeenIgnored == 1 && s.Merges == 0 },
+		},
+		{
+			name: "another member list under the same version gets the state",
+			body: func(n *Node, p UniqueAddress) GossipSeen {
+				g := seenFrom(n.st, all(n), false)
+				g.MembersDigest++
+				return g
+			},
+			wantSeen:  func(n *Node, p UniqueAddress) []UniqueAddress { return []UniqueAddress{n.self} },
+			wantOut:   "gossip-state",
+			wantStats: func(s Stats) bool { return s.SeenIgnored == 1 && s.GossipStatesOut == 1 },
+		},
+		{
+			name: "a bitmap of the wrong length is dropped",
+			body: func(n *Node, p UniqueAddress) GossipSeen {
+				g := seenFrom(n.st, all(n), false)
+				g.Seen = append(g.Seen, 0xff)
+				return g
+			},
+			wantSeen:  func(n *Node, p UniqueAddress) []UniqueAddress { return []UniqueAddress{n.self} },
+			wantStats: func(s Stats) bool { return s.DroppedInvalid == 1 && s.Merges == 0 },
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, n, p := seenFixture(t)
+			before := n.Stats()
+			g := tc.body(n, p)
+			if err := n.Step(c.now, Message{From: p, To: n.self.Address, Body: g}); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantSeen(n, p), n.State().Seen); diff != "" {
+				t.Errorf("seen set (-want +got):\n%s", diff)
+			}
+			var kinds []string
+			for _, m := range n.Output().Messages {
+				if m.To != p.Address {
+					continue
+				}
+				kinds = append(kinds, m.Body.Kind())
+				if s, ok := m.Body.(GossipSeen); ok {
+					got, ok := seenFromBits(n.st.Members, s.Seen)
+					if !ok || !s.Reply || !slices.Equal(got, n.st.Seen) {
+						t.Errorf("answer %+v: decodes to %v (ok %v), want reply naming %v", s, got, ok, n.st.Seen)
+					}
+				}
+			}
+			var want []string
+			if tc.wantOut != "" {
+				want = []string{tc.wantOut}
+			}
+			if diff := cmp.Diff(want, kinds); diff != "" {
+				t.Errorf("answers to the sender (-want +got):\n%s", diff)
+			}
+			s := n.Stats()
+			d := Stats{Merges: s.Merges - before.Merges, SeenIgnored: s.SeenIgnored - before.SeenIgnored,
+				DroppedInvalid: s.DroppedInvalid - before.DroppedInvalid, GossipStatesOut: s.GossipStatesOut - before.GossipStatesOut}
+			if !tc.wantStats(d) {
+				t.Errorf("stat changes %+v", d)
+			}
+		})
+	}
+}
+
+func sortedPair(a, b UniqueAddress) []UniqueAddress {
+	if a.Compare(b) > 0 {
+		a, b = b, a
+	}
+	return []UniqueAddress{a, b}
+}
+
+// TestSameVersionStatusGetsSeenBitmap: a round's status from a peer with
+// the same version and another seen set is answered with the seen bitmap,
+// not the whole state; one with another version is answered with the
+// clock.
+func TestSameVersionStatusGetsSeenBitmap(t *testing.T) {
+	c, n, p := seenFixture(t)
+	peer := c.nodes[addr(2)]
+	round := GossipStatus{VersionDigest: peer.st.Version.OrderFreeDigest(), SeenDigest: peer.st.SeenDigest()}
+	if err := n.Step(c.now, Message{From: p, To: n.self.Address, Body: round}); err != nil {
+		t.Fatal(err)
+	}
+	out := n.Output().Messages
+	if len(out) != 1 {
+		t.Fatalf("answers %v, want one gossip-seen", out)
+	}
+	g, ok := out[0].Body.(GossipSeen)
+	if !ok || g.Reply {
+		t.Fatalf("answer %s %+v, want a non-reply gossip-seen", out[0].Body.Kind(), out[0].Body)
+	}
+	// The peer merges nothing new (it has seen more) and answers with its
+	// own fuller set, which completes n's.
+	if err := peer.Step(c.now, Message{From: n.self, To: p.Address, Body: g}); err != nil {
+		t.Fatal(err)
+	}
+	var answer *GossipSeen
+	for _, m := range peer.Output().Messages {
+		if a, ok := m.Body.(GossipSeen); ok && m.To == n.self.Address {
+			answer = &a
+		}
+	}
+	if answer == nil || !answer.Reply {
+		t.Fatalf("peer answered %+v, want a reply gossip-seen", answer)
+	}
+	if err := n.Step(c.now, Message{From: p, To: n.self.Address, Body: *answer}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(peer.State().Seen, n.State().Seen); diff != "" || !n.State().Converged() {
+		t.Errorf("after the exchange n converged=%v, seen (-peer +n):\n%s", n.State().Converged(), diff)
+	}
+
+	other := round
+	other.VersionDigest++
+	if err := n.Step(c.now, Message{From: p, To: n.self.Address, Body: other}); err != nil {
+		t.Fatal(err)
+	}
+	out = n.Output().Messages
+	if len(out) != 1 || out[0].Body.Kind() != "gossip-status" || out[0].Body.(GossipStatus).Version == nil {
+		t.Errorf("answer to another version: %v, want one gossip-status with the clock", out)
+	}
+}
+
+// TestSeenSyncShipsBitmapsNotStates: after a change spreads through a
+// seven-node cluster, the seen sets converge with bitmaps, so full states
+// are far fewer than the gossip-seen messages, and every node converges.
+func TestSeenSyncShipsBitmapsNotStates(t *testing.T) {
+	c := newTestCluster(t, LocalConfig(), 5)
+	c.start(addr(1), addr(1))
+	for i := 2; i <= 7; i++ {
+		c.start(addr(i), addr(1))
+	}
+	c.run(10*time.Second, 10*time.Millisecond)
+	c.inbox = nil
+	kinds := map[string]int{}
+	if err := c.nodes[addr(4)].Step(c.now, Message{Body: Register{Key: "svc", Path: "/a"}}); err != nil {
+		t.Fatal(err)
+	}
+	c.collect(addr(4))
+	end := c.now.Add(5 * time.Second)
+	for c.now.Before(end) {
+		c.now = c.now.Add(10 * time.Millisecond)
+		for _, a := range c.order {
+			c.nodes[a].Tick(c.now)
+			c.collect(a)
+		}
+		for len(c.inbox) > 0 {
+			m := c.inbox[0]
+			c.inbox = c.inbox[1:]
+			kinds[m.Body.Kind()]++
+			c.deliver(m)
+		}
+	}
+	for _, a := range c.liveAddrs() {
+		st := c.nodes[a].State()
+		if !st.Converged() || len(c.nodes[a].Lookup("svc")) != 1 {
+			t.Errorf("%v: converged=%v, lookup %v", a, st.Converged(), c.nodes[a].Lookup("svc"))
+		}
+	}
+	if kinds["gossip-seen"] == 0 || kinds["gossip-state"] >= kinds["gossip-seen"] {
+		t.Errorf("messages after the change %v: want gossip-seen to outnumber gossip-state", kinds)
+	}
+}

@@ -163,8 +163,12 @@ func seenBits(members []Member, seen []UniqueAddress) []byte {
 	bits := make([]byte, (len(members)+7)/8)
 	j := 0
 	for i, m := range members {
-		for j < len(seen) && seen[j].Compare(m.Node) < 0 {
-			j++
+		if j < len(seen) && seen[j] != m.Node {
+			// Skip seen nodes that are not members (a valid state has
+			// none, so this rarely compares).
+			for j < len(seen) && seen[j].Compare(m.Node) < 0 {
+				j++
+			}
 		}
 		if j < len(seen) && seen[j] == m.Node {
 			bits[i/8] |= 1 << (i % 8)
@@ -283,6 +287,10 @@ func (n *Node) mergeSeen(remote []UniqueAddress) {
 	s.Seen = seen
 	n.st = &s
 	n.stats.Merges++
+	if n.digestFor == local {
+		// Same version: only the seen digest changes.
+		n.digestFor, n.digest = n.st, n.st.SeenDigest()
+	}
 }
 
 // seenCovers reports whether filterMembers(s, unionNodes(s.Seen, other))
@@ -365,29 +373,34 @@ func (n *Node) gossipRound() {
 	if row, ok := n.st.Reachability.Row(n.self); ok {
 		own.list = row.Unreachable
 	}
-	hasSeen := nodeCursor{list: n.st.Seen}
+	// Seen is a sorted subset of the members, so one walk in step with
+	// them tells seen from unseen.
+	j := 0
 	for _, m := range n.st.Members {
+		isSeen := j < len(n.st.Seen) && n.st.Seen[j] == m.Node
+		if isSeen {
+			j++
+		}
 		if m.Node == n.self || m.Status == Down || own.contains(m.Node) {
 			continue
 		}
-		if hasSeen.contains(m.Node) {
+		if isSeen {
 			seen = append(seen, m.Node)
 		} else {
 			unseen = append(unseen, m.Node)
 		}
 	}
-	n.rng.Shuffle(len(unseen), func(i, j int) { unseen[i], unseen[j] = unseen[j], unseen[i] })
-	n.rng.Shuffle(len(seen), func(i, j int) { seen[i], seen[j] = seen[j], seen[i] })
 	n.derived.gossipUnseen, n.derived.gossipSeen = unseen, seen
 	status := GossipStatus{VersionDigest: n.versionDigest(), SeenDigest: n.seenDigest()}
-	sent := 0
+	left := n.cfg.GossipFanout
 	for _, list := range [2][]UniqueAddress{unseen, seen} {
-		for _, t := range list {
-			if sent >= n.cfg.GossipFanout {
-				return
-			}
-			n.send(t, status)
-			sent++
+		// A partial Fisher-Yates shuffle draws the targets uniformly
+		// without shuffling the whole list.
+		for i := 0; i < len(list) && left > 0; i++ {
+			k := i + n.rng.Intn(len(list)-i)
+			list[i], list[k] = list[k], list[i]
+			n.send(list[i], status)
+			left--
 		}
 	}
 }

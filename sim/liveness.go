@@ -34,6 +34,26 @@ func LivenessBound(cfg proto.Config, n, shards int, backStep time.Duration) time
 		2*(detect+cfg.StableAfter) + time.Duration(rounds)*2*spread + 10*cfg.GossipInterval
 }
 
+// repointJoiners restarts every joiner none of whose seeds is still a
+// running member, pointing it at the running members, as an operator (or
+// a discovery service) would: no protocol can join through seeds that are
+// all gone, so the liveness phase does not wait for it.
+func (s *sim) repointJoiners() {
+	for _, sl := range s.slots {
+		if sl == nil || !sl.running() || sl.phase != proto.PhaseJoining || s.memberAt(sl.seeds) {
+			continue
+		}
+		t := s.tr
+		t.begin(s.now)
+		t.add("liveness")
+		t.add("repoint")
+		t.add(sl.name)
+		t.end()
+		s.apply(Entry{Op: OpCrash, Node: sl.idx, Peer: -1})
+		s.apply(Entry{Op: OpRestart, Node: sl.idx, Peer: -1})
+	}
+}
+
 // livenessPhase heals everything, resumes paused nodes, stops the nemesis
 // and the workload (restarting nothing), and runs until the liveness
 // checks pass or the bound expires.
@@ -77,6 +97,7 @@ func (s *sim) livenessPhase() {
 		}
 		s.schedule(sl)
 	}
+	s.repointJoiners()
 	shards := ordersType.Shards + billingType.Shards
 	bound := LivenessBound(s.p.Config, len(s.slots), shards, time.Duration(s.maxBack))
 	s.fig.out.LivenessBound = bound.Seconds()

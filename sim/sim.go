@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +59,7 @@ type slot struct {
 	name    string
 	addr    proto.Address
 	initial bool
+	seeds   []proto.Address // the seed list of the current incarnation
 	billing bool
 
 	node    *proto.Node
@@ -309,6 +311,7 @@ func (s *sim) start(sl *slot) {
 	sl.topo, sl.lastState, sl.stopReason, sl.entries, sl.cold = proto.TopologySnapshot{}, nil, "", nil, false
 	s.net.Up(sl.addr)
 	seeds := s.seedsFor(sl)
+	sl.seeds = seeds
 	t := s.tr
 	t.begin(s.now)
 	t.add(sl.name)
@@ -370,12 +373,12 @@ func (s *sim) seedsFor(sl *slot) []proto.Address {
 		return append([]proto.Address{sl.addr}, others...)
 	}
 	// An operator restarting a node whose seeds are all gone points it at
-	// a running member: the lowest-addressed one.
+	// the running members (as a discovery service would): any one of them
+	// may be cut off or about to be downed.
 	if !s.memberAt(others) {
 		for _, x := range s.slots {
-			if x != nil && x != sl && x.running() && x.phase == proto.PhaseMember {
+			if x != nil && x != sl && x.running() && x.phase == proto.PhaseMember && !slices.Contains(others, x.addr) {
 				others = append(others, x.addr)
-				break
 			}
 		}
 	}

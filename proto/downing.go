@@ -52,6 +52,30 @@ func unreachableSide(s *State, self UniqueAddress) []UniqueAddress {
 	return out
 }
 
+// pendingDown lists the members marked Down that were Up, as counted
+// members: they are still in the state because their removal has not
+// converged.
+func pendingDown(s *State) []Member {
+	var out []Member
+	for _, m := range s.Members {
+		if m.Status == Down && m.UpNumber > 0 {
+			m.Status = Up
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// seenByOther reports whether a member other than self has seen s.
+func seenByOther(s *State, self UniqueAddress) bool {
+	for _, u := range s.Seen {
+		if u != self {
+			return true
+		}
+	}
+	return false
+}
+
 // counted reports whether m counts toward a side's size: only Up members
 // and Leaving members that were Up do, as in Akka (Joining and WeaklyUp
 // members may be gone before they ever mattered). A member that leaves
@@ -81,14 +105,28 @@ func decideDowning(cfg DowningConfig, s *State, self UniqueAddress) []UniqueAddr
 	keepReachable := false
 	switch cfg.Strategy {
 	case KeepMajority:
-		r, u := countSide(reachable), countSide(unreachable)
+		others := unreachable
+		if !seenByOther(s, self) {
+			// No other member has seen this node's current version: it
+			// has heard from nobody since it last changed, so the members
+			// it marked Down meanwhile were downed on its view alone
+			// (a cut-off node that had not yet flagged every member it
+			// cannot reach). They count against it: a node that won a
+			// tie against half the cluster and then loses sight of its
+			// last peer finds itself a minority, instead of the leader
+			// of a cluster of one. Downs its side has seen (a crashed
+			// leader's last decision) count on no side, so the next
+			// leader can finish them.
+			others = append(append([]Member(nil), unreachable...), pendingDown(s)...)
+		}
+		r, u := countSide(reachable), countSide(others)
 		switch {
 		case r > u:
 			keepReachable = true
 		case r < u:
 			keepReachable = false
 		default:
-			keepReachable = lowestOnSide(reachable, unreachable)
+			keepReachable = lowestOnSide(reachable, others)
 		}
 	case StaticQuorum:
 		// Once the cluster has grown past 2×quorum−1 members, both sides

@@ -153,3 +153,38 @@ func TestDecideDowning(t *testing.T) {
 		})
 	}
 }
+
+// TestPendingDownsCountAgainstALoneDecider: members this node marked Down
+// that are not yet removed count against it when no other member has seen
+// its version (it decided on its own view), and on no side when its side
+// has seen the downs (a crashed leader's last decision, finished by the
+// next leader).
+func TestPendingDownsCountAgainstALoneDecider(t *testing.T) {
+	majority := DowningConfig{Strategy: KeepMajority}
+	// n1 won a 2|2 tie against n3 and n4 while it still counted n2 on its
+	// side; now n2 is unreachable too.
+	members := []Member{fxMember(1, Up, 1), fxMember(2, Up, 2), fxMember(3, Down, 3), fxMember(4, Down, 4)}
+	cases := []struct {
+		name string
+		seen []int
+		want []UniqueAddress
+	}{
+		{"seen by nobody else: a minority of one downs itself", []int{1}, fxNodes(1)},
+		{"no seen set at all: the same", nil, fxNodes(1)},
+		{"seen by its side: the downs count on no side, the tie is kept", []int{1, 2}, fxNodes(2)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := fxState(members, tc.seen, fxRow{1, []int{2}})
+			got := decideDowning(majority, s, fxNode(1, 1))
+			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("decideDowning (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// A Down member that never was Up is not counted anywhere.
+	s := fxState([]Member{fxMember(1, Up, 1), fxMember(2, Up, 2), fxMember(3, Down, 0), fxMember(4, Down, 0)}, []int{1}, fxRow{1, []int{2}})
+	if got := decideDowning(majority, s, fxNode(1, 1)); !cmp.Equal(got, fxNodes(2)) {
+		t.Errorf("with never-Up downs: decideDowning = %v, want n2 downed (a 1|1 tie n1 wins)", got)
+	}
+}

@@ -827,12 +827,15 @@ func (n *Node) onWelcome(from UniqueAddress, remote *State) {
 		n.stats.DroppedInvalid++
 		return
 	}
-	if m, ok := remote.Member(n.self); !ok || m.Status != Joining {
-		n.stats.DroppedInvalid++
-		return
-	}
+	// A tombstone first: a Welcome that tells a joiner it was admitted
+	// and removed again (before it heard it was admitted) no longer lists
+	// it as a member.
 	if _, dead := remote.Tombstones[n.self]; dead {
 		n.stop("removed")
+		return
+	}
+	if m, ok := remote.Member(n.self); !ok || m.Status != Joining {
+		n.stats.DroppedInvalid++
 		return
 	}
 	if remote.Version[n.self] != 0 {

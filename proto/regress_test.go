@@ -195,3 +195,24 @@ func TestIsolatedNodeDoesNotDownTheClusterLayerByLayer(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinerRemovedBeforeItsWelcomeStops: a joiner admitted, found
+// unreachable (its seed's messages never reached it), downed and removed
+// keeps sending Join; the seed answers with its state, which holds the
+// joiner's tombstone and no longer lists it. The joiner must stop as
+// removed, not drop the answer as malformed and retry for ever.
+func TestJoinerRemovedBeforeItsWelcomeStops(t *testing.T) {
+	c := newTestCluster(t, LocalConfig(), 3)
+	c.start(addr(1), addr(1))
+	c.run(2*time.Second, 10*time.Millisecond)
+	joiner := c.start(addr(2), addr(1))
+	c.inbox = nil // the Join is lost; the test plays the seed's answer
+	st := c.nodes[addr(1)].State().Clone()
+	st.Tombstones[joiner.Self()] = c.now
+	if err := joiner.Step(c.now, Message{From: c.nodes[addr(1)].Self(), To: addr(2), Body: Welcome{State: st}}); err != nil {
+		t.Fatal(err)
+	}
+	if joiner.Phase() != PhaseStopped || joiner.Snapshot().Stopped != "removed" {
+		t.Errorf("joiner phase %v (%q), stats %+v; want stopped as removed", joiner.Phase(), joiner.Snapshot().Stopped, joiner.Stats())
+	}
+}

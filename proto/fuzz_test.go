@@ -267,6 +267,19 @@ func (w *fzWorld) message(r *fzInput) Message {
 		b = fzPtr(ptr, InitJoinAck{}, &InitJoinAck{})
 	case 4:
 		g := GossipStatus{Version: w.clock(r), SeenDigest: r.num(), Reply: r.byte()%2 == 1}
+		if r.byte()%2 == 0 {
+			// A round's digest-only status, digests and sum real or forged.
+			st := w.states[r.byte()%3]
+			g = GossipStatus{VersionDigest: st.Version.OrderFreeDigest(), SeenDigest: st.SeenDigest(), VersionSum: st.Version.Sum(), Reply: g.Reply}
+			switch r.byte() % 4 {
+			case 0:
+				g.VersionDigest = r.num()
+			case 1:
+				g.VersionSum = r.num()
+			case 2:
+				g.SeenDigest = r.num()
+			}
+		}
 		b = fzPtr(ptr, g, &g)
 	case 5:
 		g := GossipState{State: w.state(r), Reply: r.byte()%2 == 1}

@@ -13,7 +13,9 @@ package proto
 
 // onStatus answers a peer's version digest. Equal versions with equal seen
 // sets cost nothing more; equal versions with other seen sets cost a seen
-// bitmap; otherwise whichever side is newer sends its state.
+// bitmap; otherwise whichever side is newer sends its state. A status that
+// carries a whole clock (Version) is compared exactly; rumor's own rounds
+// send digests and the clock's sum only.
 func (n *Node) onStatus(from UniqueAddress, g GossipStatus) {
 	if n.phase != PhaseMember {
 		n.stats.DroppedIgnored++
@@ -31,7 +33,18 @@ func (n *Node) onStatus(from UniqueAddress, g GossipStatus) {
 			}
 			return
 		}
-		n.send(from, GossipStatus{Version: n.st.Version, VersionDigest: n.versionDigest(), SeenDigest: n.seenDigest()})
+		// The versions differ. Clocks only grow, so the side whose
+		// counters add up to more holds the newer version or a concurrent
+		// one: it ships its state, and the receiver answers with its own
+		// if it had something the sender lacked. (A removal prunes clock
+		// entries, so a sum can mislead; the answer still completes the
+		// exchange, one state later.) No clock crosses the network.
+		switch {
+		case n.versionSum() >= g.VersionSum:
+			n.sendState(from, false)
+		case !g.Reply:
+			n.send(from, n.roundStatus(true))
+		}
 		return
 	}
 	local := prunedVersion(n.st.Version, n.st.Tombstones, nil)
@@ -391,7 +404,7 @@ func (n *Node) gossipRound() {
 		}
 	}
 	n.derived.gossipUnseen, n.derived.gossipSeen = unseen, seen
-	status := GossipStatus{VersionDigest: n.versionDigest(), SeenDigest: n.seenDigest()}
+	status := n.roundStatus(false)
 	left := n.cfg.GossipFanout
 	for _, list := range [2][]UniqueAddress{unseen, seen} {
 		// A partial Fisher-Yates shuffle draws the targets uniformly
@@ -418,8 +431,21 @@ func (n *Node) versionDigest() uint64 {
 	return n.vdigest
 }
 
+// versionSum is the sum of the current version's counters (saturating),
+// computed once per state.
+func (n *Node) versionSum() uint64 {
+	n.digests()
+	return n.vsum
+}
+
+// roundStatus is the digest-only status of the current state.
+func (n *Node) roundStatus(reply bool) GossipStatus {
+	n.digests()
+	return GossipStatus{VersionDigest: n.vdigest, SeenDigest: n.digest, VersionSum: n.vsum, Reply: reply}
+}
+
 func (n *Node) digests() {
 	if n.digestFor != n.st {
-		n.digestFor, n.digest, n.vdigest = n.st, n.st.SeenDigest(), n.st.Version.OrderFreeDigest()
+		n.digestFor, n.digest, n.vdigest, n.vsum = n.st, n.st.SeenDigest(), n.st.Version.OrderFreeDigest(), n.st.Version.Sum()
 	}
 }

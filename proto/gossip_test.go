@@ -2,6 +2,7 @@ package proto
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"slices"
 	"testing"
@@ -277,14 +278,83 @@ func TestSameVersionStatusGetsSeenBitmap(t *testing.T) {
 		t.Errorf("after the exchange n converged=%v, seen (-peer +n):\n%s", n.State().Converged(), diff)
 	}
 
-	other := round
-	other.VersionDigest++
-	if err := n.Step(c.now, Message{From: p, To: n.self.Address, Body: other}); err != nil {
-		t.Fatal(err)
+}
+
+// TestStatusSumPicksTheSender: of two sides whose versions differ, the one
+// whose clock adds up to more (or as much) ships its state; the other asks
+// for it with a reply status, and a reply status is never answered by
+// another status. No clock crosses.
+func TestStatusSumPicksTheSender(t *testing.T) {
+	cases := []struct {
+		name  string
+		delta int64 // the peer's sum minus n's
+		reply bool
+		want  string
+	}{
+		{"peer behind: n ships its state", -1, false, "gossip-state"},
+		{"equal sums (concurrent): n ships its state", 0, false, "gossip-state"},
+		{"peer ahead: n asks with a reply status", 1, false, "gossip-status reply"},
+		{"peer ahead, asked by a reply: nothing", 1, true, ""},
+		{"peer behind, asked by a reply: n ships its state", -1, true, "gossip-state"},
 	}
-	out = n.Output().Messages
-	if len(out) != 1 || out[0].Body.Kind() != "gossip-status" || out[0].Body.(GossipStatus).Version == nil {
-		t.Errorf("answer to another version: %v, want one gossip-status with the clock", out)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, n, p := seenFixture(t)
+			g := GossipStatus{VersionDigest: n.versionDigest() + 1, VersionSum: uint64(int64(n.versionSum()) + tc.delta), Reply: tc.reply}
+			if err := n.Step(c.now, Message{From: p, To: n.self.Address, Body: g}); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, m := range n.Output().Messages {
+				switch b := m.Body.(type) {
+				case GossipState:
+					if b.Reply || b.State != n.st {
+						t.Errorf("state answer %+v, want the current state as a non-reply", b)
+					}
+					got = append(got, "gossip-state")
+				case GossipStatus:
+					if b.Version != nil || !b.Reply || b.VersionSum != n.versionSum() || b.VersionDigest != n.versionDigest() {
+						t.Errorf("status answer %+v, want a digest-only reply with n's sum", b)
+					}
+					got = append(got, "gossip-status reply")
+				default:
+					got = append(got, m.Body.Kind())
+				}
+			}
+			var want []string
+			if tc.want != "" {
+				want = []string{tc.want}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("answers (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestVClockSum(t *testing.T) {
+	a, b := fxNode(1, 1), fxNode(2, 1)
+	if got := (VClock{a: 3, b: 4}).Sum(); got != 7 {
+		t.Errorf("Sum = %d, want 7", got)
+	}
+	if got := (VClock{a: math.MaxUint64 - 1, b: 4}).Sum(); got != math.MaxUint64 {
+		t.Errorf("Sum of an overflowing clock = %d, want it saturated at MaxUint64", got)
+	}
+	if got := (VClock{}).Sum(); got != 0 {
+		t.Errorf("Sum of the empty clock = %d, want 0", got)
+	}
+	// A clock that strictly dominates another has a larger sum.
+	rng := rand.New(rand.NewSource(4))
+	for trial := 0; trial < 500; trial++ {
+		w := VClock{}
+		for i := 0; i < rng.Intn(8); i++ {
+			w[fxNode(i, 1)] = uint64(1 + rng.Intn(5))
+		}
+		v := w.Clone()
+		v = v.Increment(fxNode(rng.Intn(10), 1))
+		if v.Compare(w) != After || v.Sum() <= w.Sum() {
+			t.Fatalf("v=%v w=%v: compare %v, sums %d and %d; want After with a larger sum", v, w, v.Compare(w), v.Sum(), w.Sum())
+		}
 	}
 }
 

@@ -45,15 +45,22 @@ type InitJoinAck struct{}
 // digest of its seen set. The full state crosses only when they differ.
 // A Reply status asks the receiver to send its state if it is newer.
 //
-// A round's status carries only VersionDigest (Version nil), so that a
-// steady cluster exchanges a few dozen bytes per round whatever its size;
-// a receiver whose own digest differs answers with its full Version, and
-// the exchange goes on from there.
+// A round's status carries only VersionDigest and VersionSum (Version
+// nil), so that a steady cluster exchanges a few dozen bytes per round
+// whatever its size. A receiver whose digest differs ships its state when
+// its own sum is at least the sender's, and otherwise answers with its own
+// digest status as a Reply, which the sender answers with its state. A
+// status may instead carry the whole clock (Version), which the receiver
+// compares exactly.
 type GossipStatus struct {
 	Version       VClock
 	VersionDigest uint64
 	SeenDigest    uint64
-	Reply         bool
+	// VersionSum is the sum of the version's counters: of two versions
+	// that differ, the one with the larger sum is newer or concurrent, so
+	// it tells which side ships its state without sending the clock.
+	VersionSum uint64
+	Reply      bool
 }
 
 // GossipState carries the whole gossip state. A non-reply is answered with

@@ -133,6 +133,7 @@ type Node struct {
 	digestFor *State // the state digest and vdigest were computed for
 	digest    uint64
 	vdigest   uint64
+	vsum      uint64
 	// The seen bitmap of seenBitsFor, and the digest of the member list it
 	// indexes (membersDigestFor); see seenBitmap.
 	seenBitsFor        *State

@@ -1,6 +1,9 @@
 package proto
 
-import "sort"
+import (
+	"math"
+	"sort"
+)
 
 // VClock is a vector clock over the unique addresses that changed the gossip
 // state. Entries of removed members are pruned (see State.prune), so a clock
@@ -150,6 +153,19 @@ func (v VClock) OrderFreeDigest() uint64 {
 	}
 	if sum == 0 && len(v) > 0 {
 		sum = 1
+	}
+	return sum
+}
+
+// Sum is the sum of the counters, saturating at the largest uint64. A clock
+// that dominates another has a larger sum; the converse does not hold.
+func (v VClock) Sum() uint64 {
+	var sum uint64
+	for _, c := range v {
+		if sum+c < sum {
+			return math.MaxUint64
+		}
+		sum += c
 	}
 	return sum
 }

@@ -163,6 +163,9 @@ func (z *sizer) statusBody(m proto.Message, g proto.GossipStatus) int {
 	if g.VersionDigest != 0 {
 		d += 16 * cborUint(g.VersionDigest) // a distinct cache key per digest length
 	}
+	if g.VersionSum != 0 {
+		d += 256 * cborUint(g.VersionSum)
+	}
 	for i := len(z.clocks) - 1; i >= 0; i-- {
 		c := &z.clocks[i]
 		if c.reply == g.Reply && c.digest == d && reflect.ValueOf(c.clock).UnsafePointer() == p {
@@ -207,6 +210,9 @@ func statusLen(g proto.GossipStatus) int {
 	}
 	if g.VersionDigest != 0 {
 		n += 1 + cborUint(g.VersionDigest)
+	}
+	if g.VersionSum != 0 {
+		n += 1 + cborUint(g.VersionSum)
 	}
 	return n
 }

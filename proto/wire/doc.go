@@ -27,7 +27,8 @@
 //	welcome        1 state
 //	init-join(-ack) {} (an empty map)
 //	gossip-status  1 node table, 2 clock, 3 seen digest, 4 reply (bool),
-//	               5 version digest (a round's status, without 1 and 2)
+//	               5 version digest, 6 version sum (a round's status,
+//	               without 1 and 2)
 //	gossip-state   1 state, 2 reply
 //	gossip-seen    1 version digest, 2 members digest, 3 seen bitmap
 //	               (bytes; bit i of byte i/8, least significant first,

@@ -164,6 +164,7 @@ func sampleMessages() map[string]proto.Message {
 		"gossip-status": header(proto.GossipStatus{
 			Version:    proto.VClock{node(0): 7, node(1): 3, node(2): 12},
 			SeenDigest: 0x1234_5678_9abc_def0,
+			VersionSum: 22,
 			Reply:      true,
 		}),
 		"gossip-state": header(proto.GossipState{State: small, Reply: true}),

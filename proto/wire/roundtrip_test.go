@@ -54,7 +54,8 @@ func roundTripCases() map[string]proto.Message {
 		Body: proto.Heartbeat{Seq: 9},
 	}
 	cases["gossip-status/max-counters"] = header(proto.GossipStatus{
-		Version: proto.VClock{node(0): math.MaxUint64, node(9): 1}, SeenDigest: math.MaxUint64})
+		Version: proto.VClock{node(0): math.MaxUint64, node(9): 1}, SeenDigest: math.MaxUint64, VersionSum: math.MaxUint64})
+	cases["gossip-status/round"] = header(proto.GossipStatus{VersionDigest: 0xdead_beef, SeenDigest: 7, VersionSum: 1 << 40})
 	cases["gossip-state/big"] = header(proto.GossipState{State: big})
 	cases["welcome/big"] = header(proto.Welcome{State: big})
 	cases["gossip-state/empty-state"] = header(proto.GossipState{State: proto.NewState()})

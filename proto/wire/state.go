@@ -551,7 +551,7 @@ func statusToWire(b proto.GossipStatus, check bool) (wireStatus, error) {
 		}
 	}
 	finishClock(clock, t)
-	return wireStatus{Nodes: t.wire(), Clock: clock, SeenDigest: b.SeenDigest, Reply: b.Reply, VersionDigest: b.VersionDigest}, nil
+	return wireStatus{Nodes: t.wire(), Clock: clock, SeenDigest: b.SeenDigest, Reply: b.Reply, VersionDigest: b.VersionDigest, VersionSum: b.VersionSum}, nil
 }
 
 func statusFromWire(w wireStatus) (proto.Body, error) {
@@ -563,5 +563,5 @@ func statusFromWire(w wireStatus) (proto.Body, error) {
 	if err != nil {
 		return nil, err
 	}
-	return proto.GossipStatus{Version: v, VersionDigest: w.VersionDigest, SeenDigest: w.SeenDigest, Reply: w.Reply}, nil
+	return proto.GossipStatus{Version: v, VersionDigest: w.VersionDigest, SeenDigest: w.SeenDigest, VersionSum: w.VersionSum, Reply: w.Reply}, nil
 }

@@ -54,6 +54,8 @@ type wireStatus struct {
 	Reply      bool             `cbor:"4,keyasint,omitempty"`
 	// VersionDigest stands in for Clock in a round's digest-only status.
 	VersionDigest uint64 `cbor:"5,keyasint,omitempty"`
+	// VersionSum is the sum of the version's counters.
+	VersionSum uint64 `cbor:"6,keyasint,omitempty"`
 }
 
 type wireGossipState struct {

@@ -1,8 +1,11 @@
 package sim
 
 import (
+	"reflect"
 	"slices"
 	"strings"
+	"time"
+	"unsafe"
 
 	"github.com/rumorhq/rumor/proto"
 )
@@ -12,61 +15,119 @@ import (
 //
 // The wire form names every identity by its ref, its 1-based position in
 // the state's node table sorted by (host bytes, port, uid). The length of
-// a state is therefore a fixed part (everything but the refs) plus the
-// lengths of the refs, which depend only on each identity's position. One
-// walk over the state computes the fixed part and counts each identity's
-// references (interning it in order of first appearance, as the encoder
-// does); the table is then sorted once, or reused when the state names the
-// same identities in the same first-appearance order as the last state
-// measured, which is the common case (a new version of the same cluster).
+// a state is therefore a fixed part (everything but the refs and the
+// table), the node table, and the lengths of the refs, which depend only
+// on each identity's position in the table.
+//
+// The parts of a state (members, reachability rows, clock, tombstones,
+// allocations, registry) are shared between states: proto reuses an
+// unchanged slice or map in its next state, and in the simulator a
+// receiver often adopts the sender's. Each distinct part is walked once:
+// its fixed length and the identities it names are cached, keyed by the
+// slice or map itself (which the cache holds, so that its memory cannot be
+// reused by another value while cached). Identities get permanent ids,
+// listed once in table order, so a state's table is found by marking the
+// ids it names and walking that list, without sorting. A member list's
+// own table is cached with it: it is the state's table whenever the other
+// parts name only members, the common case.
 type stateSizer struct {
-	ids   map[proto.UniqueAddress]uint32 // provisional ref - 1
-	byUID map[proto.UID]uint32           // the first identity interned with each UID
-	nodes []proto.UniqueAddress          // by provisional ref - 1
-	uses  []int                          // references per provisional ref - 1
+	ids      map[proto.UniqueAddress]int32
+	byUID    map[proto.UID]int32   // the first identity interned with each UID
+	nodes    []proto.UniqueAddress // by id
+	entryLen []int                 // by id: CBOR length of its node table entry
+	order    []int32               // every id, in node table order
 
-	// The table of the last state measured.
-	prevNodes []proto.UniqueAddress
-	prevRefs  []int // CBOR length of each provisional ref's final ref
-	prevTable int   // CBOR length of the node table array
-	order     []int
+	members map[sliceKey[proto.Member]]*part
+	rows    map[sliceKey[proto.ObserverRow]]*part
+	allocs  map[sliceKey[proto.TypeAllocation]]*part
+	reg     map[sliceKey[proto.RegistryRow]]*part
+	maps    map[unsafe.Pointer]*part // clocks and tombstone maps
 
-	// The members of the last state measured, their part of the length
-	// and the interning state right after them: a new version of the same
-	// cluster usually shares its members slice with the last one.
-	members      []proto.Member
-	haveMembers  bool
-	membersLen   int
-	membersNodes int
-	membersUses  []int
+	// Scratch for one state.
+	mark   []uint32 // by id: == stamp when the id is in the table being built
+	stamp  uint32
+	refLen []uint8 // by id: the length of its ref in the table being built
+	seen   part
+	others []*part
 }
 
-func sameMemberSlice(a, b []proto.Member) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+// sliceKey identifies a slice that is never modified: its first element
+// and length.
+type sliceKey[T any] struct {
+	first *T
+	n     int
 }
+
+func keyOf[T any](s []T) sliceKey[T] { return sliceKey[T]{&s[0], len(s)} }
+
+// part is one field of a state: its length without the refs' own bytes,
+// and the ids of the identities it names, once per ref.
+type part struct {
+	value any // the slice or map described, held so its key stays unique
+	fixed int
+	ids   []int32
+
+	// A member list's node table, naming exactly its members.
+	table  int     // CBOR length of the table array
+	refLen []uint8 // by id: length of the id's ref in it; 0: not a member
+	refs   int     // total length of the members' own refs
+}
+
+// maxParts bounds each part cache; a full cache is emptied. A part is hit
+// by every state that shares it, which happens while it is recent.
+const maxParts = 64
 
 func newStateSizer() *stateSizer {
-	return &stateSizer{ids: map[proto.UniqueAddress]uint32{}, byUID: map[proto.UID]uint32{}}
+	return &stateSizer{
+		ids:     map[proto.UniqueAddress]int32{},
+		byUID:   map[proto.UID]int32{},
+		members: map[sliceKey[proto.Member]]*part{},
+		rows:    map[sliceKey[proto.ObserverRow]]*part{},
+		allocs:  map[sliceKey[proto.TypeAllocation]]*part{},
+		reg:     map[sliceKey[proto.RegistryRow]]*part{},
+		maps:    map[unsafe.Pointer]*part{},
+	}
 }
 
-// ref counts one reference to u.
-func (z *stateSizer) ref(u proto.UniqueAddress) {
+// id returns u's permanent id, interning it if new.
+func (z *stateSizer) id(u proto.UniqueAddress) int32 {
 	// byUID finds almost every identity by its UID alone, which hashes
 	// far faster than the whole address; ids is the exact index.
 	if i, ok := z.byUID[u.UID]; ok && z.nodes[i] == u {
-		z.uses[i]++
-		return
+		return i
 	}
 	if i, ok := z.ids[u]; ok {
-		z.uses[i]++
-		return
+		return i
 	}
+	i := int32(len(z.nodes))
 	if _, taken := z.byUID[u.UID]; !taken {
-		z.byUID[u.UID] = uint32(len(z.nodes))
+		z.byUID[u.UID] = i
 	}
-	z.ids[u] = uint32(len(z.nodes))
+	z.ids[u] = i
 	z.nodes = append(z.nodes, u)
-	z.uses = append(z.uses, 1)
+	z.entryLen = append(z.entryLen, entryLen(u))
+	z.mark = append(z.mark, 0)
+	z.refLen = append(z.refLen, 0)
+	at, _ := slices.BinarySearchFunc(z.order, u, func(j int32, u proto.UniqueAddress) int {
+		return compareWire(z.nodes[j], u)
+	})
+	z.order = slices.Insert(z.order, at, i)
+	return i
+}
+
+// entryLen is the length of u's node table entry, a wireNode map.
+func entryLen(u proto.UniqueAddress) int {
+	n := 1 // map header
+	if u.Host != "" {
+		n += 1 + cborText(u.Host)
+	}
+	if u.Port != 0 {
+		n += 1 + cborUint(uint64(u.Port))
+	}
+	if u.UID != 0 {
+		n += 1 + cborUint(uint64(u.UID))
+	}
+	return n
 }
 
 // cborInt is the length of a signed integer in CBOR.
@@ -95,208 +156,290 @@ func shardTypeLen(t proto.ShardType) int {
 	return n
 }
 
-// refList adds a present list field of refs: key, array header, and one
-// reference per element (whose lengths come later).
-func (z *stateSizer) refList(us []proto.UniqueAddress) int {
+// ref records one reference to u in p.
+func (z *stateSizer) ref(p *part, u proto.UniqueAddress) { p.ids = append(p.ids, z.id(u)) }
+
+// refList adds a present list field of refs to p: key, array header, and
+// one reference per element.
+func (z *stateSizer) refList(p *part, us []proto.UniqueAddress) int {
 	for _, u := range us {
-		z.ref(u)
+		z.ref(p, u)
 	}
 	return 1 + cborUint(uint64(len(us)))
+}
+
+// cached returns the part cached under k, building it if absent.
+func cached[K comparable](cache map[K]*part, k K, build func(p *part)) *part {
+	if p, ok := cache[k]; ok {
+		return p
+	}
+	if len(cache) >= maxParts {
+		clear(cache)
+	}
+	p := &part{}
+	build(p)
+	cache[k] = p
+	return p
 }
 
 // size returns the CBOR length of s's wireState.
 func (z *stateSizer) size(s *proto.State) int {
 	n := 1 // map header: at most 9 fields
-	if z.haveMembers && sameMemberSlice(z.members, s.Members) {
-		// Undo everything after the members' refs.
-		for i, u := range z.nodes[z.membersNodes:] {
-			delete(z.ids, u)
-			if j, ok := z.byUID[u.UID]; ok && int(j) == z.membersNodes+i {
-				delete(z.byUID, u.UID)
-			}
-		}
-		z.nodes = z.nodes[:z.membersNodes]
-		z.uses = append(z.uses[:0], z.membersUses...)
-		n += z.membersLen
-	} else {
-		clear(z.ids)
-		clear(z.byUID)
-		z.nodes = z.nodes[:0]
-		z.uses = z.uses[:0]
-		m := z.membersSize(s.Members)
-		n += m
-		z.members, z.haveMembers, z.membersLen = s.Members, true, m
-		z.membersNodes = len(z.nodes)
-		z.membersUses = append(z.membersUses[:0], z.uses...)
+	var mp *part
+	if len(s.Members) > 0 {
+		mp = cached(z.members, keyOf(s.Members), func(p *part) { z.membersPart(p, s.Members) })
+		n += mp.fixed
 	}
-	return n + z.restSize(s)
-}
-
-// membersSize refs the members' identities and returns the length of the
-// members field.
-func (z *stateSizer) membersSize(members []proto.Member) int {
-	n := 0
-	if len(members) > 0 {
-		n += 1 + cborUint(uint64(len(members)))
-		for i := range members {
-			m := &members[i]
-			z.ref(m.Node)
-			n += 1 + 1 // map header, key of the node ref
-			if m.ID != "" {
-				n += 1 + cborText(string(m.ID))
-			}
-			if m.Status != 0 {
-				n += 1 + cborUint(uint64(m.Status))
-			}
-			if len(m.Roles) > 0 {
-				n += 1 + cborUint(uint64(len(m.Roles)))
-				for _, r := range m.Roles {
-					n += cborText(r)
-				}
-			}
-			if m.UpNumber != 0 {
-				n += 1 + cborInt(m.UpNumber)
-			}
-			if len(m.Hosts) > 0 {
-				n += 1 + cborUint(uint64(len(m.Hosts)))
-				for _, h := range m.Hosts {
-					n += shardTypeLen(h)
-				}
-			}
-			if m.HostsVersion != 0 {
-				n += 1 + cborUint(m.HostsVersion)
-			}
-		}
-	}
-	return n
-}
-
-// restSize refs the identities of every field after the members and
-// returns the length of the rest of the state.
-func (z *stateSizer) restSize(s *proto.State) int {
-	n := 0
+	z.others = z.others[:0]
 	if rows := s.Reachability.Rows; len(rows) > 0 {
-		n += 1 + cborUint(uint64(len(rows)))
-		for _, row := range rows {
-			z.ref(row.Observer)
-			n += 1 + 1
-			if row.Version != 0 {
-				n += 1 + cborUint(row.Version)
-			}
-			if len(row.Unreachable) > 0 {
-				n += z.refList(row.Unreachable)
-			}
-		}
+		z.others = append(z.others, cached(z.rows, keyOf(rows), func(p *part) { z.rowsPart(p, rows) }))
 	}
-	if len(s.Version) > 0 {
-		n += 1 + cborUint(uint64(len(s.Version)))
-		for u, c := range s.Version {
-			z.ref(u)
-			n += 1 + cborUint(c) // [ref, count]
-		}
+	if v := s.Version; len(v) > 0 {
+		z.others = append(z.others, cached(z.maps, reflect.ValueOf(v).UnsafePointer(), func(p *part) { z.versionPart(p, v) }))
 	}
 	if len(s.Seen) > 0 {
-		n += z.refList(s.Seen)
+		z.seenPart(&z.seen, s.Seen, s.Members, mp)
+		z.others = append(z.others, &z.seen)
 	}
-	if len(s.Tombstones) > 0 {
-		n += 1 + cborUint(uint64(len(s.Tombstones)))
-		for u := range s.Tombstones {
-			z.ref(u)
-		}
+	if t := s.Tombstones; len(t) > 0 {
+		z.others = append(z.others, cached(z.maps, reflect.ValueOf(t).UnsafePointer(), func(p *part) { z.tombstonesPart(p, t) }))
 	}
-	if len(s.Allocations) > 0 {
-		n += 1 + cborUint(uint64(len(s.Allocations)))
-		for _, ta := range s.Allocations {
-			n += 1 + 1 + shardTypeLen(ta.Type)
-			if ta.Epoch != 0 {
-				n += 1 + cborUint(uint64(ta.Epoch))
-			}
-			if len(ta.Shards) > 0 {
-				n += 1 + cborUint(uint64(len(ta.Shards)))
-				for _, a := range ta.Shards {
-					n++
-					if a.Primary != (proto.UniqueAddress{}) {
-						z.ref(a.Primary)
-						n++
-					}
-					if len(a.Replicas) > 0 {
-						n += z.refList(a.Replicas)
-					}
-					if a.Epoch != 0 {
-						n += 1 + cborUint(uint64(a.Epoch))
-					}
-				}
-			}
-		}
+	if a := s.Allocations; len(a) > 0 {
+		z.others = append(z.others, cached(z.allocs, keyOf(a), func(p *part) { z.allocationsPart(p, a) }))
 	}
 	if s.AllocationEpoch != 0 {
 		n += 1 + cborUint(uint64(s.AllocationEpoch))
 	}
-	if len(s.Registry) > 0 {
-		n += 1 + cborUint(uint64(len(s.Registry)))
-		for _, row := range s.Registry {
-			z.ref(row.Owner)
-			n += 1 + 1
-			if row.Version != 0 {
-				n += 1 + cborUint(row.Version)
-			}
-			if len(row.Entries) > 0 {
-				n += 1 + cborUint(uint64(len(row.Entries)))
-				for _, e := range row.Entries {
-					n++
-					if e.Key != "" {
-						n += 1 + cborText(e.Key)
-					}
-					if e.Path != "" {
-						n += 1 + cborText(e.Path)
-					}
-					if e.Node != row.Owner {
-						z.ref(e.Node)
-						n++
-					}
-				}
-			}
+	if r := s.Registry; len(r) > 0 {
+		z.others = append(z.others, cached(z.reg, keyOf(r), func(p *part) { z.registryPart(p, r) }))
+	}
+	for _, p := range z.others {
+		n += p.fixed
+	}
+	if mp != nil {
+		if refs, ok := z.memberRefs(mp); ok {
+			return n + 1 + mp.table + refs // key of the node table
 		}
 	}
-	if len(z.nodes) == 0 {
-		return n
+	return n + z.anyRefs(mp)
+}
+
+// memberRefs returns the total length of the state's refs when the
+// member list's table is the state's: every other part names only
+// members.
+func (z *stateSizer) memberRefs(mp *part) (int, bool) {
+	refs := mp.refs
+	for _, p := range z.others {
+		for _, i := range p.ids {
+			if int(i) >= len(mp.refLen) || mp.refLen[i] == 0 {
+				return 0, false
+			}
+			refs += int(mp.refLen[i])
+		}
 	}
-	z.table()
-	n += 1 + z.prevTable // key of the node table
-	for i, k := range z.uses {
-		n += k * z.prevRefs[i]
+	return refs, true
+}
+
+// anyRefs returns the length of the node table field and every ref, for
+// a state that names identities beyond its members (or has none).
+func (z *stateSizer) anyRefs(mp *part) int {
+	z.stamp++
+	all := z.others
+	if mp != nil {
+		all = append(all, mp)
+	}
+	for _, p := range all {
+		for _, i := range p.ids {
+			z.mark[i] = z.stamp
+		}
+	}
+	table, count := z.rank()
+	if count == 0 {
+		return 0
+	}
+	n := 1 + table // key of the node table
+	for _, p := range all {
+		for _, i := range p.ids {
+			n += int(z.refLen[i])
+		}
 	}
 	return n
 }
 
-// table makes prevRefs and prevTable describe z.nodes.
-func (z *stateSizer) table() {
-	if slices.Equal(z.nodes, z.prevNodes) {
-		return
-	}
-	z.prevNodes = append(z.prevNodes[:0], z.nodes...)
-	z.order = z.order[:0]
-	for i := range z.nodes {
-		z.order = append(z.order, i)
-	}
-	slices.SortFunc(z.order, func(a, b int) int { return compareWire(z.nodes[a], z.nodes[b]) })
-	z.prevRefs = slices.Grow(z.prevRefs[:0], len(z.nodes))[:len(z.nodes)]
-	t := cborUint(uint64(len(z.nodes)))
-	for final, p := range z.order {
-		z.prevRefs[p] = cborUint(uint64(final + 1))
-		u := z.nodes[p]
-		t++ // map header
-		if u.Host != "" {
-			t += 1 + cborText(u.Host)
-		}
-		if u.Port != 0 {
-			t += 1 + cborUint(uint64(u.Port))
-		}
-		if u.UID != 0 {
-			t += 1 + cborUint(uint64(u.UID))
+// rank sets refLen for every marked id to the length of its ref in the
+// table of the marked ids, and returns that table's length and size.
+func (z *stateSizer) rank() (table, count int) {
+	for _, i := range z.order {
+		if z.mark[i] == z.stamp {
+			count++
+			z.refLen[i] = uint8(cborUint(uint64(count)))
+			table += z.entryLen[i]
 		}
 	}
-	z.prevTable = t
+	return table + cborUint(uint64(count)), count
+}
+
+// membersPart describes a member list, with its own node table.
+func (z *stateSizer) membersPart(p *part, members []proto.Member) {
+	p.value = members
+	n := 1 + cborUint(uint64(len(members)))
+	for i := range members {
+		m := &members[i]
+		z.ref(p, m.Node)
+		n += 1 + 1 // map header, key of the node ref
+		if m.ID != "" {
+			n += 1 + cborText(string(m.ID))
+		}
+		if m.Status != 0 {
+			n += 1 + cborUint(uint64(m.Status))
+		}
+		if len(m.Roles) > 0 {
+			n += 1 + cborUint(uint64(len(m.Roles)))
+			for _, r := range m.Roles {
+				n += cborText(r)
+			}
+		}
+		if m.UpNumber != 0 {
+			n += 1 + cborInt(m.UpNumber)
+		}
+		if len(m.Hosts) > 0 {
+			n += 1 + cborUint(uint64(len(m.Hosts)))
+			for _, h := range m.Hosts {
+				n += shardTypeLen(h)
+			}
+		}
+		if m.HostsVersion != 0 {
+			n += 1 + cborUint(m.HostsVersion)
+		}
+	}
+	p.fixed = n
+	z.stamp++
+	for _, i := range p.ids {
+		z.mark[i] = z.stamp
+	}
+	p.table, _ = z.rank()
+	p.refLen = make([]uint8, len(z.nodes))
+	for _, i := range p.ids {
+		p.refLen[i] = z.refLen[i]
+		p.refs += int(z.refLen[i])
+	}
+}
+
+// seenPart describes the seen set in p (reused scratch): by position in
+// the member list when it is a subsequence of it, the usual case.
+func (z *stateSizer) seenPart(p *part, seen []proto.UniqueAddress, members []proto.Member, mp *part) {
+	p.ids = p.ids[:0]
+	p.fixed = 1 + cborUint(uint64(len(seen)))
+	if mp != nil {
+		j := 0
+		for i := range members {
+			if j == len(seen) {
+				break
+			}
+			if seen[j] == members[i].Node {
+				p.ids = append(p.ids, mp.ids[i])
+				j++
+			}
+		}
+		if j == len(seen) {
+			return
+		}
+		p.ids = p.ids[:0]
+	}
+	for _, u := range seen {
+		z.ref(p, u)
+	}
+}
+
+func (z *stateSizer) rowsPart(p *part, rows []proto.ObserverRow) {
+	p.value = rows
+	n := 1 + cborUint(uint64(len(rows)))
+	for _, row := range rows {
+		z.ref(p, row.Observer)
+		n += 1 + 1
+		if row.Version != 0 {
+			n += 1 + cborUint(row.Version)
+		}
+		if len(row.Unreachable) > 0 {
+			n += z.refList(p, row.Unreachable)
+		}
+	}
+	p.fixed = n
+}
+
+func (z *stateSizer) versionPart(p *part, v proto.VClock) {
+	p.value = v
+	n := 1 + cborUint(uint64(len(v)))
+	for u, c := range v {
+		z.ref(p, u)
+		n += 1 + cborUint(c) // [ref, count]
+	}
+	p.fixed = n
+}
+
+func (z *stateSizer) tombstonesPart(p *part, t map[proto.UniqueAddress]time.Time) {
+	p.value = t
+	for u := range t {
+		z.ref(p, u)
+	}
+	p.fixed = 1 + cborUint(uint64(len(t)))
+}
+
+func (z *stateSizer) allocationsPart(p *part, allocs []proto.TypeAllocation) {
+	p.value = allocs
+	n := 1 + cborUint(uint64(len(allocs)))
+	for _, ta := range allocs {
+		n += 1 + 1 + shardTypeLen(ta.Type)
+		if ta.Epoch != 0 {
+			n += 1 + cborUint(uint64(ta.Epoch))
+		}
+		if len(ta.Shards) > 0 {
+			n += 1 + cborUint(uint64(len(ta.Shards)))
+			for _, a := range ta.Shards {
+				n++
+				if a.Primary != (proto.UniqueAddress{}) {
+					z.ref(p, a.Primary)
+					n++
+				}
+				if len(a.Replicas) > 0 {
+					n += z.refList(p, a.Replicas)
+				}
+				if a.Epoch != 0 {
+					n += 1 + cborUint(uint64(a.Epoch))
+				}
+			}
+		}
+	}
+	p.fixed = n
+}
+
+func (z *stateSizer) registryPart(p *part, reg []proto.RegistryRow) {
+	p.value = reg
+	n := 1 + cborUint(uint64(len(reg)))
+	for _, row := range reg {
+		z.ref(p, row.Owner)
+		n += 1 + 1
+		if row.Version != 0 {
+			n += 1 + cborUint(row.Version)
+		}
+		if len(row.Entries) > 0 {
+			n += 1 + cborUint(uint64(len(row.Entries)))
+			for _, e := range row.Entries {
+				n++
+				if e.Key != "" {
+					n += 1 + cborText(e.Key)
+				}
+				if e.Path != "" {
+					n += 1 + cborText(e.Path)
+				}
+				if e.Node != row.Owner {
+					z.ref(p, e.Node)
+					n++
+				}
+			}
+		}
+	}
+	p.fixed = n
 }
 
 // compareWire is the wire node table's order: host bytes, port, uid.

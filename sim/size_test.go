@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,4 +162,33 @@ func TestStateSizesMatchWire(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEnvelopeMatchesWire: the computed envelope is wire.Size's frame of a
+// message without body fields, for every optional field present or not
+// and every integer and text length class.
+func TestEnvelopeMatchesWire(t *testing.T) {
+	long := strings.Repeat("h", 300)
+	hosts := []string{"", "10.0.0.1", "node-7.example.internal", long}
+	ports := []uint16{0, 23, 24, 255, 7000, 65535}
+	uids := []proto.UID{0, 1, 23, 24, 1 << 16, 1 << 40}
+	for _, fh := range hosts {
+		for _, fp := range ports {
+			for _, fu := range uids {
+				for _, th := range hosts {
+					for _, tp := range ports {
+						for _, tu := range uids {
+							m := proto.Message{
+								From: proto.UniqueAddress{Address: proto.Address{Host: fh, Port: fp}, UID: fu},
+								To:   proto.Address{Host: th, Port: tp}, ToUID: tu, Body: proto.InitJoin{},
+							}
+							if got, want := envelope(m), wire.Size(m); got != want {
+								t.Fatalf("envelope(%+v) = %d, wire.Size %d", m, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
 }

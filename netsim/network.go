@@ -44,6 +44,10 @@ type Event struct {
 	// Duplicate marks the extra copy of a duplicated message (Delivery
 	// only). Which copy arrives first depends on their latency draws.
 	Duplicate bool
+	// FromNode and ToNode are the indices (see Network.Node) of
+	// Msg.From.Address and Msg.To (Delivery only), so that a caller can
+	// find its own record of either end without hashing an address.
+	FromNode, ToNode int
 
 	// Timer is the id given to ScheduleTimer (Timer only).
 	Timer uint64
@@ -180,6 +184,11 @@ func (n *Network) Config() Config { return n.cfg }
 func nanos(t time.Time) int64 { return t.UnixNano() }
 
 func instant(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// Node returns addr's index: addresses are numbered 0, 1, 2, ... in the
+// order the network first sees them (in Send, Up, Partition, or here).
+// Event.FromNode and Event.ToNode carry these indices.
+func (n *Network) Node(addr proto.Address) int { return int(n.intern(addr)) }
 
 func (n *Network) intern(a proto.Address) int32 {
 	if i, ok := n.index[a]; ok {
@@ -525,7 +534,8 @@ func (n *Network) deliver(it item) (Event, bool) {
 	}
 	n.stats.Delivered++
 	n.stats.BytesDelivered += uint64(pl.size)
-	ev := Event{Kind: Delivery, At: instant(it.at), Msg: pl.msg, SentAt: instant(pl.sentAt), Duplicate: pl.dup}
+	ev := Event{Kind: Delivery, At: instant(it.at), Msg: pl.msg, SentAt: instant(pl.sentAt), Duplicate: pl.dup,
+		FromNode: int(p.from), ToNode: int(p.to)}
 	n.releasePayload(ref)
 	return ev, true
 }

@@ -137,6 +137,7 @@ type sim struct {
 	sizer   *sizer
 	slots   []*slot // by index; nil for gaps
 	byAddr  map[proto.Address]*slot
+	byNode  []*slot // by netsim node index (netsim.Network.Node); nil: no slot
 	incs    map[uniq]*incarnation
 	seeds   []proto.Address
 	initial int
@@ -277,6 +278,11 @@ func (s *sim) slotFor(i int) *slot {
 		}
 		s.slots[i] = sl
 		s.byAddr[sl.addr] = sl
+		node := s.net.Node(sl.addr)
+		for len(s.byNode) <= node {
+			s.byNode = append(s.byNode, nil)
+		}
+		s.byNode[node] = sl
 	}
 	return s.slots[i]
 }
@@ -424,9 +430,17 @@ func (s *sim) simError(err error) {
 	}
 }
 
+// slotAt returns the slot listening at netsim node index i, or nil.
+func (s *sim) slotAt(i int) *slot {
+	if i < len(s.byNode) {
+		return s.byNode[i]
+	}
+	return nil
+}
+
 // deliver hands a delivered message to its node.
 func (s *sim) deliver(ev *netsim.Event) {
-	sl := s.byAddr[ev.Msg.To]
+	sl := s.slotAt(ev.ToNode)
 	if sl == nil || sl.node == nil {
 		s.probes.DroppedStopped++
 		return
@@ -446,7 +460,7 @@ func (s *sim) deliver(ev *netsim.Event) {
 	t.add("recv")
 	t.add(ev.Msg.Body.Kind())
 	t.add("from")
-	if from := s.byAddr[ev.Msg.From.Address]; from != nil {
+	if from := s.slotAt(ev.FromNode); from != nil {
 		t.add(from.name)
 	} else {
 		t.add(ev.Msg.From.Address.String())

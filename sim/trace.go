@@ -30,25 +30,26 @@ func newTracer(w io.Writer) *tracer {
 // begin starts a line at simulated time ns (since the start of the run),
 // rendered fixed-width as seconds with microseconds: 000012.345678.
 func (t *tracer) begin(ns int64) {
-	b := t.buf[:0]
 	if ns < 0 {
 		ns = 0
 	}
 	us := ns / 1000
 	sec, frac := us/1000000, us%1000000
-	var tmp [20]byte
-	s := strconv.AppendInt(tmp[:0], sec, 10)
-	for i := len(s); i < 6; i++ {
-		b = append(b, '0')
+	b := t.buf[:0]
+	if sec < 1000000 {
+		b = append6(b, sec)
+	} else {
+		b = strconv.AppendInt(b, sec, 10)
 	}
-	b = append(b, s...)
 	b = append(b, '.')
-	f := strconv.AppendInt(tmp[:0], frac, 10)
-	for i := len(f); i < 6; i++ {
-		b = append(b, '0')
-	}
-	b = append(b, f...)
-	t.buf = b
+	t.buf = append6(b, frac)
+}
+
+// append6 appends x, 0 <= x < 1000000, as exactly six decimal digits.
+func append6(b []byte, x int64) []byte {
+	return append(b,
+		byte('0'+x/100000), byte('0'+x/10000%10), byte('0'+x/1000%10),
+		byte('0'+x/100%10), byte('0'+x/10%10), byte('0'+x%10))
 }
 
 // add appends " s".

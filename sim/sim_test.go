@@ -397,3 +397,23 @@ func TestSizesAreExact(t *testing.T) {
 		t.Errorf("%d of %d sizes differ from wire.Size; first: %s", wrong, checked, first)
 	}
 }
+
+// TestSkippedViewsAreUnchanged: the views observe skips as already seen
+// are ones the checker finds nothing in, on clean runs and on runs whose
+// planted bugs it catches.
+func TestSkippedViewsAreUnchanged(t *testing.T) {
+	checkSkippedViews = true
+	defer func() { checkSkippedViews = false }()
+	caught := 0
+	for _, bug := range []proto.PlantedBug{proto.NoBug, proto.BugStatusRegress, proto.BugSkipConvergence} {
+		for seed := int64(1); seed <= 3; seed++ {
+			r := runOK(t, Options{Seed: seed, Faults: ProfileSwarm, Duration: 3 * time.Minute, PlantedBug: bug, SkipLiveness: true})
+			if r.Failed() {
+				caught++
+			}
+		}
+	}
+	if caught == 0 {
+		t.Errorf("no run caught a planted bug: the skipped views were never checked against a violation")
+	}
+}

@@ -37,11 +37,11 @@ type stateSizer struct {
 	entryLen []int                 // by id: CBOR length of its node table entry
 	order    []int32               // every id, in node table order
 
-	members map[sliceKey[proto.Member]]*part
-	rows    map[sliceKey[proto.ObserverRow]]*part
-	allocs  map[sliceKey[proto.TypeAllocation]]*part
-	reg     map[sliceKey[proto.RegistryRow]]*part
-	maps    map[unsafe.Pointer]*part // clocks and tombstone maps
+	members partCache[sliceKey[proto.Member]]
+	rows    partCache[sliceKey[proto.ObserverRow]]
+	allocs  partCache[sliceKey[proto.TypeAllocation]]
+	reg     partCache[sliceKey[proto.RegistryRow]]
+	maps    partCache[unsafe.Pointer] // clocks and tombstone maps
 
 	// Scratch for one state.
 	mark   []uint32 // by id: == stamp when the id is in the table being built
@@ -73,20 +73,36 @@ type part struct {
 	refs   int     // total length of the members' own refs
 }
 
-// maxParts bounds each part cache; a full cache is emptied. A part is hit
-// by every state that shares it, which happens while it is recent.
-const maxParts = 64
+// partCache holds the parts of one kind, keyed by the slice or map they
+// describe.
+type partCache[K comparable] struct {
+	m    map[K]*part
+	size int // total weight of the parts held
+}
+
+// maxPartsWeight bounds each part cache, counting a part's ids and table
+// entries; a full cache is emptied. A part is hit by every state that
+// shares it, which happens while it is recent; the bound lets a cache
+// hold a part per node of a large cluster. Tests lower it.
+var maxPartsWeight = 1 << 19
+
+// get returns the part cached under k, building it if absent.
+func (c *partCache[K]) get(k K, build func(p *part)) *part {
+	if p, ok := c.m[k]; ok {
+		return p
+	}
+	if c.m == nil || c.size >= maxPartsWeight {
+		c.m, c.size = map[K]*part{}, 0
+	}
+	p := &part{}
+	build(p)
+	c.m[k] = p
+	c.size += 1 + len(p.ids) + len(p.refLen)
+	return p
+}
 
 func newStateSizer() *stateSizer {
-	return &stateSizer{
-		ids:     map[proto.UniqueAddress]int32{},
-		byUID:   map[proto.UID]int32{},
-		members: map[sliceKey[proto.Member]]*part{},
-		rows:    map[sliceKey[proto.ObserverRow]]*part{},
-		allocs:  map[sliceKey[proto.TypeAllocation]]*part{},
-		reg:     map[sliceKey[proto.RegistryRow]]*part{},
-		maps:    map[unsafe.Pointer]*part{},
-	}
+	return &stateSizer{ids: map[proto.UniqueAddress]int32{}, byUID: map[proto.UID]int32{}}
 }
 
 // id returns u's permanent id, interning it if new.
@@ -168,50 +184,36 @@ func (z *stateSizer) refList(p *part, us []proto.UniqueAddress) int {
 	return 1 + cborUint(uint64(len(us)))
 }
 
-// cached returns the part cached under k, building it if absent.
-func cached[K comparable](cache map[K]*part, k K, build func(p *part)) *part {
-	if p, ok := cache[k]; ok {
-		return p
-	}
-	if len(cache) >= maxParts {
-		clear(cache)
-	}
-	p := &part{}
-	build(p)
-	cache[k] = p
-	return p
-}
-
 // size returns the CBOR length of s's wireState.
 func (z *stateSizer) size(s *proto.State) int {
 	n := 1 // map header: at most 9 fields
 	var mp *part
 	if len(s.Members) > 0 {
-		mp = cached(z.members, keyOf(s.Members), func(p *part) { z.membersPart(p, s.Members) })
+		mp = z.members.get(keyOf(s.Members), func(p *part) { z.membersPart(p, s.Members) })
 		n += mp.fixed
 	}
 	z.others = z.others[:0]
 	if rows := s.Reachability.Rows; len(rows) > 0 {
-		z.others = append(z.others, cached(z.rows, keyOf(rows), func(p *part) { z.rowsPart(p, rows) }))
+		z.others = append(z.others, z.rows.get(keyOf(rows), func(p *part) { z.rowsPart(p, rows) }))
 	}
 	if v := s.Version; len(v) > 0 {
-		z.others = append(z.others, cached(z.maps, reflect.ValueOf(v).UnsafePointer(), func(p *part) { z.versionPart(p, v) }))
+		z.others = append(z.others, z.maps.get(reflect.ValueOf(v).UnsafePointer(), func(p *part) { z.versionPart(p, v) }))
 	}
 	if len(s.Seen) > 0 {
 		z.seenPart(&z.seen, s.Seen, s.Members, mp)
 		z.others = append(z.others, &z.seen)
 	}
 	if t := s.Tombstones; len(t) > 0 {
-		z.others = append(z.others, cached(z.maps, reflect.ValueOf(t).UnsafePointer(), func(p *part) { z.tombstonesPart(p, t) }))
+		z.others = append(z.others, z.maps.get(reflect.ValueOf(t).UnsafePointer(), func(p *part) { z.tombstonesPart(p, t) }))
 	}
 	if a := s.Allocations; len(a) > 0 {
-		z.others = append(z.others, cached(z.allocs, keyOf(a), func(p *part) { z.allocationsPart(p, a) }))
+		z.others = append(z.others, z.allocs.get(keyOf(a), func(p *part) { z.allocationsPart(p, a) }))
 	}
 	if s.AllocationEpoch != 0 {
 		n += 1 + cborUint(uint64(s.AllocationEpoch))
 	}
 	if r := s.Registry; len(r) > 0 {
-		z.others = append(z.others, cached(z.reg, keyOf(r), func(p *part) { z.registryPart(p, r) }))
+		z.others = append(z.others, z.reg.get(keyOf(r), func(p *part) { z.registryPart(p, r) }))
 	}
 	for _, p := range z.others {
 		n += p.fixed
@@ -282,6 +284,7 @@ func (z *stateSizer) rank() (table, count int) {
 // membersPart describes a member list, with its own node table.
 func (z *stateSizer) membersPart(p *part, members []proto.Member) {
 	p.value = members
+	p.ids = make([]int32, 0, len(members))
 	n := 1 + cborUint(uint64(len(members)))
 	for i := range members {
 		m := &members[i]
@@ -353,6 +356,11 @@ func (z *stateSizer) seenPart(p *part, seen []proto.UniqueAddress, members []pro
 
 func (z *stateSizer) rowsPart(p *part, rows []proto.ObserverRow) {
 	p.value = rows
+	k := 0
+	for _, row := range rows {
+		k += 1 + len(row.Unreachable)
+	}
+	p.ids = make([]int32, 0, k)
 	n := 1 + cborUint(uint64(len(rows)))
 	for _, row := range rows {
 		z.ref(p, row.Observer)
@@ -369,6 +377,7 @@ func (z *stateSizer) rowsPart(p *part, rows []proto.ObserverRow) {
 
 func (z *stateSizer) versionPart(p *part, v proto.VClock) {
 	p.value = v
+	p.ids = make([]int32, 0, len(v))
 	n := 1 + cborUint(uint64(len(v)))
 	for u, c := range v {
 		z.ref(p, u)
@@ -379,6 +388,7 @@ func (z *stateSizer) versionPart(p *part, v proto.VClock) {
 
 func (z *stateSizer) tombstonesPart(p *part, t map[proto.UniqueAddress]time.Time) {
 	p.value = t
+	p.ids = make([]int32, 0, len(t))
 	for u := range t {
 		z.ref(p, u)
 	}
@@ -387,6 +397,13 @@ func (z *stateSizer) tombstonesPart(p *part, t map[proto.UniqueAddress]time.Time
 
 func (z *stateSizer) allocationsPart(p *part, allocs []proto.TypeAllocation) {
 	p.value = allocs
+	k := 0
+	for _, ta := range allocs {
+		for _, a := range ta.Shards {
+			k += 1 + len(a.Replicas)
+		}
+	}
+	p.ids = make([]int32, 0, k)
 	n := 1 + cborUint(uint64(len(allocs)))
 	for _, ta := range allocs {
 		n += 1 + 1 + shardTypeLen(ta.Type)
@@ -415,6 +432,11 @@ func (z *stateSizer) allocationsPart(p *part, allocs []proto.TypeAllocation) {
 
 func (z *stateSizer) registryPart(p *part, reg []proto.RegistryRow) {
 	p.value = reg
+	k := 0
+	for _, row := range reg {
+		k += 1 + len(row.Entries)
+	}
+	p.ids = make([]int32, 0, k)
 	n := 1 + cborUint(uint64(len(reg)))
 	for _, row := range reg {
 		z.ref(p, row.Owner)

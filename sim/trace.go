@@ -16,6 +16,10 @@ type tracer struct {
 	hash  uint64
 	lines uint64
 	err   error
+
+	// The last timestamp rendered, reused by the lines of one instant.
+	stampUS int64
+	stamp   []byte
 }
 
 const (
@@ -24,7 +28,7 @@ const (
 )
 
 func newTracer(w io.Writer) *tracer {
-	return &tracer{w: w, hash: fnvOffset, buf: make([]byte, 0, 256)}
+	return &tracer{w: w, hash: fnvOffset, buf: make([]byte, 0, 256), stampUS: -1}
 }
 
 // begin starts a line at simulated time ns (since the start of the run),
@@ -34,15 +38,18 @@ func (t *tracer) begin(ns int64) {
 		ns = 0
 	}
 	us := ns / 1000
-	sec, frac := us/1000000, us%1000000
-	b := t.buf[:0]
-	if sec < 1000000 {
-		b = append6(b, sec)
-	} else {
-		b = strconv.AppendInt(b, sec, 10)
+	if us != t.stampUS {
+		sec, frac := us/1000000, us%1000000
+		b := t.stamp[:0]
+		if sec < 1000000 {
+			b = append6(b, sec)
+		} else {
+			b = strconv.AppendInt(b, sec, 10)
+		}
+		b = append(b, '.')
+		t.stamp, t.stampUS = append6(b, frac), us
 	}
-	b = append(b, '.')
-	t.buf = append6(b, frac)
+	t.buf = append(t.buf[:0], t.stamp...)
 }
 
 // append6 appends x, 0 <= x < 1000000, as exactly six decimal digits.

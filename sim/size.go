@@ -2,6 +2,7 @@ package sim
 
 import (
 	"reflect"
+	"unsafe"
 
 	"github.com/rumorhq/rumor/proto"
 	"github.com/rumorhq/rumor/proto/wire"
@@ -27,7 +28,8 @@ type stateKey struct {
 }
 
 type clockBody struct {
-	clock  proto.VClock
+	clock  proto.VClock   // held so that ptr stays unique
+	ptr    unsafe.Pointer // the clock's map
 	reply  bool
 	digest int // CBOR length of the seen digest
 	body   int
@@ -145,7 +147,7 @@ func (z *sizer) statusBody(m proto.Message, g proto.GossipStatus) int {
 	}
 	for i := len(z.clocks) - 1; i >= 0; i-- {
 		c := &z.clocks[i]
-		if c.reply == g.Reply && c.digest == d && reflect.ValueOf(c.clock).UnsafePointer() == p {
+		if c.reply == g.Reply && c.digest == d && c.ptr == p {
 			return envelope(m) - 1 + c.body
 		}
 	}
@@ -153,7 +155,7 @@ func (z *sizer) statusBody(m proto.Message, g proto.GossipStatus) int {
 	if len(z.clocks) >= maxClockSizes {
 		z.clocks = append(z.clocks[:0], z.clocks[maxClockSizes/2:]...)
 	}
-	z.clocks = append(z.clocks, clockBody{clock: g.Version, reply: g.Reply, digest: d, body: body})
+	z.clocks = append(z.clocks, clockBody{clock: g.Version, ptr: p, reply: g.Reply, digest: d, body: body})
 	return envelope(m) - 1 + body
 }
 

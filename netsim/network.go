@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"time"
+	"unsafe"
 
 	"github.com/rumorhq/rumor/proto"
 )
@@ -78,6 +79,13 @@ type path struct {
 	cut          bool // one-way cut
 }
 
+// recentAddr is an entry of Network.recent; idx is 1 + the address's
+// index, 0 for an empty entry.
+type recentAddr struct {
+	addr proto.Address
+	idx  int32
+}
+
 // payload is a message copy in flight.
 type payload struct {
 	msg     proto.Message
@@ -122,8 +130,14 @@ type Network struct {
 	links []LinkConfig
 	cuts  []int32 // paths with cut set, for Heal
 
-	lastFrom    proto.Address // one-entry intern cache for senders
-	lastFromIdx int32
+	// recent is a direct-mapped cache in front of index, keyed by where an
+	// address's host bytes live: the addresses in messages are copies of
+	// a few strings and share their bytes, so a lookup usually finds its
+	// entry by that pointer and confirms it with a comparison that sees
+	// the same pointer, without hashing the text. It has at least twice
+	// as many entries as there are nodes.
+	recent      []recentAddr
+	recentShift uint8 // 64 - log2(len(recent))
 
 	payloads    []payload
 	freeLoads   []uint32
@@ -154,7 +168,8 @@ func New(rng *rand.Rand, cfg Config) *Network {
 		index:       make(map[proto.Address]int32),
 		timers:      make(map[uint64]timerEntry),
 		now:         math.MinInt64,
-		lastFromIdx: -1,
+		recent:      make([]recentAddr, minRecent),
+		recentShift: 64 - minRecentBits,
 	}
 	if err := n.SetConfig(cfg); err != nil {
 		panic(err)
@@ -190,13 +205,35 @@ func instant(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 // Event.FromNode and Event.ToNode carry these indices.
 func (n *Network) Node(addr proto.Address) int { return int(n.intern(addr)) }
 
+// The smallest size of Network.recent.
+const (
+	minRecentBits = 6
+	minRecent     = 1 << minRecentBits
+)
+
+// recentAt returns a's entry in n.recent.
+func (n *Network) recentAt(a proto.Address) *recentAddr {
+	p := uint64(uintptr(unsafe.Pointer(unsafe.StringData(a.Host))))
+	return &n.recent[(p*0x9e3779b97f4a7c15)>>n.recentShift]
+}
+
 func (n *Network) intern(a proto.Address) int32 {
-	if i, ok := n.index[a]; ok {
-		return i
+	e := n.recentAt(a)
+	if e.idx > 0 && e.addr == a {
+		return e.idx - 1
 	}
-	i := int32(len(n.nodes))
-	n.nodes = append(n.nodes, node{addr: a, clogUntil: noClog})
-	n.index[a] = i
+	i, ok := n.index[a]
+	if !ok {
+		i = int32(len(n.nodes))
+		n.nodes = append(n.nodes, node{addr: a, clogUntil: noClog})
+		n.index[a] = i
+		if 2*len(n.nodes) > len(n.recent) {
+			n.recent = make([]recentAddr, 2*len(n.recent))
+			n.recentShift--
+			e = n.recentAt(a)
+		}
+	}
+	*e = recentAddr{addr: a, idx: i + 1}
 	return i
 }
 
@@ -312,12 +349,7 @@ func (n *Network) Send(now time.Time, m proto.Message) {
 	}
 	n.stats.BytesSent += uint64(size)
 
-	fi := n.lastFromIdx
-	if fi < 0 || m.From.Address != n.lastFrom {
-		fi = n.intern(m.From.Address)
-		n.lastFrom, n.lastFromIdx = m.From.Address, fi
-	}
-	pi := n.pathIndex(fi, n.intern(m.To))
+	pi := n.pathIndex(n.intern(m.From.Address), n.intern(m.To))
 	p := &n.paths[pi]
 	if c := n.blocked(p); c != open {
 		n.countCut(c)

@@ -16,6 +16,8 @@ import (
 // offsets).
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
+var epochNanos = epoch.UnixNano()
+
 type uniq = proto.UniqueAddress
 
 // proc is what the process at a slot is doing.
@@ -697,6 +699,7 @@ func (s *sim) liveInitial() int {
 // applying schedule entries, nemesis actions and workload commands at
 // their instants. It returns early when the run failed.
 func (s *sim) run(end int64) {
+	limitAt, limit := int64(math.MinInt64), time.Time{} // StepUntil's limit: the instant next
 	for !s.failed {
 		next := end
 		if len(s.pending) > 0 && s.pending[0].at < next {
@@ -708,9 +711,12 @@ func (s *sim) run(end int64) {
 		if s.wl != nil && s.wl.next < next {
 			next = s.wl.next
 		}
-		ev, ok := s.net.StepUntil(epoch.Add(time.Duration(next)))
+		if next != limitAt {
+			limitAt, limit = next, epoch.Add(time.Duration(next))
+		}
+		ev, ok := s.net.StepUntil(limit)
 		if ok {
-			s.setNow(int64(ev.At.Sub(epoch)))
+			s.setNow(ev.At.UnixNano() - epochNanos)
 			switch ev.Kind {
 			case netsim.Delivery:
 				s.deliver(&ev)

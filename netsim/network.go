@@ -103,11 +103,6 @@ type fault struct {
 	until    int64
 }
 
-type timerEntry struct {
-	seq uint64
-	at  int64
-}
-
 // Network is the simulated network and the simulator's single event queue.
 // It is not safe for concurrent use; a simulation drives it from one
 // goroutine.
@@ -143,7 +138,7 @@ type Network struct {
 	freeLoads   []uint32
 	pendingMsgs int
 
-	timers      map[uint64]timerEntry
+	timers      timerSet
 	staleTimers int // timer items in q that no longer fire
 
 	faults        []fault
@@ -166,7 +161,6 @@ func New(rng *rand.Rand, cfg Config) *Network {
 	n := &Network{
 		rng:         rng,
 		index:       make(map[proto.Address]int32),
-		timers:      make(map[uint64]timerEntry),
 		now:         math.MinInt64,
 		recent:      make([]recentAddr, minRecent),
 		recentShift: 64 - minRecentBits,
@@ -417,7 +411,7 @@ func (n *Network) releasePayload(ref uint32) {
 // same id: the latest call wins. Timers share the queue with deliveries, so
 // ties at one instant go in scheduling order.
 func (n *Network) ScheduleTimer(at time.Time, id uint64) {
-	if _, ok := n.timers[id]; ok {
+	if _, ok := n.timers.get(id); ok {
 		n.staleTimers++
 	}
 	t := nanos(at)
@@ -425,16 +419,16 @@ func (n *Network) ScheduleTimer(at time.Time, id uint64) {
 		t = n.now
 	}
 	n.push(t, kindTimer, id)
-	n.timers[id] = timerEntry{seq: n.seq, at: t}
+	n.timers.set(id, timerEntry{seq: n.seq, at: t})
 	n.maybeCompact()
 }
 
 // CancelTimer stops timer id; it reports whether the timer was pending.
 func (n *Network) CancelTimer(id uint64) bool {
-	if _, ok := n.timers[id]; !ok {
+	if _, ok := n.timers.get(id); !ok {
 		return false
 	}
-	delete(n.timers, id)
+	n.timers.remove(id)
 	n.staleTimers++
 	n.maybeCompact()
 	return true
@@ -442,7 +436,7 @@ func (n *Network) CancelTimer(id uint64) bool {
 
 // TimerAt returns when timer id will fire, if it is pending.
 func (n *Network) TimerAt(id uint64) (time.Time, bool) {
-	e, ok := n.timers[id]
+	e, ok := n.timers.get(id)
 	if !ok {
 		return time.Time{}, false
 	}
@@ -450,7 +444,7 @@ func (n *Network) TimerAt(id uint64) (time.Time, bool) {
 }
 
 func (n *Network) liveTimer(it item) bool {
-	e, ok := n.timers[it.ref]
+	e, ok := n.timers.get(it.ref)
 	return ok && e.seq == it.seq
 }
 
@@ -520,7 +514,7 @@ func (n *Network) step(limit int64) (Event, bool) {
 				n.staleTimers--
 				continue
 			}
-			delete(n.timers, it.ref)
+			n.timers.remove(it.ref)
 			n.stats.Timers++
 			return Event{Kind: Timer, At: instant(it.at), Timer: it.ref}, true
 		case kindFault:
@@ -583,7 +577,7 @@ func (n *Network) Now() time.Time {
 
 // Pending returns how many entries Step may still process: message copies
 // in flight, pending timers and scheduled clog steps.
-func (n *Network) Pending() int { return n.pendingMsgs + len(n.timers) + n.pendingFaults }
+func (n *Network) Pending() int { return n.pendingMsgs + n.timers.len() + n.pendingFaults }
 
 // InFlight returns how many message copies are in flight, held ones
 // included.

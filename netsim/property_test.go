@@ -199,3 +199,32 @@ func TestPropertyNodeNumbering(t *testing.T) {
 		}
 	})
 }
+
+// TestPropertyTimerSet: a timerSet answers as a plain map of pending
+// timers would, for ids on both sides of its dense range.
+func TestPropertyTimerSet(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var s timerSet
+		model := map[uint64]timerEntry{}
+		id := rapid.OneOf(rapid.Uint64Range(0, 40), rapid.Uint64Range(maxDenseTimer-3, maxDenseTimer+3), rapid.Uint64())
+		seq := uint64(0)
+		for range rapid.IntRange(1, 200).Draw(t, "ops") {
+			k := id.Draw(t, "id")
+			switch rapid.IntRange(0, 2).Draw(t, "op") {
+			case 0:
+				seq++
+				e := timerEntry{seq: seq, at: rapid.Int64().Draw(t, "at")}
+				s.set(k, e)
+				model[k] = e
+			case 1:
+				s.remove(k)
+				delete(model, k)
+			}
+			got, ok := s.get(k)
+			want, wantOK := model[k]
+			if got != want || ok != wantOK || s.len() != len(model) {
+				t.Fatalf("id %d: get = %v, %v, len %d; want %v, %v, len %d", k, got, ok, s.len(), want, wantOK, len(model))
+			}
+		}
+	})
+}

@@ -47,7 +47,15 @@ func drawState(t *rapid.T, prev *proto.State, pool int) *proto.State {
 		*s = *prev // share every part, then replace some
 	}
 	reuse := func(label string) bool { return prev != nil && rapid.Bool().Draw(t, label) }
-	if !reuse("keep members") {
+	switch {
+	case reuse("keep members"):
+	case prev != nil && rapid.Bool().Draw(t, "new statuses"):
+		// A new list naming the same nodes, as a status change makes.
+		s.Members = append([]proto.Member(nil), prev.Members...)
+		for i := range s.Members {
+			s.Members[i].Status = proto.MemberStatus(rapid.IntRange(0, 6).Draw(t, "new status"))
+		}
+	default:
 		nodes := drawNodes(t, pool, pool, "members")
 		if rapid.Bool().Draw(t, "whole pool") {
 			nodes = nodes[:0]

@@ -49,6 +49,8 @@ type stateSizer struct {
 	refLen []uint8 // by id: the length of its ref in the table being built
 	seen   part
 	others []*part
+
+	lastMembers *part // the member list described last
 }
 
 // sliceKey identifies a slice that is never modified: its first element
@@ -281,14 +283,53 @@ func (z *stateSizer) rank() (table, count int) {
 	return table + cborUint(uint64(count)), count
 }
 
-// membersPart describes a member list, with its own node table.
+// membersPart describes a member list, with its own node table. A list
+// naming the same identities as the last one described (a new version of
+// the same cluster: a status changed) shares its ids and table.
 func (z *stateSizer) membersPart(p *part, members []proto.Member) {
 	p.value = members
+	p.fixed = membersLen(members)
+	if last := z.lastMembers; last != nil && sameNodes(last.value.([]proto.Member), members) {
+		p.ids, p.table, p.refLen, p.refs = last.ids, last.table, last.refLen, last.refs
+		z.lastMembers = p
+		return
+	}
 	p.ids = make([]int32, 0, len(members))
+	for i := range members {
+		z.ref(p, members[i].Node)
+	}
+	z.stamp++
+	for _, i := range p.ids {
+		z.mark[i] = z.stamp
+	}
+	p.table, _ = z.rank()
+	p.refLen = make([]uint8, len(z.nodes))
+	for _, i := range p.ids {
+		p.refLen[i] = z.refLen[i]
+		p.refs += int(z.refLen[i])
+	}
+	z.lastMembers = p
+}
+
+// sameNodes reports whether two member lists name the same nodes in the
+// same order.
+func sameNodes(a, b []proto.Member) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Node != b[i].Node {
+			return false
+		}
+	}
+	return true
+}
+
+// membersLen is the length of a present members field without its refs.
+func membersLen(members []proto.Member) int {
 	n := 1 + cborUint(uint64(len(members)))
 	for i := range members {
 		m := &members[i]
-		z.ref(p, m.Node)
 		n += 1 + 1 // map header, key of the node ref
 		if m.ID != "" {
 			n += 1 + cborText(string(m.ID))
@@ -315,17 +356,7 @@ func (z *stateSizer) membersPart(p *part, members []proto.Member) {
 			n += 1 + cborUint(m.HostsVersion)
 		}
 	}
-	p.fixed = n
-	z.stamp++
-	for _, i := range p.ids {
-		z.mark[i] = z.stamp
-	}
-	p.table, _ = z.rank()
-	p.refLen = make([]uint8, len(z.nodes))
-	for _, i := range p.ids {
-		p.refLen[i] = z.refLen[i]
-		p.refs += int(z.refLen[i])
-	}
+	return n
 }
 
 // seenPart describes the seen set in p (reused scratch): by position in

@@ -39,6 +39,7 @@ type stateSizer struct {
 
 	members partCache[sliceKey[proto.Member]]
 	rows    partCache[sliceKey[proto.ObserverRow]]
+	seen    partCache[sliceKey[proto.UniqueAddress]]
 	allocs  partCache[sliceKey[proto.TypeAllocation]]
 	reg     partCache[sliceKey[proto.RegistryRow]]
 	maps    partCache[unsafe.Pointer] // clocks and tombstone maps
@@ -47,7 +48,6 @@ type stateSizer struct {
 	mark   []uint32 // by id: == stamp when the id is in the table being built
 	stamp  uint32
 	refLen []uint8 // by id: the length of its ref in the table being built
-	seen   part
 	others []*part
 
 	lastMembers *part // the member list described last
@@ -202,8 +202,8 @@ func (z *stateSizer) size(s *proto.State) int {
 		z.others = append(z.others, z.maps.get(reflect.ValueOf(v).UnsafePointer(), func(p *part) { z.versionPart(p, v) }))
 	}
 	if len(s.Seen) > 0 {
-		z.seenPart(&z.seen, s.Seen, s.Members, mp)
-		z.others = append(z.others, &z.seen)
+		seen := s.Seen
+		z.others = append(z.others, z.seen.get(keyOf(seen), func(p *part) { z.seenPart(p, seen, s.Members, mp) }))
 	}
 	if t := s.Tombstones; len(t) > 0 {
 		z.others = append(z.others, z.maps.get(reflect.ValueOf(t).UnsafePointer(), func(p *part) { z.tombstonesPart(p, t) }))
@@ -359,10 +359,11 @@ func membersLen(members []proto.Member) int {
 	return n
 }
 
-// seenPart describes the seen set in p (reused scratch): by position in
-// the member list when it is a subsequence of it, the usual case.
+// seenPart describes a seen set, finding its ids by position in the
+// member list when it is a subsequence of it, the usual case.
 func (z *stateSizer) seenPart(p *part, seen []proto.UniqueAddress, members []proto.Member, mp *part) {
-	p.ids = p.ids[:0]
+	p.value = seen
+	p.ids = make([]int32, 0, len(seen))
 	p.fixed = 1 + cborUint(uint64(len(seen)))
 	if mp != nil {
 		j := 0

@@ -17,6 +17,11 @@ type figures struct {
 	sentAt      uint64
 	bytesAt     uint64
 	watches     []*watch
+
+	// The member list startup counted last and its count: nodes share
+	// their member lists, which never change once in a state.
+	upMembers []proto.Member
+	upInitial int
 }
 
 type watchKind uint8
@@ -224,15 +229,10 @@ func (f *figures) allMembers(s *sim, w *watch, seen map[uniq]bool) bool {
 // startup records when every initial node first sees every initial node
 // Up.
 func (f *figures) startup(s *sim, sl *slot, st *proto.State) {
-	n := 0
-	for _, m := range st.Members {
-		if m.Status != proto.Up {
-			continue
-		}
-		if inc, ok := s.incs[m.Node]; ok && inc.slot < s.initial && inc.num == 1 {
-			n++
-		}
+	if !sameMemberList(st.Members, f.upMembers) || f.upMembers == nil {
+		f.upMembers, f.upInitial = st.Members, upInitial(s, st.Members)
 	}
+	n := f.upInitial
 	sl.upCount = n
 	if n < s.initial {
 		return
@@ -247,6 +247,26 @@ func (f *figures) startup(s *sim, sl *slot, st *proto.State) {
 	f.out.StartupAllUp = time.Duration(s.now).Seconds()
 	st2 := s.net.Stats()
 	f.sentAt, f.bytesAt = st2.Sent, st2.BytesSent
+}
+
+// upInitial counts the Up members that are first incarnations of initial
+// slots.
+func upInitial(s *sim, members []proto.Member) int {
+	n := 0
+	for _, m := range members {
+		if m.Status != proto.Up {
+			continue
+		}
+		if inc, ok := s.incs[m.Node]; ok && inc.slot < s.initial && inc.num == 1 {
+			n++
+		}
+	}
+	return n
+}
+
+// sameMemberList reports whether a and b are the same slice.
+func sameMemberList(a, b []proto.Member) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // restartTraffic starts the traffic window now, if startup is done.

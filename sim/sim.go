@@ -16,6 +16,7 @@ import (
 // offsets).
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// epochNanos is epoch in Unix nanoseconds.
 var epochNanos = epoch.UnixNano()
 
 type uniq = proto.UniqueAddress

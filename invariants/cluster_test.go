@@ -176,7 +176,7 @@ func TestProtoClusterKeepsInvariants(t *testing.T) {
 	for _, i := range []int{1, 2, 3, 5} {
 		joined = append(joined, c.nodes[addrOf(i)].Self())
 	}
-	got := Liveness(c.views(), Expectation{Crashed: []proto.UniqueAddress{crashed}, Left: []proto.UniqueAddress{left}, Joined: joined})
+	got := liveness(t, c.views(), Expectation{Crashed: []proto.UniqueAddress{crashed}, Left: []proto.UniqueAddress{left}, Joined: joined})
 	if diff := cmp.Diff([]Violation(nil), got); diff != "" {
 		t.Errorf("liveness violations (-want +got):\n%s", diff)
 	}

@@ -54,10 +54,16 @@ func (t *tracer) begin(ns int64) {
 
 // append6 appends x, 0 <= x < 1000000, as exactly six decimal digits.
 func append6(b []byte, x int64) []byte {
-	return append(b,
-		byte('0'+x/100000), byte('0'+x/10000%10), byte('0'+x/1000%10),
-		byte('0'+x/100%10), byte('0'+x/10%10), byte('0'+x%10))
+	hi, mid, lo := x/10000, x/100%100, x%100
+	return append(b, digits2[2*hi], digits2[2*hi+1], digits2[2*mid], digits2[2*mid+1], digits2[2*lo], digits2[2*lo+1])
 }
+
+// digits2 holds 00, 01, ..., 99.
+const digits2 = "0001020304050607080910111213141516171819" +
+	"2021222324252627282930313233343536373839" +
+	"4041424344454647484950515253545556575859" +
+	"6061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
 
 // add appends " s".
 func (t *tracer) add(s string) {

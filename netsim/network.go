@@ -495,14 +495,22 @@ func (n *Network) Next() (time.Time, bool) {
 //   - a copy whose receiver is down is dropped (Stats.Dropped.Down).
 //
 // The instants of successive events never decrease.
-func (n *Network) Step() (Event, bool) { return n.step(math.MaxInt64) }
+func (n *Network) Step() (ev Event, ok bool) {
+	ok = n.step(math.MaxInt64, &ev)
+	return ev, ok
+}
 
 // StepUntil is Step restricted to entries due at or before limit: it
 // returns ok false, leaving later entries queued, when the next event would
 // come after limit. It is the "deliver everything due by now" primitive.
-func (n *Network) StepUntil(limit time.Time) (Event, bool) { return n.step(nanos(limit)) }
+func (n *Network) StepUntil(limit time.Time) (ev Event, ok bool) {
+	ok = n.step(nanos(limit), &ev)
+	return ev, ok
+}
 
-func (n *Network) step(limit int64) (Event, bool) {
+// step is Step and StepUntil: it fills in *ev, which must be the zero
+// Event, and reports whether it did.
+func (n *Network) step(limit int64, ev *Event) bool {
 	for len(n.q) > 0 && n.q[0].at <= limit {
 		it := n.q.pop()
 		if it.at > n.now {
@@ -516,19 +524,22 @@ func (n *Network) step(limit int64) (Event, bool) {
 			}
 			n.timers.remove(it.ref)
 			n.stats.Timers++
-			return Event{Kind: Timer, At: instant(it.at), Timer: it.ref}, true
+			ev.Kind, ev.At, ev.Timer = Timer, instant(it.at), it.ref
+			return true
 		case kindFault:
 			n.applyFault(uint32(it.ref))
 		case kindMessage:
-			if ev, ok := n.deliver(it); ok {
-				return ev, true
+			if n.deliver(it, ev) {
+				return true
 			}
 		}
 	}
-	return Event{}, false
+	return false
 }
 
-func (n *Network) deliver(it item) (Event, bool) {
+// deliver applies a message copy falling due and, if it is delivered,
+// fills in *ev (the zero Event) and reports true.
+func (n *Network) deliver(it item, ev *Event) bool {
 	ref := uint32(it.ref)
 	pl := &n.payloads[ref]
 	p := &n.paths[pl.path]
@@ -540,18 +551,18 @@ func (n *Network) deliver(it item) (Event, bool) {
 			n.stats.Clogged++
 		}
 		n.push(hold, kindMessage, it.ref)
-		return Event{}, false
+		return false
 	}
 	if c := n.blocked(p); c != open {
 		n.countCut(c)
 		n.stats.CutInFlight++
 		n.releasePayload(ref)
-		return Event{}, false
+		return false
 	}
 	if to.down {
 		n.stats.Dropped.Down++
 		n.releasePayload(ref)
-		return Event{}, false
+		return false
 	}
 	if pl.pathSeq < p.maxDelivered {
 		n.stats.Reordered++
@@ -560,10 +571,10 @@ func (n *Network) deliver(it item) (Event, bool) {
 	}
 	n.stats.Delivered++
 	n.stats.BytesDelivered += uint64(pl.size)
-	ev := Event{Kind: Delivery, At: instant(it.at), Msg: pl.msg, SentAt: instant(pl.sentAt), Duplicate: pl.dup,
-		FromNode: int(p.from), ToNode: int(p.to)}
+	ev.Kind, ev.At, ev.Msg, ev.SentAt, ev.Duplicate = Delivery, instant(it.at), pl.msg, instant(pl.sentAt), pl.dup
+	ev.FromNode, ev.ToNode = int(p.from), int(p.to)
 	n.releasePayload(ref)
-	return ev, true
+	return true
 }
 
 // Now returns the latest instant Step has reached (the zero Time before

@@ -55,6 +55,20 @@ func drawState(t *rapid.T, prev *proto.State, pool int) *proto.State {
 		for i := range s.Members {
 			s.Members[i].Status = proto.MemberStatus(rapid.IntRange(0, 6).Draw(t, "new status"))
 		}
+	case prev != nil && rapid.Bool().Draw(t, "joins and leaves"):
+		// The previous list with a few members gone and a few joined.
+		s.Members = nil
+		for _, m := range prev.Members {
+			if rapid.IntRange(0, 9).Draw(t, "leaves") > 0 {
+				s.Members = append(s.Members, m)
+			}
+		}
+		for _, u := range drawNodes(t, pool, 3, "joins") {
+			if !slices.ContainsFunc(s.Members, func(m proto.Member) bool { return m.Node == u }) {
+				s.Members = append(s.Members, proto.Member{Node: u, Status: proto.Joining})
+			}
+		}
+		slices.SortFunc(s.Members, func(a, b proto.Member) int { return a.Node.Compare(b.Node) })
 	default:
 		nodes := drawNodes(t, pool, pool, "members")
 		if rapid.Bool().Draw(t, "whole pool") {

@@ -295,9 +295,7 @@ func (z *stateSizer) membersPart(p *part, members []proto.Member) {
 		return
 	}
 	p.ids = make([]int32, 0, len(members))
-	for i := range members {
-		z.ref(p, members[i].Node)
-	}
+	z.memberIDs(p, members)
 	z.stamp++
 	for _, i := range p.ids {
 		z.mark[i] = z.stamp
@@ -307,6 +305,31 @@ func (z *stateSizer) membersPart(p *part, members []proto.Member) {
 	for _, i := range p.ids {
 		p.refLen[i] = z.refLen[i]
 		p.refs += int(z.refLen[i])
+	}
+}
+
+// memberIDs refs the members' nodes in p. A list usually differs from the
+// last one described by a few members joined or removed, so it walks both
+// and takes an id from the last list where the nodes match, interning
+// (hashing) only the others.
+func (z *stateSizer) memberIDs(p *part, members []proto.Member) {
+	var last []proto.Member
+	if z.lastMembers != nil {
+		last = z.lastMembers.value.([]proto.Member)
+	}
+	j := 0
+	for i := range members {
+		u := members[i].Node
+		switch {
+		case j < len(last) && last[j].Node == u:
+			p.ids = append(p.ids, z.lastMembers.ids[j])
+			j++
+		case j+1 < len(last) && last[j+1].Node == u: // last[j] was removed
+			p.ids = append(p.ids, z.lastMembers.ids[j+1])
+			j += 2
+		default: // u joined, or the lists part ways
+			z.ref(p, u)
+		}
 	}
 	z.lastMembers = p
 }

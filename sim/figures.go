@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -18,11 +19,19 @@ type figures struct {
 	bytesAt     uint64
 	watches     []*watch
 
-	// The member list startup counted last and its count: nodes share
-	// their member lists, which never change once in a state.
-	upMembers []proto.Member
-	upInitial int
+	// upInitial remembers startup's count per recent member list (with
+	// the list, so its key stays unique): nodes share their member lists,
+	// which never change once in a state.
+	upInitial map[*proto.Member]upCount
 }
+
+type upCount struct {
+	members []proto.Member
+	n       int
+}
+
+// maxUpCounts bounds figures.upInitial; a full memo is emptied.
+const maxUpCounts = 256
 
 type watchKind uint8
 
@@ -229,10 +238,20 @@ func (f *figures) allMembers(s *sim, w *watch, seen map[uniq]bool) bool {
 // startup records when every initial node first sees every initial node
 // Up.
 func (f *figures) startup(s *sim, sl *slot, st *proto.State) {
-	if !sameMemberList(st.Members, f.upMembers) || f.upMembers == nil {
-		f.upMembers, f.upInitial = st.Members, upInitial(s, st.Members)
+	n := 0
+	if ms := st.Members; len(ms) > 0 {
+		c, ok := f.upInitial[&ms[0]]
+		if !ok || len(c.members) != len(ms) {
+			if f.upInitial == nil || len(f.upInitial) >= maxUpCounts {
+				f.upInitial = map[*proto.Member]upCount{}
+			}
+			c = upCount{members: ms, n: upInitial(s, ms)}
+			f.upInitial[&ms[0]] = c
+		} else if checkShortcuts && c.n != upInitial(s, ms) {
+			panic(fmt.Sprintf("sim: remembered %d Up initial members, counted %d", c.n, upInitial(s, ms)))
+		}
+		n = c.n
 	}
-	n := f.upInitial
 	sl.upCount = n
 	if n < s.initial {
 		return
@@ -262,11 +281,6 @@ func upInitial(s *sim, members []proto.Member) int {
 		}
 	}
 	return n
-}
-
-// sameMemberList reports whether a and b are the same slice.
-func sameMemberList(a, b []proto.Member) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // restartTraffic starts the traffic window now, if startup is done.

@@ -565,9 +565,11 @@ type observedView struct {
 	phase proto.Phase
 }
 
-// checkSkippedViews, when set (by tests), makes observe check the views
-// it skips as unchanged, and panic if the checker finds anything in one.
-var checkSkippedViews bool
+// checkShortcuts, when set (by tests), makes the simulator redo the work
+// its shortcuts skip and panic if the result differs: observe checks the
+// views it skips as unchanged, and the startup figure recounts the member
+// lists it remembers.
+var checkShortcuts bool
 
 // observe runs the safety checker on a slot's current view, unless the
 // checker has seen it already.
@@ -577,7 +579,7 @@ func (s *sim) observe(sl *slot) {
 	}
 	seen := observedView{chk: s.chk, node: sl.node, state: sl.node.State(), phase: sl.phase}
 	if seen == sl.observed {
-		if checkSkippedViews {
+		if checkShortcuts {
 			if vs := s.chk.Observe(s.view(sl)); len(vs) > 0 {
 				panic(fmt.Sprintf("sim: an unchanged view of %s shows violations: %v", sl.name, vs))
 			}

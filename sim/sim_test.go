@@ -398,12 +398,13 @@ func TestSizesAreExact(t *testing.T) {
 	}
 }
 
-// TestSkippedViewsAreUnchanged: the views observe skips as already seen
-// are ones the checker finds nothing in, on clean runs and on runs whose
-// planted bugs it catches.
-func TestSkippedViewsAreUnchanged(t *testing.T) {
-	checkSkippedViews = true
-	defer func() { checkSkippedViews = false }()
+// TestShortcutsChangeNothing: the views observe skips as already seen are
+// ones the checker finds nothing in, and the startup figure's remembered
+// counts are the counts, on clean runs, on runs whose planted bugs the
+// checker catches, and on larger clusters.
+func TestShortcutsChangeNothing(t *testing.T) {
+	checkShortcuts = true
+	defer func() { checkShortcuts = false }()
 	caught := 0
 	for _, bug := range []proto.PlantedBug{proto.NoBug, proto.BugStatusRegress, proto.BugSkipConvergence} {
 		for seed := int64(1); seed <= 3; seed++ {
@@ -415,5 +416,10 @@ func TestSkippedViewsAreUnchanged(t *testing.T) {
 	}
 	if caught == 0 {
 		t.Errorf("no run caught a planted bug: the skipped views were never checked against a violation")
+	}
+	for _, n := range []int{12, 40} {
+		if r := runOK(t, Options{Seed: 1, Nodes: n, Faults: ProfileNone, Duration: time.Minute, SkipLiveness: true}); r.Figures.StartupAllUp == 0 {
+			t.Errorf("%d nodes: no startup figure", n)
+		}
 	}
 }

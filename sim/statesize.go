@@ -19,8 +19,8 @@ import (
 // table), the node table, and the lengths of the refs, which depend only
 // on each identity's position in the table.
 //
-// The parts of a state (members, reachability rows, clock, tombstones,
-// allocations, registry) are shared between states: proto reuses an
+// The parts of a state (members, reachability rows, clock, seen set,
+// tombstones, allocations, registry) are shared between states: proto reuses an
 // unchanged slice or map in its next state, and in the simulator a
 // receiver often adopts the sender's. Each distinct part is walked once:
 // its fixed length and the identities it names are cached, keyed by the
@@ -29,7 +29,8 @@ import (
 // listed once in table order, so a state's table is found by marking the
 // ids it names and walking that list, without sorting. A member list's
 // own table is cached with it: it is the state's table whenever the other
-// parts name only members, the common case.
+// parts name only members, the common case. A new member list mostly
+// names the members of the last one, whose ids it takes by position.
 type stateSizer struct {
 	ids      map[proto.UniqueAddress]int32
 	byUID    map[proto.UID]int32   // the first identity interned with each UID

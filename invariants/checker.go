@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"time"
 	"unsafe"
 
 	"github.com/rumorhq/rumor/proto"
@@ -23,11 +22,10 @@ const (
 	MaxTableEpochs = 4096
 	// maxItems bounds the problems one Detail lists.
 	maxItems = 8
-	// maxMemberIndexes, maxClockDigests and maxVersionsOK bound the
-	// memos of pure functions of immutable state parts (see Checker).
+	// maxMemberIndexes and maxClockDigests bound the memos of pure
+	// functions of immutable state parts (see Checker).
 	maxMemberIndexes = 64
-	maxClockDigests  = 4096
-	maxVersionsOK    = 4096
+	maxClockDigests  = 1024
 )
 
 // Checker runs the safety invariants incrementally: the simulator calls
@@ -44,14 +42,12 @@ type Checker struct {
 
 	// Memos of pure functions of state parts, which are immutable and
 	// shared between the states of many nodes: the member index of a
-	// member list, the digest of a clock, and the clock pairs (with the
-	// new state's tombstones) that version-monotone found in order. Each
-	// record holds the parts it is keyed by, so that their memory cannot
-	// be reused by other parts while remembered.
-	indexes    fifo[memberList, indexRecord]
-	digests    fifo[unsafe.Pointer, digestRecord]
-	versionsOK fifo[versionKey, versionRecord]
-	noMemo     bool // tests: compute everything afresh
+	// member list and the digest of a clock. Each record holds the part
+	// it is keyed by, so that its memory cannot be reused by another part
+	// while remembered.
+	indexes fifo[memberList, indexRecord]
+	digests fifo[unsafe.Pointer, digestRecord]
+	noMemo  bool // tests: compute everything afresh
 }
 
 type memberList struct {
@@ -67,13 +63,6 @@ type indexRecord struct {
 type digestRecord struct {
 	clock  proto.VClock
 	digest uint64
-}
-
-type versionKey struct{ prev, next, tombstones unsafe.Pointer }
-
-type versionRecord struct {
-	prev, next proto.VClock
-	tombstones map[proto.UniqueAddress]time.Time
 }
 
 // Stats counts what a Checker did.
@@ -142,12 +131,11 @@ type tableRecord struct {
 // NewChecker returns a Checker with no history.
 func NewChecker() *Checker {
 	return &Checker{
-		nodes:      map[proto.UniqueAddress]*history{},
-		leaders:    newFIFO[uint64, leaderRecord](MaxLeaderVersions),
-		tables:     newFIFO[tableKey, tableRecord](MaxTableEpochs),
-		indexes:    newFIFO[memberList, indexRecord](maxMemberIndexes),
-		digests:    newFIFO[unsafe.Pointer, digestRecord](maxClockDigests),
-		versionsOK: newFIFO[versionKey, versionRecord](maxVersionsOK),
+		nodes:   map[proto.UniqueAddress]*history{},
+		leaders: newFIFO[uint64, leaderRecord](MaxLeaderVersions),
+		tables:  newFIFO[tableKey, tableRecord](MaxTableEpochs),
+		indexes: newFIFO[memberList, indexRecord](maxMemberIndexes),
+		digests: newFIFO[unsafe.Pointer, digestRecord](maxClockDigests),
 	}
 }
 
@@ -495,20 +483,6 @@ func (r *step) version() {
 	if p == nil || sameMap(p.Version, s.Version) {
 		return
 	}
-	k := versionKey{mapPointer(p.Version), mapPointer(s.Version), mapPointer(s.Tombstones)}
-	if _, ok := r.c.versionsOK.get(k); ok {
-		return
-	}
-	if r.versionBack() || r.c.noMemo {
-		return
-	}
-	r.c.versionsOK.put(k, versionRecord{prev: p.Version, next: s.Version, tombstones: s.Tombstones})
-}
-
-// versionBack is version-monotone's check of a changed clock; it reports
-// whether it found the clock went back.
-func (r *step) versionBack() bool {
-	p, s := r.prev, r.s
 	less, more := false, false
 	var back []string
 	for k, a := range p.Version {
@@ -525,7 +499,7 @@ func (r *step) versionBack() bool {
 		}
 	}
 	if !less {
-		return false
+		return
 	}
 	if !more {
 		for k, b := range s.Version {
@@ -538,12 +512,10 @@ func (r *step) versionBack() bool {
 			}
 		}
 	}
-	if more {
-		return false
+	if !more {
+		sort.Strings(back)
+		r.report(VersionMonotone, "version went back: %s", itemList(back))
 	}
-	sort.Strings(back)
-	r.report(VersionMonotone, "version went back: %s", itemList(back))
-	return true
 }
 
 // allocations: the per-view part of allocation-valid, epoch-monotone and

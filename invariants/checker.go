@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/rumorhq/rumor/proto"
 )
@@ -21,6 +22,10 @@ const (
 	MaxTableEpochs = 4096
 	// maxItems bounds the problems one Detail lists.
 	maxItems = 8
+	// maxMemberIndexes and maxClockDigests bound the memos of pure
+	// functions of immutable state parts (see Checker).
+	maxMemberIndexes = 64
+	maxClockDigests  = 1024
 )
 
 // Checker runs the safety invariants incrementally: the simulator calls
@@ -34,6 +39,30 @@ type Checker struct {
 	leaders fifo[uint64, leaderRecord]
 	tables  fifo[tableKey, tableRecord]
 	stats   Stats
+
+	// Memos of pure functions of state parts, which are immutable and
+	// shared between the states of many nodes: the member index of a
+	// member list and the digest of a clock. Each record holds the part
+	// it is keyed by, so that its memory cannot be reused by another part
+	// while remembered.
+	indexes fifo[memberList, indexRecord]
+	digests fifo[unsafe.Pointer, digestRecord]
+	noMemo  bool // tests: compute everything afresh
+}
+
+type memberList struct {
+	first *proto.Member
+	n     int
+}
+
+type indexRecord struct {
+	members []proto.Member
+	index   map[proto.UniqueAddress]int
+}
+
+type digestRecord struct {
+	clock  proto.VClock
+	digest uint64
 }
 
 // Stats counts what a Checker did.
@@ -105,6 +134,8 @@ func NewChecker() *Checker {
 		nodes:   map[proto.UniqueAddress]*history{},
 		leaders: newFIFO[uint64, leaderRecord](MaxLeaderVersions),
 		tables:  newFIFO[tableKey, tableRecord](MaxTableEpochs),
+		indexes: newFIFO[memberList, indexRecord](maxMemberIndexes),
+		digests: newFIFO[unsafe.Pointer, digestRecord](maxClockDigests),
 	}
 }
 
@@ -183,14 +214,29 @@ func (r *step) report(invariant, format string, args ...any) {
 	r.out = append(r.out, Violation{Invariant: invariant, Node: r.v.Self, Detail: fmt.Sprintf(format, args...)})
 }
 
-// memberIndex maps each member's node to its position, built once per step.
+// memberIndex maps each member's node to its position, built once per
+// member list (and remembered for the lists of recent steps).
 func (r *step) memberIndex() map[proto.UniqueAddress]int {
-	if r.index == nil {
-		r.index = make(map[proto.UniqueAddress]int, len(r.s.Members))
-		for i, m := range r.s.Members {
-			r.index[m.Node] = i
+	if r.index != nil {
+		return r.index
+	}
+	ms := r.s.Members
+	memo := len(ms) > 0 && !r.c.noMemo
+	var k memberList
+	if memo {
+		k = memberList{&ms[0], len(ms)}
+		if rec, ok := r.c.indexes.get(k); ok {
+			r.index = rec.index
+			return r.index
 		}
-		r.c.stats.Scanned += uint64(len(r.s.Members))
+	}
+	r.index = make(map[proto.UniqueAddress]int, len(ms))
+	for i, m := range ms {
+		r.index[m.Node] = i
+	}
+	r.c.stats.Scanned += uint64(len(ms))
+	if memo {
+		r.c.indexes.put(k, indexRecord{members: ms, index: r.index})
 	}
 	return r.index
 }
@@ -644,7 +690,7 @@ func fastLeader(s *proto.State, self proto.UniqueAddress, unreachable map[proto.
 // remembered for the same version.
 func (r *step) oneLeader(leader proto.UniqueAddress, hasLeader bool) {
 	s := r.s
-	d := clockDigest(s.Version)
+	d := r.c.digest(s.Version)
 	if rec, ok := r.c.leaders.get(d); ok && (sameMap(rec.version, s.Version) || rec.version.Compare(s.Version) == proto.Same) {
 		if rec.leader != leader || rec.hasLeader != hasLeader {
 			r.report(OneLeader, "converged at version %016x (%d entries) with leader %s, but %v saw leader %s at the same version",
@@ -699,8 +745,25 @@ func sameSlice[T any](a, b []T) bool {
 }
 
 // sameMap reports whether a and b are the same map.
-func sameMap[K comparable, V any](a, b map[K]V) bool {
-	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+func sameMap[K comparable, V any](a, b map[K]V) bool { return mapPointer(a) == mapPointer(b) }
+
+// mapPointer identifies a map (nil for a nil map).
+func mapPointer[K comparable, V any](m map[K]V) unsafe.Pointer {
+	return reflect.ValueOf(m).UnsafePointer()
+}
+
+// digest is clockDigest(v), remembered for recent clocks.
+func (c *Checker) digest(v proto.VClock) uint64 {
+	p := mapPointer(v)
+	if rec, ok := c.digests.get(p); ok {
+		return rec.digest
+	}
+	d := clockDigest(v)
+	if c.noMemo {
+		return d
+	}
+	c.digests.put(p, digestRecord{clock: v, digest: d})
+	return d
 }
 
 // subsequence reports whether list is a subsequence of the members' nodes,

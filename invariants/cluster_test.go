@@ -26,6 +26,7 @@ type cluster struct {
 	inbox      []proto.Message
 	topo       map[proto.Address]proto.TopologySnapshot
 	checker    *Checker
+	shadow     *Checker // without memos: must report the same
 	violations []Violation
 }
 
@@ -34,7 +35,7 @@ func newCluster(t *testing.T, cfg proto.Config, seed int64) *cluster {
 		t: t, cfg: cfg, rng: rand.New(rand.NewSource(seed)), now: t0,
 		nodes: map[proto.Address]*proto.Node{}, crashed: map[proto.Address]bool{},
 		cut: map[[2]proto.Address]bool{}, topo: map[proto.Address]proto.TopologySnapshot{},
-		checker: NewChecker(),
+		checker: NewChecker(), shadow: shadowChecker(),
 	}
 }
 
@@ -80,7 +81,11 @@ func (c *cluster) after(n *proto.Node, ticked bool) {
 	}
 	v := c.view(n)
 	v.Ticked = ticked
-	for _, v := range c.checker.Observe(v) {
+	vs := c.checker.Observe(v)
+	if diff := cmp.Diff(c.shadow.Observe(v), vs); diff != "" {
+		c.t.Fatalf("t=%v: violations differ from a checker without memos (-without +with):\n%s", c.now.Sub(t0), diff)
+	}
+	for _, v := range vs {
 		c.violations = append(c.violations, v)
 		c.t.Logf("t=%v %v", c.now.Sub(t0), v)
 	}
@@ -171,7 +176,7 @@ func TestProtoClusterKeepsInvariants(t *testing.T) {
 	for _, i := range []int{1, 2, 3, 5} {
 		joined = append(joined, c.nodes[addrOf(i)].Self())
 	}
-	got := Liveness(c.views(), Expectation{Crashed: []proto.UniqueAddress{crashed}, Left: []proto.UniqueAddress{left}, Joined: joined})
+	got := liveness(t, c.views(), Expectation{Crashed: []proto.UniqueAddress{crashed}, Left: []proto.UniqueAddress{left}, Joined: joined})
 	if diff := cmp.Diff([]Violation(nil), got); diff != "" {
 		t.Errorf("liveness violations (-want +got):\n%s", diff)
 	}

@@ -129,14 +129,27 @@ func row(owner proto.UniqueAddress, version uint64, entries ...proto.ServiceEntr
 	return proto.RegistryRow{Owner: owner, Version: version, Entries: entries}
 }
 
+// shadowChecker returns a Checker that remembers no pure function of
+// state parts: what a Checker reports must not depend on its memos.
+func shadowChecker() *Checker {
+	c := NewChecker()
+	c.noMemo = true
+	return c
+}
+
 // observeAll feeds views to a fresh Checker and returns the invariant
-// names reported, checking that each violation names the observer.
+// names reported, checking that each violation names the observer and
+// that a Checker without memos reports the same.
 func observeAll(t *testing.T, views []View) []string {
 	t.Helper()
-	c := NewChecker()
+	c, shadow := NewChecker(), shadowChecker()
 	var got []string
 	for i, v := range views {
-		for _, x := range c.Observe(v) {
+		vs := c.Observe(v)
+		if diff := cmp.Diff(shadow.Observe(v), vs); diff != "" {
+			t.Errorf("view %d: violations differ from a checker without memos (-without +with):\n%s", i, diff)
+		}
+		for _, x := range vs {
 			if x.Node != v.Self {
 				t.Errorf("view %d: violation %v names node %v, want the observer %v", i, x, x.Node, v.Self)
 			}
@@ -374,6 +387,13 @@ func observeCases() []observeCase {
 		{name: "version-monotone: clock goes back", views: func() []View {
 			x := next(s0, func(*proto.State) {})
 			return []View{at(a, x), at(a, edit(x, func(s *proto.State) { s.Version = proto.VClock{a: 1} }))}
+		}, want: []string{VersionMonotone}},
+		{name: "version-monotone: a clock one node reached in order, another reaches going back", views: func() []View {
+			low := edit(s0, func(s *proto.State) { s.Version = proto.VClock{a: 1} })
+			mid := edit(s0, func(s *proto.State) { s.Version = proto.VClock{a: 3, b: 2} })
+			high := edit(s0, func(s *proto.State) { s.Version = proto.VClock{a: 5, b: 5} })
+			midAgain := *mid // shares mid's clock and tombstones
+			return []View{at(a, low), at(a, mid), at(b, high), at(b, &midAgain)}
 		}, want: []string{VersionMonotone}},
 		{name: "self-consistent: members not sorted", views: func() []View {
 			return []View{at(a, edit(s0, func(s *proto.State) { s.Members[0], s.Members[1] = s.Members[1], s.Members[0] }))}
@@ -678,6 +698,19 @@ func TestLeaderMemoryIsBounded(t *testing.T) {
 	}
 }
 
+// liveness is Liveness, checked to report the same with its keys
+// computed afresh for every view.
+func liveness(t *testing.T, views []View, exp Expectation) []Violation {
+	t.Helper()
+	got := Liveness(views, exp)
+	memoLivenessKeys = false
+	defer func() { memoLivenessKeys = true }()
+	if diff := cmp.Diff(Liveness(views, exp), got); diff != "" {
+		t.Errorf("Liveness with memoized keys differs (-afresh +memoized):\n%s", diff)
+	}
+	return got
+}
+
 func TestLiveness(t *testing.T) {
 	a, b, c := nd(1), nd(2), nd(3)
 	settled := state(mem(a, proto.Up, orders), mem(b, proto.Up, orders), mem(c, proto.Up, orders))
@@ -783,7 +816,7 @@ func TestLiveness(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []want
-			for _, v := range Liveness(tc.views, tc.exp) {
+			for _, v := range liveness(t, tc.views, tc.exp) {
 				if v.Detail == "" {
 					t.Errorf("%v has no detail", v)
 				}
@@ -840,7 +873,7 @@ func TestLivenessDetails(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, Liveness(tc.views, tc.exp)); diff != "" {
+			if diff := cmp.Diff(tc.want, liveness(t, tc.views, tc.exp)); diff != "" {
 				t.Errorf("violations (-want +got):\n%s", diff)
 			}
 		})

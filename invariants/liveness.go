@@ -43,11 +43,11 @@ func Liveness(views []View, exp Expectation) []Violation {
 	sort.SliceStable(live, func(i, j int) bool { return live[i].Self.Compare(live[j].Self) < 0 })
 	var out []Violation
 	out = append(out, livenessConverged(live)...)
-	out = append(out, agree(live, LivenessMembers, membersKey, membersDiff)...)
+	out = append(out, agree(live, LivenessMembers, memoKey(membersPart, membersKey), membersDiff)...)
 	out = append(out, agree(live, LivenessLeader, leaderKey, leaderDiff)...)
-	out = append(out, agree(live, LivenessAllocations, allocationsKey, allocationsDiff)...)
+	out = append(out, agree(live, LivenessAllocations, memoKey(allocationsPart, allocationsKey), allocationsDiff)...)
 	out = append(out, allocationsPlaced(live)...)
-	out = append(out, agree(live, LivenessRegistry, registryKey, registryDiff)...)
+	out = append(out, agree(live, LivenessRegistry, memoKey(registryPart, registryKey), registryDiff)...)
 	out = append(out, expectCrashed(live, exp.Crashed)...)
 	out = append(out, expectLeft(live, exp.Left)...)
 	out = append(out, expectJoined(views, live, exp.Joined)...)
@@ -85,6 +85,57 @@ func livenessConverged(live []View) []Violation {
 	}
 	return out
 }
+
+// memoLivenessKeys is false in tests that check memoKey against the keys
+// computed afresh.
+var memoLivenessKeys = true
+
+// memoKey returns key, computed once per distinct part of the views' states
+// it depends on: states share unchanged parts, and key is a pure function
+// of that part.
+func memoKey[P comparable](part func(View) P, key func(View) string) func(View) string {
+	if !memoLivenessKeys {
+		return key
+	}
+	memo := map[P]string{}
+	return func(v View) string {
+		p := part(v)
+		if k, ok := memo[p]; ok {
+			return k
+		}
+		k := key(v)
+		memo[p] = k
+		return k
+	}
+}
+
+// sliceOf identifies an immutable slice: its first element and length.
+type sliceOf[T any] struct {
+	first *T
+	n     int
+}
+
+func identify[T any](s []T) sliceOf[T] {
+	if len(s) == 0 {
+		return sliceOf[T]{}
+	}
+	return sliceOf[T]{&s[0], len(s)}
+}
+
+// The parts of a state that membersKey, allocationsKey and registryKey
+// read.
+func membersPart(v View) sliceOf[proto.Member] { return identify(v.State.Members) }
+
+type allocationsID struct {
+	tables sliceOf[proto.TypeAllocation]
+	epoch  proto.Epoch
+}
+
+func allocationsPart(v View) allocationsID {
+	return allocationsID{identify(v.State.Allocations), v.State.AllocationEpoch}
+}
+
+func registryPart(v View) sliceOf[proto.RegistryRow] { return identify(v.State.Registry) }
 
 // agree groups the live views by key and reports every view outside the
 // largest group (ties: the group of the lowest address).

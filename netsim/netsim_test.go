@@ -1048,3 +1048,31 @@ func TestStrings(t *testing.T) {
 		})
 	}
 }
+
+// TestNodeIndices: addresses are numbered densely in order of first sight,
+// whichever call sees them first, and every delivery names its ends' numbers.
+func TestNodeIndices(t *testing.T) {
+	n := newNet(t, 1, Config{Latency: Uniform(ms(1), ms(5)), Duplicate: 0.3})
+	if got := n.Node(addr(4)); got != 0 {
+		t.Fatalf("Node(first address) = %d, want 0", got)
+	}
+	n.Up(addr(2))
+	for i := range 50 {
+		n.Send(epoch, msg(i%5, (i*3+1)%5, uint64(i)))
+	}
+	want := map[proto.Address]int{addr(4): 0, addr(2): 1, addr(0): 2, addr(1): 3, addr(3): 4}
+	for a, i := range want {
+		if got := n.Node(a); got != i {
+			t.Errorf("Node(%v) = %d, want %d", a, got, i)
+		}
+	}
+	evs := drain(n)
+	if len(evs) < 50 {
+		t.Fatalf("%d deliveries, want at least 50", len(evs))
+	}
+	for _, ev := range evs {
+		if ev.FromNode != want[ev.Msg.From.Address] || ev.ToNode != want[ev.Msg.To] {
+			t.Fatalf("%s: FromNode %d ToNode %d, want %d and %d", line(ev), ev.FromNode, ev.ToNode, want[ev.Msg.From.Address], want[ev.Msg.To])
+		}
+	}
+}

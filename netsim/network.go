@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"time"
+	"unsafe"
 
 	"github.com/rumorhq/rumor/proto"
 )
@@ -44,6 +45,10 @@ type Event struct {
 	// Duplicate marks the extra copy of a duplicated message (Delivery
 	// only). Which copy arrives first depends on their latency draws.
 	Duplicate bool
+	// FromNode and ToNode are the indices (see Network.Node) of
+	// Msg.From.Address and Msg.To (Delivery only), so that a caller can
+	// find its own record of either end without hashing an address.
+	FromNode, ToNode int
 
 	// Timer is the id given to ScheduleTimer (Timer only).
 	Timer uint64
@@ -74,6 +79,13 @@ type path struct {
 	cut          bool // one-way cut
 }
 
+// recentAddr is an entry of Network.recent; idx is 1 + the address's
+// index, 0 for an empty entry.
+type recentAddr struct {
+	addr proto.Address
+	idx  int32
+}
+
 // payload is a message copy in flight.
 type payload struct {
 	msg     proto.Message
@@ -89,11 +101,6 @@ type payload struct {
 type fault struct {
 	from, to int32 // to < 0: node clog of from
 	until    int64
-}
-
-type timerEntry struct {
-	seq uint64
-	at  int64
 }
 
 // Network is the simulated network and the simulator's single event queue.
@@ -118,14 +125,20 @@ type Network struct {
 	links []LinkConfig
 	cuts  []int32 // paths with cut set, for Heal
 
-	lastFrom    proto.Address // one-entry intern cache for senders
-	lastFromIdx int32
+	// recent is a direct-mapped cache in front of index, keyed by where an
+	// address's host bytes live: the addresses in messages are copies of
+	// a few strings and share their bytes, so a lookup usually finds its
+	// entry by that pointer and confirms it with a comparison that sees
+	// the same pointer, without hashing the text. It has at least twice
+	// as many entries as there are nodes.
+	recent      []recentAddr
+	recentShift uint8 // 64 - log2(len(recent))
 
 	payloads    []payload
 	freeLoads   []uint32
 	pendingMsgs int
 
-	timers      map[uint64]timerEntry
+	timers      timerSet
 	staleTimers int // timer items in q that no longer fire
 
 	faults        []fault
@@ -148,9 +161,9 @@ func New(rng *rand.Rand, cfg Config) *Network {
 	n := &Network{
 		rng:         rng,
 		index:       make(map[proto.Address]int32),
-		timers:      make(map[uint64]timerEntry),
 		now:         math.MinInt64,
-		lastFromIdx: -1,
+		recent:      make([]recentAddr, minRecent),
+		recentShift: 64 - minRecentBits,
 	}
 	if err := n.SetConfig(cfg); err != nil {
 		panic(err)
@@ -181,13 +194,40 @@ func nanos(t time.Time) int64 { return t.UnixNano() }
 
 func instant(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 
+// Node returns addr's index: addresses are numbered 0, 1, 2, ... in the
+// order the network first sees them (in Send, Up, Partition, or here).
+// Event.FromNode and Event.ToNode carry these indices.
+func (n *Network) Node(addr proto.Address) int { return int(n.intern(addr)) }
+
+// The smallest size of Network.recent.
+const (
+	minRecentBits = 6
+	minRecent     = 1 << minRecentBits
+)
+
+// recentAt returns a's entry in n.recent.
+func (n *Network) recentAt(a proto.Address) *recentAddr {
+	p := uint64(uintptr(unsafe.Pointer(unsafe.StringData(a.Host))))
+	return &n.recent[(p*0x9e3779b97f4a7c15)>>n.recentShift]
+}
+
 func (n *Network) intern(a proto.Address) int32 {
-	if i, ok := n.index[a]; ok {
-		return i
+	e := n.recentAt(a)
+	if e.idx > 0 && e.addr == a {
+		return e.idx - 1
 	}
-	i := int32(len(n.nodes))
-	n.nodes = append(n.nodes, node{addr: a, clogUntil: noClog})
-	n.index[a] = i
+	i, ok := n.index[a]
+	if !ok {
+		i = int32(len(n.nodes))
+		n.nodes = append(n.nodes, node{addr: a, clogUntil: noClog})
+		n.index[a] = i
+		if 2*len(n.nodes) > len(n.recent) {
+			n.recent = make([]recentAddr, 2*len(n.recent))
+			n.recentShift--
+			e = n.recentAt(a)
+		}
+	}
+	*e = recentAddr{addr: a, idx: i + 1}
 	return i
 }
 
@@ -303,12 +343,7 @@ func (n *Network) Send(now time.Time, m proto.Message) {
 	}
 	n.stats.BytesSent += uint64(size)
 
-	fi := n.lastFromIdx
-	if fi < 0 || m.From.Address != n.lastFrom {
-		fi = n.intern(m.From.Address)
-		n.lastFrom, n.lastFromIdx = m.From.Address, fi
-	}
-	pi := n.pathIndex(fi, n.intern(m.To))
+	pi := n.pathIndex(n.intern(m.From.Address), n.intern(m.To))
 	p := &n.paths[pi]
 	if c := n.blocked(p); c != open {
 		n.countCut(c)
@@ -376,7 +411,7 @@ func (n *Network) releasePayload(ref uint32) {
 // same id: the latest call wins. Timers share the queue with deliveries, so
 // ties at one instant go in scheduling order.
 func (n *Network) ScheduleTimer(at time.Time, id uint64) {
-	if _, ok := n.timers[id]; ok {
+	if _, ok := n.timers.get(id); ok {
 		n.staleTimers++
 	}
 	t := nanos(at)
@@ -384,16 +419,16 @@ func (n *Network) ScheduleTimer(at time.Time, id uint64) {
 		t = n.now
 	}
 	n.push(t, kindTimer, id)
-	n.timers[id] = timerEntry{seq: n.seq, at: t}
+	n.timers.set(id, timerEntry{seq: n.seq, at: t})
 	n.maybeCompact()
 }
 
 // CancelTimer stops timer id; it reports whether the timer was pending.
 func (n *Network) CancelTimer(id uint64) bool {
-	if _, ok := n.timers[id]; !ok {
+	if _, ok := n.timers.get(id); !ok {
 		return false
 	}
-	delete(n.timers, id)
+	n.timers.remove(id)
 	n.staleTimers++
 	n.maybeCompact()
 	return true
@@ -401,7 +436,7 @@ func (n *Network) CancelTimer(id uint64) bool {
 
 // TimerAt returns when timer id will fire, if it is pending.
 func (n *Network) TimerAt(id uint64) (time.Time, bool) {
-	e, ok := n.timers[id]
+	e, ok := n.timers.get(id)
 	if !ok {
 		return time.Time{}, false
 	}
@@ -409,7 +444,7 @@ func (n *Network) TimerAt(id uint64) (time.Time, bool) {
 }
 
 func (n *Network) liveTimer(it item) bool {
-	e, ok := n.timers[it.ref]
+	e, ok := n.timers.get(it.ref)
 	return ok && e.seq == it.seq
 }
 
@@ -460,14 +495,22 @@ func (n *Network) Next() (time.Time, bool) {
 //   - a copy whose receiver is down is dropped (Stats.Dropped.Down).
 //
 // The instants of successive events never decrease.
-func (n *Network) Step() (Event, bool) { return n.step(math.MaxInt64) }
+func (n *Network) Step() (ev Event, ok bool) {
+	ok = n.step(math.MaxInt64, &ev)
+	return ev, ok
+}
 
 // StepUntil is Step restricted to entries due at or before limit: it
 // returns ok false, leaving later entries queued, when the next event would
 // come after limit. It is the "deliver everything due by now" primitive.
-func (n *Network) StepUntil(limit time.Time) (Event, bool) { return n.step(nanos(limit)) }
+func (n *Network) StepUntil(limit time.Time) (ev Event, ok bool) {
+	ok = n.step(nanos(limit), &ev)
+	return ev, ok
+}
 
-func (n *Network) step(limit int64) (Event, bool) {
+// step is Step and StepUntil: it fills in *ev, which must be the zero
+// Event, and reports whether it did.
+func (n *Network) step(limit int64, ev *Event) bool {
 	for len(n.q) > 0 && n.q[0].at <= limit {
 		it := n.q.pop()
 		if it.at > n.now {
@@ -479,21 +522,24 @@ func (n *Network) step(limit int64) (Event, bool) {
 				n.staleTimers--
 				continue
 			}
-			delete(n.timers, it.ref)
+			n.timers.remove(it.ref)
 			n.stats.Timers++
-			return Event{Kind: Timer, At: instant(it.at), Timer: it.ref}, true
+			ev.Kind, ev.At, ev.Timer = Timer, instant(it.at), it.ref
+			return true
 		case kindFault:
 			n.applyFault(uint32(it.ref))
 		case kindMessage:
-			if ev, ok := n.deliver(it); ok {
-				return ev, true
+			if n.deliver(it, ev) {
+				return true
 			}
 		}
 	}
-	return Event{}, false
+	return false
 }
 
-func (n *Network) deliver(it item) (Event, bool) {
+// deliver applies a message copy falling due and, if it is delivered,
+// fills in *ev (the zero Event) and reports true.
+func (n *Network) deliver(it item, ev *Event) bool {
 	ref := uint32(it.ref)
 	pl := &n.payloads[ref]
 	p := &n.paths[pl.path]
@@ -505,18 +551,18 @@ func (n *Network) deliver(it item) (Event, bool) {
 			n.stats.Clogged++
 		}
 		n.push(hold, kindMessage, it.ref)
-		return Event{}, false
+		return false
 	}
 	if c := n.blocked(p); c != open {
 		n.countCut(c)
 		n.stats.CutInFlight++
 		n.releasePayload(ref)
-		return Event{}, false
+		return false
 	}
 	if to.down {
 		n.stats.Dropped.Down++
 		n.releasePayload(ref)
-		return Event{}, false
+		return false
 	}
 	if pl.pathSeq < p.maxDelivered {
 		n.stats.Reordered++
@@ -525,9 +571,10 @@ func (n *Network) deliver(it item) (Event, bool) {
 	}
 	n.stats.Delivered++
 	n.stats.BytesDelivered += uint64(pl.size)
-	ev := Event{Kind: Delivery, At: instant(it.at), Msg: pl.msg, SentAt: instant(pl.sentAt), Duplicate: pl.dup}
+	ev.Kind, ev.At, ev.Msg, ev.SentAt, ev.Duplicate = Delivery, instant(it.at), pl.msg, instant(pl.sentAt), pl.dup
+	ev.FromNode, ev.ToNode = int(p.from), int(p.to)
 	n.releasePayload(ref)
-	return ev, true
+	return true
 }
 
 // Now returns the latest instant Step has reached (the zero Time before
@@ -541,7 +588,7 @@ func (n *Network) Now() time.Time {
 
 // Pending returns how many entries Step may still process: message copies
 // in flight, pending timers and scheduled clog steps.
-func (n *Network) Pending() int { return n.pendingMsgs + len(n.timers) + n.pendingFaults }
+func (n *Network) Pending() int { return n.pendingMsgs + n.timers.len() + n.pendingFaults }
 
 // InFlight returns how many message copies are in flight, held ones
 // included.

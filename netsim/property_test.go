@@ -1,7 +1,9 @@
 package netsim
 
 import (
+	"fmt"
 	"math/rand"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,6 +169,62 @@ func TestPropertyDelivery(t *testing.T) {
 		}
 		if n.InFlight() != 0 || n.Pending() != 0 {
 			rt.Fatalf("drained network has %d in flight, %d pending", n.InFlight(), n.Pending())
+		}
+	})
+}
+
+// TestPropertyNodeNumbering: Node numbers addresses in order of first
+// sight, as a plain map would, whether or not an address shares its
+// host's bytes with one seen before, through the index cache's growth.
+func TestPropertyNodeNumbering(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := New(rand.New(rand.NewSource(1)), Config{})
+		hosts := make([]string, rapid.IntRange(1, 300).Draw(t, "hosts"))
+		for i := range hosts {
+			hosts[i] = fmt.Sprintf("10.0.%d.%d", i/256, i%256)
+		}
+		hosts[0] = ""
+		want := map[proto.Address]int{}
+		for range rapid.IntRange(1, 1000).Draw(t, "lookups") {
+			a := proto.Address{Host: hosts[rapid.IntRange(0, len(hosts)-1).Draw(t, "host")], Port: uint16(rapid.IntRange(0, 2).Draw(t, "port"))}
+			if rapid.Bool().Draw(t, "copy host") {
+				a.Host = strings.Clone(a.Host) // same text, other bytes
+			}
+			if _, ok := want[a]; !ok {
+				want[a] = len(want)
+			}
+			if got := n.Node(a); got != want[a] {
+				t.Fatalf("Node(%v) = %d, want %d", a, got, want[a])
+			}
+		}
+	})
+}
+
+// TestPropertyTimerSet: a timerSet answers as a plain map of pending
+// timers would, for ids on both sides of its dense range.
+func TestPropertyTimerSet(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var s timerSet
+		model := map[uint64]timerEntry{}
+		id := rapid.OneOf(rapid.Uint64Range(0, 40), rapid.Uint64Range(maxDenseTimer-3, maxDenseTimer+3), rapid.Uint64())
+		seq := uint64(0)
+		for range rapid.IntRange(1, 200).Draw(t, "ops") {
+			k := id.Draw(t, "id")
+			switch rapid.IntRange(0, 2).Draw(t, "op") {
+			case 0:
+				seq++
+				e := timerEntry{seq: seq, at: rapid.Int64().Draw(t, "at")}
+				s.set(k, e)
+				model[k] = e
+			case 1:
+				s.remove(k)
+				delete(model, k)
+			}
+			got, ok := s.get(k)
+			want, wantOK := model[k]
+			if got != want || ok != wantOK || s.len() != len(model) {
+				t.Fatalf("id %d: get = %v, %v, len %d; want %v, %v, len %d", k, got, ok, s.len(), want, wantOK, len(model))
+			}
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -17,7 +18,20 @@ type figures struct {
 	sentAt      uint64
 	bytesAt     uint64
 	watches     []*watch
+
+	// upInitial remembers startup's count per recent member list (with
+	// the list, so its key stays unique): nodes share their member lists,
+	// which never change once in a state.
+	upInitial map[*proto.Member]upCount
 }
+
+type upCount struct {
+	members []proto.Member
+	n       int
+}
+
+// maxUpCounts bounds figures.upInitial; a full memo is emptied.
+const maxUpCounts = 256
 
 type watchKind uint8
 
@@ -225,13 +239,18 @@ func (f *figures) allMembers(s *sim, w *watch, seen map[uniq]bool) bool {
 // Up.
 func (f *figures) startup(s *sim, sl *slot, st *proto.State) {
 	n := 0
-	for _, m := range st.Members {
-		if m.Status != proto.Up {
-			continue
+	if ms := st.Members; len(ms) > 0 {
+		c, ok := f.upInitial[&ms[0]]
+		if !ok || len(c.members) != len(ms) {
+			if f.upInitial == nil || len(f.upInitial) >= maxUpCounts {
+				f.upInitial = map[*proto.Member]upCount{}
+			}
+			c = upCount{members: ms, n: upInitial(s, ms)}
+			f.upInitial[&ms[0]] = c
+		} else if checkShortcuts && c.n != upInitial(s, ms) {
+			panic(fmt.Sprintf("sim: remembered %d Up initial members, counted %d", c.n, upInitial(s, ms)))
 		}
-		if inc, ok := s.incs[m.Node]; ok && inc.slot < s.initial && inc.num == 1 {
-			n++
-		}
+		n = c.n
 	}
 	sl.upCount = n
 	if n < s.initial {
@@ -247,6 +266,21 @@ func (f *figures) startup(s *sim, sl *slot, st *proto.State) {
 	f.out.StartupAllUp = time.Duration(s.now).Seconds()
 	st2 := s.net.Stats()
 	f.sentAt, f.bytesAt = st2.Sent, st2.BytesSent
+}
+
+// upInitial counts the Up members that are first incarnations of initial
+// slots.
+func upInitial(s *sim, members []proto.Member) int {
+	n := 0
+	for _, m := range members {
+		if m.Status != proto.Up {
+			continue
+		}
+		if inc, ok := s.incs[m.Node]; ok && inc.slot < s.initial && inc.num == 1 {
+			n++
+		}
+	}
+	return n
 }
 
 // restartTraffic starts the traffic window now, if startup is done.

@@ -397,3 +397,29 @@ func TestSizesAreExact(t *testing.T) {
 		t.Errorf("%d of %d sizes differ from wire.Size; first: %s", wrong, checked, first)
 	}
 }
+
+// TestShortcutsChangeNothing: the views observe skips as already seen are
+// ones the checker finds nothing in, and the startup figure's remembered
+// counts are the counts, on clean runs, on runs whose planted bugs the
+// checker catches, and on larger clusters.
+func TestShortcutsChangeNothing(t *testing.T) {
+	checkShortcuts = true
+	defer func() { checkShortcuts = false }()
+	caught := 0
+	for _, bug := range []proto.PlantedBug{proto.NoBug, proto.BugStatusRegress, proto.BugSkipConvergence} {
+		for seed := int64(1); seed <= 3; seed++ {
+			r := runOK(t, Options{Seed: seed, Faults: ProfileSwarm, Duration: 3 * time.Minute, PlantedBug: bug, SkipLiveness: true})
+			if r.Failed() {
+				caught++
+			}
+		}
+	}
+	if caught == 0 {
+		t.Errorf("no run caught a planted bug: the skipped views were never checked against a violation")
+	}
+	for _, n := range []int{12, 40} {
+		if r := runOK(t, Options{Seed: 1, Nodes: n, Faults: ProfileNone, Duration: time.Minute, SkipLiveness: true}); r.Figures.StartupAllUp == 0 {
+			t.Errorf("%d nodes: no startup figure", n)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"reflect"
+	"unsafe"
 
 	"github.com/rumorhq/rumor/proto"
 	"github.com/rumorhq/rumor/proto/wire"
@@ -9,22 +10,15 @@ import (
 
 // sizer returns the exact bytes a message takes on the wire (wire.Size),
 // for the byte counters, without paying a full encoding per message: the
-// envelope (sender, receiver) is measured once per path, heartbeat bodies
+// envelope (sender, receiver) is computed from its fields, heartbeat bodies
 // are computed from their sequence number, and state and clock bodies once
 // per state or clock. States and clocks are never modified once sent, so a
 // cached body size stays exact; the caches hold the values they are keyed
 // by, so a key's memory can never be reused by another value while cached.
 type sizer struct {
-	env    map[envKey]int
 	states map[stateKey]int
 	clocks []clockBody // recent gossip-status clocks, newest last
 	st     *stateSizer
-}
-
-type envKey struct {
-	from  proto.UniqueAddress
-	to    proto.Address
-	toUID proto.UID
 }
 
 type stateKey struct {
@@ -34,7 +28,8 @@ type stateKey struct {
 }
 
 type clockBody struct {
-	clock  proto.VClock
+	clock  proto.VClock   // held so that ptr stays unique
+	ptr    unsafe.Pointer // the clock's map
 	reply  bool
 	digest int // CBOR length of the seen digest
 	body   int
@@ -52,7 +47,7 @@ const (
 var sizeCheck func(m proto.Message, size int)
 
 func newSizer() *sizer {
-	return &sizer{env: map[envKey]int{}, states: map[stateKey]int{}, st: newStateSizer()}
+	return &sizer{states: map[stateKey]int{}, st: newStateSizer()}
 }
 
 // cborUint is the length of an unsigned integer in CBOR (RFC 8949 §3.1).
@@ -89,11 +84,11 @@ func (z *sizer) size(m proto.Message) int {
 func (z *sizer) measure(m proto.Message) int {
 	switch b := m.Body.(type) {
 	case proto.Heartbeat:
-		return z.envelope(m) - 1 + seqBody(b.Seq)
+		return envelope(m) - 1 + seqBody(b.Seq)
 	case proto.HeartbeatAck:
-		return z.envelope(m) - 1 + seqBody(b.Seq)
+		return envelope(m) - 1 + seqBody(b.Seq)
 	case proto.InitJoin, proto.InitJoinAck:
-		return z.envelope(m)
+		return envelope(m)
 	case proto.GossipState:
 		return z.stateBody(m, stateKey{state: b.State, reply: b.Reply})
 	case proto.Welcome:
@@ -101,7 +96,7 @@ func (z *sizer) measure(m proto.Message) int {
 	case proto.GossipStatus:
 		return z.statusBody(m, b)
 	case proto.GossipSeen:
-		return z.envelope(m) - 1 + seenBody(b)
+		return envelope(m) - 1 + seenBody(b)
 	}
 	return max(0, wire.Size(m))
 }
@@ -125,15 +120,23 @@ func seenBody(g proto.GossipSeen) int {
 	return n
 }
 
-// envelope is the frame length of m's envelope around an empty-map body.
-func (z *sizer) envelope(m proto.Message) int {
-	k := envKey{m.From, m.To, m.ToUID}
-	if n, ok := z.env[k]; ok {
-		return n
+// envelope is the frame length of m's envelope around an empty-map body:
+// version and kind bytes, then the envelope map (proto/wire's envelope):
+// {1: from, 2: to, 3: toUID (omitted when 0), 4: {}}.
+func envelope(m proto.Message) int {
+	n := 2 + 1                // version and kind, map header
+	n += 1 + entryLen(m.From) // 1: from, a wireNode
+	n += 1 + 1                // 2: to, a wireAddr
+	if m.To.Host != "" {
+		n += 1 + cborText(m.To.Host)
 	}
-	n := wire.Size(proto.Message{From: m.From, To: m.To, ToUID: m.ToUID, Body: proto.InitJoin{}})
-	z.env[k] = n
-	return n
+	if m.To.Port != 0 {
+		n += 1 + cborUint(uint64(m.To.Port))
+	}
+	if m.ToUID != 0 {
+		n += 1 + cborUint(uint64(m.ToUID)) // 3: toUID
+	}
+	return n + 1 + 1 // 4: the empty body map
 }
 
 func (z *sizer) stateBody(m proto.Message, k stateKey) int {
@@ -141,7 +144,7 @@ func (z *sizer) stateBody(m proto.Message, k stateKey) int {
 		return max(0, wire.Size(m))
 	}
 	if body, ok := z.states[k]; ok {
-		return z.envelope(m) - 1 + body
+		return envelope(m) - 1 + body
 	}
 	body := 2 + z.st.size(k.state) // {1: state} or {1: state, 2: true}
 	if k.reply {
@@ -151,7 +154,7 @@ func (z *sizer) stateBody(m proto.Message, k stateKey) int {
 		clear(z.states)
 	}
 	z.states[k] = body
-	return z.envelope(m) - 1 + body
+	return envelope(m) - 1 + body
 }
 
 func (z *sizer) statusBody(m proto.Message, g proto.GossipStatus) int {
@@ -168,16 +171,16 @@ func (z *sizer) statusBody(m proto.Message, g proto.GossipStatus) int {
 	}
 	for i := len(z.clocks) - 1; i >= 0; i-- {
 		c := &z.clocks[i]
-		if c.reply == g.Reply && c.digest == d && reflect.ValueOf(c.clock).UnsafePointer() == p {
-			return z.envelope(m) - 1 + c.body
+		if c.reply == g.Reply && c.digest == d && c.ptr == p {
+			return envelope(m) - 1 + c.body
 		}
 	}
 	body := statusLen(g)
 	if len(z.clocks) >= maxClockSizes {
 		z.clocks = append(z.clocks[:0], z.clocks[maxClockSizes/2:]...)
 	}
-	z.clocks = append(z.clocks, clockBody{clock: g.Version, reply: g.Reply, digest: d, body: body})
-	return z.envelope(m) - 1 + body
+	z.clocks = append(z.clocks, clockBody{clock: g.Version, ptr: p, reply: g.Reply, digest: d, body: body})
+	return envelope(m) - 1 + body
 }
 
 // statusLen is the CBOR length of a gossip status's wireStatus map. Its

@@ -1,8 +1,11 @@
 package sim
 
 import (
+	"reflect"
 	"slices"
 	"strings"
+	"time"
+	"unsafe"
 
 	"github.com/rumorhq/rumor/proto"
 )
@@ -12,61 +15,138 @@ import (
 //
 // The wire form names every identity by its ref, its 1-based position in
 // the state's node table sorted by (host bytes, port, uid). The length of
-// a state is therefore a fixed part (everything but the refs) plus the
-// lengths of the refs, which depend only on each identity's position. One
-// walk over the state computes the fixed part and counts each identity's
-// references (interning it in order of first appearance, as the encoder
-// does); the table is then sorted once, or reused when the state names the
-// same identities in the same first-appearance order as the last state
-// measured, which is the common case (a new version of the same cluster).
+// a state is therefore a fixed part (everything but the refs and the
+// table), the node table, and the lengths of the refs, which depend only
+// on each identity's position in the table.
+//
+// The parts of a state (members, reachability rows, clock, seen set,
+// tombstones, allocations, registry) are shared between states: proto reuses an
+// unchanged slice or map in its next state, and in the simulator a
+// receiver often adopts the sender's. Each distinct part is walked once:
+// its fixed length and the identities it names are cached, keyed by the
+// slice or map itself (which the cache holds, so that its memory cannot be
+// reused by another value while cached). Identities get permanent ids,
+// listed once in table order, so a state's table is found by marking the
+// ids it names and walking that list, without sorting. A member list's
+// own table is cached with it: it is the state's table whenever the other
+// parts name only members, the common case. A new member list mostly
+// names the members of the last one, whose ids it takes by position.
 type stateSizer struct {
-	ids   map[proto.UniqueAddress]uint32 // provisional ref - 1
-	byUID map[proto.UID]uint32           // the first identity interned with each UID
-	nodes []proto.UniqueAddress          // by provisional ref - 1
-	uses  []int                          // references per provisional ref - 1
+	ids      map[proto.UniqueAddress]int32
+	byUID    map[proto.UID]int32   // the first identity interned with each UID
+	nodes    []proto.UniqueAddress // by id
+	entryLen []int                 // by id: CBOR length of its node table entry
+	order    []int32               // every id, in node table order
 
-	// The table of the last state measured.
-	prevNodes []proto.UniqueAddress
-	prevRefs  []int // CBOR length of each provisional ref's final ref
-	prevTable int   // CBOR length of the node table array
-	order     []int
+	members partCache[sliceKey[proto.Member]]
+	rows    partCache[sliceKey[proto.ObserverRow]]
+	seen    partCache[sliceKey[proto.UniqueAddress]]
+	allocs  partCache[sliceKey[proto.TypeAllocation]]
+	reg     partCache[sliceKey[proto.RegistryRow]]
+	maps    partCache[unsafe.Pointer] // clocks and tombstone maps
 
-	// The members of the last state measured, their part of the length
-	// and the interning state right after them: a new version of the same
-	// cluster usually shares its members slice with the last one.
-	members      []proto.Member
-	haveMembers  bool
-	membersLen   int
-	membersNodes int
-	membersUses  []int
+	// Scratch for one state.
+	mark   []uint32 // by id: == stamp when the id is in the table being built
+	stamp  uint32
+	refLen []uint8 // by id: the length of its ref in the table being built
+	others []*part
+
+	lastMembers *part // the member list described last
 }
 
-func sameMemberSlice(a, b []proto.Member) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+// sliceKey identifies a slice that is never modified: its first element
+// and length.
+type sliceKey[T any] struct {
+	first *T
+	n     int
+}
+
+func keyOf[T any](s []T) sliceKey[T] { return sliceKey[T]{&s[0], len(s)} }
+
+// part is one field of a state: its length without the refs' own bytes,
+// and the ids of the identities it names, once per ref.
+type part struct {
+	value any // the slice or map described, held so its key stays unique
+	fixed int
+	ids   []int32
+
+	// A member list's node table, naming exactly its members.
+	table  int     // CBOR length of the table array
+	refLen []uint8 // by id: length of the id's ref in it; 0: not a member
+	refs   int     // total length of the members' own refs
+}
+
+// partCache holds the parts of one kind, keyed by the slice or map they
+// describe.
+type partCache[K comparable] struct {
+	m    map[K]*part
+	size int // total weight of the parts held
+}
+
+// maxPartsWeight bounds each part cache, counting a part's ids and table
+// entries; a full cache is emptied. A part is hit by every state that
+// shares it, which happens while it is recent; the bound lets a cache
+// hold a part per node of a large cluster. Tests lower it.
+var maxPartsWeight = 1 << 19
+
+// get returns the part cached under k, building it if absent.
+func (c *partCache[K]) get(k K, build func(p *part)) *part {
+	if p, ok := c.m[k]; ok {
+		return p
+	}
+	if c.m == nil || c.size >= maxPartsWeight {
+		c.m, c.size = map[K]*part{}, 0
+	}
+	p := &part{}
+	build(p)
+	c.m[k] = p
+	c.size += 1 + len(p.ids) + len(p.refLen)
+	return p
 }
 
 func newStateSizer() *stateSizer {
-	return &stateSizer{ids: map[proto.UniqueAddress]uint32{}, byUID: map[proto.UID]uint32{}}
+	return &stateSizer{ids: map[proto.UniqueAddress]int32{}, byUID: map[proto.UID]int32{}}
 }
 
-// ref counts one reference to u.
-func (z *stateSizer) ref(u proto.UniqueAddress) {
+// id returns u's permanent id, interning it if new.
+func (z *stateSizer) id(u proto.UniqueAddress) int32 {
 	// byUID finds almost every identity by its UID alone, which hashes
 	// far faster than the whole address; ids is the exact index.
 	if i, ok := z.byUID[u.UID]; ok && z.nodes[i] == u {
-		z.uses[i]++
-		return
+		return i
 	}
 	if i, ok := z.ids[u]; ok {
-		z.uses[i]++
-		return
+		return i
 	}
+	i := int32(len(z.nodes))
 	if _, taken := z.byUID[u.UID]; !taken {
-		z.byUID[u.UID] = uint32(len(z.nodes))
+		z.byUID[u.UID] = i
 	}
-	z.ids[u] = uint32(len(z.nodes))
+	z.ids[u] = i
 	z.nodes = append(z.nodes, u)
-	z.uses = append(z.uses, 1)
+	z.entryLen = append(z.entryLen, entryLen(u))
+	z.mark = append(z.mark, 0)
+	z.refLen = append(z.refLen, 0)
+	at, _ := slices.BinarySearchFunc(z.order, u, func(j int32, u proto.UniqueAddress) int {
+		return compareWire(z.nodes[j], u)
+	})
+	z.order = slices.Insert(z.order, at, i)
+	return i
+}
+
+// entryLen is the length of u's node table entry, a wireNode map.
+func entryLen(u proto.UniqueAddress) int {
+	n := 1 // map header
+	if u.Host != "" {
+		n += 1 + cborText(u.Host)
+	}
+	if u.Port != 0 {
+		n += 1 + cborUint(uint64(u.Port))
+	}
+	if u.UID != 0 {
+		n += 1 + cborUint(uint64(u.UID))
+	}
+	return n
 }
 
 // cborInt is the length of a signed integer in CBOR.
@@ -95,11 +175,14 @@ func shardTypeLen(t proto.ShardType) int {
 	return n
 }
 
-// refList adds a present list field of refs: key, array header, and one
-// reference per element (whose lengths come later).
-func (z *stateSizer) refList(us []proto.UniqueAddress) int {
+// ref records one reference to u in p.
+func (z *stateSizer) ref(p *part, u proto.UniqueAddress) { p.ids = append(p.ids, z.id(u)) }
+
+// refList adds a present list field of refs to p: key, array header, and
+// one reference per element.
+func (z *stateSizer) refList(p *part, us []proto.UniqueAddress) int {
 	for _, u := range us {
-		z.ref(u)
+		z.ref(p, u)
 	}
 	return 1 + cborUint(uint64(len(us)))
 }
@@ -107,196 +190,334 @@ func (z *stateSizer) refList(us []proto.UniqueAddress) int {
 // size returns the CBOR length of s's wireState.
 func (z *stateSizer) size(s *proto.State) int {
 	n := 1 // map header: at most 9 fields
-	if z.haveMembers && sameMemberSlice(z.members, s.Members) {
-		// Undo everything after the members' refs.
-		for i, u := range z.nodes[z.membersNodes:] {
-			delete(z.ids, u)
-			if j, ok := z.byUID[u.UID]; ok && int(j) == z.membersNodes+i {
-				delete(z.byUID, u.UID)
-			}
-		}
-		z.nodes = z.nodes[:z.membersNodes]
-		z.uses = append(z.uses[:0], z.membersUses...)
-		n += z.membersLen
-	} else {
-		clear(z.ids)
-		clear(z.byUID)
-		z.nodes = z.nodes[:0]
-		z.uses = z.uses[:0]
-		m := z.membersSize(s.Members)
-		n += m
-		z.members, z.haveMembers, z.membersLen = s.Members, true, m
-		z.membersNodes = len(z.nodes)
-		z.membersUses = append(z.membersUses[:0], z.uses...)
+	var mp *part
+	if len(s.Members) > 0 {
+		mp = z.members.get(keyOf(s.Members), func(p *part) { z.membersPart(p, s.Members) })
+		n += mp.fixed
 	}
-	return n + z.restSize(s)
-}
-
-// membersSize refs the members' identities and returns the length of the
-// members field.
-func (z *stateSizer) membersSize(members []proto.Member) int {
-	n := 0
-	if len(members) > 0 {
-		n += 1 + cborUint(uint64(len(members)))
-		for i := range members {
-			m := &members[i]
-			z.ref(m.Node)
-			n += 1 + 1 // map header, key of the node ref
-			if m.ID != "" {
-				n += 1 + cborText(string(m.ID))
-			}
-			if m.Status != 0 {
-				n += 1 + cborUint(uint64(m.Status))
-			}
-			if len(m.Roles) > 0 {
-				n += 1 + cborUint(uint64(len(m.Roles)))
-				for _, r := range m.Roles {
-					n += cborText(r)
-				}
-			}
-			if m.UpNumber != 0 {
-				n += 1 + cborInt(m.UpNumber)
-			}
-			if len(m.Hosts) > 0 {
-				n += 1 + cborUint(uint64(len(m.Hosts)))
-				for _, h := range m.Hosts {
-					n += shardTypeLen(h)
-				}
-			}
-			if m.HostsVersion != 0 {
-				n += 1 + cborUint(m.HostsVersion)
-			}
-		}
-	}
-	return n
-}
-
-// restSize refs the identities of every field after the members and
-// returns the length of the rest of the state.
-func (z *stateSizer) restSize(s *proto.State) int {
-	n := 0
+	z.others = z.others[:0]
 	if rows := s.Reachability.Rows; len(rows) > 0 {
-		n += 1 + cborUint(uint64(len(rows)))
-		for _, row := range rows {
-			z.ref(row.Observer)
-			n += 1 + 1
-			if row.Version != 0 {
-				n += 1 + cborUint(row.Version)
-			}
-			if len(row.Unreachable) > 0 {
-				n += z.refList(row.Unreachable)
-			}
-		}
+		z.others = append(z.others, z.rows.get(keyOf(rows), func(p *part) { z.rowsPart(p, rows) }))
 	}
-	if len(s.Version) > 0 {
-		n += 1 + cborUint(uint64(len(s.Version)))
-		for u, c := range s.Version {
-			z.ref(u)
-			n += 1 + cborUint(c) // [ref, count]
-		}
+	if v := s.Version; len(v) > 0 {
+		z.others = append(z.others, z.maps.get(reflect.ValueOf(v).UnsafePointer(), func(p *part) { z.versionPart(p, v) }))
 	}
 	if len(s.Seen) > 0 {
-		n += z.refList(s.Seen)
+		seen := s.Seen
+		z.others = append(z.others, z.seen.get(keyOf(seen), func(p *part) { z.seenPart(p, seen, s.Members, mp) }))
 	}
-	if len(s.Tombstones) > 0 {
-		n += 1 + cborUint(uint64(len(s.Tombstones)))
-		for u := range s.Tombstones {
-			z.ref(u)
-		}
+	if t := s.Tombstones; len(t) > 0 {
+		z.others = append(z.others, z.maps.get(reflect.ValueOf(t).UnsafePointer(), func(p *part) { z.tombstonesPart(p, t) }))
 	}
-	if len(s.Allocations) > 0 {
-		n += 1 + cborUint(uint64(len(s.Allocations)))
-		for _, ta := range s.Allocations {
-			n += 1 + 1 + shardTypeLen(ta.Type)
-			if ta.Epoch != 0 {
-				n += 1 + cborUint(uint64(ta.Epoch))
-			}
-			if len(ta.Shards) > 0 {
-				n += 1 + cborUint(uint64(len(ta.Shards)))
-				for _, a := range ta.Shards {
-					n++
-					if a.Primary != (proto.UniqueAddress{}) {
-						z.ref(a.Primary)
-						n++
-					}
-					if len(a.Replicas) > 0 {
-						n += z.refList(a.Replicas)
-					}
-					if a.Epoch != 0 {
-						n += 1 + cborUint(uint64(a.Epoch))
-					}
-				}
-			}
-		}
+	if a := s.Allocations; len(a) > 0 {
+		z.others = append(z.others, z.allocs.get(keyOf(a), func(p *part) { z.allocationsPart(p, a) }))
 	}
 	if s.AllocationEpoch != 0 {
 		n += 1 + cborUint(uint64(s.AllocationEpoch))
 	}
-	if len(s.Registry) > 0 {
-		n += 1 + cborUint(uint64(len(s.Registry)))
-		for _, row := range s.Registry {
-			z.ref(row.Owner)
-			n += 1 + 1
-			if row.Version != 0 {
-				n += 1 + cborUint(row.Version)
-			}
-			if len(row.Entries) > 0 {
-				n += 1 + cborUint(uint64(len(row.Entries)))
-				for _, e := range row.Entries {
-					n++
-					if e.Key != "" {
-						n += 1 + cborText(e.Key)
-					}
-					if e.Path != "" {
-						n += 1 + cborText(e.Path)
-					}
-					if e.Node != row.Owner {
-						z.ref(e.Node)
-						n++
-					}
-				}
-			}
+	if r := s.Registry; len(r) > 0 {
+		z.others = append(z.others, z.reg.get(keyOf(r), func(p *part) { z.registryPart(p, r) }))
+	}
+	for _, p := range z.others {
+		n += p.fixed
+	}
+	if mp != nil {
+		if refs, ok := z.memberRefs(mp); ok {
+			return n + 1 + mp.table + refs // key of the node table
 		}
 	}
-	if len(z.nodes) == 0 {
-		return n
+	return n + z.anyRefs(mp)
+}
+
+// memberRefs returns the total length of the state's refs when the
+// member list's table is the state's: every other part names only
+// members.
+func (z *stateSizer) memberRefs(mp *part) (int, bool) {
+	refs := mp.refs
+	for _, p := range z.others {
+		for _, i := range p.ids {
+			if int(i) >= len(mp.refLen) || mp.refLen[i] == 0 {
+				return 0, false
+			}
+			refs += int(mp.refLen[i])
+		}
 	}
-	z.table()
-	n += 1 + z.prevTable // key of the node table
-	for i, k := range z.uses {
-		n += k * z.prevRefs[i]
+	return refs, true
+}
+
+// anyRefs returns the length of the node table field and every ref, for
+// a state that names identities beyond its members (or has none).
+func (z *stateSizer) anyRefs(mp *part) int {
+	z.stamp++
+	all := z.others
+	if mp != nil {
+		all = append(all, mp)
+	}
+	for _, p := range all {
+		for _, i := range p.ids {
+			z.mark[i] = z.stamp
+		}
+	}
+	table, count := z.rank()
+	if count == 0 {
+		return 0
+	}
+	n := 1 + table // key of the node table
+	for _, p := range all {
+		for _, i := range p.ids {
+			n += int(z.refLen[i])
+		}
 	}
 	return n
 }
 
-// table makes prevRefs and prevTable describe z.nodes.
-func (z *stateSizer) table() {
-	if slices.Equal(z.nodes, z.prevNodes) {
+// rank sets refLen for every marked id to the length of its ref in the
+// table of the marked ids, and returns that table's length and size.
+func (z *stateSizer) rank() (table, count int) {
+	for _, i := range z.order {
+		if z.mark[i] == z.stamp {
+			count++
+			z.refLen[i] = uint8(cborUint(uint64(count)))
+			table += z.entryLen[i]
+		}
+	}
+	return table + cborUint(uint64(count)), count
+}
+
+// membersPart describes a member list, with its own node table. A list
+// naming the same identities as the last one described (a new version of
+// the same cluster: a status changed) shares its ids and table.
+func (z *stateSizer) membersPart(p *part, members []proto.Member) {
+	p.value = members
+	p.fixed = membersLen(members)
+	if last := z.lastMembers; last != nil && sameNodes(last.value.([]proto.Member), members) {
+		p.ids, p.table, p.refLen, p.refs = last.ids, last.table, last.refLen, last.refs
+		z.lastMembers = p
 		return
 	}
-	z.prevNodes = append(z.prevNodes[:0], z.nodes...)
-	z.order = z.order[:0]
-	for i := range z.nodes {
-		z.order = append(z.order, i)
+	p.ids = make([]int32, 0, len(members))
+	z.memberIDs(p, members)
+	z.stamp++
+	for _, i := range p.ids {
+		z.mark[i] = z.stamp
 	}
-	slices.SortFunc(z.order, func(a, b int) int { return compareWire(z.nodes[a], z.nodes[b]) })
-	z.prevRefs = slices.Grow(z.prevRefs[:0], len(z.nodes))[:len(z.nodes)]
-	t := cborUint(uint64(len(z.nodes)))
-	for final, p := range z.order {
-		z.prevRefs[p] = cborUint(uint64(final + 1))
-		u := z.nodes[p]
-		t++ // map header
-		if u.Host != "" {
-			t += 1 + cborText(u.Host)
-		}
-		if u.Port != 0 {
-			t += 1 + cborUint(uint64(u.Port))
-		}
-		if u.UID != 0 {
-			t += 1 + cborUint(uint64(u.UID))
+	p.table, _ = z.rank()
+	p.refLen = make([]uint8, len(z.nodes))
+	for _, i := range p.ids {
+		p.refLen[i] = z.refLen[i]
+		p.refs += int(z.refLen[i])
+	}
+}
+
+// memberIDs refs the members' nodes in p. A list usually differs from the
+// last one described by a few members joined or removed, so it walks both
+// and takes an id from the last list where the nodes match, interning
+// (hashing) only the others.
+func (z *stateSizer) memberIDs(p *part, members []proto.Member) {
+	var last []proto.Member
+	if z.lastMembers != nil {
+		last = z.lastMembers.value.([]proto.Member)
+	}
+	j := 0
+	for i := range members {
+		u := members[i].Node
+		switch {
+		case j < len(last) && last[j].Node == u:
+			p.ids = append(p.ids, z.lastMembers.ids[j])
+			j++
+		case j+1 < len(last) && last[j+1].Node == u: // last[j] was removed
+			p.ids = append(p.ids, z.lastMembers.ids[j+1])
+			j += 2
+		default: // u joined, or the lists part ways
+			z.ref(p, u)
 		}
 	}
-	z.prevTable = t
+	z.lastMembers = p
+}
+
+// sameNodes reports whether two member lists name the same nodes in the
+// same order.
+func sameNodes(a, b []proto.Member) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Node != b[i].Node {
+			return false
+		}
+	}
+	return true
+}
+
+// membersLen is the length of a present members field without its refs.
+func membersLen(members []proto.Member) int {
+	n := 1 + cborUint(uint64(len(members)))
+	for i := range members {
+		m := &members[i]
+		n += 1 + 1 // map header, key of the node ref
+		if m.ID != "" {
+			n += 1 + cborText(string(m.ID))
+		}
+		if m.Status != 0 {
+			n += 1 + cborUint(uint64(m.Status))
+		}
+		if len(m.Roles) > 0 {
+			n += 1 + cborUint(uint64(len(m.Roles)))
+			for _, r := range m.Roles {
+				n += cborText(r)
+			}
+		}
+		if m.UpNumber != 0 {
+			n += 1 + cborInt(m.UpNumber)
+		}
+		if len(m.Hosts) > 0 {
+			n += 1 + cborUint(uint64(len(m.Hosts)))
+			for _, h := range m.Hosts {
+				n += shardTypeLen(h)
+			}
+		}
+		if m.HostsVersion != 0 {
+			n += 1 + cborUint(m.HostsVersion)
+		}
+	}
+	return n
+}
+
+// seenPart describes a seen set, finding its ids by position in the
+// member list when it is a subsequence of it, the usual case.
+func (z *stateSizer) seenPart(p *part, seen []proto.UniqueAddress, members []proto.Member, mp *part) {
+	p.value = seen
+	p.ids = make([]int32, 0, len(seen))
+	p.fixed = 1 + cborUint(uint64(len(seen)))
+	if mp != nil {
+		j := 0
+		for i := range members {
+			if j == len(seen) {
+				break
+			}
+			if seen[j] == members[i].Node {
+				p.ids = append(p.ids, mp.ids[i])
+				j++
+			}
+		}
+		if j == len(seen) {
+			return
+		}
+		p.ids = p.ids[:0]
+	}
+	for _, u := range seen {
+		z.ref(p, u)
+	}
+}
+
+func (z *stateSizer) rowsPart(p *part, rows []proto.ObserverRow) {
+	p.value = rows
+	k := 0
+	for _, row := range rows {
+		k += 1 + len(row.Unreachable)
+	}
+	p.ids = make([]int32, 0, k)
+	n := 1 + cborUint(uint64(len(rows)))
+	for _, row := range rows {
+		z.ref(p, row.Observer)
+		n += 1 + 1
+		if row.Version != 0 {
+			n += 1 + cborUint(row.Version)
+		}
+		if len(row.Unreachable) > 0 {
+			n += z.refList(p, row.Unreachable)
+		}
+	}
+	p.fixed = n
+}
+
+func (z *stateSizer) versionPart(p *part, v proto.VClock) {
+	p.value = v
+	p.ids = make([]int32, 0, len(v))
+	n := 1 + cborUint(uint64(len(v)))
+	for u, c := range v {
+		z.ref(p, u)
+		n += 1 + cborUint(c) // [ref, count]
+	}
+	p.fixed = n
+}
+
+func (z *stateSizer) tombstonesPart(p *part, t map[proto.UniqueAddress]time.Time) {
+	p.value = t
+	p.ids = make([]int32, 0, len(t))
+	for u := range t {
+		z.ref(p, u)
+	}
+	p.fixed = 1 + cborUint(uint64(len(t)))
+}
+
+func (z *stateSizer) allocationsPart(p *part, allocs []proto.TypeAllocation) {
+	p.value = allocs
+	k := 0
+	for _, ta := range allocs {
+		for _, a := range ta.Shards {
+			k += 1 + len(a.Replicas)
+		}
+	}
+	p.ids = make([]int32, 0, k)
+	n := 1 + cborUint(uint64(len(allocs)))
+	for _, ta := range allocs {
+		n += 1 + 1 + shardTypeLen(ta.Type)
+		if ta.Epoch != 0 {
+			n += 1 + cborUint(uint64(ta.Epoch))
+		}
+		if len(ta.Shards) > 0 {
+			n += 1 + cborUint(uint64(len(ta.Shards)))
+			for _, a := range ta.Shards {
+				n++
+				if a.Primary != (proto.UniqueAddress{}) {
+					z.ref(p, a.Primary)
+					n++
+				}
+				if len(a.Replicas) > 0 {
+					n += z.refList(p, a.Replicas)
+				}
+				if a.Epoch != 0 {
+					n += 1 + cborUint(uint64(a.Epoch))
+				}
+			}
+		}
+	}
+	p.fixed = n
+}
+
+func (z *stateSizer) registryPart(p *part, reg []proto.RegistryRow) {
+	p.value = reg
+	k := 0
+	for _, row := range reg {
+		k += 1 + len(row.Entries)
+	}
+	p.ids = make([]int32, 0, k)
+	n := 1 + cborUint(uint64(len(reg)))
+	for _, row := range reg {
+		z.ref(p, row.Owner)
+		n += 1 + 1
+		if row.Version != 0 {
+			n += 1 + cborUint(row.Version)
+		}
+		if len(row.Entries) > 0 {
+			n += 1 + cborUint(uint64(len(row.Entries)))
+			for _, e := range row.Entries {
+				n++
+				if e.Key != "" {
+					n += 1 + cborText(e.Key)
+				}
+				if e.Path != "" {
+					n += 1 + cborText(e.Path)
+				}
+				if e.Node != row.Owner {
+					z.ref(p, e.Node)
+					n++
+				}
+			}
+		}
+	}
+	p.fixed = n
 }
 
 // compareWire is the wire node table's order: host bytes, port, uid.

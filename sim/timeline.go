@@ -113,7 +113,7 @@ func (tl *Timeline) message(s *sim, ev *netsim.Event) {
 		tl.Arrows = nil
 		return
 	}
-	from, to := s.byAddr[ev.Msg.From.Address], s.byAddr[ev.Msg.To]
+	from, to := s.slotAt(ev.FromNode), s.slotAt(ev.ToNode)
 	if from == nil || to == nil {
 		return
 	}

@@ -16,6 +16,10 @@ type tracer struct {
 	hash  uint64
 	lines uint64
 	err   error
+
+	// The last timestamp rendered, reused by the lines of one instant.
+	stampUS int64
+	stamp   []byte
 }
 
 const (
@@ -24,32 +28,42 @@ const (
 )
 
 func newTracer(w io.Writer) *tracer {
-	return &tracer{w: w, hash: fnvOffset, buf: make([]byte, 0, 256)}
+	return &tracer{w: w, hash: fnvOffset, buf: make([]byte, 0, 256), stampUS: -1}
 }
 
 // begin starts a line at simulated time ns (since the start of the run),
 // rendered fixed-width as seconds with microseconds: 000012.345678.
 func (t *tracer) begin(ns int64) {
-	b := t.buf[:0]
 	if ns < 0 {
 		ns = 0
 	}
 	us := ns / 1000
-	sec, frac := us/1000000, us%1000000
-	var tmp [20]byte
-	s := strconv.AppendInt(tmp[:0], sec, 10)
-	for i := len(s); i < 6; i++ {
-		b = append(b, '0')
+	if us != t.stampUS {
+		sec, frac := us/1000000, us%1000000
+		b := t.stamp[:0]
+		if sec < 1000000 {
+			b = append6(b, sec)
+		} else {
+			b = strconv.AppendInt(b, sec, 10)
+		}
+		b = append(b, '.')
+		t.stamp, t.stampUS = append6(b, frac), us
 	}
-	b = append(b, s...)
-	b = append(b, '.')
-	f := strconv.AppendInt(tmp[:0], frac, 10)
-	for i := len(f); i < 6; i++ {
-		b = append(b, '0')
-	}
-	b = append(b, f...)
-	t.buf = b
+	t.buf = append(t.buf[:0], t.stamp...)
 }
+
+// append6 appends x, 0 <= x < 1000000, as exactly six decimal digits.
+func append6(b []byte, x int64) []byte {
+	hi, mid, lo := x/10000, x/100%100, x%100
+	return append(b, digits2[2*hi], digits2[2*hi+1], digits2[2*mid], digits2[2*mid+1], digits2[2*lo], digits2[2*lo+1])
+}
+
+// digits2 holds 00, 01, ..., 99.
+const digits2 = "0001020304050607080910111213141516171819" +
+	"2021222324252627282930313233343536373839" +
+	"4041424344454647484950515253545556575859" +
+	"6061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
 
 // add appends " s".
 func (t *tracer) add(s string) {

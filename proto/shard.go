@@ -31,6 +31,13 @@ const (
 // ErrBadShardType reports an invalid shard type declaration.
 var ErrBadShardType = errors.New("proto: bad shard type")
 
+// valid reports whether Validate finds nothing wrong, without building
+// the errors: validation of gossiped states runs it for every declaration.
+func (t ShardType) valid() bool {
+	return t.Name != "" && len(t.Name) <= MaxNameLen && t.Shards >= 1 && t.Shards <= MaxShardsPerType &&
+		t.Replicas >= 0 && t.Replicas <= MaxReplicas
+}
+
 // Validate checks a shard type declaration.
 func (t ShardType) Validate() error {
 	var errs []error

@@ -43,7 +43,9 @@ func validateState(s *State) error { return validateStateKnowing(s, nil, false) 
 
 // validateStateKnowing is validateState, except that it skips the checks of
 // the members when s.Members is the slice known, which has passed them
-// before (a slice's contents never change once it is in a state).
+// before (a slice's contents never change once it is in a state), and
+// otherwise uses known to skip the order checks it has already made (see
+// validateMembersKnowing). known is ignored unless haveKnown.
 func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 	if s == nil {
 		return invalid("nil state")
@@ -54,8 +56,11 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 	if err := validateClock(s.Version); err != nil {
 		return err
 	}
+	if !haveKnown {
+		known = nil
+	}
 	if !haveKnown || !sameMembers(known, s.Members) {
-		if err := validateMembers(s.Members); err != nil {
+		if err := validateMembersKnowing(s.Members, known); err != nil {
 			return err
 		}
 	}
@@ -88,20 +93,47 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 	return validateRegistry(s)
 }
 
-func validateMembers(members []Member) error {
+func validateMembers(members []Member) error { return validateMembersKnowing(members, nil) }
+
+// validateMembersKnowing is validateMembers given a strictly sorted member
+// list known (nil for none). Two consecutive members whose nodes stand in
+// known in the same order are in order, since known is: their addresses
+// need no parsing. Successive states mostly share their members, so the
+// order checks left are those around members that changed place.
+func validateMembersKnowing(members, known []Member) error {
 	var prev nodeKey
-	for i, m := range members {
+	prevParsed := false // prev is keyOf(members[i-1].Node)
+	prevAt := -1        // index of members[i-1].Node in known, or -1
+	next := 0           // where in known to look for the next member
+	for i := range members {
+		m := &members[i]
 		if m.Node.UID == 0 || m.Node.Host == "" || len(m.Node.Host) > MaxNameLen {
 			return invalid("member %d has a bad address %v", i, m.Node)
 		}
 		if !m.Status.Valid() || m.Status == Removed {
 			return invalid("member %v has status %v", m.Node, m.Status)
 		}
-		k := keyOf(m.Node)
-		if i > 0 && compareKeys(&prev, &k) >= 0 {
-			return invalid("members not sorted at %v", m.Node)
+		at := -1
+		for j := next; j < len(known) && j < next+cursorProbe; j++ {
+			if known[j].Node == m.Node {
+				at, next = j, j+1
+				break
+			}
 		}
-		prev = k
+		if i > 0 && (prevAt < 0 || at < 0) {
+			// prevAt < at whenever both are set: at is searched after prevAt.
+			if !prevParsed {
+				prev = keyOf(members[i-1].Node)
+			}
+			k := keyOf(m.Node)
+			if compareKeys(&prev, &k) >= 0 {
+				return invalid("members not sorted at %v", m.Node)
+			}
+			prev, prevParsed = k, true
+		} else {
+			prevParsed = false
+		}
+		prevAt = at
 		if len(m.ID) > MaxNameLen || len(m.Roles) > MaxRoles || m.UpNumber < 0 {
 			return invalid("member %v has a bad id, roles or up number", m.Node)
 		}
@@ -114,7 +146,7 @@ func validateMembers(members []Member) error {
 			return invalid("member %v hosts %d types, limit %d", m.Node, len(m.Hosts), MaxShardTypes)
 		}
 		for j, t := range m.Hosts {
-			if t.Validate() != nil || (j > 0 && m.Hosts[j-1].Name >= t.Name) {
+			if !t.valid() || (j > 0 && m.Hosts[j-1].Name >= t.Name) {
 				return invalid("member %v has bad shard declarations", m.Node)
 			}
 		}

@@ -1,0 +1,142 @@
+package proto
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/prop"
+)
+
+// naiveValidateMembers is validateMembers without a known list: every
+// check on every member, each pair of neighbours compared by
+// UniqueAddress.Compare.
+func naiveValidateMembers(members []Member) error {
+	for i, m := range members {
+		if m.Node.UID == 0 || m.Node.Host == "" || len(m.Node.Host) > MaxNameLen {
+			return invalid("member %d has a bad address %v", i, m.Node)
+		}
+		if !m.Status.Valid() || m.Status == Removed {
+			return invalid("member %v has status %v", m.Node, m.Status)
+		}
+		if i > 0 && members[i-1].Node.Compare(m.Node) >= 0 {
+			return invalid("members not sorted at %v", m.Node)
+		}
+		if len(m.ID) > MaxNameLen || len(m.Roles) > MaxRoles || m.UpNumber < 0 {
+			return invalid("member %v has a bad id, roles or up number", m.Node)
+		}
+		for j, r := range m.Roles {
+			if r == "" || len(r) > MaxNameLen || (j > 0 && m.Roles[j-1] >= r) {
+				return invalid("member %v has bad roles", m.Node)
+			}
+		}
+		if len(m.Hosts) > MaxShardTypes {
+			return invalid("member %v hosts %d types, limit %d", m.Node, len(m.Hosts), MaxShardTypes)
+		}
+		for j, t := range m.Hosts {
+			if t.Validate() != nil || (j > 0 && m.Hosts[j-1].Name >= t.Name) {
+				return invalid("member %v has bad shard declarations", m.Node)
+			}
+		}
+	}
+	return nil
+}
+
+// valRandMembers returns a member list over a pool of addresses that is
+// mostly sorted: members of a random sorted subset, sometimes with two
+// neighbours swapped, one duplicated or a bad status.
+func valRandMembers(rng *rand.Rand, pool []UniqueAddress) []Member {
+	var out []Member
+	for _, u := range lawSubset(rng, pool, 2) {
+		out = append(out, Member{Node: u, Status: MemberStatus(1 + rng.Intn(5))})
+	}
+	if len(out) > 1 {
+		switch i := rng.Intn(len(out) - 1); rng.Intn(6) {
+		case 0:
+			out[i], out[i+1] = out[i+1], out[i]
+		case 1:
+			out[i+1] = out[i]
+		case 2:
+			out[i].Status = Removed
+		}
+	}
+	return out
+}
+
+// valPool is lawUniverse plus simulator-style addresses, so that known
+// lists and member lists overlap in long runs.
+var valPool = func() []UniqueAddress {
+	out := append([]UniqueAddress(nil), lawUniverse...)
+	for i := 0; i < 40; i++ {
+		out = append(out, UniqueAddress{Address: Address{Host: fmt.Sprintf("10.0.%d.%d", i/8, i%8*40), Port: 7000}, UID: 1})
+	}
+	sortNodes(out)
+	return out
+}()
+
+// TestValidateMembersKnowingMatchesNaive checks that validateMembersKnowing
+// reports exactly what the naive checks report, whatever valid known list
+// it is given.
+func TestValidateMembersKnowingMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) [2][]Member {
+		members := valRandMembers(rng, valPool)
+		var known []Member
+		switch rng.Intn(3) {
+		case 0: // an unrelated valid list
+			for _, u := range lawSubset(rng, valPool, 2) {
+				known = append(known, Member{Node: u, Status: Up})
+			}
+		case 1: // the members, sorted and deduplicated, minus some
+			for _, u := range lawSubset(rng, valPool, 1) {
+				for _, m := range members {
+					if m.Node == u && rng.Intn(4) != 0 {
+						known = append(known, Member{Node: u, Status: Up})
+						break
+					}
+				}
+			}
+		}
+		return [2][]Member{members, known}
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("same verdict as the naive checks", prop.ForAll(func(in [2][]Member) string {
+			members, known := in[0], in[1]
+			if err := naiveValidateMembers(known); err != nil {
+				return fmt.Sprintf("generator made an invalid known list: %v", err)
+			}
+			want, got := fmt.Sprint(naiveValidateMembers(members)), fmt.Sprint(validateMembersKnowing(members, known))
+			if want != got {
+				return fmt.Sprintf("members %v known %v: got %s, naive %s", members, known, got, want)
+			}
+			return ""
+		}, gen))
+	})
+}
+
+// TestValidateMembersKnowingSkipsNothingWrong is the case the known list
+// could hide: a list whose neighbours are each in known, but not in
+// known's order.
+func TestValidateMembersKnowingSkipsNothingWrong(t *testing.T) {
+	known := []Member{fxMember(1, Up, 1), fxMember(2, Up, 2), fxMember(3, Up, 3)}
+	cases := []struct {
+		name    string
+		members []Member
+		wantErr bool
+	}{
+		{"same order", []Member{fxMember(1, Up, 1), fxMember(2, Up, 2), fxMember(3, Up, 3)}, false},
+		{"swapped", []Member{fxMember(2, Up, 2), fxMember(1, Up, 1), fxMember(3, Up, 3)}, true},
+		{"reversed", []Member{fxMember(3, Up, 3), fxMember(2, Up, 2), fxMember(1, Up, 1)}, true},
+		{"duplicate", []Member{fxMember(1, Up, 1), fxMember(1, Up, 1), fxMember(3, Up, 3)}, true},
+		{"new member out of place", []Member{fxMember(1, Up, 1), fxMember(9, Up, 0), fxMember(3, Up, 3)}, true},
+		{"new member in place", []Member{fxMember(1, Up, 1), fxMember(2, Up, 2), fxMember(3, Up, 3), fxMember(9, Up, 0)}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := validateMembersKnowing(tc.members, known)
+			if (err != nil) != tc.wantErr {
+				t.Errorf("validateMembersKnowing = %v, want error %v", err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -294,11 +294,12 @@ func (n *Node) publish() {
 		return
 	}
 	// n.topo shares its slices with the state and the memos, which are
-	// never modified; the caller gets its own copy.
+	// never modified; so does the caller's snapshot, which callers must
+	// not modify either (see Output).
 	next.Seq = n.topo.Seq + 1
 	n.out.Events = append(n.out.Events, diffSnapshots(n.topo, next, n.now)...)
 	n.topo = next
-	n.out.Snapshots = append(n.out.Snapshots, next.Clone())
+	n.out.Snapshots = append(n.out.Snapshots, next.shared())
 }
 
 // holdsShards reports whether u is a primary or replica in any table.

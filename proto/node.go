@@ -47,7 +47,9 @@ func (p Phase) String() string {
 }
 
 // Output is what a Node wants done: messages to send, events and snapshots
-// to publish, and when Tick must next be called.
+// to publish, and when Tick must next be called. The states in messages and
+// the slices of snapshots are shared with the node: they must not be
+// modified (Node.Snapshot returns a deep copy).
 type Output struct {
 	Messages  []Message
 	Events    []Event

@@ -226,3 +226,41 @@ func TestTopologySnapshotCloneIsDeep(t *testing.T) {
 		t.Error("sameContent is false for equal snapshots")
 	}
 }
+
+// TestTopologySnapshotSharedIsClone checks that the snapshot publish hands
+// out, which shares slices where it can, equals a deep copy exactly: nil
+// and empty slices included.
+func TestTopologySnapshotSharedIsClone(t *testing.T) {
+	plain, withRoles := fxMember(1, Up, 1), fxMember(2, Up, 2)
+	withRoles.Roles = []string{"a"}
+	emptyRoles := fxMember(3, Joining, 0)
+	emptyRoles.Roles, emptyRoles.Hosts = []string{}, []ShardType{}
+	table := fxTable("kv", 2, 1, 2)
+	table.Shards[0].Replicas = fxNodes(2)
+	emptyReplicas := fxTable("kv", 2, 1, 2)
+	emptyReplicas.Shards[1].Replicas = []UniqueAddress{}
+	noShards := TypeAllocation{Type: ShardType{Name: "gone", Shards: 1}}
+	cases := []struct {
+		name string
+		snap TopologySnapshot
+	}{
+		{"zero", TopologySnapshot{}},
+		{"empty slices", TopologySnapshot{Members: []Member{}, Unreachable: []UniqueAddress{}, ShardAllocations: []TypeAllocation{}, Registry: []ServiceEntry{}}},
+		{"members", fxSnap(4, []Member{plain, withRoles}, []int{2}, 1)},
+		{"member with empty roles", fxSnap(4, []Member{plain, emptyRoles}, nil, 1)},
+		{"tables", fxWith(fxSnap(4, []Member{plain}, nil, 1), []TypeAllocation{table}, fxEntry("k", 1, "/a"))},
+		{"table with empty replicas", fxWith(fxSnap(4, []Member{plain}, nil, 1), []TypeAllocation{emptyReplicas})},
+		{"table without shards", fxWith(fxSnap(4, []Member{plain}, nil, 1), []TypeAllocation{noShards})},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.snap.shared()
+			if diff := cmp.Diff(tc.snap.Clone(), got); diff != "" {
+				t.Errorf("shared() differs from Clone() (-clone +shared):\n%s", diff)
+			}
+			if len(got.Members) > 0 && cap(got.Members) != len(got.Members) {
+				t.Errorf("shared members have spare capacity %d > %d", cap(got.Members), len(got.Members))
+			}
+		})
+	}
+}

@@ -294,33 +294,34 @@ func diffAllocations(prev, next []TypeAllocation, at time.Time, seq uint64) []Ev
 }
 
 // changedKeys lists, sorted, the keys whose entries differ between two
-// sorted registries.
+// registries sorted as flattenRegistry sorts them (by key, node, path). It
+// walks both at once: an entry only one side has changes its key.
 func changedKeys(prev, next []ServiceEntry) []string {
-	count := map[ServiceEntry]int{}
-	for _, e := range prev {
-		count[e]++
-	}
-	for _, e := range next {
-		count[e]--
-	}
-	keys := map[string]bool{}
-	for e, c := range count {
-		if c != 0 {
-			keys[e.Key] = true
+	out := []string{}
+	changed := func(key string) {
+		if len(out) == 0 || out[len(out)-1] != key {
+			out = append(out, key)
 		}
 	}
-	out := make([]string, 0, len(keys))
-	for k := range keys {
-		out = append(out, k)
+	i, j := 0, 0
+	for i < len(prev) || j < len(next) {
+		switch {
+		case j == len(next):
+			changed(prev[i].Key)
+			i++
+		case i == len(prev):
+			changed(next[j].Key)
+			j++
+		case prev[i] == next[j]:
+			i++
+			j++
+		case compareFlat(prev[i], next[j]) < 0:
+			changed(prev[i].Key)
+			i++
+		default:
+			changed(next[j].Key)
+			j++
+		}
 	}
-	sortStrings(out)
 	return out
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }

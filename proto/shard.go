@@ -135,6 +135,9 @@ func compareTypeAllocation(a, b TypeAllocation) int {
 		}
 		return 1
 	}
+	if typeAllocationEqual(a, b) {
+		return 0 // equal hashes; checking is cheaper than hashing
+	}
 	ha, hb := typeAllocationHash(a), typeAllocationHash(b)
 	switch {
 	case ha < hb:

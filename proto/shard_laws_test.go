@@ -566,8 +566,8 @@ func lawSameCall(a, b lawAlloc) bool {
 }
 
 // naiveMergeAllocations is mergeAllocations without its shortcuts: the
-// join by type name, keeping the table compareTypeAllocation puts first,
-// deep-copied.
+// join by type name, keeping the table with the higher epoch, then the
+// higher content hash, deep-copied.
 func naiveMergeAllocations(a, b []TypeAllocation) []TypeAllocation {
 	out := []TypeAllocation{}
 	i, j := 0, 0
@@ -580,7 +580,8 @@ func naiveMergeAllocations(a, b []TypeAllocation) []TypeAllocation {
 			out = append(out, b[j])
 			j++
 		default:
-			if compareTypeAllocation(a[i], b[j]) >= 0 {
+			x, y := a[i], b[j]
+			if x.Epoch > y.Epoch || (x.Epoch == y.Epoch && typeAllocationHash(x) >= typeAllocationHash(y)) {
 				out = append(out, a[i])
 			} else {
 				out = append(out, b[j])

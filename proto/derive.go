@@ -32,6 +32,13 @@ type derived struct {
 	trackRows    []ObserverRow
 	trackValid   bool
 
+	// The members, tables and next epoch for which Allocate last changed
+	// nothing.
+	idleMembers []Member
+	idleTables  []TypeAllocation
+	idleEpoch   Epoch
+	idleValid   bool
+
 	// The members of the last state from the network that passed
 	// validation.
 	validMembers []Member

@@ -81,16 +81,36 @@ func monitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
 // so a subject that never answers is still detected) and drops old ones.
 func (n *Node) refreshMonitors() {
 	targets := monitorTargets(n.st, n.self, n.cfg.MonitoredBy)
-	keep := make(map[UniqueAddress]*phi.History, len(targets))
-	for _, u := range targets {
-		if h, ok := n.monitors[u]; ok {
-			keep[u] = h
+	keep := make([]*phi.History, len(targets))
+	old := nodeCursor{list: n.monitorList}
+	for i, u := range targets {
+		// Both lists are sorted: the cursor finds kept subjects in order.
+		if old.contains(u) {
+			keep[i] = n.monitors[old.next-1]
 		} else {
-			keep[u] = phi.NewHistory(n.cfg.FailureDetector, n.now)
+			keep[i] = phi.NewHistory(n.cfg.FailureDetector, n.now)
 		}
 	}
 	n.monitors = keep
 	n.monitorList = targets
+}
+
+// monitor returns the history of subject u, if this node monitors u.
+func (n *Node) monitor(u UniqueAddress) (*phi.History, bool) {
+	list := n.monitorList
+	if len(list) > cursorProbe {
+		c := nodeCursor{list: list}
+		if !c.contains(u) {
+			return nil, false
+		}
+		return n.monitors[c.next-1], true
+	}
+	for i := range list {
+		if list[i] == u {
+			return n.monitors[i], true
+		}
+	}
+	return nil, false
 }
 
 // detectOwnPause notices that this node itself was frozen (a GC pause, a
@@ -105,8 +125,8 @@ func (n *Node) detectOwnPause() {
 	if last.IsZero() || n.now.Sub(last) <= n.cfg.HeartbeatInterval+n.cfg.FailureDetector.AcceptableHeartbeatPause {
 		return
 	}
-	for _, u := range n.monitorList {
-		n.monitors[u] = phi.NewHistory(n.cfg.FailureDetector, n.now)
+	for i := range n.monitors {
+		n.monitors[i] = phi.NewHistory(n.cfg.FailureDetector, n.now)
 	}
 	n.stats.OwnPauses++
 }
@@ -119,7 +139,7 @@ func (n *Node) heartbeatRound() {
 }
 
 func (n *Node) onHeartbeatAck(from UniqueAddress) {
-	if h, ok := n.monitors[from]; ok {
+	if h, ok := n.monitor(from); ok {
 		h.Heartbeat(n.now)
 	} else {
 		n.stats.DroppedIgnored++
@@ -130,8 +150,8 @@ func (n *Node) onHeartbeatAck(from UniqueAddress) {
 // detector's verdicts.
 func (n *Node) checkAvailability() {
 	var unreachable []UniqueAddress
-	for _, u := range n.monitorList {
-		if !n.monitors[u].Available(n.now) {
+	for i, u := range n.monitorList {
+		if !n.monitors[i].Available(n.now) {
 			unreachable = append(unreachable, u)
 		}
 	}

@@ -187,12 +187,14 @@ func (n *Node) leaderActions() {
 			}
 		}
 	}
-	if converged && n.st != n.allocIdle {
+	if converged && !n.allocIdle(n.st.Members, n.st.Allocations, n.nextEpoch()) {
 		types, hosts := shardInputs(n.st)
 		if next, changed := Allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
 			allocations = next
 		} else {
-			n.allocIdle = n.st // Allocate is pure: same state, same answer
+			// Allocate is pure: the same inputs give the same answer.
+			d := &n.derived
+			d.idleMembers, d.idleTables, d.idleEpoch, d.idleValid = n.st.Members, n.st.Allocations, n.nextEpoch(), true
 		}
 	}
 	downs := n.downingTargets()
@@ -240,6 +242,14 @@ func (n *Node) leaderActions() {
 			}
 		}
 	})
+}
+
+// allocIdle reports whether Allocate last changed nothing for these
+// members (its types and hosts are derived from them alone), tables and
+// epoch.
+func (n *Node) allocIdle(members []Member, tables []TypeAllocation, next Epoch) bool {
+	d := &n.derived
+	return d.idleValid && sameMembers(d.idleMembers, members) && sameAllocations(d.idleTables, tables) && d.idleEpoch == next
 }
 
 // downingTargets applies the downing strategy once the unreachable set has

@@ -114,8 +114,10 @@ type Node struct {
 	nextHeartbeat    time.Time
 	nextAvailability time.Time
 
-	monitors    map[UniqueAddress]*phi.History
-	monitorList []UniqueAddress // sorted keys of monitors
+	// monitors[i] is the heartbeat history of subject monitorList[i].
+	// Invariant: monitorList is sorted and as long as monitors.
+	monitors    []*phi.History
+	monitorList []UniqueAddress
 	hbSeq       uint64
 	lastTick    time.Time
 
@@ -130,7 +132,6 @@ type Node struct {
 	lastLeader    UniqueAddress
 	leaderChanges Epoch
 
-	allocIdle *State // a state for which Allocate changed nothing
 	digestFor *State // the state digest and vdigest were computed for
 	digest    uint64
 	vdigest   uint64
@@ -184,7 +185,6 @@ func New(cfg Config, self Address, rng *rand.Rand) (*Node, error) {
 		self:             UniqueAddress{Address: self, UID: uid},
 		rng:              rng,
 		st:               NewState(),
-		monitors:         map[UniqueAddress]*phi.History{},
 		firstUnreachable: map[UniqueAddress]time.Time{},
 		joiningSince:     map[UniqueAddress]time.Time{},
 	}, nil
@@ -335,24 +335,21 @@ func (n *Node) advance(now time.Time) {
 func due(at, now time.Time) bool { return !at.IsZero() && !at.After(now) }
 
 func (n *Node) deadline() time.Time {
-	var d time.Time
-	consider := func(t time.Time) {
-		if !t.IsZero() && (d.IsZero() || t.Before(d)) {
-			d = t
-		}
-	}
 	switch n.phase {
 	case PhaseJoining:
-		consider(n.nextJoin)
-		consider(n.seedFormAt)
-		consider(n.leaveAt)
+		return earliest(earliest(n.nextJoin, n.seedFormAt), n.leaveAt)
 	case PhaseMember:
-		consider(n.nextGossip)
-		consider(n.nextHeartbeat)
-		consider(n.nextAvailability)
-		consider(n.leaveAt)
+		return earliest(earliest(n.nextGossip, n.nextHeartbeat), earliest(n.nextAvailability, n.leaveAt))
 	}
-	return d
+	return time.Time{}
+}
+
+// earliest returns the earlier of two times, ignoring zero ones.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 func (n *Node) send(to UniqueAddress, b Body) {

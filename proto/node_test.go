@@ -1,0 +1,66 @@
+package proto
+
+import (
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/rumorhq/rumor/proto/phi"
+)
+
+func TestEarliest(t *testing.T) {
+	a, b := epoch.Add(time.Second), epoch.Add(2*time.Second)
+	cases := []struct {
+		name       string
+		x, y, want time.Time
+	}{
+		{"both zero", time.Time{}, time.Time{}, time.Time{}},
+		{"first zero", time.Time{}, b, b},
+		{"second zero", a, time.Time{}, a},
+		{"first earlier", a, b, a},
+		{"second earlier", b, a, a},
+		{"equal", a, a, a},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := earliest(tc.x, tc.y); !got.Equal(tc.want) || got.IsZero() != tc.want.IsZero() {
+				t.Errorf("earliest(%v, %v) = %v, want %v", tc.x, tc.y, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestMonitorLookup checks Node.monitor, which searches the sorted subject
+// list, against a scan of it, for short and long lists.
+func TestMonitorLookup(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for _, size := range []int{0, 1, 3, cursorProbe, cursorProbe + 1, 40} {
+		var pool []UniqueAddress
+		for i := 0; i < 2*size+2; i++ {
+			pool = append(pool, fxNode(1+i, UID(1+rng.Intn(2))))
+		}
+		sortNodes(pool)
+		n := &Node{}
+		for _, u := range pool {
+			if len(n.monitorList) < size && rng.Intn(2) == 0 {
+				n.monitorList = append(n.monitorList, u)
+				n.monitors = append(n.monitors, phi.NewHistory(phi.DefaultConfig(), epoch))
+			}
+		}
+		for _, u := range pool {
+			want := -1
+			for i, x := range n.monitorList {
+				if x == u {
+					want = i
+				}
+			}
+			h, ok := n.monitor(u)
+			switch {
+			case ok != (want >= 0):
+				t.Errorf("size %d: monitor(%v) found %v, want %v", size, u, ok, want >= 0)
+			case ok && h != n.monitors[want]:
+				t.Errorf("size %d: monitor(%v) returned another subject's history", size, u)
+			}
+		}
+	}
+}

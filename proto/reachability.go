@@ -190,6 +190,9 @@ func (c *nodeCursor) contains(u UniqueAddress) bool {
 		return false
 	}
 	k := keyOf(u)
+	if c.between(&k) {
+		return false // u falls just before c.next, where it is not
+	}
 	i := sort.Search(len(c.list), func(i int) bool { return k.compareTo(c.list[i]) >= 0 })
 	if i < len(c.list) && c.list[i] == u {
 		c.next = i + 1
@@ -197,6 +200,15 @@ func (c *nodeCursor) contains(u UniqueAddress) bool {
 	}
 	c.next = i
 	return false
+}
+
+// between reports whether k's node lies strictly between list[next-1]
+// and list[next] (either missing at the ends): then it is not in the list
+// and a search would end at next. A query in list order that is not in the
+// list is mostly there.
+func (c *nodeCursor) between(k *nodeKey) bool {
+	n := c.next
+	return (n == len(c.list) || k.compareTo(c.list[n]) > 0) && (n == 0 || k.compareTo(c.list[n-1]) < 0)
 }
 
 func unionNodes(a, b []UniqueAddress) []UniqueAddress {

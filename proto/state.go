@@ -69,8 +69,13 @@ func (s *State) memberIndex(u UniqueAddress) (int, bool) {
 		return 0, false
 	}
 	k := keyOf(u)
+	return s.memberIndexKey(&k)
+}
+
+// memberIndexKey is memberIndex(k.u).
+func (s *State) memberIndexKey(k *nodeKey) (int, bool) {
 	i := sort.Search(len(s.Members), func(i int) bool { return k.compareTo(s.Members[i].Node) >= 0 })
-	return i, i < len(s.Members) && s.Members[i].Node == u
+	return i, i < len(s.Members) && s.Members[i].Node == k.u
 }
 
 // cursorProbe is how many entries after the previous answer a cursor
@@ -101,7 +106,16 @@ func (c *memberCursor) index(u UniqueAddress) (int, bool) {
 			return j, true
 		}
 	}
-	i, ok := c.s.memberIndex(u)
+	if len(ms) == 0 {
+		return 0, false
+	}
+	k := keyOf(u)
+	if n := c.next; (n == len(ms) || k.compareTo(ms[n].Node) > 0) && (n == 0 || k.compareTo(ms[n-1].Node) < 0) {
+		// u falls just before c.next, where it is not: a query in
+		// member order for a non-member mostly does.
+		return n, false
+	}
+	i, ok := c.s.memberIndexKey(&k)
 	c.next = i
 	if ok {
 		c.next++

@@ -151,7 +151,10 @@ type Node struct {
 	lastUnreachable  []UniqueAddress
 	unreachableSince time.Time
 	firstUnreachable map[UniqueAddress]time.Time
-	joiningSince     map[UniqueAddress]time.Time
+	// joining lists the members that are Joining, in member order, and
+	// joiningSince[i] is when joining[i] was first seen Joining.
+	joining      []UniqueAddress
+	joiningSince []time.Time
 
 	derived derived // memos of values derived from st
 
@@ -186,7 +189,6 @@ func New(cfg Config, self Address, rng *rand.Rand) (*Node, error) {
 		rng:              rng,
 		st:               NewState(),
 		firstUnreachable: map[UniqueAddress]time.Time{},
-		joiningSince:     map[UniqueAddress]time.Time{},
 	}, nil
 }
 

@@ -1,9 +1,13 @@
 package proto
 
 import (
+	"fmt"
 	"math/rand"
 	"testing"
 	"time"
+
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/prop"
 
 	"github.com/rumorhq/rumor/proto/phi"
 )
@@ -63,4 +67,55 @@ func TestMonitorLookup(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTrackJoiningMatchesNaive checks trackJoining over runs of member
+// lists against a map that keeps exactly the Joining members, each with
+// the time it was first seen Joining.
+func TestTrackJoiningMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) [][]Member {
+		var run [][]Member
+		for step := 0; step < 6; step++ {
+			var ms []Member
+			for _, u := range lawSubset(rng, valPool, 2) {
+				ms = append(ms, Member{Node: u, Status: []MemberStatus{Joining, Joining, Up, Down}[rng.Intn(4)]})
+			}
+			run = append(run, ms)
+		}
+		return run
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("trackJoining is the naive map", prop.ForAll(func(run [][]Member) string {
+			naive := map[UniqueAddress]time.Time{}
+			var nodes []UniqueAddress
+			var since []time.Time
+			for step, ms := range run {
+				now := epoch.Add(time.Duration(step) * time.Second)
+				joining := map[UniqueAddress]bool{}
+				for _, m := range ms {
+					if m.Status == Joining {
+						joining[m.Node] = true
+						if _, ok := naive[m.Node]; !ok {
+							naive[m.Node] = now
+						}
+					}
+				}
+				for u := range naive {
+					if !joining[u] {
+						delete(naive, u)
+					}
+				}
+				nodes, since = trackJoining(ms, nodes, since, now)
+				if len(nodes) != len(naive) || len(since) != len(nodes) {
+					return fmt.Sprintf("step %d: %d nodes, %d times, want %d", step, len(nodes), len(since), len(naive))
+				}
+				for i, u := range nodes {
+					if want, ok := naive[u]; !ok || !since[i].Equal(want) || (i > 0 && nodes[i-1].Compare(u) >= 0) {
+						return fmt.Sprintf("step %d: %v since %v, want %v (present %v), in order", step, u, since[i], want, ok)
+					}
+				}
+			}
+			return ""
+		}, gen))
+	})
 }

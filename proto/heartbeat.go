@@ -1,7 +1,8 @@
 package proto
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 
 	"github.com/rumorhq/rumor/proto/phi"
 )
@@ -39,11 +40,11 @@ func monitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
 	}
 	var out []UniqueAddress
 	if selfOnRing {
-		sort.Slice(ring, func(i, j int) bool {
-			if ring[i].hash != ring[j].hash {
-				return ring[i].hash < ring[j].hash
+		slices.SortFunc(ring, func(a, b entry) int {
+			if a.hash != b.hash {
+				return cmp.Compare(a.hash, b.hash)
 			}
-			return ring[i].node.Compare(ring[j].node) < 0
+			return a.node.Compare(b.node)
 		})
 		at := 0
 		for i, e := range ring {

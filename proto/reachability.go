@@ -1,6 +1,9 @@
 package proto
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // ObserverRow is one observer's view of whom it cannot reach. Only the
 // observer writes its row, raising Version on every change, so rows merge by
@@ -158,9 +161,7 @@ func reachabilityEqual(a, b Reachability) bool {
 	return true
 }
 
-func sortNodes(s []UniqueAddress) {
-	sort.Slice(s, func(i, j int) bool { return s[i].Compare(s[j]) < 0 })
-}
+func sortNodes(s []UniqueAddress) { slices.SortFunc(s, UniqueAddress.Compare) }
 
 func containsNode(sorted []UniqueAddress, u UniqueAddress) bool {
 	if len(sorted) == 0 {

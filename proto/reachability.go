@@ -80,7 +80,7 @@ func (r Reachability) withRow(observer UniqueAddress, unreachable []UniqueAddres
 // keeps the merge a lattice join).
 func mergeReachability(a, b Reachability) Reachability {
 	out := Reachability{Rows: joinSorted(a.Rows, b.Rows,
-		func(x, y ObserverRow) int { return x.Observer.Compare(y.Observer) },
+		func(x, y ObserverRow) int { return compareNodes(x.Observer, y.Observer) },
 		same[ObserverRow],
 		func(ra, rb ObserverRow) ObserverRow {
 			switch {

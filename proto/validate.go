@@ -67,7 +67,8 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 	if len(s.Seen) > len(s.Members) {
 		return invalid("seen set larger than members")
 	}
-	if !strictlySorted(s.Seen) {
+	// The members are strictly sorted by now.
+	if !strictlySortedAlong(s.Seen, s.Members) {
 		return invalid("seen set not sorted")
 	}
 	if len(s.Reachability.Rows) > len(s.Members) {
@@ -80,7 +81,7 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 		if len(row.Unreachable) > len(s.Members) {
 			return invalid("reachability row too long")
 		}
-		if !strictlySorted(row.Unreachable) {
+		if !strictlySortedAlong(row.Unreachable, s.Members) {
 			return invalid("reachability row of %v not sorted", row.Observer)
 		}
 	}
@@ -101,10 +102,7 @@ func validateMembers(members []Member) error { return validateMembersKnowing(mem
 // need no parsing. Successive states mostly share their members, so the
 // order checks left are those around members that changed place.
 func validateMembersKnowing(members, known []Member) error {
-	var prev nodeKey
-	prevParsed := false // prev is keyOf(members[i-1].Node)
-	prevAt := -1        // index of members[i-1].Node in known, or -1
-	next := 0           // where in known to look for the next member
+	order := sortedWalk{ref: known}
 	for i := range members {
 		m := &members[i]
 		if m.Node.UID == 0 || m.Node.Host == "" || len(m.Node.Host) > MaxNameLen {
@@ -113,29 +111,15 @@ func validateMembersKnowing(members, known []Member) error {
 		if !m.Status.Valid() || m.Status == Removed {
 			return invalid("member %v has status %v", m.Node, m.Status)
 		}
-		at := -1
-		for j := next; j < len(known) && j < next+cursorProbe; j++ {
-			if known[j].Node == m.Node {
-				at, next = j, j+1
-				break
-			}
+		at, sorted := order.add(m.Node)
+		if !sorted {
+			return invalid("members not sorted at %v", m.Node)
 		}
-		if i > 0 && (prevAt < 0 || at < 0) {
-			// prevAt < at whenever both are set: at is searched after prevAt.
-			if !prevParsed {
-				prev = keyOf(members[i-1].Node)
-			}
-			k := keyOf(m.Node)
-			if compareKeys(&prev, &k) >= 0 {
-				return invalid("members not sorted at %v", m.Node)
-			}
-			prev, prevParsed = k, true
-		} else {
-			prevParsed = false
-		}
-		prevAt = at
 		if len(m.ID) > MaxNameLen || len(m.Roles) > MaxRoles || m.UpNumber < 0 {
 			return invalid("member %v has a bad id, roles or up number", m.Node)
+		}
+		if at >= 0 && sameStrings(m.Roles, known[at].Roles) && sameShardTypes(m.Hosts, known[at].Hosts) {
+			continue // the lists known[at] holds, checked before
 		}
 		for j, r := range m.Roles {
 			if r == "" || len(r) > MaxNameLen || (j > 0 && m.Roles[j-1] >= r) {
@@ -152,6 +136,64 @@ func validateMembersKnowing(members, known []Member) error {
 		}
 	}
 	return nil
+}
+
+// sortedWalk checks, one node at a time, that a list is strictly sorted.
+// Two neighbours that stand in ref, a strictly sorted member list, in the
+// same order are in order without comparing (and so parsing) their
+// addresses: lists in successive states mostly share their nodes.
+type sortedWalk struct {
+	ref        []Member
+	next       int           // where in ref to look for the next node
+	prevAt     int           // index in ref of the previous node, or -1
+	prevNode   UniqueAddress // the previous node
+	prev       nodeKey       // keyOf(prevNode), when prevParsed
+	prevParsed bool
+	started    bool
+}
+
+// add takes the next node of the list and reports whether it sorts after
+// the previous one, and where it stands in ref (-1 if it was not found
+// among the few nodes after the previous one found).
+func (w *sortedWalk) add(u UniqueAddress) (at int, sorted bool) {
+	at = -1
+	for j := w.next; j < len(w.ref) && j < w.next+cursorProbe; j++ {
+		if w.ref[j].Node == u {
+			at, w.next = j, j+1
+			break
+		}
+	}
+	switch {
+	case !w.started:
+		w.started, w.prevParsed = true, false
+	case w.prevAt >= 0 && at >= 0:
+		// prevAt < at: at is searched after prevAt.
+		w.prevParsed = false
+	default:
+		if !w.prevParsed {
+			w.prev = keyOf(w.prevNode)
+		}
+		k := keyOf(u)
+		if compareKeys(&w.prev, &k) >= 0 {
+			return at, false
+		}
+		w.prev, w.prevParsed = k, true
+	}
+	w.prevAt, w.prevNode = at, u
+	return at, true
+}
+
+// strictlySortedAlong reports whether list is sorted in address order
+// without duplicates, given a strictly sorted member list that list's nodes
+// mostly come from.
+func strictlySortedAlong(list []UniqueAddress, members []Member) bool {
+	w := sortedWalk{ref: members}
+	for _, u := range list {
+		if _, ok := w.add(u); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func validateAllocations(s *State) error {

@@ -47,9 +47,15 @@ func naiveValidateMembers(members []Member) error {
 // mostly sorted: members of a random sorted subset, sometimes with two
 // neighbours swapped, one duplicated or a bad status.
 func valRandMembers(rng *rand.Rand, pool []UniqueAddress) []Member {
+	roles := [][]string{nil, {"a"}, {"a", "b"}, {"b", "a"}, {""}}
+	hosts := [][]ShardType{nil, {{Name: "kv", Shards: 4}}, {{Name: "kv"}}}
 	var out []Member
 	for _, u := range lawSubset(rng, pool, 2) {
-		out = append(out, Member{Node: u, Status: MemberStatus(1 + rng.Intn(5))})
+		m := Member{Node: u, Status: MemberStatus(1 + rng.Intn(5))}
+		if rng.Intn(4) == 0 {
+			m.Roles, m.Hosts = roles[rng.Intn(len(roles))], hosts[rng.Intn(len(hosts))]
+		}
+		out = append(out, m)
 	}
 	if len(out) > 1 {
 		switch i := rng.Intn(len(out) - 1); rng.Intn(6) {
@@ -91,7 +97,14 @@ func TestValidateMembersKnowingMatchesNaive(t *testing.T) {
 			for _, u := range lawSubset(rng, valPool, 1) {
 				for _, m := range members {
 					if m.Node == u && rng.Intn(4) != 0 {
-						known = append(known, Member{Node: u, Status: Up})
+						k := Member{Node: u, Status: Up}
+						if naiveValidateMembers([]Member{m}) == nil || rng.Intn(2) == 0 {
+							k.Roles, k.Hosts = m.Roles, m.Hosts // shared
+						}
+						if naiveValidateMembers([]Member{k}) != nil {
+							k.Roles, k.Hosts = nil, nil
+						}
+						known = append(known, k)
 						break
 					}
 				}
@@ -139,4 +152,58 @@ func TestValidateMembersKnowingSkipsNothingWrong(t *testing.T) {
 			}
 		})
 	}
+}
+
+// naiveStrictlySorted reports whether each node of list sorts before the
+// next by UniqueAddress.Compare.
+func naiveStrictlySorted(list []UniqueAddress) bool {
+	for i := 1; i < len(list); i++ {
+		if list[i-1].Compare(list[i]) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// TestStrictlySortedAlongMatchesNaive checks strictlySortedAlong, which
+// skips comparisons the member list has made, against the naive check, for
+// node lists drawn from the members (as seen sets are) or not, sorted or
+// not.
+func TestStrictlySortedAlongMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) valSortedCase {
+		var c valSortedCase
+		for _, u := range lawSubset(rng, valPool, 1+rng.Intn(2)) {
+			c.Members = append(c.Members, Member{Node: u, Status: Up})
+		}
+		pool := valPool
+		if rng.Intn(2) == 0 {
+			pool = nil
+			for _, m := range c.Members {
+				pool = append(pool, m.Node)
+			}
+		}
+		c.List = lawSubset(rng, pool, 1+rng.Intn(3))
+		if len(c.List) > 1 {
+			switch i := rng.Intn(len(c.List) - 1); rng.Intn(4) {
+			case 0:
+				c.List[i], c.List[i+1] = c.List[i+1], c.List[i]
+			case 1:
+				c.List[i+1] = c.List[i]
+			}
+		}
+		return c
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("same verdict as the naive check", prop.ForAll(func(c valSortedCase) string {
+			if got, want := strictlySortedAlong(c.List, c.Members), naiveStrictlySorted(c.List); got != want {
+				return fmt.Sprintf("list %v along %d members: %v, naive %v", c.List, len(c.Members), got, want)
+			}
+			return ""
+		}, gen))
+	})
+}
+
+type valSortedCase struct {
+	List    []UniqueAddress
+	Members []Member
 }

@@ -1,11 +1,6 @@
 package proto
 
-import (
-	"cmp"
-	"slices"
-
-	"github.com/rumorhq/rumor/proto/phi"
-)
+import "github.com/rumorhq/rumor/proto/phi"
 
 // Heartbeat monitoring. Every member sits on a ring ordered by the hash of
 // its UniqueAddress; each node monitors the next MonitoredBy reachable
@@ -23,40 +18,32 @@ import (
 // passed on the way, and every member self's own row marks unreachable (so
 // that it notices when they come back).
 func monitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
-	type entry struct {
-		node UniqueAddress
-		hash uint64
-	}
-	ring := make([]entry, 0, len(s.Members))
+	ring := ringWalk{self: self, selfHash: self.Hash(), heap: make([]ringEntry, 0, len(s.Members))}
 	selfOnRing := false
-	for _, m := range s.Members {
-		if m.Status == Down {
-			continue
-		}
-		if m.Node == self {
+	for i := range s.Members {
+		m := &s.Members[i]
+		switch {
+		case m.Status == Down:
+		case m.Node == self:
 			selfOnRing = true
+		default:
+			ring.heap = append(ring.heap, ringEntry{m.Node, m.Node.Hash()})
 		}
-		ring = append(ring, entry{m.Node, m.Node.Hash()})
 	}
 	var out []UniqueAddress
 	if selfOnRing {
-		slices.SortFunc(ring, func(a, b entry) int {
-			if a.hash != b.hash {
-				return cmp.Compare(a.hash, b.hash)
-			}
-			return a.node.Compare(b.node)
-		})
-		at := 0
-		for i, e := range ring {
-			if e.node == self {
-				at = i
-			}
+		ring.init()
+		var own nodeCursor // s.Reachability.Observes(self, ·)
+		if row, ok := s.Reachability.Row(self); ok {
+			own.list = row.Unreachable
 		}
-		reachable := 0
-		for step := 1; step < len(ring) && reachable < k; step++ {
-			e := ring[(at+step)%len(ring)]
-			out = append(out, e.node)
-			if !s.Reachability.Observes(self, e.node) {
+		for reachable := 0; reachable < k; {
+			u, ok := ring.next()
+			if !ok {
+				break
+			}
+			out = append(out, u)
+			if !containsNode(own.list, u) {
 				reachable++
 			}
 		}
@@ -76,6 +63,80 @@ func monitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
 		}
 	}
 	return dedup
+}
+
+// ringEntry is a member on the heartbeat ring.
+type ringEntry struct {
+	node UniqueAddress
+	hash uint64
+}
+
+// ringWalk yields the other members of the ring in ring order after self:
+// the ring is ordered by hash, then by address. Only the successors taken
+// are ordered (a heap), not the whole ring: monitoring needs a few.
+type ringWalk struct {
+	self     UniqueAddress
+	selfHash uint64
+	heap     []ringEntry
+}
+
+// before reports whether a comes before b on the ring walked from self:
+// by distance from self's hash going round, then by address, where the
+// members with self's hash and a lower address come last of all.
+func (w *ringWalk) before(a, b *ringEntry) bool {
+	da, db := a.hash-w.selfHash, b.hash-w.selfHash
+	if da != db {
+		if da == 0 {
+			return a.node.Compare(w.self) > 0
+		}
+		if db == 0 {
+			return b.node.Compare(w.self) < 0
+		}
+		return da < db
+	}
+	if da == 0 {
+		if wa, wb := a.node.Compare(w.self) < 0, b.node.Compare(w.self) < 0; wa != wb {
+			return wb
+		}
+	}
+	return a.node.Compare(b.node) < 0
+}
+
+func (w *ringWalk) init() {
+	for i := len(w.heap)/2 - 1; i >= 0; i-- {
+		w.down(i)
+	}
+}
+
+// next removes and returns the nearest remaining successor.
+func (w *ringWalk) next() (UniqueAddress, bool) {
+	if len(w.heap) == 0 {
+		return UniqueAddress{}, false
+	}
+	top := w.heap[0].node
+	last := len(w.heap) - 1
+	w.heap[0] = w.heap[last]
+	w.heap = w.heap[:last]
+	w.down(0)
+	return top, true
+}
+
+func (w *ringWalk) down(i int) {
+	h := w.heap
+	for {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && w.before(&h[l], &h[least]) {
+			least = l
+		}
+		if r < len(h) && w.before(&h[r], &h[least]) {
+			least = r
+		}
+		if least == i {
+			return
+		}
+		h[i], h[least] = h[least], h[i]
+		i = least
+	}
 }
 
 // refreshMonitors starts histories for new subjects (monitoring begins now,

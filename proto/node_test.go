@@ -3,9 +3,12 @@ package proto
 import (
 	"fmt"
 	"math/rand"
+	"sort"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/prop"
 
@@ -118,4 +121,79 @@ func TestTrackJoiningMatchesNaive(t *testing.T) {
 			return ""
 		}, gen))
 	})
+}
+
+// naiveRingOrder is the ring walk by its definition: every entry and self
+// sorted by hash then address, read from the entry after self round to the
+// one before it.
+func naiveRingOrder(self UniqueAddress, selfHash uint64, entries []ringEntry) []UniqueAddress {
+	ring := append([]ringEntry{{self, selfHash}}, entries...)
+	sort.Slice(ring, func(i, j int) bool {
+		if ring[i].hash != ring[j].hash {
+			return ring[i].hash < ring[j].hash
+		}
+		return ring[i].node.Compare(ring[j].node) < 0
+	})
+	at := 0
+	for i, e := range ring {
+		if e.node == self {
+			at = i
+		}
+	}
+	var out []UniqueAddress
+	for step := 1; step < len(ring); step++ {
+		out = append(out, ring[(at+step)%len(ring)].node)
+	}
+	return out
+}
+
+// TestRingWalkMatchesNaive checks the heap walk of the heartbeat ring
+// against sorting the whole ring, with hashes drawn from a few values so
+// that entries share self's hash and each other's, and with real hashes.
+func TestRingWalkMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) ringCase {
+		var c ringCase
+		nodes := lawSubset(rng, valPool, 1+rng.Intn(3))
+		if len(nodes) == 0 {
+			return c
+		}
+		hashes := []uint64{0, 1, 7, 1 << 63, ^uint64(0)}
+		hashOf := func(u UniqueAddress) uint64 {
+			if c.Real {
+				return u.Hash()
+			}
+			return hashes[rng.Intn(len(hashes))]
+		}
+		c.Real = rng.Intn(4) == 0
+		c.Self = nodes[rng.Intn(len(nodes))]
+		c.SelfHash = hashOf(c.Self)
+		for _, u := range nodes {
+			if u != c.Self {
+				c.Entries = append(c.Entries, ringEntry{u, hashOf(u)})
+			}
+		}
+		return c
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("ringWalk is the sorted ring", prop.ForAll(func(c ringCase) string {
+			want := naiveRingOrder(c.Self, c.SelfHash, c.Entries)
+			w := ringWalk{self: c.Self, selfHash: c.SelfHash, heap: append([]ringEntry(nil), c.Entries...)}
+			w.init()
+			var got []UniqueAddress
+			for u, ok := w.next(); ok; u, ok = w.next() {
+				got = append(got, u)
+			}
+			if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+				return fmt.Sprintf("self %v hash %d, entries %v (-naive +walk):\n%s", c.Self, c.SelfHash, c.Entries, diff)
+			}
+			return ""
+		}, gen))
+	})
+}
+
+type ringCase struct {
+	Self     UniqueAddress
+	SelfHash uint64
+	Entries  []ringEntry
+	Real     bool
 }

@@ -3,7 +3,9 @@ package proto
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // ServiceEntry is one registered service instance: casty's ServiceEntry
@@ -182,7 +184,17 @@ func flattenRegistry(rows []RegistryRow) []ServiceEntry {
 	for _, r := range rows {
 		out = append(out, r.Entries...)
 	}
-	sort.Slice(out, func(i, j int) bool { return compareFlat(out[i], out[j]) < 0 })
+	// Rows are in owner order and a row's entries, all the owner's, in
+	// (key, path) order, so a stable sort by key alone puts them in order
+	// without comparing addresses. A state breaking those invariants
+	// takes the full sort.
+	slices.SortStableFunc(out, func(a, b ServiceEntry) int { return strings.Compare(a.Key, b.Key) })
+	for i := 1; i < len(out); i++ {
+		if compareFlat(out[i-1], out[i]) >= 0 {
+			sort.Slice(out, func(i, j int) bool { return compareFlat(out[i], out[j]) < 0 })
+			break
+		}
+	}
 	return out
 }
 

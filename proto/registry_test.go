@@ -411,3 +411,52 @@ func TestChangedKeysMatchesNaive(t *testing.T) {
 		}, gen))
 	})
 }
+
+// TestFlattenRegistryMatchesNaive checks flattenRegistry, which sorts by
+// key alone when the rows keep their invariants, against a full sort by
+// key, node and path, on well-formed rows and on rows that break the
+// invariants (owners out of order, foreign or unsorted entries).
+func TestFlattenRegistryMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) []RegistryRow {
+		rows := lawRandRegistry(rng)
+		if len(rows) > 1 && rng.Intn(2) == 0 {
+			switch i := rng.Intn(len(rows) - 1); rng.Intn(3) {
+			case 0:
+				rows[i], rows[i+1] = rows[i+1], rows[i]
+			case 1:
+				if len(rows[i].Entries) > 0 {
+					rows[i].Entries = append([]ServiceEntry(nil), rows[i].Entries...)
+					rows[i].Entries[0].Node = rows[i+1].Owner
+				}
+			case 2:
+				if n := len(rows[i].Entries); n > 1 {
+					rows[i].Entries = append([]ServiceEntry(nil), rows[i].Entries...)
+					rows[i].Entries[0], rows[i].Entries[n-1] = rows[i].Entries[n-1], rows[i].Entries[0]
+				}
+			}
+		}
+		return rows
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("flattenRegistry is the full sort", prop.ForAll(func(rows []RegistryRow) string {
+			var want []ServiceEntry
+			for _, r := range rows {
+				want = append(want, r.Entries...)
+			}
+			sort.Slice(want, func(i, j int) bool {
+				a, b := want[i], want[j]
+				if a.Key != b.Key {
+					return a.Key < b.Key
+				}
+				if c := a.Node.Compare(b.Node); c != 0 {
+					return c < 0
+				}
+				return a.Path < b.Path
+			})
+			if diff := cmp.Diff(want, flattenRegistry(rows)); diff != "" {
+				return fmt.Sprintf("rows %v (-naive +got):\n%s", rows, diff)
+			}
+			return ""
+		}, gen))
+	})
+}

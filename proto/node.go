@@ -657,7 +657,7 @@ func (n *Node) markDown(ms []Member) {
 // update applies a local change to a copy of the state; if the content
 // changed it bumps this node's clock entry and resets the seen set.
 func (n *Node) update(f func(s *State)) {
-	s := n.st.Clone()
+	s := n.st.cloneForUpdate()
 	f(s)
 	s.pruneTombstoned(n.now)
 	if contentEqual(s, n.st) {

@@ -64,6 +64,35 @@ func (s *State) Clone() *State {
 	return out
 }
 
+// cloneForUpdate returns a copy of s for Node.update to change. The member
+// list (setMember writes into it) and the tombstone map are the copy's
+// own; the other parts are shared with s, since update and
+// pruneTombstoned replace them rather than change them, except where they
+// are not in the form Clone gives them: those are cloned, so that the
+// state update builds is the one it would build from s.Clone(). The seen
+// set and the clock are shared as they are: update replaces both.
+func (s *State) cloneForUpdate() *State {
+	out := *s
+	out.Members = make([]Member, len(s.Members), len(s.Members)+1)
+	copy(out.Members, s.Members)
+	if !membersNormal(s.Members) {
+		for i := range out.Members {
+			out.Members[i] = out.Members[i].Clone()
+		}
+	}
+	out.Tombstones = make(map[UniqueAddress]time.Time, len(s.Tombstones))
+	for k, t := range s.Tombstones {
+		out.Tombstones[k] = t
+	}
+	if !allocationsNormal(s.Allocations) {
+		out.Allocations = cloneAllocations(s.Allocations)
+	}
+	if !registryNormal(s.Registry) {
+		out.Registry = cloneRegistry(s.Registry)
+	}
+	return &out
+}
+
 func (s *State) memberIndex(u UniqueAddress) (int, bool) {
 	if len(s.Members) == 0 {
 		return 0, false

@@ -3,6 +3,7 @@ package proto
 import (
 	"fmt"
 	"math/rand"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -651,8 +652,8 @@ func TestMergeAllocationsLaws(t *testing.T) {
 				{cloneAllocations(a), cloneAllocations(b)}, {cloneAllocations(a), a}, {nil, a}, {a, nil},
 				{lawDenormal(a), b}, {lawDenormal(a), lawDenormal(a)}, {b, lawDenormal(a)}} {
 				want, got := naiveMergeAllocations(pair[0], pair[1]), mergeAllocations(pair[0], pair[1])
-				if diff := cmp.Diff(want, got); diff != "" {
-					return fmt.Sprintf("mergeAllocations (-naive +got):\n%s", diff)
+				if !reflect.DeepEqual(want, got) { // as strict as cmp here, and faster
+					return fmt.Sprintf("mergeAllocations (-naive +got):\n%s", cmp.Diff(want, got))
 				}
 			}
 			return ""
@@ -808,8 +809,8 @@ func TestMergeRegistryLaws(t *testing.T) {
 			for _, pair := range [][2][]RegistryRow{{a, b}, {a, a}, {a, cloneRegistry(a)}, {cloneRegistry(a), a},
 				{nil, a}, {a, nil}, {denormal, b}, {denormal, denormal}, {b, denormal}} {
 				want, got := naiveMergeRegistry(pair[0], pair[1]), mergeRegistry(pair[0], pair[1])
-				if diff := cmp.Diff(want, got); diff != "" {
-					return fmt.Sprintf("mergeRegistry (-naive +got):\n%s", diff)
+				if !reflect.DeepEqual(want, got) { // as strict as cmp here, and faster
+					return fmt.Sprintf("mergeRegistry (-naive +got):\n%s", cmp.Diff(want, got))
 				}
 			}
 			return ""

@@ -207,10 +207,56 @@ func (s *State) IsUnreachable(u UniqueAddress) bool {
 // Unreachable lists the members that some counting observer marks
 // unreachable, in address order.
 func (s *State) Unreachable() []UniqueAddress {
-	var out []UniqueAddress
+	var lists [][]UniqueAddress
+	observers := memberCursor{s: s} // rows are in observer order
 	for _, row := range s.Reachability.Rows {
-		if s.counts(row.Observer) {
-			out = unionNodes(out, row.Unreachable)
+		if s.countsAt(&observers, row.Observer) {
+			lists = append(lists, row.Unreachable)
+		}
+	}
+	if lists == nil {
+		return nil
+	}
+	return s.unionOf(lists)
+}
+
+// countsAt is counts(observer), looking the observer up with cur.
+func (s *State) countsAt(cur *memberCursor, observer UniqueAddress) bool {
+	i, ok := cur.index(observer)
+	return ok && s.Members[i].Status != Down && s.Members[i].Status != Exiting
+}
+
+// unionOf returns the union of sorted node lists, in address order, as a
+// new slice: unionNodes folded over the lists. Lists of members (as
+// reachability rows are) are merged by marking their members, which needs
+// no address comparisons.
+func (s *State) unionOf(lists [][]UniqueAddress) []UniqueAddress {
+	marked := make([]bool, len(s.Members))
+	count := 0
+	for _, list := range lists {
+		cur := memberCursor{s: s}
+		last := -1
+		for _, u := range list {
+			i, ok := cur.index(u)
+			if !ok || i <= last {
+				// A non-member, or a list out of order: fold as defined.
+				var out []UniqueAddress
+				for _, l := range lists {
+					out = unionNodes(out, l)
+				}
+				return out
+			}
+			last = i
+			if !marked[i] {
+				marked[i] = true
+				count++
+			}
+		}
+	}
+	out := make([]UniqueAddress, 0, count)
+	for i, in := range marked {
+		if in {
+			out = append(out, s.Members[i].Node)
 		}
 	}
 	return out

@@ -368,3 +368,67 @@ type updateCase struct {
 	State   *State
 	Changes []func(*State)
 }
+
+// naiveUnreachable is State.Unreachable as first written: the union of the
+// rows of counting observers, folded with unionNodes.
+func naiveUnreachable(s *State) []UniqueAddress {
+	var out []UniqueAddress
+	for _, row := range s.Reachability.Rows {
+		if s.counts(row.Observer) {
+			out = unionNodes(out, row.Unreachable)
+		}
+	}
+	return out
+}
+
+// naiveUnreachableFrom is unreachableFrom as first written.
+func naiveUnreachableFrom(s *State, self UniqueAddress) []UniqueAddress {
+	var own []UniqueAddress
+	if row, ok := s.Reachability.Row(self); ok && s.counts(self) {
+		own = row.Unreachable
+	}
+	out := own
+	for _, row := range s.Reachability.Rows {
+		if row.Observer == self || !s.counts(row.Observer) || containsNode(own, row.Observer) {
+			continue
+		}
+		out = unionNodes(out, row.Unreachable)
+	}
+	return out
+}
+
+// TestUnreachableMatchesNaive checks State.Unreachable and
+// unreachableFrom, which merge rows by marking members, against folding
+// unionNodes, on well-formed states and on rows that name non-members or
+// are out of order; nil and empty results told apart.
+func TestUnreachableMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) *State {
+		s := lawRandState(rng)
+		if len(s.Reachability.Rows) > 0 {
+			row := &s.Reachability.Rows[rng.Intn(len(s.Reachability.Rows))]
+			switch rng.Intn(4) {
+			case 0:
+				row.Unreachable = append(append([]UniqueAddress(nil), row.Unreachable...), UniqueAddress{Address: Address{Host: "node-z", Port: 1}, UID: 1})
+			case 1:
+				if n := len(row.Unreachable); n > 1 {
+					row.Unreachable = append([]UniqueAddress(nil), row.Unreachable...)
+					row.Unreachable[0], row.Unreachable[n-1] = row.Unreachable[n-1], row.Unreachable[0]
+				}
+			}
+		}
+		return s
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("Unreachable is the naive fold", prop.ForAll(func(s *State) string {
+			if want, got := naiveUnreachable(s), s.Unreachable(); !reflect.DeepEqual(want, got) {
+				return fmt.Sprintf("Unreachable (-naive +got):\n%s", cmp.Diff(want, got))
+			}
+			for _, self := range lawUniverse {
+				if want, got := naiveUnreachableFrom(s, self), unreachableFrom(s, self); !reflect.DeepEqual(want, got) {
+					return fmt.Sprintf("unreachableFrom %v (-naive +got):\n%s", self, cmp.Diff(want, got))
+				}
+			}
+			return ""
+		}, gen))
+	})
+}

@@ -102,23 +102,25 @@ func mergeReachability(a, b Reachability) Reachability {
 	return out
 }
 
-// prune drops rows of observers and entries of subjects for which keep is
-// false.
-func (r Reachability) prune(keep func(UniqueAddress) bool) Reachability {
+// prune drops rows of observers for which keepObserver is false and
+// entries of subjects for which keepSubject is false. The two are asked
+// separately, each in list order, so that each may be a cursor walking the
+// members.
+func (r Reachability) prune(keepObserver, keepSubject func(UniqueAddress) bool) Reachability {
 	// The result is always a non-nil Rows of rows with non-nil lists; r's
 	// own slices are returned when they already are exactly that, and are
 	// never changed in place.
-	if r.Rows != nil && r.pruneKeepsAll(keep) {
+	if r.Rows != nil && r.pruneKeepsAll(keepObserver, keepSubject) {
 		return r
 	}
 	out := Reachability{Rows: make([]ObserverRow, 0, len(r.Rows))}
 	for _, row := range r.Rows {
-		if !keep(row.Observer) {
+		if !keepObserver(row.Observer) {
 			continue
 		}
 		subjects := make([]UniqueAddress, 0, len(row.Unreachable))
 		for _, s := range row.Unreachable {
-			if keep(s) {
+			if keepSubject(s) {
 				subjects = append(subjects, s)
 			}
 		}
@@ -129,15 +131,14 @@ func (r Reachability) prune(keep func(UniqueAddress) bool) Reachability {
 }
 
 // pruneKeepsAll reports whether prune would keep every row and subject of
-// r and every list is already non-nil. keep is called in the same order
-// prune calls it.
-func (r Reachability) pruneKeepsAll(keep func(UniqueAddress) bool) bool {
+// r and every list is already non-nil.
+func (r Reachability) pruneKeepsAll(keepObserver, keepSubject func(UniqueAddress) bool) bool {
 	for _, row := range r.Rows {
-		if !keep(row.Observer) || row.Unreachable == nil {
+		if !keepObserver(row.Observer) || row.Unreachable == nil {
 			return false
 		}
 		for _, s := range row.Unreachable {
-			if !keep(s) {
+			if !keepSubject(s) {
 				return false
 			}
 		}

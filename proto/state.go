@@ -436,8 +436,8 @@ func (s *State) pruneTombstoned(now time.Time) {
 			s.Seen = s.Seen[:0:0]
 		}
 	}
-	cur := memberCursor{s: s}
-	s.Reachability = s.Reachability.prune(cur.has)
+	observers, subjects := memberCursor{s: s}, memberCursor{s: s}
+	s.Reachability = s.Reachability.prune(observers.has, subjects.has)
 	if len(s.Registry) > 0 {
 		keep := true
 		for _, r := range s.Registry {

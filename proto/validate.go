@@ -74,8 +74,9 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 	if len(s.Reachability.Rows) > len(s.Members) {
 		return invalid("more reachability rows than members")
 	}
-	for i, row := range s.Reachability.Rows {
-		if i > 0 && s.Reachability.Rows[i-1].Observer.Compare(row.Observer) >= 0 {
+	observers := sortedWalk{ref: s.Members}
+	for _, row := range s.Reachability.Rows {
+		if _, sorted := observers.add(row.Observer); !sorted {
 			return invalid("reachability rows not sorted")
 		}
 		if len(row.Unreachable) > len(s.Members) {
@@ -228,12 +229,15 @@ func validateAllocations(s *State) error {
 	return nil
 }
 
+// validateRegistry checks the registry of a state whose members have
+// passed validation (their order vouches for the owners' order).
 func validateRegistry(s *State) error {
 	if len(s.Registry) > len(s.Members) {
 		return invalid("more registry rows than members")
 	}
-	for i, r := range s.Registry {
-		if i > 0 && s.Registry[i-1].Owner.Compare(r.Owner) >= 0 {
+	owners := sortedWalk{ref: s.Members}
+	for _, r := range s.Registry {
+		if _, sorted := owners.add(r.Owner); !sorted {
 			return invalid("registry rows not sorted at %v", r.Owner)
 		}
 		if len(r.Entries) > MaxEntriesPerOwner {

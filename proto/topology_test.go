@@ -1,11 +1,16 @@
 package proto
 
 import (
+	"fmt"
+	"math/rand"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/prop"
 )
 
 // fxSnap builds a snapshot with the given sequence number, members (any
@@ -263,4 +268,52 @@ func TestTopologySnapshotSharedIsClone(t *testing.T) {
 			}
 		})
 	}
+}
+
+// naiveDiffMembers is the member part of diffSnapshots as first written:
+// the walk over both member lists ordered by UniqueAddress.Compare.
+func naiveDiffMembers(prev, next TopologySnapshot, at time.Time) []Event {
+	var out []Event
+	i, j := 0, 0
+	for i < len(prev.Members) || j < len(next.Members) {
+		switch {
+		case j == len(next.Members) || (i < len(prev.Members) && prev.Members[i].Node.Compare(next.Members[j].Node) < 0):
+			m := prev.Members[i].Clone()
+			m.Status = Removed
+			out = append(out, Event{Type: MemberRemoved, At: at, Seq: next.Seq, Member: m})
+			i++
+		case i == len(prev.Members) || next.Members[j].Node.Compare(prev.Members[i].Node) < 0:
+			m := next.Members[j]
+			out = append(out, Event{Type: statusEvent[m.Status], At: at, Seq: next.Seq, Member: m.Clone()})
+			j++
+		default:
+			if a, b := prev.Members[i], next.Members[j]; a.Status != b.Status {
+				out = append(out, Event{Type: statusEvent[b.Status], At: at, Seq: next.Seq, Member: b.Clone()})
+			}
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// TestDiffSnapshotMembersMatchesNaive checks the member events of
+// diffSnapshots, which pairs equal nodes without comparing addresses,
+// against the naive walk on random pairs of member lists.
+func TestDiffSnapshotMembersMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) [2]TopologySnapshot {
+		a, b := lawRandState(rng), lawRandState(rng)
+		return [2]TopologySnapshot{{Seq: 1, Members: a.Members}, {Seq: 2, Members: b.Members}}
+	})
+	at := epoch.Add(time.Minute)
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("member events are the naive walk's", prop.ForAll(func(in [2]TopologySnapshot) string {
+			// The snapshots differ in members only: every event is one.
+			want, got := naiveDiffMembers(in[0], in[1], at), diffSnapshots(in[0], in[1], at)
+			if !reflect.DeepEqual(want, got) {
+				return fmt.Sprintf("diffSnapshots (-naive +got):\n%s", cmp.Diff(want, got))
+			}
+			return ""
+		}, gen))
+	})
 }

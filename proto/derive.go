@@ -27,17 +27,17 @@ type derived struct {
 	regValid  bool
 	flattened []ServiceEntry
 
-	// trackUnreachable depends on Members and Reachability.Rows only.
-	trackMembers []Member
-	trackRows    []ObserverRow
-	trackValid   bool
-
 	// The members, tables and next epoch for which Allocate last changed
 	// nothing.
 	idleMembers []Member
 	idleTables  []TypeAllocation
 	idleEpoch   Epoch
 	idleValid   bool
+
+	// trackUnreachable depends on Members and Reachability.Rows only.
+	trackMembers []Member
+	trackRows    []ObserverRow
+	trackValid   bool
 
 	// The members of the last state from the network that passed
 	// validation.

@@ -209,12 +209,13 @@ func (n *Node) leaderActions() {
 			}
 		}
 	}
-	if converged && !n.allocIdle(n.st.Members, n.st.Allocations, n.nextEpoch()) {
+	if converged && n.st != n.allocIdle && !n.allocIdleFor(n.st.Members, n.st.Allocations, n.nextEpoch()) {
 		types, hosts := shardInputs(n.st)
 		if next, changed := Allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
 			allocations = next
 		} else {
 			// Allocate is pure: the same inputs give the same answer.
+			n.allocIdle = n.st
 			d := &n.derived
 			d.idleMembers, d.idleTables, d.idleEpoch, d.idleValid = n.st.Members, n.st.Allocations, n.nextEpoch(), true
 		}
@@ -266,10 +267,10 @@ func (n *Node) leaderActions() {
 	})
 }
 
-// allocIdle reports whether Allocate last changed nothing for these
+// allocIdleFor reports whether Allocate last changed nothing for these
 // members (its types and hosts are derived from them alone), tables and
 // epoch.
-func (n *Node) allocIdle(members []Member, tables []TypeAllocation, next Epoch) bool {
+func (n *Node) allocIdleFor(members []Member, tables []TypeAllocation, next Epoch) bool {
 	d := &n.derived
 	return d.idleValid && sameMembers(d.idleMembers, members) && sameAllocations(d.idleTables, tables) && d.idleEpoch == next
 }

@@ -132,6 +132,7 @@ type Node struct {
 	lastLeader    UniqueAddress
 	leaderChanges Epoch
 
+	allocIdle *State // a state for which Allocate changed nothing
 	digestFor *State // the state digest and vdigest were computed for
 	digest    uint64
 	vdigest   uint64

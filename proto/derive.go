@@ -27,6 +27,13 @@ type derived struct {
 	regValid  bool
 	flattened []ServiceEntry
 
+	// The members, tables and next epoch for which Allocate last changed
+	// nothing.
+	idleMembers []Member
+	idleTables  []TypeAllocation
+	idleEpoch   Epoch
+	idleValid   bool
+
 	// trackUnreachable depends on Members and Reachability.Rows only.
 	trackMembers []Member
 	trackRows    []ObserverRow

@@ -214,12 +214,16 @@ func unreachableFrom(s *State, self UniqueAddress) []UniqueAddress {
 	if row, ok := s.Reachability.Row(self); ok && s.counts(self) {
 		own = row.Unreachable
 	}
-	out := own
+	lists := [][]UniqueAddress{own}
+	observers := memberCursor{s: s} // rows are in observer order
 	for _, row := range s.Reachability.Rows {
-		if row.Observer == self || !s.counts(row.Observer) || containsNode(own, row.Observer) {
+		if row.Observer == self || !s.countsAt(&observers, row.Observer) || containsNode(own, row.Observer) {
 			continue
 		}
-		out = unionNodes(out, row.Unreachable)
+		lists = append(lists, row.Unreachable)
 	}
-	return out
+	if len(lists) == 1 {
+		return own
+	}
+	return s.unionOf(lists)
 }

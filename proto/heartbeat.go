@@ -1,10 +1,6 @@
 package proto
 
-import (
-	"sort"
-
-	"github.com/rumorhq/rumor/proto/phi"
-)
+import "github.com/rumorhq/rumor/proto/phi"
 
 // Heartbeat monitoring. Every member sits on a ring ordered by the hash of
 // its UniqueAddress; each node monitors the next MonitoredBy reachable
@@ -22,40 +18,32 @@ import (
 // passed on the way, and every member self's own row marks unreachable (so
 // that it notices when they come back).
 func monitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
-	type entry struct {
-		node UniqueAddress
-		hash uint64
-	}
-	ring := make([]entry, 0, len(s.Members))
+	ring := ringWalk{self: self, selfHash: self.Hash(), heap: make([]ringEntry, 0, len(s.Members))}
 	selfOnRing := false
-	for _, m := range s.Members {
-		if m.Status == Down {
-			continue
-		}
-		if m.Node == self {
+	for i := range s.Members {
+		m := &s.Members[i]
+		switch {
+		case m.Status == Down:
+		case m.Node == self:
 			selfOnRing = true
+		default:
+			ring.heap = append(ring.heap, ringEntry{m.Node, m.Node.Hash()})
 		}
-		ring = append(ring, entry{m.Node, m.Node.Hash()})
 	}
 	var out []UniqueAddress
 	if selfOnRing {
-		sort.Slice(ring, func(i, j int) bool {
-			if ring[i].hash != ring[j].hash {
-				return ring[i].hash < ring[j].hash
-			}
-			return ring[i].node.Compare(ring[j].node) < 0
-		})
-		at := 0
-		for i, e := range ring {
-			if e.node == self {
-				at = i
-			}
+		ring.init()
+		var own nodeCursor // s.Reachability.Observes(self, ·)
+		if row, ok := s.Reachability.Row(self); ok {
+			own.list = row.Unreachable
 		}
-		reachable := 0
-		for step := 1; step < len(ring) && reachable < k; step++ {
-			e := ring[(at+step)%len(ring)]
-			out = append(out, e.node)
-			if !s.Reachability.Observes(self, e.node) {
+		for reachable := 0; reachable < k; {
+			u, ok := ring.next()
+			if !ok {
+				break
+			}
+			out = append(out, u)
+			if !containsNode(own.list, u) {
 				reachable++
 			}
 		}
@@ -77,21 +65,115 @@ func monitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
 	return dedup
 }
 
+// ringEntry is a member on the heartbeat ring.
+type ringEntry struct {
+	node UniqueAddress
+	hash uint64
+}
+
+// ringWalk yields the other members of the ring in ring order after self:
+// the ring is ordered by hash, then by address. Only the successors taken
+// are ordered (a heap), not the whole ring: monitoring needs a few.
+type ringWalk struct {
+	self     UniqueAddress
+	selfHash uint64
+	heap     []ringEntry
+}
+
+// before reports whether a comes before b on the ring walked from self:
+// by distance from self's hash going round, then by address, where the
+// members with self's hash and a lower address come last of all.
+func (w *ringWalk) before(a, b *ringEntry) bool {
+	da, db := a.hash-w.selfHash, b.hash-w.selfHash
+	if da != db {
+		if da == 0 {
+			return a.node.Compare(w.self) > 0
+		}
+		if db == 0 {
+			return b.node.Compare(w.self) < 0
+		}
+		return da < db
+	}
+	if da == 0 {
+		if wa, wb := a.node.Compare(w.self) < 0, b.node.Compare(w.self) < 0; wa != wb {
+			return wb
+		}
+	}
+	return a.node.Compare(b.node) < 0
+}
+
+func (w *ringWalk) init() {
+	for i := len(w.heap)/2 - 1; i >= 0; i-- {
+		w.down(i)
+	}
+}
+
+// next removes and returns the nearest remaining successor.
+func (w *ringWalk) next() (UniqueAddress, bool) {
+	if len(w.heap) == 0 {
+		return UniqueAddress{}, false
+	}
+	top := w.heap[0].node
+	last := len(w.heap) - 1
+	w.heap[0] = w.heap[last]
+	w.heap = w.heap[:last]
+	w.down(0)
+	return top, true
+}
+
+func (w *ringWalk) down(i int) {
+	h := w.heap
+	for {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && w.before(&h[l], &h[least]) {
+			least = l
+		}
+		if r < len(h) && w.before(&h[r], &h[least]) {
+			least = r
+		}
+		if least == i {
+			return
+		}
+		h[i], h[least] = h[least], h[i]
+		i = least
+	}
+}
+
 // refreshMonitors starts histories for new subjects (monitoring begins now,
 // so a subject that never answers is still detected) and drops old ones.
 func (n *Node) refreshMonitors() {
 	targets := monitorTargets(n.st, n.self, n.cfg.MonitoredBy)
-	keep := make(map[UniqueAddress]*phi.History, len(targets))
-	for _, u := range targets {
-		if h, ok := n.monitors[u]; ok {
-			keep[u] = h
+	keep := make([]*phi.History, len(targets))
+	old := nodeCursor{list: n.monitorList}
+	for i, u := range targets {
+		// Both lists are sorted: the cursor finds kept subjects in order.
+		if old.contains(u) {
+			keep[i] = n.monitors[old.next-1]
 		} else {
-			keep[u] = phi.NewHistory(n.cfg.FailureDetector, n.now)
+			keep[i] = phi.NewHistory(n.cfg.FailureDetector, n.now)
 			n.monitorStarted()
 		}
 	}
 	n.monitors = keep
 	n.monitorList = targets
+}
+
+// monitor returns the history of subject u, if this node monitors u.
+func (n *Node) monitor(u UniqueAddress) (*phi.History, bool) {
+	list := n.monitorList
+	if len(list) > cursorProbe {
+		c := nodeCursor{list: list}
+		if !c.contains(u) {
+			return nil, false
+		}
+		return n.monitors[c.next-1], true
+	}
+	for i := range list {
+		if list[i] == u {
+			return n.monitors[i], true
+		}
+	}
+	return nil, false
 }
 
 // detectOwnPause notices that this node itself was frozen (a GC pause, a
@@ -106,8 +188,8 @@ func (n *Node) detectOwnPause() {
 	if last.IsZero() || n.now.Sub(last) <= n.cfg.HeartbeatInterval+n.cfg.FailureDetector.AcceptableHeartbeatPause {
 		return
 	}
-	for _, u := range n.monitorList {
-		n.monitors[u] = phi.NewHistory(n.cfg.FailureDetector, n.now)
+	for i := range n.monitors {
+		n.monitors[i] = phi.NewHistory(n.cfg.FailureDetector, n.now)
 	}
 	n.monitorStarted()
 	n.stats.OwnPauses++
@@ -128,7 +210,7 @@ func (n *Node) heartbeatRound() {
 }
 
 func (n *Node) onHeartbeatAck(from UniqueAddress) {
-	if h, ok := n.monitors[from]; ok {
+	if h, ok := n.monitor(from); ok {
 		h.Heartbeat(n.now)
 	} else {
 		n.stats.DroppedIgnored++
@@ -139,8 +221,8 @@ func (n *Node) onHeartbeatAck(from UniqueAddress) {
 // detector's verdicts.
 func (n *Node) checkAvailability() {
 	var unreachable []UniqueAddress
-	for _, u := range n.monitorList {
-		if !n.monitors[u].Available(n.now) {
+	for i, u := range n.monitorList {
+		if !n.monitors[i].Available(n.now) {
 			unreachable = append(unreachable, u)
 		}
 	}

@@ -1,5 +1,7 @@
 package proto
 
+import "time"
+
 // afterChange runs after every Step and Tick: it writes this node's own
 // declarations into the state, stops this node if the state says it is out, keeps the monitors and the
 // unreachable bookkeeping current, and publishes a snapshot when the
@@ -112,28 +114,46 @@ func (n *Node) trackUnreachable() {
 			n.firstUnreachable[u] = n.now
 		}
 	}
-	if len(n.joiningSince) == 0 && !anyJoining(n.st.Members) {
+	if len(n.joining) == 0 && !anyJoining(n.st.Members) {
 		return
 	}
-	// joiningSince keeps exactly the members that are Joining now, each
-	// with the time it was first seen Joining.
-	joining := 0
-	for _, m := range n.st.Members {
-		if m.Status == Joining {
-			joining++
-			if _, ok := n.joiningSince[m.Node]; !ok {
-				n.joiningSince[m.Node] = n.now
-			}
+	n.joining, n.joiningSince = trackJoining(n.st.Members, n.joining, n.joiningSince, n.now)
+}
+
+// trackJoining returns the members that are Joining, in member order, each
+// with the time it was first seen Joining: its time in the previous list
+// (nodes, sorted, with since) or now. It returns the previous list itself
+// when the Joining members are exactly its nodes.
+func trackJoining(members []Member, nodes []UniqueAddress, since []time.Time, now time.Time) ([]UniqueAddress, []time.Time) {
+	k := 0
+	for i := range members {
+		if members[i].Status != Joining {
+			continue
 		}
-	}
-	if len(n.joiningSince) == joining {
-		return // it holds every Joining member and nothing else
-	}
-	for u := range n.joiningSince {
-		if m, ok := n.st.Member(u); !ok || m.Status != Joining {
-			delete(n.joiningSince, u)
+		if k == len(nodes) || nodes[k] != members[i].Node {
+			k = -1
+			break
 		}
+		k++
 	}
+	if k == len(nodes) {
+		return nodes, since
+	}
+	var outNodes []UniqueAddress
+	var outSince []time.Time
+	old := nodeCursor{list: nodes}
+	for i := range members {
+		m := &members[i]
+		if m.Status != Joining {
+			continue
+		}
+		t := now
+		if old.contains(m.Node) {
+			t = since[old.next-1]
+		}
+		outNodes, outSince = append(outNodes, m.Node), append(outSince, t)
+	}
+	return outNodes, outSince
 }
 
 func anyJoining(ms []Member) bool {
@@ -181,18 +201,23 @@ func (n *Node) leaderActions() {
 			}
 		}
 	} else if n.cfg.WeaklyUpAfter > 0 {
+		joining := nodeCursor{list: n.joining}
 		for _, m := range n.st.Members {
-			if t, ok := n.joiningSince[m.Node]; ok && m.Status == Joining && n.now.Sub(t) >= n.cfg.WeaklyUpAfter && !n.st.IsUnreachable(m.Node) {
+			if m.Status == Joining && joining.contains(m.Node) && n.now.Sub(n.joiningSince[joining.next-1]) >= n.cfg.WeaklyUpAfter &&
+				!n.st.IsUnreachable(m.Node) {
 				weak = append(weak, m)
 			}
 		}
 	}
-	if converged && n.st != n.allocIdle {
+	if converged && n.st != n.allocIdle && !n.allocIdleFor(n.st.Members, n.st.Allocations, n.nextEpoch()) {
 		types, hosts := shardInputs(n.st)
 		if next, changed := Allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
 			allocations = next
 		} else {
-			n.allocIdle = n.st // Allocate is pure: same state, same answer
+			// Allocate is pure: the same inputs give the same answer.
+			n.allocIdle = n.st
+			d := &n.derived
+			d.idleMembers, d.idleTables, d.idleEpoch, d.idleValid = n.st.Members, n.st.Allocations, n.nextEpoch(), true
 		}
 	}
 	downs := n.downingTargets()
@@ -240,6 +265,14 @@ func (n *Node) leaderActions() {
 			}
 		}
 	})
+}
+
+// allocIdleFor reports whether Allocate last changed nothing for these
+// members (its types and hosts are derived from them alone), tables and
+// epoch.
+func (n *Node) allocIdleFor(members []Member, tables []TypeAllocation, next Epoch) bool {
+	d := &n.derived
+	return d.idleValid && sameMembers(d.idleMembers, members) && sameAllocations(d.idleTables, tables) && d.idleEpoch == next
 }
 
 // downingTargets applies the downing strategy once the unreachable set has
@@ -303,11 +336,12 @@ func (n *Node) publish() {
 		return
 	}
 	// n.topo shares its slices with the state and the memos, which are
-	// never modified; the caller gets its own copy.
+	// never modified; so does the caller's snapshot, which callers must
+	// not modify either (see Output).
 	next.Seq = n.topo.Seq + 1
 	n.out.Events = append(n.out.Events, diffSnapshots(n.topo, next, n.now)...)
 	n.topo = next
-	n.out.Snapshots = append(n.out.Snapshots, next.Clone())
+	n.out.Snapshots = append(n.out.Snapshots, next.shared())
 }
 
 // holdsShards reports whether u is a primary or replica in any table.

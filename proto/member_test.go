@@ -2,10 +2,13 @@ package proto
 
 import (
 	"fmt"
+	"math/rand"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/prop"
 )
 
 // fxMember is the record of fxNode(i, 1) with the given status and UpNumber.
@@ -147,4 +150,100 @@ func TestMemberOlderThan(t *testing.T) {
 			}
 		})
 	}
+}
+
+// naiveMergeMembers is mergeMembers by its definition: the join by node of
+// two sorted lists, records of one node joined by mergeMember, every
+// record in the form Clone gives it.
+func naiveMergeMembers(a, b []Member) []Member {
+	out := []Member{}
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i].Node.Compare(b[j].Node) < 0):
+			out = append(out, a[i].Clone())
+			i++
+		case i == len(a) || b[j].Node.Compare(a[i].Node) < 0:
+			out = append(out, b[j].Clone())
+			j++
+		default:
+			out = append(out, mergeMember(a[i], b[j]).Clone())
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// memberRandList returns members over a random subset of valPool with
+// random statuses, up numbers, roles and declarations; half the lists are
+// in the form Clone gives, half also hold empty non-nil slices.
+func memberRandList(rng *rand.Rand) []Member {
+	roles := [][]string{nil, {"a"}, {"a", "b"}, {}}
+	hosts := [][]ShardType{nil, {{Name: "kv", Shards: 4}}, {}}
+	if rng.Intn(2) == 0 {
+		roles, hosts = roles[:3], hosts[:2]
+	}
+	var out []Member
+	for _, u := range lawSubset(rng, valPool, 2) {
+		out = append(out, Member{Node: u, ID: lawIDs[rng.Intn(2)], Status: MemberStatus(1 + rng.Intn(6)),
+			UpNumber: int64(rng.Intn(3)), Roles: roles[rng.Intn(len(roles))], Hosts: hosts[rng.Intn(len(hosts))],
+			HostsVersion: uint64(rng.Intn(2))})
+	}
+	return out
+}
+
+// memberVariant returns a copy of ms with a few records changed, as a
+// later state's list is, sharing the rest of the records' slices.
+func memberVariant(rng *rand.Rand, ms []Member) []Member {
+	out := append([]Member(nil), ms...)
+	for n := rng.Intn(3); n > 0 && len(out) > 0; n-- {
+		i := rng.Intn(len(out))
+		out[i].Status = MemberStatus(1 + rng.Intn(6))
+		out[i].UpNumber = int64(rng.Intn(3))
+	}
+	return out
+}
+
+// sameForm is cmp.Equal for member lists, nil and empty slices told
+// apart, without cmp's cost.
+func sameForm(a, b []Member) bool {
+	if len(a) != len(b) || (a == nil) != (b == nil) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if !memberEqual(x, y) || (x.Roles == nil) != (y.Roles == nil) || (x.Hosts == nil) != (y.Hosts == nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestMergeMembersMatchesNaive checks mergeMembers, which shares an input
+// or its records' slices where it can, against the naive join exactly
+// (nil and empty slices told apart), on unrelated lists, a list and
+// itself, and lists that share most records.
+func TestMergeMembersMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) [2][]Member {
+		a := memberRandList(rng)
+		switch rng.Intn(3) {
+		case 0:
+			return [2][]Member{a, memberRandList(rng)}
+		case 1:
+			return [2][]Member{a, a}
+		}
+		return [2][]Member{a, memberVariant(rng, a)}
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("mergeMembers is the naive join", prop.ForAll(func(in [2][]Member) string {
+			for _, pair := range [][2][]Member{in, {in[1], in[0]}} {
+				want, got := naiveMergeMembers(pair[0], pair[1]), mergeMembers(pair[0], pair[1])
+				if !sameForm(want, got) {
+					return fmt.Sprintf("mergeMembers (-naive +got):\n%s", cmp.Diff(want, got))
+				}
+			}
+			return ""
+		}, gen))
+	})
 }

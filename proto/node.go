@@ -47,7 +47,9 @@ func (p Phase) String() string {
 }
 
 // Output is what a Node wants done: messages to send, events and snapshots
-// to publish, and when Tick must next be called.
+// to publish, and when Tick must next be called. The states in messages and
+// the slices of snapshots are shared with the node: they must not be
+// modified (Node.Snapshot returns a deep copy).
 type Output struct {
 	Messages  []Message
 	Events    []Event
@@ -113,8 +115,10 @@ type Node struct {
 	nextHeartbeat    time.Time
 	nextAvailability time.Time
 
-	monitors    map[UniqueAddress]*phi.History
-	monitorList []UniqueAddress // sorted keys of monitors
+	// monitors[i] is the heartbeat history of subject monitorList[i].
+	// Invariant: monitorList is sorted and as long as monitors.
+	monitors    []*phi.History
+	monitorList []UniqueAddress
 	hbSeq       uint64
 	lastTick    time.Time
 
@@ -161,7 +165,10 @@ type Node struct {
 	monitorsSettled  time.Time
 	detectionBound   time.Duration
 	firstUnreachable map[UniqueAddress]time.Time
-	joiningSince     map[UniqueAddress]time.Time
+	// joining lists the members that are Joining, in member order, and
+	// joiningSince[i] is when joining[i] was first seen Joining.
+	joining      []UniqueAddress
+	joiningSince []time.Time
 
 	derived derived // memos of values derived from st
 
@@ -195,9 +202,7 @@ func New(cfg Config, self Address, rng *rand.Rand) (*Node, error) {
 		self:             UniqueAddress{Address: self, UID: uid},
 		rng:              rng,
 		st:               NewState(),
-		monitors:         map[UniqueAddress]*phi.History{},
 		firstUnreachable: map[UniqueAddress]time.Time{},
-		joiningSince:     map[UniqueAddress]time.Time{},
 		detectionBound:   cfg.DetectionBound(),
 	}, nil
 }
@@ -347,24 +352,21 @@ func (n *Node) advance(now time.Time) {
 func due(at, now time.Time) bool { return !at.IsZero() && !at.After(now) }
 
 func (n *Node) deadline() time.Time {
-	var d time.Time
-	consider := func(t time.Time) {
-		if !t.IsZero() && (d.IsZero() || t.Before(d)) {
-			d = t
-		}
-	}
 	switch n.phase {
 	case PhaseJoining:
-		consider(n.nextJoin)
-		consider(n.seedFormAt)
-		consider(n.leaveAt)
+		return earliest(earliest(n.nextJoin, n.seedFormAt), n.leaveAt)
 	case PhaseMember:
-		consider(n.nextGossip)
-		consider(n.nextHeartbeat)
-		consider(n.nextAvailability)
-		consider(n.leaveAt)
+		return earliest(earliest(n.nextGossip, n.nextHeartbeat), earliest(n.nextAvailability, n.leaveAt))
 	}
-	return d
+	return time.Time{}
+}
+
+// earliest returns the earlier of two times, ignoring zero ones.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 func (n *Node) send(to UniqueAddress, b Body) {
@@ -670,7 +672,7 @@ func (n *Node) markDown(ms []Member) {
 // update applies a local change to a copy of the state; if the content
 // changed it bumps this node's clock entry and resets the seen set.
 func (n *Node) update(f func(s *State)) {
-	s := n.st.Clone()
+	s := n.st.cloneForUpdate()
 	f(s)
 	s.pruneTombstoned(n.now)
 	if contentEqual(s, n.st) {

@@ -1,6 +1,9 @@
 package proto
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // ObserverRow is one observer's view of whom it cannot reach. Only the
 // observer writes its row, raising Version on every change, so rows merge by
@@ -77,7 +80,7 @@ func (r Reachability) withRow(observer UniqueAddress, unreachable []UniqueAddres
 // keeps the merge a lattice join).
 func mergeReachability(a, b Reachability) Reachability {
 	out := Reachability{Rows: joinSorted(a.Rows, b.Rows,
-		func(x, y ObserverRow) int { return x.Observer.Compare(y.Observer) },
+		func(x, y ObserverRow) int { return compareNodes(x.Observer, y.Observer) },
 		same[ObserverRow],
 		func(ra, rb ObserverRow) ObserverRow {
 			switch {
@@ -99,23 +102,25 @@ func mergeReachability(a, b Reachability) Reachability {
 	return out
 }
 
-// prune drops rows of observers and entries of subjects for which keep is
-// false.
-func (r Reachability) prune(keep func(UniqueAddress) bool) Reachability {
+// prune drops rows of observers for which keepObserver is false and
+// entries of subjects for which keepSubject is false. The two are asked
+// separately, each in list order, so that each may be a cursor walking the
+// members.
+func (r Reachability) prune(keepObserver, keepSubject func(UniqueAddress) bool) Reachability {
 	// The result is always a non-nil Rows of rows with non-nil lists; r's
 	// own slices are returned when they already are exactly that, and are
 	// never changed in place.
-	if r.Rows != nil && r.pruneKeepsAll(keep) {
+	if r.Rows != nil && r.pruneKeepsAll(keepObserver, keepSubject) {
 		return r
 	}
 	out := Reachability{Rows: make([]ObserverRow, 0, len(r.Rows))}
 	for _, row := range r.Rows {
-		if !keep(row.Observer) {
+		if !keepObserver(row.Observer) {
 			continue
 		}
 		subjects := make([]UniqueAddress, 0, len(row.Unreachable))
 		for _, s := range row.Unreachable {
-			if keep(s) {
+			if keepSubject(s) {
 				subjects = append(subjects, s)
 			}
 		}
@@ -126,15 +131,14 @@ func (r Reachability) prune(keep func(UniqueAddress) bool) Reachability {
 }
 
 // pruneKeepsAll reports whether prune would keep every row and subject of
-// r and every list is already non-nil. keep is called in the same order
-// prune calls it.
-func (r Reachability) pruneKeepsAll(keep func(UniqueAddress) bool) bool {
+// r and every list is already non-nil.
+func (r Reachability) pruneKeepsAll(keepObserver, keepSubject func(UniqueAddress) bool) bool {
 	for _, row := range r.Rows {
-		if !keep(row.Observer) || row.Unreachable == nil {
+		if !keepObserver(row.Observer) || row.Unreachable == nil {
 			return false
 		}
 		for _, s := range row.Unreachable {
-			if !keep(s) {
+			if !keepSubject(s) {
 				return false
 			}
 		}
@@ -158,9 +162,7 @@ func reachabilityEqual(a, b Reachability) bool {
 	return true
 }
 
-func sortNodes(s []UniqueAddress) {
-	sort.Slice(s, func(i, j int) bool { return s[i].Compare(s[j]) < 0 })
-}
+func sortNodes(s []UniqueAddress) { slices.SortFunc(s, UniqueAddress.Compare) }
 
 func containsNode(sorted []UniqueAddress, u UniqueAddress) bool {
 	if len(sorted) == 0 {
@@ -190,6 +192,9 @@ func (c *nodeCursor) contains(u UniqueAddress) bool {
 		return false
 	}
 	k := keyOf(u)
+	if c.between(&k) {
+		return false // u falls just before c.next, where it is not
+	}
 	i := sort.Search(len(c.list), func(i int) bool { return k.compareTo(c.list[i]) >= 0 })
 	if i < len(c.list) && c.list[i] == u {
 		c.next = i + 1
@@ -197,6 +202,15 @@ func (c *nodeCursor) contains(u UniqueAddress) bool {
 	}
 	c.next = i
 	return false
+}
+
+// between reports whether k's node lies strictly between list[next-1]
+// and list[next] (either missing at the ends): then it is not in the list
+// and a search would end at next. A query in list order that is not in the
+// list is mostly there.
+func (c *nodeCursor) between(k *nodeKey) bool {
+	n := c.next
+	return (n == len(c.list) || k.compareTo(c.list[n]) > 0) && (n == 0 || k.compareTo(c.list[n-1]) < 0)
 }
 
 func unionNodes(a, b []UniqueAddress) []UniqueAddress {

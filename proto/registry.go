@@ -3,7 +3,9 @@ package proto
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // ServiceEntry is one registered service instance: casty's ServiceEntry
@@ -82,10 +84,18 @@ func registryEqual(a, b []RegistryRow) bool {
 }
 
 // mergeRegistry keeps, per owner, the row with the higher version (equal
-// versions: the union, for a lattice join even on corrupted input).
+// versions: the union, for a lattice join even on corrupted input). The
+// result is in the form cloneRegistry gives; it is a or b itself when the
+// join is that list and the list already has that form (states never
+// modify their rows, so they may share them).
 func mergeRegistry(a, b []RegistryRow) []RegistryRow {
 	out := joinSorted(a, b,
-		func(x, y RegistryRow) int { return x.Owner.Compare(y.Owner) },
+		func(x, y RegistryRow) int {
+			if x.Owner == y.Owner {
+				return 0
+			}
+			return x.Owner.Compare(y.Owner)
+		},
 		same[RegistryRow],
 		func(ra, rb RegistryRow) RegistryRow {
 			switch {
@@ -93,11 +103,44 @@ func mergeRegistry(a, b []RegistryRow) []RegistryRow {
 				return ra
 			case rb.Version > ra.Version:
 				return rb
+			case sameEntries(ra.Entries, rb.Entries):
+				return ra
 			}
 			ra.Entries = unionEntries(ra.Entries, rb.Entries)
 			return ra
 		})
+	switch {
+	case len(out) > 0 && sameRegistryRows(out, a) && registryNormal(a):
+		return a
+	case len(out) > 0 && sameRegistryRows(out, b) && registryNormal(b):
+		return b
+	}
 	return cloneRegistry(out)
+}
+
+// sameRegistryRows reports whether a and b hold the same rows in the same order:
+// equal owners and versions and the same Entries slices.
+func sameRegistryRows(a, b []RegistryRow) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Owner != b[i].Owner || a[i].Version != b[i].Version || !sameEntries(a[i].Entries, b[i].Entries) {
+			return false
+		}
+	}
+	return true
+}
+
+// registryNormal reports whether cloneRegistry(rows) would equal rows: no
+// row has an empty non-nil Entries.
+func registryNormal(rows []RegistryRow) bool {
+	for i := range rows {
+		if rows[i].Entries != nil && len(rows[i].Entries) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func unionEntries(a, b []ServiceEntry) []ServiceEntry {
@@ -141,16 +184,39 @@ func flattenRegistry(rows []RegistryRow) []ServiceEntry {
 	for _, r := range rows {
 		out = append(out, r.Entries...)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Key != out[j].Key {
-			return out[i].Key < out[j].Key
+	// Rows are in owner order and a row's entries, all the owner's, in
+	// (key, path) order, so a stable sort by key alone puts them in order
+	// without comparing addresses. A state breaking those invariants
+	// takes the full sort.
+	slices.SortStableFunc(out, func(a, b ServiceEntry) int { return strings.Compare(a.Key, b.Key) })
+	for i := 1; i < len(out); i++ {
+		if compareFlat(out[i-1], out[i]) >= 0 {
+			sort.Slice(out, func(i, j int) bool { return compareFlat(out[i], out[j]) < 0 })
+			break
 		}
-		if c := out[i].Node.Compare(out[j].Node); c != 0 {
-			return c < 0
-		}
-		return out[i].Path < out[j].Path
-	})
+	}
 	return out
+}
+
+// compareFlat orders service entries by key, node, then path, the order of
+// flattenRegistry.
+func compareFlat(a, b ServiceEntry) int {
+	if a.Key != b.Key {
+		if a.Key < b.Key {
+			return -1
+		}
+		return 1
+	}
+	if c := a.Node.Compare(b.Node); c != 0 {
+		return c
+	}
+	switch {
+	case a.Path < b.Path:
+		return -1
+	case a.Path > b.Path:
+		return 1
+	}
+	return 0
 }
 
 // Lookup returns the entries registered under key, sorted by node then

@@ -2,12 +2,16 @@ package proto
 
 import (
 	"errors"
+	"fmt"
 	"math/rand"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/prop"
 )
 
 // fxEntry is the entry key/path owned by fxNode(owner, 1).
@@ -90,12 +94,31 @@ func TestMergeRegistry(t *testing.T) {
 	}
 }
 
-func TestMergeRegistryResultIsOwned(t *testing.T) {
+// TestMergeRegistrySharing: states never modify their registries, so a
+// merge that changes nothing returns its input itself; any other result is
+// a new list that shares no slice with either input.
+func TestMergeRegistrySharing(t *testing.T) {
 	a := []RegistryRow{fxRowOf(1, 1, "svc /a")}
-	got := mergeRegistry(a, nil)
-	got[0].Entries[0].Path = "/changed"
-	if diff := cmp.Diff([]RegistryRow{fxRowOf(1, 1, "svc /a")}, a); diff != "" {
-		t.Errorf("input changed through the merge result (-want +got):\n%s", diff)
+	b := []RegistryRow{fxRowOf(1, 2, "svc /b"), fxRowOf(2, 1, "svc /c")}
+	if got := mergeRegistry(a, nil); &got[0] != &a[0] {
+		t.Errorf("mergeRegistry(a, nil) is a copy, want a itself")
+	}
+	if got := mergeRegistry(nil, b); &got[0] != &b[0] {
+		t.Errorf("mergeRegistry(nil, b) is a copy, want b itself")
+	}
+	c := []RegistryRow{fxRowOf(2, 1, "svc /c")}
+	got := mergeRegistry(a, c)
+	for _, r := range got {
+		for _, in := range [][]RegistryRow{a, c} {
+			for _, x := range in {
+				if sameEntries(r.Entries, x.Entries) {
+					t.Errorf("merged row of %v shares its entries with an input", r.Owner)
+				}
+			}
+		}
+	}
+	if diff := cmp.Diff([]RegistryRow{fxRowOf(1, 1, "svc /a"), fxRowOf(2, 1, "svc /c")}, got); diff != "" {
+		t.Errorf("mergeRegistry (-want +got):\n%s", diff)
 	}
 }
 
@@ -322,4 +345,118 @@ func TestChangedKeys(t *testing.T) {
 			}
 		})
 	}
+}
+
+// naiveChangedKeys is changedKeys by its definition: the keys of the
+// entries whose count differs between prev and next, sorted.
+func naiveChangedKeys(prev, next []ServiceEntry) []string {
+	count := map[ServiceEntry]int{}
+	for _, e := range prev {
+		count[e]++
+	}
+	for _, e := range next {
+		count[e]--
+	}
+	keys := map[string]bool{}
+	for e, c := range count {
+		if c != 0 {
+			keys[e.Key] = true
+		}
+	}
+	out := []string{}
+	for k := range keys {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestChangedKeysMatchesNaive checks the walk of changedKeys against its
+// definition on random registries in flattenRegistry's order.
+func TestChangedKeysMatchesNaive(t *testing.T) {
+	entry := func(rng *rand.Rand) ServiceEntry {
+		return ServiceEntry{Key: string(rune('a' + rng.Intn(3))), Node: lawUniverse[rng.Intn(len(lawUniverse))], Path: string(rune('p' + rng.Intn(2)))}
+	}
+	gen := lawFrom(func(rng *rand.Rand) [2][]ServiceEntry {
+		var pair [2][]ServiceEntry
+		for k := range pair {
+			var rows []RegistryRow
+			for _, u := range lawSubset(rng, lawUniverse, 2) {
+				row := RegistryRow{Owner: u}
+				for n := rng.Intn(4); n > 0; n-- {
+					e := entry(rng)
+					e.Node = u
+					row.Entries = append(row.Entries, e)
+				}
+				sortEntries(row.Entries)
+				rows = append(rows, row)
+			}
+			pair[k] = flattenRegistry(rows)
+		}
+		if rng.Intn(3) == 0 { // mostly the same registry
+			pair[1] = append([]ServiceEntry(nil), pair[0]...)
+			if len(pair[1]) > 0 && rng.Intn(2) == 0 {
+				i := rng.Intn(len(pair[1]))
+				pair[1] = append(pair[1][:i], pair[1][i+1:]...)
+			}
+		}
+		return pair
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("changedKeys is the naive difference", prop.ForAll(func(in [2][]ServiceEntry) string {
+			if diff := cmp.Diff(naiveChangedKeys(in[0], in[1]), changedKeys(in[0], in[1])); diff != "" {
+				return fmt.Sprintf("prev %v next %v (-naive +got):\n%s", in[0], in[1], diff)
+			}
+			return ""
+		}, gen))
+	})
+}
+
+// TestFlattenRegistryMatchesNaive checks flattenRegistry, which sorts by
+// key alone when the rows keep their invariants, against a full sort by
+// key, node and path, on well-formed rows and on rows that break the
+// invariants (owners out of order, foreign or unsorted entries).
+func TestFlattenRegistryMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) []RegistryRow {
+		rows := lawRandRegistry(rng)
+		if len(rows) > 1 && rng.Intn(2) == 0 {
+			switch i := rng.Intn(len(rows) - 1); rng.Intn(3) {
+			case 0:
+				rows[i], rows[i+1] = rows[i+1], rows[i]
+			case 1:
+				if len(rows[i].Entries) > 0 {
+					rows[i].Entries = append([]ServiceEntry(nil), rows[i].Entries...)
+					rows[i].Entries[0].Node = rows[i+1].Owner
+				}
+			case 2:
+				if n := len(rows[i].Entries); n > 1 {
+					rows[i].Entries = append([]ServiceEntry(nil), rows[i].Entries...)
+					rows[i].Entries[0], rows[i].Entries[n-1] = rows[i].Entries[n-1], rows[i].Entries[0]
+				}
+			}
+		}
+		return rows
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("flattenRegistry is the full sort", prop.ForAll(func(rows []RegistryRow) string {
+			var want []ServiceEntry
+			for _, r := range rows {
+				want = append(want, r.Entries...)
+			}
+			sort.Slice(want, func(i, j int) bool {
+				a, b := want[i], want[j]
+				if a.Key != b.Key {
+					return a.Key < b.Key
+				}
+				if c := a.Node.Compare(b.Node); c != 0 {
+					return c < 0
+				}
+				return a.Path < b.Path
+			})
+			if diff := cmp.Diff(want, flattenRegistry(rows)); diff != "" {
+				return fmt.Sprintf("rows %v (-naive +got):\n%s", rows, diff)
+			}
+			return ""
+		}, gen))
+	})
 }

@@ -31,6 +31,13 @@ const (
 // ErrBadShardType reports an invalid shard type declaration.
 var ErrBadShardType = errors.New("proto: bad shard type")
 
+// valid reports whether Validate finds nothing wrong, without building
+// the errors: validation of gossiped states runs it for every declaration.
+func (t ShardType) valid() bool {
+	return t.Name != "" && len(t.Name) <= MaxNameLen && t.Shards >= 1 && t.Shards <= MaxShardsPerType &&
+		t.Replicas >= 0 && t.Replicas <= MaxReplicas
+}
+
 // Validate checks a shard type declaration.
 func (t ShardType) Validate() error {
 	var errs []error
@@ -128,6 +135,9 @@ func compareTypeAllocation(a, b TypeAllocation) int {
 		}
 		return 1
 	}
+	if typeAllocationEqual(a, b) {
+		return 0 // equal hashes; checking is cheaper than hashing
+	}
 	ha, hb := typeAllocationHash(a), typeAllocationHash(b)
 	switch {
 	case ha < hb:
@@ -154,18 +164,48 @@ func typeAllocationHash(t TypeAllocation) uint64 {
 	return h.sum
 }
 
-// mergeAllocations joins two allocation lists type by type.
+// mergeAllocations joins two allocation lists type by type. The result is
+// in the form cloneAllocations gives; it is a or b itself when the join is
+// that list and the list already has that form (states never modify their
+// tables, so they may share them).
 func mergeAllocations(a, b []TypeAllocation) []TypeAllocation {
 	out := joinSorted(a, b,
 		func(x, y TypeAllocation) int { return strings.Compare(x.Type.Name, y.Type.Name) },
 		same[TypeAllocation],
 		func(x, y TypeAllocation) TypeAllocation {
-			if compareTypeAllocation(x, y) >= 0 {
+			if sameTable(x, y) || compareTypeAllocation(x, y) >= 0 {
 				return x
 			}
 			return y
 		})
+	switch {
+	case len(out) > 0 && sameTables(out, a) && allocationsNormal(a):
+		return a
+	case len(out) > 0 && sameTables(out, b) && allocationsNormal(b):
+		return b
+	}
 	return cloneAllocations(out)
+}
+
+// sameTable reports whether x and y are the same table: equal type and
+// epoch and the same Shards slice, which implies equal contents.
+func sameTable(x, y TypeAllocation) bool {
+	return x.Type == y.Type && x.Epoch == y.Epoch && len(x.Shards) == len(y.Shards) &&
+		(len(x.Shards) == 0 || &x.Shards[0] == &y.Shards[0])
+}
+
+// sameTables reports whether a and b hold the same tables (sameTable)
+// in the same order.
+func sameTables(a, b []TypeAllocation) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !sameTable(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // ShardOf maps an entity id to a shard in [0, shards). The hash is 64-bit

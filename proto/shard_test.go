@@ -380,6 +380,9 @@ func TestShardTypeValidate(t *testing.T) {
 			if err != nil && !errors.Is(err, ErrBadShardType) {
 				t.Errorf("Validate error %v does not wrap ErrBadShardType", err)
 			}
+			if got := tc.typ.valid(); got != !tc.bad {
+				t.Errorf("valid(%+v) = %v, want %v", tc.typ, got, !tc.bad)
+			}
 		})
 	}
 }

@@ -23,6 +23,14 @@ func sameNodes(a, b []UniqueAddress) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
+func sameStrings(a, b []string) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+func sameShardTypes(a, b []ShardType) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
 func sameAllocations(a, b []TypeAllocation) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
@@ -61,6 +69,9 @@ func mergeMembers(a, b []Member) []Member {
 		if aligned {
 			fromA, fromB := true, true
 			for i := range a {
+				if identicalMembers(&a[i], &b[i]) {
+					continue // the join is the record itself
+				}
 				m := mergeMember(a[i], b[i])
 				if fromA && !memberEqual(m, a[i]) {
 					fromA = false
@@ -86,9 +97,17 @@ func mergeMembers(a, b []Member) []Member {
 		}
 	}
 	return joinSorted(a, b,
-		func(x, y Member) int { return x.Node.Compare(y.Node) },
+		func(x, y Member) int { return compareNodes(x.Node, y.Node) },
 		normalized,
 		func(x, y Member) Member { return normalized(mergeMember(x, y)) })
+}
+
+// identicalMembers reports whether two records hold equal fields and the
+// same Roles and Hosts slices (or both none), so that mergeMember returns
+// the first unchanged.
+func identicalMembers(x, y *Member) bool {
+	return x.Node == y.Node && x.ID == y.ID && x.Status == y.Status && x.UpNumber == y.UpNumber &&
+		x.HostsVersion == y.HostsVersion && sameStrings(x.Roles, y.Roles) && sameShardTypes(x.Hosts, y.Hosts)
 }
 
 // normalized returns m with empty Roles and Hosts set to nil, as Clone
@@ -137,21 +156,4 @@ func compareKeys(a, b *nodeKey) int {
 		return 1
 	}
 	return 0
-}
-
-// strictlySorted reports whether list is sorted in address order without
-// duplicates.
-func strictlySorted(list []UniqueAddress) bool {
-	if len(list) < 2 {
-		return true
-	}
-	prev := keyOf(list[0])
-	for _, u := range list[1:] {
-		k := keyOf(u)
-		if compareKeys(&prev, &k) >= 0 {
-			return false
-		}
-		prev = k
-	}
-	return true
 }

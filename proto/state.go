@@ -64,13 +64,47 @@ func (s *State) Clone() *State {
 	return out
 }
 
+// cloneForUpdate returns a copy of s for Node.update to change. The member
+// list (setMember writes into it) and the tombstone map are the copy's
+// own; the other parts are shared with s, since update and
+// pruneTombstoned replace them rather than change them, except where they
+// are not in the form Clone gives them: those are cloned, so that the
+// state update builds is the one it would build from s.Clone(). The seen
+// set and the clock are shared as they are: update replaces both.
+func (s *State) cloneForUpdate() *State {
+	out := *s
+	out.Members = make([]Member, len(s.Members), len(s.Members)+1)
+	copy(out.Members, s.Members)
+	if !membersNormal(s.Members) {
+		for i := range out.Members {
+			out.Members[i] = out.Members[i].Clone()
+		}
+	}
+	out.Tombstones = make(map[UniqueAddress]time.Time, len(s.Tombstones))
+	for k, t := range s.Tombstones {
+		out.Tombstones[k] = t
+	}
+	if !allocationsNormal(s.Allocations) {
+		out.Allocations = cloneAllocations(s.Allocations)
+	}
+	if !registryNormal(s.Registry) {
+		out.Registry = cloneRegistry(s.Registry)
+	}
+	return &out
+}
+
 func (s *State) memberIndex(u UniqueAddress) (int, bool) {
 	if len(s.Members) == 0 {
 		return 0, false
 	}
 	k := keyOf(u)
+	return s.memberIndexKey(&k)
+}
+
+// memberIndexKey is memberIndex(k.u).
+func (s *State) memberIndexKey(k *nodeKey) (int, bool) {
 	i := sort.Search(len(s.Members), func(i int) bool { return k.compareTo(s.Members[i].Node) >= 0 })
-	return i, i < len(s.Members) && s.Members[i].Node == u
+	return i, i < len(s.Members) && s.Members[i].Node == k.u
 }
 
 // cursorProbe is how many entries after the previous answer a cursor
@@ -101,7 +135,16 @@ func (c *memberCursor) index(u UniqueAddress) (int, bool) {
 			return j, true
 		}
 	}
-	i, ok := c.s.memberIndex(u)
+	if len(ms) == 0 {
+		return 0, false
+	}
+	k := keyOf(u)
+	if n := c.next; (n == len(ms) || k.compareTo(ms[n].Node) > 0) && (n == 0 || k.compareTo(ms[n-1].Node) < 0) {
+		// u falls just before c.next, where it is not: a query in
+		// member order for a non-member mostly does.
+		return n, false
+	}
+	i, ok := c.s.memberIndexKey(&k)
 	c.next = i
 	if ok {
 		c.next++
@@ -164,10 +207,56 @@ func (s *State) IsUnreachable(u UniqueAddress) bool {
 // Unreachable lists the members that some counting observer marks
 // unreachable, in address order.
 func (s *State) Unreachable() []UniqueAddress {
-	var out []UniqueAddress
+	var lists [][]UniqueAddress
+	observers := memberCursor{s: s} // rows are in observer order
 	for _, row := range s.Reachability.Rows {
-		if s.counts(row.Observer) {
-			out = unionNodes(out, row.Unreachable)
+		if s.countsAt(&observers, row.Observer) {
+			lists = append(lists, row.Unreachable)
+		}
+	}
+	if lists == nil {
+		return nil
+	}
+	return s.unionOf(lists)
+}
+
+// countsAt is counts(observer), looking the observer up with cur.
+func (s *State) countsAt(cur *memberCursor, observer UniqueAddress) bool {
+	i, ok := cur.index(observer)
+	return ok && s.Members[i].Status != Down && s.Members[i].Status != Exiting
+}
+
+// unionOf returns the union of sorted node lists, in address order, as a
+// new slice: unionNodes folded over the lists. Lists of members (as
+// reachability rows are) are merged by marking their members, which needs
+// no address comparisons.
+func (s *State) unionOf(lists [][]UniqueAddress) []UniqueAddress {
+	marked := make([]bool, len(s.Members))
+	count := 0
+	for _, list := range lists {
+		cur := memberCursor{s: s}
+		last := -1
+		for _, u := range list {
+			i, ok := cur.index(u)
+			if !ok || i <= last {
+				// A non-member, or a list out of order: fold as defined.
+				var out []UniqueAddress
+				for _, l := range lists {
+					out = unionNodes(out, l)
+				}
+				return out
+			}
+			last = i
+			if !marked[i] {
+				marked[i] = true
+				count++
+			}
+		}
+	}
+	out := make([]UniqueAddress, 0, count)
+	for i, in := range marked {
+		if in {
+			out = append(out, s.Members[i].Node)
 		}
 	}
 	return out
@@ -347,8 +436,8 @@ func (s *State) pruneTombstoned(now time.Time) {
 			s.Seen = s.Seen[:0:0]
 		}
 	}
-	cur := memberCursor{s: s}
-	s.Reachability = s.Reachability.prune(cur.has)
+	observers, subjects := memberCursor{s: s}, memberCursor{s: s}
+	s.Reachability = s.Reachability.prune(observers.has, subjects.has)
 	if len(s.Registry) > 0 {
 		keep := true
 		for _, r := range s.Registry {

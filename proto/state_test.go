@@ -1,11 +1,16 @@
 package proto
 
 import (
+	"fmt"
+	"math/rand"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/prop"
 )
 
 // fxRow is observer i's reachability row (UID 1) listing subjects (UID 1).
@@ -243,4 +248,187 @@ func TestMergeContentTable(t *testing.T) {
 	if diff := cmp.Diff(want, mergeContent(b, a, now), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("mergeContent(b, a) (-want +got):\n%s", diff)
 	}
+}
+
+// updateWith is Node.update's work on st with clone as its copy: the
+// state update would assign, or nil when f changed no content.
+func updateWith(st *State, clone func(*State) *State, self UniqueAddress, now time.Time, f func(*State)) *State {
+	s := clone(st)
+	f(s)
+	s.pruneTombstoned(now)
+	if contentEqual(s, st) {
+		return nil
+	}
+	s.Version = s.Version.Increment(self)
+	s.Seen = []UniqueAddress{self}
+	return s
+}
+
+// updateRandChange returns a change of the kind update makes: statuses
+// (Removed too, with a tombstone), a reachability row, new tables (in a
+// form Clone does not give) or a registry row.
+func updateRandChange(rng *rand.Rand, st *State) func(*State) {
+	pick := rng.Intn(5)
+	var node UniqueAddress
+	if len(st.Members) > 0 {
+		node = st.Members[rng.Intn(len(st.Members))].Node
+	}
+	status := MemberStatus(1 + rng.Intn(7))
+	subjects := lawSubset(rng, lawUniverse, 3)
+	tables := lawRandTables(rng)
+	if len(tables) > 0 && len(tables[0].Shards) > 0 {
+		tables[0].Shards[0].Replicas = []UniqueAddress{} // not Clone's form
+	}
+	return func(s *State) {
+		switch pick {
+		case 0:
+			if m, ok := s.Member(node); ok {
+				m.Status = status
+				s.setMember(m)
+				if status == Removed {
+					s.Tombstones[node] = lawNow
+				}
+			}
+		case 1:
+			s.setMember(Member{Node: UniqueAddress{Address: Address{Host: "10.9.9.9", Port: 1}, UID: 1}, Status: Joining})
+		case 2:
+			if node != (UniqueAddress{}) {
+				s.Reachability = s.Reachability.withRow(node, subjects)
+			}
+		case 3:
+			s.Allocations = tables
+		case 4:
+			if node != (UniqueAddress{}) {
+				s.Registry = withRegistryRow(s.Registry, node, 9, []ServiceEntry{{Key: "k", Node: node, Path: "/p"}})
+			}
+		}
+	}
+}
+
+// TestCloneForUpdateIsClone checks that update builds, from the partly
+// shared copy cloneForUpdate gives, exactly the state it builds from a
+// deep copy, and leaves the original alone; states come in Clone's form
+// and in others (empty non-nil lists, tables as Allocate leaves them).
+func TestCloneForUpdateIsClone(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) updateCase {
+		st := lawRandState(rng)
+		st.Allocations = lawRandTables(rng)
+		st.Registry = lawRandRegistry(rng)
+		switch rng.Intn(4) {
+		case 0:
+			st = st.Clone()
+		case 1:
+			for i := range st.Members {
+				if st.Members[i].Roles == nil {
+					st.Members[i].Roles = []string{}
+				}
+			}
+		case 2:
+			if len(st.Allocations) > 0 && len(st.Allocations[0].Shards) > 0 {
+				st.Allocations[0].Shards[0].Replicas = []UniqueAddress{}
+			}
+			for i := range st.Registry {
+				if st.Registry[i].Entries == nil {
+					st.Registry[i].Entries = []ServiceEntry{}
+				}
+			}
+		}
+		var fs []func(*State)
+		for n := 1 + rng.Intn(3); n > 0; n-- {
+			fs = append(fs, updateRandChange(rng, st))
+		}
+		return updateCase{st, fs}
+	})
+	self := lawUniverse[0]
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("update from cloneForUpdate is update from Clone", prop.ForAll(func(c updateCase) string {
+			f := func(s *State) {
+				for _, g := range c.Changes {
+					g(s)
+				}
+			}
+			before := c.State.Clone()
+			want := updateWith(c.State, (*State).Clone, self, lawNow, f)
+			got := updateWith(c.State, (*State).cloneForUpdate, self, lawNow, f)
+			// reflect.DeepEqual is as strict as cmp here and much faster;
+			// cmp explains a failure.
+			if !reflect.DeepEqual(want, got) {
+				return fmt.Sprintf("update (-from Clone +from cloneForUpdate):\n%s", cmp.Diff(want, got))
+			}
+			if !contentEqual(before, c.State) || !reflect.DeepEqual(before.Tombstones, c.State.Tombstones) ||
+				before.Version.Compare(c.State.Version) != Same || !nodesEqual(before.Seen, c.State.Seen) {
+				return fmt.Sprintf("original changed (-before +after):\n%s", cmp.Diff(before, c.State, cmpopts.EquateEmpty()))
+			}
+			return ""
+		}, gen))
+	})
+}
+
+type updateCase struct {
+	State   *State
+	Changes []func(*State)
+}
+
+// naiveUnreachable is State.Unreachable as first written: the union of the
+// rows of counting observers, folded with unionNodes.
+func naiveUnreachable(s *State) []UniqueAddress {
+	var out []UniqueAddress
+	for _, row := range s.Reachability.Rows {
+		if s.counts(row.Observer) {
+			out = unionNodes(out, row.Unreachable)
+		}
+	}
+	return out
+}
+
+// naiveUnreachableFrom is unreachableFrom as first written.
+func naiveUnreachableFrom(s *State, self UniqueAddress) []UniqueAddress {
+	var own []UniqueAddress
+	if row, ok := s.Reachability.Row(self); ok && s.counts(self) {
+		own = row.Unreachable
+	}
+	out := own
+	for _, row := range s.Reachability.Rows {
+		if row.Observer == self || !s.counts(row.Observer) || containsNode(own, row.Observer) {
+			continue
+		}
+		out = unionNodes(out, row.Unreachable)
+	}
+	return out
+}
+
+// TestUnreachableMatchesNaive checks State.Unreachable and
+// unreachableFrom, which merge rows by marking members, against folding
+// unionNodes, on well-formed states and on rows that name non-members or
+// are out of order; nil and empty results told apart.
+func TestUnreachableMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) *State {
+		s := lawRandState(rng)
+		if len(s.Reachability.Rows) > 0 {
+			row := &s.Reachability.Rows[rng.Intn(len(s.Reachability.Rows))]
+			switch rng.Intn(4) {
+			case 0:
+				row.Unreachable = append(append([]UniqueAddress(nil), row.Unreachable...), UniqueAddress{Address: Address{Host: "node-z", Port: 1}, UID: 1})
+			case 1:
+				if n := len(row.Unreachable); n > 1 {
+					row.Unreachable = append([]UniqueAddress(nil), row.Unreachable...)
+					row.Unreachable[0], row.Unreachable[n-1] = row.Unreachable[n-1], row.Unreachable[0]
+				}
+			}
+		}
+		return s
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("Unreachable is the naive fold", prop.ForAll(func(s *State) string {
+			if want, got := naiveUnreachable(s), s.Unreachable(); !reflect.DeepEqual(want, got) {
+				return fmt.Sprintf("Unreachable (-naive +got):\n%s", cmp.Diff(want, got))
+			}
+			for _, self := range lawUniverse {
+				if want, got := naiveUnreachableFrom(s, self), unreachableFrom(s, self); !reflect.DeepEqual(want, got) {
+					return fmt.Sprintf("unreachableFrom %v (-naive +got):\n%s", self, cmp.Diff(want, got))
+				}
+			}
+			return ""
+		}, gen))
+	})
 }

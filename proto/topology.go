@@ -56,6 +56,52 @@ func (t TopologySnapshot) Clone() TopologySnapshot {
 	return out
 }
 
+// shared returns a snapshot equal to t.Clone() that shares t's slices
+// wherever they already have the form Clone gives them, and copies the
+// rest. The shared slices are capped at their length, so that an append
+// by the caller never writes into them.
+func (t TopologySnapshot) shared() TopologySnapshot {
+	out := t
+	if len(t.Members) == 0 || !membersNormal(t.Members) {
+		out.Members = make([]Member, len(t.Members))
+		for i, m := range t.Members {
+			out.Members[i] = m.Clone()
+		}
+	} else {
+		out.Members = t.Members[:len(t.Members):len(t.Members)]
+	}
+	out.Unreachable = nil
+	if len(t.Unreachable) > 0 {
+		out.Unreachable = t.Unreachable[:len(t.Unreachable):len(t.Unreachable)]
+	}
+	if allocationsNormal(t.ShardAllocations) {
+		out.ShardAllocations = t.ShardAllocations[:len(t.ShardAllocations):len(t.ShardAllocations)]
+	} else {
+		out.ShardAllocations = cloneAllocations(t.ShardAllocations)
+	}
+	out.Registry = nil
+	if len(t.Registry) > 0 {
+		out.Registry = t.Registry[:len(t.Registry):len(t.Registry)]
+	}
+	return out
+}
+
+// allocationsNormal reports whether cloneAllocations(ts) would equal ts:
+// every table has a non-nil Shards and no empty non-nil replica list.
+func allocationsNormal(ts []TypeAllocation) bool {
+	for i := range ts {
+		if ts[i].Shards == nil {
+			return false
+		}
+		for j := range ts[i].Shards {
+			if r := ts[i].Shards[j].Replicas; r != nil && len(r) == 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Member returns the record of incarnation u.
 func (t TopologySnapshot) Member(u UniqueAddress) (Member, bool) {
 	for _, m := range t.Members {
@@ -165,18 +211,30 @@ func diffSnapshots(prev, next TopologySnapshot, at time.Time) []Event {
 	var out []Event
 	i, j := 0, 0
 	for i < len(prev.Members) || j < len(next.Members) {
+		// c orders prev.Members[i] against next.Members[j]; lists that
+		// share most members mostly hold the same node at both.
+		var c int
 		switch {
-		case j == len(next.Members) || (i < len(prev.Members) && prev.Members[i].Node.Compare(next.Members[j].Node) < 0):
+		case j == len(next.Members):
+			c = -1
+		case i == len(prev.Members):
+			c = 1
+		case prev.Members[i].Node == next.Members[j].Node:
+		default:
+			c = prev.Members[i].Node.Compare(next.Members[j].Node)
+		}
+		switch {
+		case c < 0:
 			m := prev.Members[i].Clone()
 			m.Status = Removed
 			out = append(out, Event{Type: MemberRemoved, At: at, Seq: next.Seq, Member: m})
 			i++
-		case i == len(prev.Members) || next.Members[j].Node.Compare(prev.Members[i].Node) < 0:
-			m := next.Members[j]
+		case c > 0:
+			m := &next.Members[j]
 			out = append(out, Event{Type: statusEvent[m.Status], At: at, Seq: next.Seq, Member: m.Clone()})
 			j++
 		default:
-			if a, b := prev.Members[i], next.Members[j]; a.Status != b.Status {
+			if a, b := &prev.Members[i], &next.Members[j]; a.Status != b.Status {
 				out = append(out, Event{Type: statusEvent[b.Status], At: at, Seq: next.Seq, Member: b.Clone()})
 			}
 			i++
@@ -236,33 +294,34 @@ func diffAllocations(prev, next []TypeAllocation, at time.Time, seq uint64) []Ev
 }
 
 // changedKeys lists, sorted, the keys whose entries differ between two
-// sorted registries.
+// registries sorted as flattenRegistry sorts them (by key, node, path). It
+// walks both at once: an entry only one side has changes its key.
 func changedKeys(prev, next []ServiceEntry) []string {
-	count := map[ServiceEntry]int{}
-	for _, e := range prev {
-		count[e]++
-	}
-	for _, e := range next {
-		count[e]--
-	}
-	keys := map[string]bool{}
-	for e, c := range count {
-		if c != 0 {
-			keys[e.Key] = true
+	out := []string{}
+	changed := func(key string) {
+		if len(out) == 0 || out[len(out)-1] != key {
+			out = append(out, key)
 		}
 	}
-	out := make([]string, 0, len(keys))
-	for k := range keys {
-		out = append(out, k)
+	i, j := 0, 0
+	for i < len(prev) || j < len(next) {
+		switch {
+		case j == len(next):
+			changed(prev[i].Key)
+			i++
+		case i == len(prev):
+			changed(next[j].Key)
+			j++
+		case prev[i] == next[j]:
+			i++
+			j++
+		case compareFlat(prev[i], next[j]) < 0:
+			changed(prev[i].Key)
+			i++
+		default:
+			changed(next[j].Key)
+			j++
+		}
 	}
-	sortStrings(out)
 	return out
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }

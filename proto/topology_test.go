@@ -1,11 +1,16 @@
 package proto
 
 import (
+	"fmt"
+	"math/rand"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/prop"
 )
 
 // fxSnap builds a snapshot with the given sequence number, members (any
@@ -225,4 +230,90 @@ func TestTopologySnapshotCloneIsDeep(t *testing.T) {
 	if !s.sameContent(want) {
 		t.Error("sameContent is false for equal snapshots")
 	}
+}
+
+// TestTopologySnapshotSharedIsClone checks that the snapshot publish hands
+// out, which shares slices where it can, equals a deep copy exactly: nil
+// and empty slices included.
+func TestTopologySnapshotSharedIsClone(t *testing.T) {
+	plain, withRoles := fxMember(1, Up, 1), fxMember(2, Up, 2)
+	withRoles.Roles = []string{"a"}
+	emptyRoles := fxMember(3, Joining, 0)
+	emptyRoles.Roles, emptyRoles.Hosts = []string{}, []ShardType{}
+	table := fxTable("kv", 2, 1, 2)
+	table.Shards[0].Replicas = fxNodes(2)
+	emptyReplicas := fxTable("kv", 2, 1, 2)
+	emptyReplicas.Shards[1].Replicas = []UniqueAddress{}
+	noShards := TypeAllocation{Type: ShardType{Name: "gone", Shards: 1}}
+	cases := []struct {
+		name string
+		snap TopologySnapshot
+	}{
+		{"zero", TopologySnapshot{}},
+		{"empty slices", TopologySnapshot{Members: []Member{}, Unreachable: []UniqueAddress{}, ShardAllocations: []TypeAllocation{}, Registry: []ServiceEntry{}}},
+		{"members", fxSnap(4, []Member{plain, withRoles}, []int{2}, 1)},
+		{"member with empty roles", fxSnap(4, []Member{plain, emptyRoles}, nil, 1)},
+		{"tables", fxWith(fxSnap(4, []Member{plain}, nil, 1), []TypeAllocation{table}, fxEntry("k", 1, "/a"))},
+		{"table with empty replicas", fxWith(fxSnap(4, []Member{plain}, nil, 1), []TypeAllocation{emptyReplicas})},
+		{"table without shards", fxWith(fxSnap(4, []Member{plain}, nil, 1), []TypeAllocation{noShards})},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.snap.shared()
+			if diff := cmp.Diff(tc.snap.Clone(), got); diff != "" {
+				t.Errorf("shared() differs from Clone() (-clone +shared):\n%s", diff)
+			}
+			if len(got.Members) > 0 && cap(got.Members) != len(got.Members) {
+				t.Errorf("shared members have spare capacity %d > %d", cap(got.Members), len(got.Members))
+			}
+		})
+	}
+}
+
+// naiveDiffMembers is the member part of diffSnapshots as first written:
+// the walk over both member lists ordered by UniqueAddress.Compare.
+func naiveDiffMembers(prev, next TopologySnapshot, at time.Time) []Event {
+	var out []Event
+	i, j := 0, 0
+	for i < len(prev.Members) || j < len(next.Members) {
+		switch {
+		case j == len(next.Members) || (i < len(prev.Members) && prev.Members[i].Node.Compare(next.Members[j].Node) < 0):
+			m := prev.Members[i].Clone()
+			m.Status = Removed
+			out = append(out, Event{Type: MemberRemoved, At: at, Seq: next.Seq, Member: m})
+			i++
+		case i == len(prev.Members) || next.Members[j].Node.Compare(prev.Members[i].Node) < 0:
+			m := next.Members[j]
+			out = append(out, Event{Type: statusEvent[m.Status], At: at, Seq: next.Seq, Member: m.Clone()})
+			j++
+		default:
+			if a, b := prev.Members[i], next.Members[j]; a.Status != b.Status {
+				out = append(out, Event{Type: statusEvent[b.Status], At: at, Seq: next.Seq, Member: b.Clone()})
+			}
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// TestDiffSnapshotMembersMatchesNaive checks the member events of
+// diffSnapshots, which pairs equal nodes without comparing addresses,
+// against the naive walk on random pairs of member lists.
+func TestDiffSnapshotMembersMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) [2]TopologySnapshot {
+		a, b := lawRandState(rng), lawRandState(rng)
+		return [2]TopologySnapshot{{Seq: 1, Members: a.Members}, {Seq: 2, Members: b.Members}}
+	})
+	at := epoch.Add(time.Minute)
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("member events are the naive walk's", prop.ForAll(func(in [2]TopologySnapshot) string {
+			// The snapshots differ in members only: every event is one.
+			want, got := naiveDiffMembers(in[0], in[1], at), diffSnapshots(in[0], in[1], at)
+			if !reflect.DeepEqual(want, got) {
+				return fmt.Sprintf("diffSnapshots (-naive +got):\n%s", cmp.Diff(want, got))
+			}
+			return ""
+		}, gen))
+	})
 }

@@ -43,7 +43,9 @@ func validateState(s *State) error { return validateStateKnowing(s, nil, false) 
 
 // validateStateKnowing is validateState, except that it skips the checks of
 // the members when s.Members is the slice known, which has passed them
-// before (a slice's contents never change once it is in a state).
+// before (a slice's contents never change once it is in a state), and
+// otherwise uses known to skip the order checks it has already made (see
+// validateMembersKnowing). known is ignored unless haveKnown.
 func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 	if s == nil {
 		return invalid("nil state")
@@ -54,28 +56,33 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 	if err := validateClock(s.Version); err != nil {
 		return err
 	}
+	if !haveKnown {
+		known = nil
+	}
 	if !haveKnown || !sameMembers(known, s.Members) {
-		if err := validateMembers(s.Members); err != nil {
+		if err := validateMembersKnowing(s.Members, known); err != nil {
 			return err
 		}
 	}
 	if len(s.Seen) > len(s.Members) {
 		return invalid("seen set larger than members")
 	}
-	if !strictlySorted(s.Seen) {
+	// The members are strictly sorted by now.
+	if !strictlySortedAlong(s.Seen, s.Members) {
 		return invalid("seen set not sorted")
 	}
 	if len(s.Reachability.Rows) > len(s.Members) {
 		return invalid("more reachability rows than members")
 	}
-	for i, row := range s.Reachability.Rows {
-		if i > 0 && s.Reachability.Rows[i-1].Observer.Compare(row.Observer) >= 0 {
+	observers := sortedWalk{ref: s.Members}
+	for _, row := range s.Reachability.Rows {
+		if _, sorted := observers.add(row.Observer); !sorted {
 			return invalid("reachability rows not sorted")
 		}
 		if len(row.Unreachable) > len(s.Members) {
 			return invalid("reachability row too long")
 		}
-		if !strictlySorted(row.Unreachable) {
+		if !strictlySortedAlong(row.Unreachable, s.Members) {
 			return invalid("reachability row of %v not sorted", row.Observer)
 		}
 	}
@@ -88,22 +95,32 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 	return validateRegistry(s)
 }
 
-func validateMembers(members []Member) error {
-	var prev nodeKey
-	for i, m := range members {
+func validateMembers(members []Member) error { return validateMembersKnowing(members, nil) }
+
+// validateMembersKnowing is validateMembers given a strictly sorted member
+// list known (nil for none). Two consecutive members whose nodes stand in
+// known in the same order are in order, since known is: their addresses
+// need no parsing. Successive states mostly share their members, so the
+// order checks left are those around members that changed place.
+func validateMembersKnowing(members, known []Member) error {
+	order := sortedWalk{ref: known}
+	for i := range members {
+		m := &members[i]
 		if m.Node.UID == 0 || m.Node.Host == "" || len(m.Node.Host) > MaxNameLen {
 			return invalid("member %d has a bad address %v", i, m.Node)
 		}
 		if !m.Status.Valid() || m.Status == Removed {
 			return invalid("member %v has status %v", m.Node, m.Status)
 		}
-		k := keyOf(m.Node)
-		if i > 0 && compareKeys(&prev, &k) >= 0 {
+		at, sorted := order.add(m.Node)
+		if !sorted {
 			return invalid("members not sorted at %v", m.Node)
 		}
-		prev = k
 		if len(m.ID) > MaxNameLen || len(m.Roles) > MaxRoles || m.UpNumber < 0 {
 			return invalid("member %v has a bad id, roles or up number", m.Node)
+		}
+		if at >= 0 && sameStrings(m.Roles, known[at].Roles) && sameShardTypes(m.Hosts, known[at].Hosts) {
+			continue // the lists known[at] holds, checked before
 		}
 		for j, r := range m.Roles {
 			if r == "" || len(r) > MaxNameLen || (j > 0 && m.Roles[j-1] >= r) {
@@ -114,12 +131,70 @@ func validateMembers(members []Member) error {
 			return invalid("member %v hosts %d types, limit %d", m.Node, len(m.Hosts), MaxShardTypes)
 		}
 		for j, t := range m.Hosts {
-			if t.Validate() != nil || (j > 0 && m.Hosts[j-1].Name >= t.Name) {
+			if !t.valid() || (j > 0 && m.Hosts[j-1].Name >= t.Name) {
 				return invalid("member %v has bad shard declarations", m.Node)
 			}
 		}
 	}
 	return nil
+}
+
+// sortedWalk checks, one node at a time, that a list is strictly sorted.
+// Two neighbours that stand in ref, a strictly sorted member list, in the
+// same order are in order without comparing (and so parsing) their
+// addresses: lists in successive states mostly share their nodes.
+type sortedWalk struct {
+	ref        []Member
+	next       int           // where in ref to look for the next node
+	prevAt     int           // index in ref of the previous node, or -1
+	prevNode   UniqueAddress // the previous node
+	prev       nodeKey       // keyOf(prevNode), when prevParsed
+	prevParsed bool
+	started    bool
+}
+
+// add takes the next node of the list and reports whether it sorts after
+// the previous one, and where it stands in ref (-1 if it was not found
+// among the few nodes after the previous one found).
+func (w *sortedWalk) add(u UniqueAddress) (at int, sorted bool) {
+	at = -1
+	for j := w.next; j < len(w.ref) && j < w.next+cursorProbe; j++ {
+		if w.ref[j].Node == u {
+			at, w.next = j, j+1
+			break
+		}
+	}
+	switch {
+	case !w.started:
+		w.started, w.prevParsed = true, false
+	case w.prevAt >= 0 && at >= 0:
+		// prevAt < at: at is searched after prevAt.
+		w.prevParsed = false
+	default:
+		if !w.prevParsed {
+			w.prev = keyOf(w.prevNode)
+		}
+		k := keyOf(u)
+		if compareKeys(&w.prev, &k) >= 0 {
+			return at, false
+		}
+		w.prev, w.prevParsed = k, true
+	}
+	w.prevAt, w.prevNode = at, u
+	return at, true
+}
+
+// strictlySortedAlong reports whether list is sorted in address order
+// without duplicates, given a strictly sorted member list that list's nodes
+// mostly come from.
+func strictlySortedAlong(list []UniqueAddress, members []Member) bool {
+	w := sortedWalk{ref: members}
+	for _, u := range list {
+		if _, ok := w.add(u); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func validateAllocations(s *State) error {
@@ -154,12 +229,15 @@ func validateAllocations(s *State) error {
 	return nil
 }
 
+// validateRegistry checks the registry of a state whose members have
+// passed validation (their order vouches for the owners' order).
 func validateRegistry(s *State) error {
 	if len(s.Registry) > len(s.Members) {
 		return invalid("more registry rows than members")
 	}
-	for i, r := range s.Registry {
-		if i > 0 && s.Registry[i-1].Owner.Compare(r.Owner) >= 0 {
+	owners := sortedWalk{ref: s.Members}
+	for _, r := range s.Registry {
+		if _, sorted := owners.add(r.Owner); !sorted {
 			return invalid("registry rows not sorted at %v", r.Owner)
 		}
 		if len(r.Entries) > MaxEntriesPerOwner {

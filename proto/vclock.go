@@ -2,6 +2,7 @@ package proto
 
 import (
 	"math"
+	"reflect"
 	"sort"
 )
 
@@ -59,6 +60,9 @@ func (v VClock) Merge(w VClock) VClock {
 // already is the element-wise maximum. Clocks in states are never modified
 // once assigned, so states may share them.
 func mergeShared(v, w VClock) VClock {
+	if v != nil && sameClock(v, w) {
+		return v
+	}
 	if v != nil && dominates(v, w) {
 		return v
 	}
@@ -78,8 +82,18 @@ func dominates(v, w VClock) bool {
 	return true
 }
 
+// sameClock reports whether v and w are the same map, which implies equal
+// contents. States share clocks (see mergeShared), so two states compared
+// often hold the very same clock.
+func sameClock(v, w VClock) bool {
+	return reflect.ValueOf(v).UnsafePointer() == reflect.ValueOf(w).UnsafePointer()
+}
+
 // Compare tells whether v is Before, After, the Same as or Concurrent with w.
 func (v VClock) Compare(w VClock) Ordering {
+	if sameClock(v, w) {
+		return Same
+	}
 	less, more := false, false
 	found := 0 // keys of v that w has
 	for k, a := range v {

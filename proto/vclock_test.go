@@ -2,10 +2,13 @@ package proto
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/prop"
 )
 
 // fxClock builds a clock over fxNode(i, 1) from i -> count pairs.
@@ -146,4 +149,72 @@ func TestVClockNodesAndDigest(t *testing.T) {
 			t.Errorf("empty Digest() = %#x, want %#x", got, want)
 		}
 	})
+}
+
+// naiveCompare is VClock.Compare by its definition: over the union of the
+// keys (a missing entry counts as zero), whether some entry of v is lower
+// and whether some entry is higher.
+func naiveCompare(v, w VClock) Ordering {
+	less, more := false, false
+	for _, pair := range [2][2]VClock{{v, w}, {w, v}} {
+		for k := range pair[0] {
+			a, b := v[k], w[k]
+			less = less || a < b
+			more = more || a > b
+		}
+	}
+	switch {
+	case less && more:
+		return Concurrent
+	case less:
+		return Before
+	case more:
+		return After
+	}
+	return Same
+}
+
+// TestVClockCompareMatchesNaive checks Compare and mergeShared, whose fast
+// paths recognise a clock compared with itself, against their definitions
+// on random pairs: distinct clocks, equal copies and the very same map.
+func TestVClockCompareMatchesNaive(t *testing.T) {
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("Compare is the naive comparison", prop.ForAll(func(a, b VClock) string {
+			for _, pair := range [][2]VClock{{a, b}, {a, a}, {a, a.Clone()}, {b, b}, {nil, a}, {a, nil}} {
+				if got, want := pair[0].Compare(pair[1]), naiveCompare(pair[0], pair[1]); got != want {
+					return fmt.Sprintf("%v.Compare(%v) = %v, naive %v", pair[0], pair[1], got, want)
+				}
+			}
+			return ""
+		}, genClock(), genClock()))
+		p.Property("mergeShared is Merge", prop.ForAll(func(a, b VClock) string {
+			for _, pair := range [][2]VClock{{a, b}, {a, a}, {a, a.Clone()}, {nil, a}, {a, nil}} {
+				if d := lawDiff("mergeShared vs Merge", pair[0].Merge(pair[1]), mergeShared(pair[0], pair[1])); d != "" {
+					return d
+				}
+			}
+			return ""
+		}, genClock(), genClock()))
+	})
+}
+
+func TestSameClock(t *testing.T) {
+	a := fxClock(map[int]uint64{1: 1})
+	cases := []struct {
+		name string
+		v, w VClock
+		want bool
+	}{
+		{"same map", a, a, true},
+		{"equal copy", a, a.Clone(), false},
+		{"both nil", nil, nil, true},
+		{"nil and empty", nil, VClock{}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sameClock(tc.v, tc.w); got != tc.want {
+				t.Errorf("sameClock = %v, want %v", got, tc.want)
+			}
+		})
+	}
 }

@@ -144,18 +144,28 @@ func (h *History) StdDev() time.Duration {
 // least Config.MinStdDeviation and Config.AcceptableHeartbeatPause is added
 // to the mean (saturating at the maximum Duration).
 func (h *History) Estimate() (mean, std time.Duration) {
-	if len(h.ring) < 2 {
-		mean, std = h.cfg.FirstHeartbeatEstimate, h.cfg.FirstHeartbeatEstimate/4
-	} else {
-		mean, std = h.Mean(), h.StdDev()
+	return h.estimatedMean(), h.estimatedStdDev()
+}
+
+// estimatedMean is the mean of Estimate.
+func (h *History) estimatedMean() time.Duration {
+	mean := h.cfg.FirstHeartbeatEstimate
+	if len(h.ring) >= 2 {
+		mean = h.Mean()
 	}
-	std = max(std, h.cfg.MinStdDeviation)
 	if mean > math.MaxInt64-h.cfg.AcceptableHeartbeatPause {
-		mean = math.MaxInt64
-	} else {
-		mean += h.cfg.AcceptableHeartbeatPause
+		return math.MaxInt64
 	}
-	return mean, std
+	return mean + h.cfg.AcceptableHeartbeatPause
+}
+
+// estimatedStdDev is the standard deviation of Estimate.
+func (h *History) estimatedStdDev() time.Duration {
+	std := h.cfg.FirstHeartbeatEstimate / 4
+	if len(h.ring) >= 2 {
+		std = h.StdDev()
+	}
+	return max(std, h.cfg.MinStdDeviation)
 }
 
 // Phi returns the suspicion level at the instant now: the package-level Phi
@@ -169,7 +179,15 @@ func (h *History) Phi(now time.Time) float64 {
 // Available reports whether the subject is considered reachable at now,
 // that is whether Phi(now) is below Config.Threshold.
 func (h *History) Available(now time.Time) bool {
-	return h.Phi(now) < h.cfg.Threshold
+	// Up to the estimated mean φ is at most maxPhiUntilMean (Phi is
+	// non-decreasing in elapsed), so a threshold above that is not yet
+	// reached and φ need not be computed: the usual case of a subject that
+	// answers on time.
+	mean := h.estimatedMean()
+	if elapsed := now.Sub(h.last); elapsed <= mean && h.cfg.Threshold > maxPhiUntilMean {
+		return true
+	}
+	return Phi(now.Sub(h.last), mean, h.estimatedStdDev()) < h.cfg.Threshold
 }
 
 // toDuration rounds ns to a Duration, saturating instead of overflowing.

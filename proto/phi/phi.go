@@ -33,6 +33,11 @@ func logErfc(x float64) float64 {
 	return -x*x - math.Log(x) - 0.5*math.Log(math.Pi) + math.Log(sum)
 }
 
+// maxPhiUntilMean bounds Phi while elapsed is at most the mean: φ is then
+// −log10(1 − Φ(y)) with y <= 0, so Φ(y) <= ½ and φ <= log10 2 ≈ 0.30103.
+// The bound is rounded up past any rounding error of the computation.
+const maxPhiUntilMean = 0.3011
+
 // phiAtY returns −log10(1 − Φ(y)) for the standard normal CDF Φ.
 func phiAtY(y float64) float64 {
 	if y <= 0 {

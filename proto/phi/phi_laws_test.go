@@ -162,3 +162,29 @@ func TestHistoryLaws(t *testing.T) {
 		))
 	})
 }
+
+// TestAvailableLaws checks History.Available, which skips computing φ
+// before the estimated mean, against its definition Phi(now) < Threshold,
+// for thresholds on both sides of φ at the mean (log10 2).
+func TestAvailableLaws(t *testing.T) {
+	laws(t, 5000, func(p *gopter.Properties) {
+		p.Property("Available is Phi(now) < Threshold", prop.ForAll(
+			func(threshold float64, pause, first int64, gaps []int64, at int64) bool {
+				cfg := phi.Config{Threshold: threshold, MaxSampleSize: 4, MinStdDeviation: time.Millisecond,
+					AcceptableHeartbeatPause: time.Duration(pause), FirstHeartbeatEstimate: time.Duration(first)}
+				h := phi.NewHistory(cfg, t0)
+				last := t0
+				for _, g := range gaps {
+					last = last.Add(time.Duration(g))
+					h.Heartbeat(last)
+				}
+				now := last.Add(time.Duration(at))
+				return h.Available(now) == (h.Phi(now) < threshold)
+			},
+			gen.OneGenOf(gen.Float64Range(0.01, 0.6), gen.Float64Range(0.3, 0.31), gen.Float64Range(0.01, 20)),
+			gen.Int64Range(0, int64(2*time.Second)), gen.Int64Range(1, int64(2*time.Second)),
+			gen.SliceOfN(3, gen.Int64Range(int64(time.Millisecond), int64(2*time.Second))),
+			gen.Int64Range(-int64(time.Second), int64(10*time.Second)),
+		))
+	})
+}

@@ -1,5 +1,7 @@
 package proto
 
+import "math/bits"
+
 // Gossip: the per-round digest exchange, full states, and seen sets.
 //
 // Every GossipInterval a member sends a GossipStatus holding only digests of
@@ -133,38 +135,80 @@ func (n *Node) onSeen(from UniqueAddress, g GossipSeen) {
 		n.sendState(from, true)
 		return
 	}
-	remote, ok := seenFromBits(n.st.Members, g.Seen)
-	if !ok {
+	if !validSeenBits(len(n.st.Members), g.Seen) {
 		n.stats.DroppedInvalid++
 		return
 	}
-	before := n.st
-	n.mergeSeen(remote)
-	if !g.Reply && !subsetNodes(before.Seen, remote) {
+	// The union works on the bitmaps: both index the same member list.
+	local := n.seenBits
+	lacks, gains := false, false // local has bits the remote lacks, and the other way round
+	for i, b := range local {
+		lacks = lacks || b&^g.Seen[i] != 0
+		gains = gains || g.Seen[i]&^b != 0
+	}
+	if gains {
+		n.digests()
+		union := make([]byte, len(local))
+		digest := n.digest
+		if n.digestFor != n.st || len(n.st.Seen) != bitCount(local) {
+			// The seen set held nodes without a bit (not members): start
+			// the digest afresh.
+			digest = 0
+		}
+		for i, b := range local {
+			union[i] = b | g.Seen[i]
+			for added := g.Seen[i] &^ b; added != 0; added &= added - 1 {
+				digest += seenTerm(n.st.Members[i*8+bits.TrailingZeros8(added)].Node)
+			}
+		}
+		seen, _ := seenFromBits(n.st.Members, union)
+		s := *n.st
+		s.Seen = seen
+		n.st = &s
+		n.stats.Merges++
+		if digest == 0 {
+			digest = s.SeenDigest()
+		}
+		n.digestFor, n.digest = n.st, seenDigestFix(digest, len(seen))
+		n.seenBitsFor, n.seenBits = n.st, union
+	} else {
+		n.stats.NoopMerges++
+	}
+	if !g.Reply && lacks {
 		n.sendSeen(from, true)
 	}
+}
+
+// validSeenBits reports whether bits is a bitmap over members members: the
+// right length, and no bit past the last member.
+func validSeenBits(members int, bits []byte) bool {
+	if len(bits) != (members+7)/8 {
+		return false
+	}
+	r := members % 8
+	return r == 0 || bits[len(bits)-1]>>r == 0
+}
+
+// bitCount is the number of set bits.
+func bitCount(bs []byte) int {
+	n := 0
+	for _, b := range bs {
+		n += bits.OnesCount8(b)
+	}
+	return n
 }
 
 // seenFromBits lists the members whose bits are set, in member order
 // (which is the order of a seen set). It fails for a bitmap of another
 // length or with bits past the last member.
-func seenFromBits(members []Member, bits []byte) ([]UniqueAddress, bool) {
-	if len(bits) != (len(members)+7)/8 {
+func seenFromBits(members []Member, bs []byte) ([]UniqueAddress, bool) {
+	if !validSeenBits(len(members), bs) {
 		return nil, false
 	}
-	if r := len(members) % 8; r != 0 && bits[len(bits)-1]>>r != 0 {
-		return nil, false
-	}
-	count := 0
-	for _, b := range bits {
+	out := make([]UniqueAddress, 0, bitCount(bs))
+	for i, b := range bs {
 		for ; b != 0; b &= b - 1 {
-			count++
-		}
-	}
-	out := make([]UniqueAddress, 0, count)
-	for i, m := range members {
-		if bits[i/8]&(1<<(i%8)) != 0 {
-			out = append(out, m.Node)
+			out = append(out, members[i*8+bits.TrailingZeros8(b)].Node)
 		}
 	}
 	return out, true
@@ -173,22 +217,32 @@ func seenFromBits(members []Member, bits []byte) ([]UniqueAddress, bool) {
 // seenBits is the bitmap of seen over members (both sorted by node); seen
 // nodes that are not members have no bit.
 func seenBits(members []Member, seen []UniqueAddress) []byte {
-	bits := make([]byte, (len(members)+7)/8)
+	bs := make([]byte, (len(members)+7)/8)
+	// A node's own seen set is a subsequence of its members: one walk by
+	// equality places every bit.
 	j := 0
 	for i, m := range members {
-		if j < len(seen) && seen[j] != m.Node {
-			// Skip seen nodes that are not members (a valid state has
-			// none, so this rarely compares).
-			for j < len(seen) && seen[j].Compare(m.Node) < 0 {
-				j++
-			}
-		}
 		if j < len(seen) && seen[j] == m.Node {
-			bits[i/8] |= 1 << (i % 8)
+			bs[i/8] |= 1 << (i % 8)
 			j++
 		}
 	}
-	return bits
+	if j == len(seen) {
+		return bs
+	}
+	// Some seen node is not a member: walk again, skipping those.
+	clear(bs)
+	j = 0
+	for i, m := range members {
+		for j < len(seen) && seen[j].Compare(m.Node) < 0 {
+			j++
+		}
+		if j < len(seen) && seen[j] == m.Node {
+			bs[i/8] |= 1 << (i % 8)
+			j++
+		}
+	}
+	return bs
 }
 
 // membersDigestOf names a member list by its nodes, in order.

@@ -326,13 +326,27 @@ func (s *State) leaderGiven(self UniqueAddress, unreachable []UniqueAddress) (Un
 	return UniqueAddress{}, false
 }
 
-// SeenDigest is a stable hash of the seen set.
+// SeenDigest is a stable hash of the seen set: the sum of its nodes'
+// mixed hashes (plus one for a non-empty set summing to zero), so a node
+// joining the set adds its own term and nothing else is rehashed.
 func (s *State) SeenDigest() uint64 {
-	h := newHasher()
+	var sum uint64
 	for _, u := range s.Seen {
-		h.addNode(u)
+		sum += seenTerm(u)
 	}
-	return h.sum
+	return seenDigestFix(sum, len(s.Seen))
+}
+
+// seenTerm is u's term in a seen digest.
+func seenTerm(u UniqueAddress) uint64 { return fmix64(u.Hash() + 0x632be59bd9b4e019) }
+
+// seenDigestFix keeps the digest of a non-empty set away from zero, the
+// digest of the empty set.
+func seenDigestFix(sum uint64, n int) uint64 {
+	if sum == 0 && n > 0 {
+		return 1
+	}
+	return sum
 }
 
 // contentEqual reports whether two states hold the same members,

@@ -157,18 +157,23 @@ func (v VClock) Digest() uint64 {
 func (v VClock) OrderFreeDigest() uint64 {
 	var sum uint64
 	for k, c := range v {
-		x := k.Hash() ^ (c * 0x9e3779b97f4a7c15)
-		x ^= x >> 33
-		x *= 0xff51afd7ed558ccd
-		x ^= x >> 33
-		x *= 0xc4ceb9fe1a85ec53
-		x ^= x >> 33
-		sum += x
+		sum += fmix64(k.Hash() ^ (c * 0x9e3779b97f4a7c15))
 	}
 	if sum == 0 && len(v) > 0 {
 		sum = 1
 	}
 	return sum
+}
+
+// fmix64 is MurmurHash3's 64-bit finalizer: every input bit affects every
+// output bit, so sums of mixed values make good order-free digests.
+func fmix64(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
 }
 
 // Sum is the sum of the counters, saturating at the largest uint64. A clock

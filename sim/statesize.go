@@ -19,13 +19,14 @@ import (
 // table), the node table, and the lengths of the refs, which depend only
 // on each identity's position in the table.
 //
-// The parts of a state (members, reachability rows, clock, seen set,
-// tombstones, allocations, registry) are shared between states: proto reuses an
+// The parts of a state (members, reachability rows, clock, tombstones,
+// allocations, registry) are shared between states: proto reuses an
 // unchanged slice or map in its next state, and in the simulator a
 // receiver often adopts the sender's. Each distinct part is walked once:
 // its fixed length and the identities it names are cached, keyed by the
-// slice or map itself (which the cache holds, so that its memory cannot be
-// reused by another value while cached). Identities get permanent ids,
+// slice's first element or the map (the key keeps that memory alive, so
+// it cannot be reused by another value while cached); the seen set, new in
+// almost every state, is walked every time. Identities get permanent ids,
 // listed once in table order, so a state's table is found by marking the
 // ids it names and walking that list, without sorting. A member list's
 // own table is cached with it: it is the state's table whenever the other
@@ -40,7 +41,6 @@ type stateSizer struct {
 
 	members partCache[sliceKey[proto.Member]]
 	rows    partCache[sliceKey[proto.ObserverRow]]
-	seen    partCache[sliceKey[proto.UniqueAddress]]
 	allocs  partCache[sliceKey[proto.TypeAllocation]]
 	reg     partCache[sliceKey[proto.RegistryRow]]
 	maps    partCache[unsafe.Pointer] // clocks and tombstone maps
@@ -49,6 +49,7 @@ type stateSizer struct {
 	mark   []uint32 // by id: == stamp when the id is in the table being built
 	stamp  uint32
 	refLen []uint8 // by id: the length of its ref in the table being built
+	seen   part
 	others []*part
 
 	lastMembers *part // the member list described last
@@ -66,14 +67,15 @@ func keyOf[T any](s []T) sliceKey[T] { return sliceKey[T]{&s[0], len(s)} }
 // part is one field of a state: its length without the refs' own bytes,
 // and the ids of the identities it names, once per ref.
 type part struct {
-	value any // the slice or map described, held so its key stays unique
 	fixed int
 	ids   []int32
 
-	// A member list's node table, naming exactly its members.
-	table  int     // CBOR length of the table array
-	refLen []uint8 // by id: length of the id's ref in it; 0: not a member
-	refs   int     // total length of the members' own refs
+	// A member list: the list and its node table, naming exactly its
+	// members.
+	members []proto.Member
+	table   int     // CBOR length of the table array
+	refLen  []uint8 // by id: length of the id's ref in it; 0: not a member
+	refs    int     // total length of the members' own refs
 }
 
 // partCache holds the parts of one kind, keyed by the slice or map they
@@ -203,8 +205,8 @@ func (z *stateSizer) size(s *proto.State) int {
 		z.others = append(z.others, z.maps.get(reflect.ValueOf(v).UnsafePointer(), func(p *part) { z.versionPart(p, v) }))
 	}
 	if len(s.Seen) > 0 {
-		seen := s.Seen
-		z.others = append(z.others, z.seen.get(keyOf(seen), func(p *part) { z.seenPart(p, seen, s.Members, mp) }))
+		z.seenPart(&z.seen, s.Seen, s.Members, mp)
+		z.others = append(z.others, &z.seen)
 	}
 	if t := s.Tombstones; len(t) > 0 {
 		z.others = append(z.others, z.maps.get(reflect.ValueOf(t).UnsafePointer(), func(p *part) { z.tombstonesPart(p, t) }))
@@ -288,9 +290,9 @@ func (z *stateSizer) rank() (table, count int) {
 // naming the same identities as the last one described (a new version of
 // the same cluster: a status changed) shares its ids and table.
 func (z *stateSizer) membersPart(p *part, members []proto.Member) {
-	p.value = members
+	p.members = members
 	p.fixed = membersLen(members)
-	if last := z.lastMembers; last != nil && sameNodes(last.value.([]proto.Member), members) {
+	if last := z.lastMembers; last != nil && sameNodes(last.members, members) {
 		p.ids, p.table, p.refLen, p.refs = last.ids, last.table, last.refLen, last.refs
 		z.lastMembers = p
 		return
@@ -316,7 +318,7 @@ func (z *stateSizer) membersPart(p *part, members []proto.Member) {
 func (z *stateSizer) memberIDs(p *part, members []proto.Member) {
 	var last []proto.Member
 	if z.lastMembers != nil {
-		last = z.lastMembers.value.([]proto.Member)
+		last = z.lastMembers.members
 	}
 	j := 0
 	for i := range members {
@@ -383,11 +385,11 @@ func membersLen(members []proto.Member) int {
 	return n
 }
 
-// seenPart describes a seen set, finding its ids by position in the
-// member list when it is a subsequence of it, the usual case.
+// seenPart describes a seen set in p (reused scratch), finding its ids by
+// position in the member list when it is a subsequence of it, the usual
+// case.
 func (z *stateSizer) seenPart(p *part, seen []proto.UniqueAddress, members []proto.Member, mp *part) {
-	p.value = seen
-	p.ids = make([]int32, 0, len(seen))
+	p.ids = p.ids[:0]
 	p.fixed = 1 + cborUint(uint64(len(seen)))
 	if mp != nil {
 		j := 0
@@ -411,7 +413,6 @@ func (z *stateSizer) seenPart(p *part, seen []proto.UniqueAddress, members []pro
 }
 
 func (z *stateSizer) rowsPart(p *part, rows []proto.ObserverRow) {
-	p.value = rows
 	k := 0
 	for _, row := range rows {
 		k += 1 + len(row.Unreachable)
@@ -432,7 +433,6 @@ func (z *stateSizer) rowsPart(p *part, rows []proto.ObserverRow) {
 }
 
 func (z *stateSizer) versionPart(p *part, v proto.VClock) {
-	p.value = v
 	p.ids = make([]int32, 0, len(v))
 	n := 1 + cborUint(uint64(len(v)))
 	for u, c := range v {
@@ -443,7 +443,6 @@ func (z *stateSizer) versionPart(p *part, v proto.VClock) {
 }
 
 func (z *stateSizer) tombstonesPart(p *part, t map[proto.UniqueAddress]time.Time) {
-	p.value = t
 	p.ids = make([]int32, 0, len(t))
 	for u := range t {
 		z.ref(p, u)
@@ -452,7 +451,6 @@ func (z *stateSizer) tombstonesPart(p *part, t map[proto.UniqueAddress]time.Time
 }
 
 func (z *stateSizer) allocationsPart(p *part, allocs []proto.TypeAllocation) {
-	p.value = allocs
 	k := 0
 	for _, ta := range allocs {
 		for _, a := range ta.Shards {
@@ -487,7 +485,6 @@ func (z *stateSizer) allocationsPart(p *part, allocs []proto.TypeAllocation) {
 }
 
 func (z *stateSizer) registryPart(p *part, reg []proto.RegistryRow) {
-	p.value = reg
 	k := 0
 	for _, row := range reg {
 		k += 1 + len(row.Entries)

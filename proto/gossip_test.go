@@ -201,6 +201,15 @@ func TestOnSeen(t *testing.T) {
 			if diff := cmp.Diff(tc.wantSeen(n, p), n.State().Seen); diff != "" {
 				t.Errorf("seen set (-want +got):\n%s", diff)
 			}
+			// The memos a bitmap merge updates in place match the values
+			// computed afresh.
+			if got, want := n.seenDigest(), n.State().SeenDigest(); got != want {
+				t.Errorf("seen digest %x after the merge, want %x", got, want)
+			}
+			n.seenBitmap()
+			if diff := cmp.Diff(seenBits(n.st.Members, n.st.Seen), n.seenBits); diff != "" {
+				t.Errorf("seen bitmap memo (-want +got):\n%s", diff)
+			}
 			var kinds []string
 			for _, m := range n.Output().Messages {
 				if m.To != p.Address {
@@ -396,5 +405,27 @@ func TestSeenSyncShipsBitmapsNotStates(t *testing.T) {
 	}
 	if kinds["gossip-seen"] == 0 || kinds["gossip-state"] >= kinds["gossip-seen"] {
 		t.Errorf("messages after the change %v: want gossip-seen to outnumber gossip-state", kinds)
+	}
+}
+
+func TestSeenDigest(t *testing.T) {
+	st := func(seen ...int) *State { return &State{Seen: fxNodes(seen...)} }
+	if d := st().SeenDigest(); d != 0 {
+		t.Errorf("empty seen set digest %x, want 0", d)
+	}
+	seen := map[uint64][]int{}
+	for _, set := range [][]int{{1}, {2}, {1, 2}, {1, 3}, {2, 3}, {1, 2, 3}} {
+		d := st(set...).SeenDigest()
+		if d == 0 {
+			t.Errorf("digest of %v is 0, the empty set's", set)
+		}
+		if other, dup := seen[d]; dup {
+			t.Errorf("sets %v and %v share digest %x", other, set, d)
+		}
+		seen[d] = set
+	}
+	// Adding a node adds its term: the incremental update of a merge.
+	if got, want := st(1, 2, 3).SeenDigest(), st(1, 3).SeenDigest()+seenTerm(fxNode(2, 1)); got != want {
+		t.Errorf("digest of {1,2,3} = %x, want digest of {1,3} plus 2's term = %x", got, want)
 	}
 }

@@ -138,6 +138,10 @@ type Node struct {
 	digest    uint64
 	vdigest   uint64
 	vsum      uint64
+	// pruneFor is the state whose tombstones pruneTombstones last found
+	// none due in before pruneAt.
+	pruneFor *State
+	pruneAt  time.Time
 	// The seen bitmap of seenBitsFor, and the digest of the member list it
 	// indexes (membersDigestFor); see seenBitmap.
 	seenBitsFor        *State
@@ -256,6 +260,21 @@ func (n *Node) Output() Output {
 	return o
 }
 
+// OutputTo is Output without allocating: it hands the node's buffers to o
+// and takes o's old ones (cleared) to fill next. A driver that keeps one
+// Output and calls OutputTo after every Step and Tick reuses the same few
+// slices for ever; what o held before the call is gone, so copy out what
+// must outlive it.
+func (n *Node) OutputTo(o *Output) {
+	clear(o.Messages)
+	clear(o.Events)
+	clear(o.Snapshots)
+	o.Messages, n.out.Messages = n.out.Messages, o.Messages[:0]
+	o.Events, n.out.Events = n.out.Events, o.Events[:0]
+	o.Snapshots, n.out.Snapshots = n.out.Snapshots, o.Snapshots[:0]
+	o.Deadline = n.deadline()
+}
+
 // Step feeds one message or local command at time now. It returns an error
 // only for caller misuse; bad network input is dropped and counted.
 func (n *Node) Step(now time.Time, m Message) error {
@@ -317,15 +336,20 @@ func (n *Node) Tick(now time.Time) {
 	}
 	if n.phase == PhaseMember {
 		n.detectOwnPause()
-		if due(n.nextHeartbeat, n.now) {
+		// Timers due within a quarter of a heartbeat interval fire in this
+		// tick: re-armed from the same instant, the three periodic timers
+		// fall into step, so a member ticks once per heartbeat interval
+		// instead of at three unrelated phases.
+		soon := n.now.Add(n.cfg.HeartbeatInterval / 4)
+		if due(n.nextHeartbeat, soon) {
 			n.heartbeatRound()
 			n.nextHeartbeat = n.now.Add(n.cfg.HeartbeatInterval)
 		}
-		if due(n.nextAvailability, n.now) {
+		if due(n.nextAvailability, soon) {
 			n.checkAvailability()
 			n.nextAvailability = n.now.Add(n.cfg.AvailabilityInterval)
 		}
-		if due(n.nextGossip, n.now) {
+		if due(n.nextGossip, soon) {
 			n.pruneTombstones()
 			n.gossipRound()
 			n.nextGossip = n.now.Add(n.cfg.GossipInterval)
@@ -615,9 +639,12 @@ func (n *Node) formCluster() {
 func (n *Node) becomeMember() {
 	n.phase = PhaseMember
 	n.nextJoin, n.seedFormAt = time.Time{}, time.Time{}
-	n.nextGossip = n.now.Add(n.jitter(n.cfg.GossipInterval))
-	n.nextHeartbeat = n.now.Add(n.jitter(n.cfg.HeartbeatInterval))
-	n.nextAvailability = n.now.Add(n.cfg.AvailabilityInterval)
+	// One random phase per node keeps nodes out of step with each other;
+	// the node's own timers share it, so with intervals that are multiples
+	// of each other (the profiles' are) they fire in the same ticks.
+	first := n.now.Add(n.jitter(n.cfg.HeartbeatInterval))
+	n.nextHeartbeat, n.nextGossip = first, first
+	n.nextAvailability = first.Add(n.cfg.AvailabilityInterval)
 }
 
 func (n *Node) leave() error {
@@ -889,13 +916,24 @@ func (n *Node) tellRemoved(m Message) {
 func (n *Node) ownEntryValid(v VClock) bool { return v[n.self] <= n.st.Version[n.self] }
 
 func (n *Node) pruneTombstones() {
+	if n.pruneFor == n.st && n.now.Before(n.pruneAt) {
+		return // the state's tombstones were checked and none is due yet
+	}
 	var expired []UniqueAddress
+	first := time.Time{}
 	for u, t := range n.st.Tombstones {
-		if n.now.Sub(t) >= n.cfg.TombstoneTTL {
+		at := t.Add(n.cfg.TombstoneTTL)
+		if !n.now.Before(at) {
 			expired = append(expired, u)
+		} else if first.IsZero() || at.Before(first) {
+			first = at
 		}
 	}
 	if len(expired) == 0 {
+		n.pruneFor, n.pruneAt = n.st, first
+		if first.IsZero() {
+			n.pruneAt = n.now.Add(n.cfg.TombstoneTTL) // no tombstones: none can be due before then
+		}
 		return
 	}
 	// Tombstone expiry is local housekeeping: it changes no member and so

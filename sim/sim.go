@@ -137,6 +137,7 @@ type pendingEntry struct {
 type sim struct {
 	opts Options
 	p    Params
+	out  proto.Output // the buffers every node's OutputTo fills in turn
 
 	net     *netsim.Network
 	netCfg  netsim.Config
@@ -505,7 +506,8 @@ func (s *sim) tick(idx int) {
 // afterStep sends what a node wants sent, records its events and phase,
 // resets its timer and runs the safety checks.
 func (s *sim) afterStep(sl *slot) {
-	out := sl.node.Output()
+	sl.node.OutputTo(&s.out)
+	out := &s.out
 	for i := range out.Messages {
 		s.net.Send(s.nowT, out.Messages[i])
 	}

@@ -302,7 +302,12 @@ func (n *Node) merge(remote *State) Ordering {
 		n.mergeSeen(remote.Seen)
 		return ord
 	}
-	merged := mergeContent(local, remote, n.now)
+	version := remote.Version
+	if ord != Before || !sameClock(lv, local.Version) || !sameClock(rv, remote.Version) {
+		// Only an unpruned Before says the remote clock dominates.
+		version = mergeShared(local.Version, remote.Version)
+	}
+	merged := mergeContentClock(local, remote, n.now, version)
 	if n.cfg.PlantedBug == BugStatusRegress && ord == Concurrent {
 		regress(merged, local, remote)
 	}

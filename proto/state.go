@@ -375,9 +375,15 @@ func contentEqual(a, b *State) bool {
 // the result is empty; the caller decides it. The operation is commutative,
 // associative and idempotent on contents.
 func mergeContent(a, b *State, now time.Time) *State {
+	return mergeContentClock(a, b, now, mergeShared(a.Version, b.Version))
+}
+
+// mergeContentClock is mergeContent with the merged clock already known
+// (the caller compared the clocks and found one dominating).
+func mergeContentClock(a, b *State, now time.Time, version VClock) *State {
 	out := &State{
 		Members:    mergeMembers(a.Members, b.Members),
-		Version:    mergeShared(a.Version, b.Version),
+		Version:    version,
 		Tombstones: make(map[UniqueAddress]time.Time, len(a.Tombstones)+len(b.Tombstones)),
 	}
 	for k, t := range a.Tombstones {

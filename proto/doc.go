@@ -22,8 +22,21 @@
 //	                   // out.Snapshots, sleep until out.Deadline or the
 //	                   // next message
 //
+// A driver that steps many nodes can keep one Output and call
+// n.OutputTo(&out) instead: the node and the driver then trade the same few
+// buffers back and forth, and nothing is allocated per step.
+//
 // Local commands (JoinSeeds, Leave, DownNode) enter through Step like
 // messages, with From set to the node itself (or left zero).
+//
+// # Gossip
+//
+// Every GossipInterval a member sends GossipFanout peers a status with
+// digests of its version and seen set and the sum of its clock's counters
+// (gossip.go). Equal digests end the exchange; equal versions with other
+// seen sets cost a seen bitmap (GossipSeen); otherwise the side whose clock
+// adds up to more ships its state, and the receiver answers with its own
+// when it had something the sender lacked.
 //
 // # Caller obligations
 //

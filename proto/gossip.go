@@ -149,27 +149,28 @@ func (n *Node) onSeen(from UniqueAddress, g GossipSeen) {
 	if gains {
 		n.digests()
 		union := make([]byte, len(local))
-		digest := n.digest
-		if n.digestFor != n.st || len(n.st.Seen) != bitCount(local) {
-			// The seen set held nodes without a bit (not members): start
-			// the digest afresh.
-			digest = 0
-		}
+		digest := n.digest // the sum of the local terms, plus the added ones below
 		for i, b := range local {
 			union[i] = b | g.Seen[i]
 			for added := g.Seen[i] &^ b; added != 0; added &= added - 1 {
 				digest += seenTerm(n.st.Members[i*8+bits.TrailingZeros8(added)].Node)
 			}
 		}
+		// Adding terms is exact when every local seen node had a bit (the
+		// local set held members only) and the local digest was the plain
+		// sum (1 may stand for a sum of 0).
+		exact := len(n.st.Seen) == bitCount(local) && n.digest != 1
 		seen, _ := seenFromBits(n.st.Members, union)
 		s := *n.st
 		s.Seen = seen
 		n.st = &s
 		n.stats.Merges++
-		if digest == 0 {
+		if exact {
+			digest = seenDigestFix(digest, len(seen))
+		} else {
 			digest = s.SeenDigest()
 		}
-		n.digestFor, n.digest = n.st, seenDigestFix(digest, len(seen))
+		n.digestFor, n.digest = n.st, digest
 		n.seenBitsFor, n.seenBits = n.st, union
 	} else {
 		n.stats.NoopMerges++

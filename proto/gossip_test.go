@@ -429,3 +429,25 @@ func TestSeenDigest(t *testing.T) {
 		t.Errorf("digest of {1,2,3} = %x, want digest of {1,3} plus 2's term = %x", got, want)
 	}
 }
+
+// TestOnSeenDigestWithForeignSeenNode: a local seen set naming a node that
+// is not a member has no bit for it; the merged digest is computed afresh
+// rather than extended, and matches the merged set's.
+func TestOnSeenDigestWithForeignSeenNode(t *testing.T) {
+	c, n, p := seenFixture(t)
+	s := *n.st
+	foreign := UniqueAddress{Address: Address{Host: "10.9.9.9", Port: 7000}, UID: 9}
+	s.Seen = append([]UniqueAddress{}, n.self, foreign)
+	slices.SortFunc(s.Seen, func(a, b UniqueAddress) int { return a.Compare(b) })
+	n.st = &s
+	g := seenFrom(n.st, []UniqueAddress{p}, true)
+	if err := n.Step(c.now, Message{From: p, To: n.self.Address, Body: g}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(sortedPair(n.self, p), n.State().Seen); diff != "" {
+		t.Errorf("seen set (-want +got):\n%s", diff)
+	}
+	if got, want := n.seenDigest(), n.State().SeenDigest(); got != want {
+		t.Errorf("seen digest %x, want %x", got, want)
+	}
+}

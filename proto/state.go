@@ -459,17 +459,25 @@ func (s *State) pruneTombstoned(now time.Time) {
 	observers, subjects := memberCursor{s: s}, memberCursor{s: s}
 	s.Reachability = s.Reachability.prune(observers.has, subjects.has)
 	if len(s.Registry) > 0 {
+		// Rows are sorted by owner, as members are by node: one cursor
+		// walks both.
+		owners := memberCursor{s: s}
+		liveOwner := func(u UniqueAddress) bool {
+			i, ok := owners.index(u)
+			return ok && s.Members[i].Status != Down
+		}
 		keep := true
 		for _, r := range s.Registry {
-			if m, ok := s.Member(r.Owner); !ok || m.Status == Down {
+			if !liveOwner(r.Owner) {
 				keep = false
 				break
 			}
 		}
 		if !keep {
+			owners = memberCursor{s: s}
 			rows := make([]RegistryRow, 0, len(s.Registry))
 			for _, r := range s.Registry {
-				if m, ok := s.Member(r.Owner); ok && m.Status != Down {
+				if liveOwner(r.Owner) {
 					rows = append(rows, r)
 				}
 			}
@@ -479,9 +487,10 @@ func (s *State) pruneTombstoned(now time.Time) {
 	if len(s.Tombstones) == 0 {
 		return
 	}
+	// Tombstones are few and clocks large: look the tombstones up.
 	copied := false
-	for k := range s.Version {
-		if _, dead := s.Tombstones[k]; dead {
+	for k := range s.Tombstones {
+		if _, ok := s.Version[k]; ok {
 			if !copied {
 				s.Version, copied = s.Version.Clone(), true
 			}

@@ -241,17 +241,23 @@ func diffSnapshots(prev, next TopologySnapshot, at time.Time) []Event {
 			j++
 		}
 	}
+	// The unreachable lists are sorted like the members, so cursors walk
+	// them in step instead of scanning per node.
+	nextMembers := &State{Members: next.Members}
+	members, was := memberCursor{s: nextMembers}, nodeCursor{list: prev.Unreachable}
 	for _, u := range next.Unreachable {
 		// A Down member's reachability no longer matters: its observers
 		// drop it at different times, and it would flicker in and out.
-		if m, ok := next.Member(u); ok && m.Status != Down && !containsNode(prev.Unreachable, u) {
-			out = append(out, Event{Type: UnreachableMember, At: at, Seq: next.Seq, Member: m.Clone()})
+		i, ok := members.index(u)
+		if ok && nextMembers.Members[i].Status != Down && !was.contains(u) {
+			out = append(out, Event{Type: UnreachableMember, At: at, Seq: next.Seq, Member: nextMembers.Members[i].Clone()})
 		}
 	}
+	members, is := memberCursor{s: nextMembers}, nodeCursor{list: next.Unreachable}
 	for _, u := range prev.Unreachable {
-		if !containsNode(next.Unreachable, u) {
-			if m, ok := next.Member(u); ok && m.Status != Down {
-				out = append(out, Event{Type: ReachableMember, At: at, Seq: next.Seq, Member: m.Clone()})
+		if !is.contains(u) {
+			if i, ok := members.index(u); ok && nextMembers.Members[i].Status != Down {
+				out = append(out, Event{Type: ReachableMember, At: at, Seq: next.Seq, Member: nextMembers.Members[i].Clone()})
 			}
 		}
 	}

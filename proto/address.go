@@ -155,6 +155,17 @@ func (k *nodeKey) compareTo(b UniqueAddress) int {
 	return 0
 }
 
+// compareKey is k.compareTo(b.u), without parsing b's host again.
+func (k *nodeKey) compareKey(b *nodeKey) int {
+	if k.isV4 && b.isV4 && b.v4 != k.v4 {
+		if b.v4 < k.v4 {
+			return -1
+		}
+		return 1
+	}
+	return k.compareTo(b.u)
+}
+
 func compareBytes(a, b []byte) int {
 	for i := range a {
 		if a[i] != b[i] {

@@ -117,7 +117,18 @@ const cursorProbe = 8
 type memberCursor struct {
 	s    *State
 	next int
+	// After cursorKeysAfter searches the cursor parses every member's
+	// address once (keys) and searches by the parsed words, instead of
+	// parsing the members a search compares each time.
+	searches int
+	keys     []nodeKey
 }
+
+// cursorKeysAfter is how many searches a cursor makes before it parses
+// the member list: a long run of lookups (a whole unreachable set or
+// reachability table) then costs one parse per member rather than one per
+// comparison.
+const cursorKeysAfter = 16
 
 func (c *memberCursor) has(u UniqueAddress) bool {
 	_, ok := c.index(u)
@@ -144,12 +155,29 @@ func (c *memberCursor) index(u UniqueAddress) (int, bool) {
 		// member order for a non-member mostly does.
 		return n, false
 	}
-	i, ok := c.s.memberIndexKey(&k)
+	i, ok := c.search(&k)
 	c.next = i
 	if ok {
 		c.next++
 	}
 	return i, ok
+}
+
+// search is c.s.memberIndexKey(k), by the parsed keys once the cursor has
+// searched often enough to make parsing them pay.
+func (c *memberCursor) search(k *nodeKey) (int, bool) {
+	ms := c.s.Members
+	if c.keys == nil {
+		if c.searches++; c.searches < cursorKeysAfter {
+			return c.s.memberIndexKey(k)
+		}
+		c.keys = make([]nodeKey, len(ms))
+		for i := range ms {
+			c.keys[i] = keyOf(ms[i].Node)
+		}
+	}
+	i := sort.Search(len(ms), func(i int) bool { return k.compareKey(&c.keys[i]) >= 0 })
+	return i, i < len(ms) && ms[i].Node == k.u
 }
 
 // Member returns the record of incarnation u.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -431,4 +432,66 @@ func TestUnreachableMatchesNaive(t *testing.T) {
 			return ""
 		}, gen))
 	})
+}
+
+// TestMemberCursorWithParsedKeys: a cursor that has searched often enough
+// to parse the member list answers exactly as the naive scan does, for
+// queries in and out of member order, members and strangers, IPv4 of every
+// width, IPv6 and names, and equal hosts with other ports or UIDs.
+func TestMemberCursorWithParsedKeys(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	hosts := func() string {
+		switch rng.Intn(4) {
+		case 0:
+			return fmt.Sprintf("%d.%d.%d.%d", rng.Intn(3)*100, rng.Intn(256), rng.Intn(256), rng.Intn(256))
+		case 1:
+			return fmt.Sprintf("10.0.%d.%d", rng.Intn(4), rng.Intn(12))
+		case 2:
+			return fmt.Sprintf("fe80::%x", rng.Intn(40))
+		}
+		return fmt.Sprintf("node-%d.example", rng.Intn(30))
+	}
+	node := func() UniqueAddress {
+		return UniqueAddress{Address: Address{Host: hosts(), Port: uint16(7000 + rng.Intn(3))}, UID: UID(1 + rng.Intn(3))}
+	}
+	parsed := 0 // trials whose cursor went over to parsed keys
+	defer func() {
+		if parsed < 50 {
+			t.Errorf("only %d of 200 trials searched by parsed keys; the test barely covers them", parsed)
+		}
+	}()
+	for trial := 0; trial < 200; trial++ {
+		s := NewState()
+		for i := 0; i < 1+rng.Intn(120); i++ {
+			s.setMember(Member{Node: node(), Status: Up})
+		}
+		var queries []UniqueAddress
+		for i := 0; i < 2*cursorKeysAfter+rng.Intn(60); i++ {
+			if rng.Intn(2) == 0 {
+				queries = append(queries, s.Members[rng.Intn(len(s.Members))].Node)
+			} else {
+				queries = append(queries, node())
+			}
+		}
+		if rng.Intn(2) == 0 {
+			slices.SortFunc(queries, func(a, b UniqueAddress) int { return a.Compare(b) })
+		}
+		cur := memberCursor{s: s}
+		for _, u := range queries {
+			want := slices.IndexFunc(s.Members, func(m Member) bool { return m.Node == u })
+			got, ok := cur.index(u)
+			if ok != (want >= 0) || ok && got != want {
+				t.Fatalf("trial %d: index(%v) = %d, %v; the member list has it at %d", trial, u, got, ok, want)
+			}
+		}
+		if cur.keys != nil {
+			parsed++
+		}
+		for i := 0; i < 50; i++ {
+			a, b := keyOf(node()), keyOf(node())
+			if got, want := a.compareKey(&b), a.compareTo(b.u); got != want {
+				t.Fatalf("compareKey(%v, %v) = %d, compareTo says %d", a.u, b.u, got, want)
+			}
+		}
+	}
 }

@@ -36,17 +36,33 @@ func unreachableSide(s *State, self UniqueAddress) []UniqueAddress {
 	if len(list) == 0 {
 		return []UniqueAddress{}
 	}
-	u := nodeCursor{list: list}
 	var out []UniqueAddress
+	// The list is normally a subsequence of the members: one walk by
+	// equality places it.
+	j := 0
 	for _, m := range s.Members {
-		if m.Status == Down || m.Status == Exiting {
-			continue
+		in := j < len(list) && list[j] == m.Node
+		if in {
+			j++
 		}
-		if m.Node != self && u.contains(m.Node) {
+		if in && m.Node != self && m.Status != Down && m.Status != Exiting {
 			out = append(out, m.Node)
 		}
 	}
-	if out == nil {
+	if j != len(list) {
+		// It named a non-member: look each member up instead.
+		out = out[:0]
+		u := nodeCursor{list: list}
+		for _, m := range s.Members {
+			if m.Status == Down || m.Status == Exiting {
+				continue
+			}
+			if m.Node != self && u.contains(m.Node) {
+				out = append(out, m.Node)
+			}
+		}
+	}
+	if len(out) == 0 {
 		return []UniqueAddress{}
 	}
 	return out

@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"math/rand"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -186,5 +187,40 @@ func TestPendingDownsCountAgainstALoneDecider(t *testing.T) {
 	s := fxState([]Member{fxMember(1, Up, 1), fxMember(2, Up, 2), fxMember(3, Down, 0), fxMember(4, Down, 0)}, []int{1}, fxRow{1, []int{2}})
 	if got := decideDowning(majority, s, fxNode(1, 1)); !cmp.Equal(got, fxNodes(2)) {
 		t.Errorf("with never-Up downs: decideDowning = %v, want n2 downed (a 1|1 tie n1 wins)", got)
+	}
+}
+
+// TestUnreachableSideMatchesSides: unreachableSide is the unreachable side
+// of sides, by whichever walk it takes (rows naming only members, or a
+// stray non-member).
+func TestUnreachableSideMatchesSides(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	statuses := []MemberStatus{Up, Up, Up, Leaving, Exiting, Down, Joining, WeaklyUp}
+	for trial := 0; trial < 300; trial++ {
+		n := 2 + rng.Intn(12)
+		var members []Member
+		for i := 1; i <= n; i++ {
+			members = append(members, fxMember(i, statuses[rng.Intn(len(statuses))], int64(i)))
+		}
+		var rows []fxRow
+		for o := 1; o <= n; o++ {
+			if rng.Intn(3) != 0 {
+				continue
+			}
+			var subjects []int
+			for sub := 1; sub <= n+2; sub++ { // n+1, n+2 are not members
+				if sub != o && rng.Intn(3) == 0 && (sub <= n || rng.Intn(4) == 0) {
+					subjects = append(subjects, sub)
+				}
+			}
+			rows = append(rows, fxRow{o, subjects})
+		}
+		s := fxState(members, nil, rows...)
+		self := fxNode(1+rng.Intn(n), 1)
+		_, unreachable := sides(s, self)
+		want := nodesOf(unreachable)
+		if diff := cmp.Diff(want, unreachableSide(s, self), cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("trial %d: unreachableSide (-sides +got):\n%s", trial, diff)
+		}
 	}
 }

@@ -261,8 +261,9 @@ func (s *State) countsAt(cur *memberCursor, observer UniqueAddress) bool {
 func (s *State) unionOf(lists [][]UniqueAddress) []UniqueAddress {
 	marked := make([]bool, len(s.Members))
 	count := 0
+	cur := memberCursor{s: s} // one cursor, so its parsed keys serve every list
 	for _, list := range lists {
-		cur := memberCursor{s: s}
+		cur.next = 0
 		last := -1
 		for _, u := range list {
 			i, ok := cur.index(u)

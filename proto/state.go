@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"math/bits"
 	"sort"
 	"time"
 )
@@ -124,7 +125,7 @@ type memberCursor struct {
 	keys     []nodeKey
 }
 
-// cursorKeysAfter is how many searches a cursor makes before it parses
+// cursorKeysAfter is the fewest searches a cursor makes before it parses
 // the member list: a long run of lookups (a whole unreachable set or
 // reachability table) then costs one parse per member rather than one per
 // comparison.
@@ -168,7 +169,10 @@ func (c *memberCursor) index(u UniqueAddress) (int, bool) {
 func (c *memberCursor) search(k *nodeKey) (int, bool) {
 	ms := c.s.Members
 	if c.keys == nil {
-		if c.searches++; c.searches < cursorKeysAfter {
+		// Parse the list once the searches so far have cost about as
+		// many parses as that (a search compares about log2 N members):
+		// never more than twice the parses either way would have cost.
+		if c.searches++; c.searches < cursorKeysAfter || c.searches*bits.Len(uint(len(ms))) < len(ms) {
 			return c.s.memberIndexKey(k)
 		}
 		c.keys = make([]nodeKey, len(ms))

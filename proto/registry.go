@@ -103,29 +103,40 @@ func mergeRegistry(a, b []RegistryRow) []RegistryRow {
 				return ra
 			case rb.Version > ra.Version:
 				return rb
-			case sameEntries(ra.Entries, rb.Entries):
+			case sameEntries(ra.Entries, rb.Entries) || entriesEqual(ra.Entries, rb.Entries):
 				return ra
 			}
 			ra.Entries = unionEntries(ra.Entries, rb.Entries)
 			return ra
 		})
 	switch {
-	case len(out) > 0 && sameRegistryRows(out, a) && registryNormal(a):
+	case len(out) == 0:
+		return out
+	case registryRowsEqual(out, a) && registryNormal(a):
 		return a
-	case len(out) > 0 && sameRegistryRows(out, b) && registryNormal(b):
+	case registryRowsEqual(out, b) && registryNormal(b):
 		return b
 	}
-	return cloneRegistry(out)
+	// Rows are never written in place (writers copy: withRegistryRow),
+	// so the result shares its rows' entries with the inputs.
+	for i := range out {
+		if out[i].Entries != nil && len(out[i].Entries) == 0 {
+			out[i].Entries = nil
+		}
+	}
+	return out
 }
 
-// sameRegistryRows reports whether a and b hold the same rows in the same order:
-// equal owners and versions and the same Entries slices.
-func sameRegistryRows(a, b []RegistryRow) bool {
+// registryRowsEqual reports whether a and b hold equal rows in the same
+// order, comparing entries by identity first and by value only when they
+// are different slices.
+func registryRowsEqual(a, b []RegistryRow) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if a[i].Owner != b[i].Owner || a[i].Version != b[i].Version || !sameEntries(a[i].Entries, b[i].Entries) {
+		if a[i].Owner != b[i].Owner || a[i].Version != b[i].Version ||
+			!(sameEntries(a[i].Entries, b[i].Entries) || entriesEqual(a[i].Entries, b[i].Entries)) {
 			return false
 		}
 	}

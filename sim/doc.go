@@ -49,8 +49,8 @@
 // change in one never shifts the others. Nothing iterates a map where the
 // order could reach the trace; the trace holds simulated time, slot names
 // and protocol values only. The same seed and build give the same trace,
-// byte for byte; Result.TraceHash is FNV-1a over it, computed whether or
-// not the trace is written.
+// byte for byte; Result.TraceHash is its XXH64 hash (seed 0, as xxhsum -H64
+// prints it), computed whether or not the trace is written.
 //
 // The trace has one line per event, simulated time first and fixed-width:
 //

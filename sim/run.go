@@ -51,7 +51,8 @@ type Result struct {
 	Events   uint64 `json:"events"`
 	Messages uint64 `json:"messages"`
 	Bytes    uint64 `json:"bytes"`
-	// TraceHash is the FNV-1a 64 hash of every trace line, in hex.
+	// TraceHash is the XXH64 hash (seed 0) of the whole trace, in hex: of
+	// the file -trace writes.
 	TraceHash  string      `json:"trace_hash"`
 	TraceLines uint64      `json:"trace_lines"`
 	Verdict    string      `json:"verdict"`
@@ -145,6 +146,7 @@ func Run(o Options) (Result, error) {
 	s.probes.Reordered = st.Reordered
 	s.probes.Clogged = st.Clogged
 
+	traceHash := s.tr.sum()
 	r := Result{
 		Seed:         o.Seed,
 		Nodes:        p.Nodes,
@@ -156,7 +158,7 @@ func Run(o Options) (Result, error) {
 		Events:       s.events,
 		Messages:     st.Sent,
 		Bytes:        st.BytesSent,
-		TraceHash:    fmt.Sprintf("%016x", s.tr.hash),
+		TraceHash:    fmt.Sprintf("%016x", traceHash),
 		TraceLines:   s.tr.lines,
 		Verdict:      VerdictPass,
 		Violations:   append([]Violation{}, s.violations...),

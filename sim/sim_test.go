@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/google/go-cmp/cmp"
 	"github.com/rumorhq/rumor/proto"
 	"github.com/rumorhq/rumor/proto/wire"
@@ -82,13 +83,14 @@ func TestTraceIsHashedWithoutWriter(t *testing.T) {
 	if r1.TraceHash != r2.TraceHash {
 		t.Fatalf("hash with a writer %s, without %s", r1.TraceHash, r2.TraceHash)
 	}
-	h := uint64(fnvOffset)
-	for _, c := range []byte(tr) {
-		h ^= uint64(c)
-		h *= fnvPrime
+	if len(tr) < 2*traceChunk {
+		t.Fatalf("a trace of %d bytes does not span the tracer's chunks of %d", len(tr), traceChunk)
 	}
-	if got := fmt.Sprintf("%016x", h); got != r1.TraceHash {
-		t.Errorf("FNV-1a of the written trace = %s, Result.TraceHash = %s", got, r1.TraceHash)
+	if got := fmt.Sprintf("%016x", xxhash.Sum64String(tr)); got != r1.TraceHash {
+		t.Errorf("XXH64 of the written trace = %s, Result.TraceHash = %s", got, r1.TraceHash)
+	}
+	if n := uint64(strings.Count(tr, "\n")); n != r1.TraceLines || !strings.HasSuffix(tr, "\n") {
+		t.Errorf("written trace has %d lines, Result.TraceLines = %d", n, r1.TraceLines)
 	}
 	line := regexp.MustCompile(`^\d{6}\.\d{6} \S+`)
 	for i, l := range strings.Split(strings.TrimSuffix(tr, "\n"), "\n") {

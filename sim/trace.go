@@ -4,16 +4,21 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/cespare/xxhash/v2"
 )
 
-// tracer builds one line per event, hashes every line (FNV-1a, 64 bits)
-// and writes it when a writer is set. Lines hold simulated time, slot
-// names and protocol values only: no pointers, no wall time, no map order,
-// so the same seed and build give the same bytes.
+// tracer builds one line per event, hashes the lines (XXH64, seed 0) and
+// writes them when a writer is set. Lines hold simulated time, slot names
+// and protocol values only: no pointers, no wall time, no map order, so the
+// same seed and build give the same bytes.
+//
+// Lines collect in buf and are hashed and written a chunk at a time: the
+// hash of the whole trace is the same however it is cut.
 type tracer struct {
 	w     io.Writer
 	buf   []byte
-	hash  uint64
+	hash  xxhash.Digest
 	lines uint64
 	err   error
 
@@ -22,13 +27,14 @@ type tracer struct {
 	stamp   []byte
 }
 
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
+// traceChunk is how many bytes of lines the tracer collects before it
+// hashes and writes them.
+const traceChunk = 32 << 10
 
 func newTracer(w io.Writer) *tracer {
-	return &tracer{w: w, hash: fnvOffset, buf: make([]byte, 0, 256), stampUS: -1}
+	t := &tracer{w: w, buf: make([]byte, 0, traceChunk+512), stampUS: -1}
+	t.hash.Reset()
+	return t
 }
 
 // begin starts a line at simulated time ns (since the start of the run),
@@ -49,7 +55,7 @@ func (t *tracer) begin(ns int64) {
 		b = append(b, '.')
 		t.stamp, t.stampUS = append6(b, frac), us
 	}
-	t.buf = append(t.buf[:0], t.stamp...)
+	t.buf = append(t.buf, t.stamp...)
 }
 
 // append6 appends x, 0 <= x < 1000000, as exactly six decimal digits.
@@ -77,19 +83,28 @@ func (t *tracer) addInt(n int64) {
 	t.buf = strconv.AppendInt(t.buf, n, 10)
 }
 
-// end finishes the line: hash it and write it.
+// end finishes the line.
 func (t *tracer) end() {
 	t.buf = append(t.buf, '\n')
-	h := t.hash
-	for _, c := range t.buf {
-		h ^= uint64(c)
-		h *= fnvPrime
-	}
-	t.hash = h
 	t.lines++
+	if len(t.buf) >= traceChunk {
+		t.flush()
+	}
+}
+
+// flush hashes and writes the lines collected so far.
+func (t *tracer) flush() {
+	t.hash.Write(t.buf)
 	if t.w != nil && t.err == nil {
 		_, t.err = t.w.Write(t.buf)
 	}
+	t.buf = t.buf[:0]
+}
+
+// sum flushes the trace and returns its hash.
+func (t *tracer) sum() uint64 {
+	t.flush()
+	return t.hash.Sum64()
 }
 
 // FirstDiff compares two traces line by line. It returns the first line

@@ -84,6 +84,10 @@ type Stats struct {
 	// LeaderChecks counts judgements of a converged leader's allocations
 	// (allocation-valid's leader part), at most one per such state.
 	LeaderChecks uint64
+	// TableShapes counts tables checked for their shape; a table the
+	// node's previous state held too, under the same tombstoned nodes, is
+	// not checked again.
+	TableShapes uint64
 	// Violations counts the violations reported.
 	Violations uint64
 	// Nodes is the number of incarnations with a history.
@@ -105,6 +109,8 @@ type history struct {
 	removed map[proto.UniqueAddress]struct{}
 	// typeEpochs is the highest table epoch seen per shard type.
 	typeEpochs map[string]proto.Epoch
+	// shapesOK: every table of state passed tableShape.
+	shapesOK bool
 	// leaderPending: state is converged with this node as leader and its
 	// allocations wait for the node's next Tick to be judged.
 	leaderPending bool
@@ -526,9 +532,19 @@ func (r *step) allocations() {
 	if same && sameMap(p.Tombstones, s.Tombstones) {
 		return
 	}
+	// A table's shape depends on the table and the tombstoned nodes only:
+	// a table the previous state held too, under the same tombstones,
+	// passed already.
+	reuse := p != nil && r.h.shapesOK && !r.c.noMemo && sameKeys(p.Tombstones, s.Tombstones)
+	ok := true
 	for _, t := range s.Allocations {
-		r.tableShape(t)
+		if reuse && holdsTable(p.Allocations, t) {
+			continue
+		}
+		r.c.stats.TableShapes++
+		ok = r.tableShape(t) && ok
 	}
+	r.h.shapesOK = ok
 	if same {
 		return
 	}
@@ -547,9 +563,37 @@ func (r *step) allocations() {
 	}
 }
 
+// holdsTable reports whether tables holds t itself: the same type and
+// epoch and the same Shards slice.
+func holdsTable(tables []proto.TypeAllocation, t proto.TypeAllocation) bool {
+	for i := range tables {
+		if x := &tables[i]; x.Type == t.Type && x.Epoch == t.Epoch && sameSlice(x.Shards, t.Shards) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameKeys reports whether two maps have the same keys.
+func sameKeys[K comparable, V any](a, b map[K]V) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if sameMap(a, b) {
+		return true
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // tableShape checks one table in any view: Type.Shards allocations,
-// replicas distinct and never the primary, no tombstoned holder.
-func (r *step) tableShape(t proto.TypeAllocation) {
+// replicas distinct and never the primary, no tombstoned holder. It
+// reports whether the table passed.
+func (r *step) tableShape(t proto.TypeAllocation) bool {
 	var bad []string
 	if len(t.Shards) != t.Type.Shards {
 		bad = append(bad, fmt.Sprintf("%d shards allocated, type declares %d", len(t.Shards), t.Type.Shards))
@@ -577,7 +621,9 @@ func (r *step) tableShape(t proto.TypeAllocation) {
 	}
 	if len(bad) > 0 {
 		r.report(AllocationValid, "table %q (epoch %d): %s", t.Type.Name, t.Epoch, itemList(bad))
+		return false
 	}
+	return true
 }
 
 // registerTable remembers the table of a (type, epoch) pair this node holds

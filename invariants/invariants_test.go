@@ -948,3 +948,38 @@ func BenchmarkObserve(b *testing.B) {
 		}
 	})
 }
+
+// TestTableShapesReuse: a table the node's previous state held is not
+// checked for its shape again under the same tombstoned nodes, and is
+// checked again (and caught) when a holder is tombstoned since.
+func TestTableShapesReuse(t *testing.T) {
+	a, b := nd(1), nd(2)
+	x := next(three(), withTable(4, table(4, shard(4, a, nd(9)), shard(4, b, a))))
+	bump := func(s *proto.State, tombs map[proto.UniqueAddress]time.Time) *proto.State {
+		c := *s // shares the tables, as proto's merges do
+		c.Version = s.Version.Increment(a)
+		c.Tombstones = tombs
+		return &c
+	}
+	y := bump(x, map[proto.UniqueAddress]time.Time{})
+	z := bump(y, map[proto.UniqueAddress]time.Time{nd(9): t0})
+	c := NewChecker()
+	for i, v := range []View{at(b, x), at(b, y)} {
+		if vs := c.Observe(v); len(vs) != 0 {
+			t.Fatalf("view %d: %v", i, vs)
+		}
+	}
+	if got := c.Stats().TableShapes; got != 1 {
+		t.Errorf("tables checked after a state that kept its table: %d, want 1", got)
+	}
+	vs := c.Observe(at(b, z))
+	if len(vs) != 1 || vs[0].Invariant != AllocationValid {
+		t.Fatalf("kept table with a holder tombstoned since: %v, want one %s", vs, AllocationValid)
+	}
+	if got := c.Stats().TableShapes; got != 2 {
+		t.Errorf("tables checked after a holder was tombstoned: %d, want 2", got)
+	}
+	if diff := cmp.Diff(observeAll(t, []View{at(b, x), at(b, y), at(b, z)}), []string{AllocationValid}); diff != "" {
+		t.Errorf("violations (-got +want):\n%s", diff)
+	}
+}

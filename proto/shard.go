@@ -184,7 +184,14 @@ func mergeAllocations(a, b []TypeAllocation) []TypeAllocation {
 	case len(out) > 0 && sameTables(out, b) && allocationsNormal(b):
 		return b
 	}
-	return cloneAllocations(out)
+	// Tables are never written in place (writers clone them first), so
+	// the result shares the tables already in cloned form.
+	for i := range out {
+		if !allocationsNormal(out[i : i+1]) {
+			out[i] = out[i].Clone()
+		}
+	}
+	return out
 }
 
 // sameTable reports whether x and y are the same table: equal type and

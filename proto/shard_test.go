@@ -536,3 +536,27 @@ func TestShardOfSpreadsNeighbours(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeAllocationsSharesTables: a merge that takes tables from both
+// sides builds a new list, but the tables in it are the inputs' own (they
+// are never written in place); only a table not in cloned form is copied.
+func TestMergeAllocationsSharesTables(t *testing.T) {
+	a := []TypeAllocation{fxType("x", 1, 3, fxShard(1, 3, 2)), fxType("y", 1, 1, fxShard(1, 1, 2))}
+	b := []TypeAllocation{fxType("x", 1, 2, fxShard(2, 2, 1)), fxType("y", 1, 4, fxShard(2, 4, 1))}
+	got := mergeAllocations(a, b)
+	if len(got) != 2 || &got[0] == &a[0] || &got[0] == &b[0] {
+		t.Fatalf("mixed merge returned an input's list or %d tables", len(got))
+	}
+	if &got[0].Shards[0] != &a[0].Shards[0] || &got[1].Shards[0] != &b[1].Shards[0] {
+		t.Errorf("mixed merge copied its tables, want a's x and b's y shared")
+	}
+	denormal := fxType("y", 1, 4, fxShard(2, 4))
+	denormal.Shards[0].Replicas = []UniqueAddress{}
+	got = mergeAllocations(a, []TypeAllocation{denormal})
+	if &got[1].Shards[0] == &denormal.Shards[0] || got[1].Shards[0].Replicas != nil {
+		t.Errorf("a table with empty non-nil replicas was shared, want it cloned")
+	}
+	if diff := cmp.Diff(fxType("y", 1, 4, fxShard(2, 4)), got[1]); diff != "" {
+		t.Errorf("merged y (-want +got):\n%s", diff)
+	}
+}

@@ -520,8 +520,16 @@ func (s *sim) afterStep(sl *slot) {
 	if ph := sl.node.Phase(); ph != sl.phase {
 		s.onPhase(sl, ph)
 	}
-	sl.deadline = out.Deadline
-	s.schedule(sl)
+	// A running node whose deadline did not move keeps its pending timer:
+	// on an undrifted clock the deadline maps to the same instant.
+	if !(out.Deadline == sl.deadline && sl.timer >= 0 && sl.clock.rate == 1 && sl.running()) {
+		sl.deadline = out.Deadline
+		s.schedule(sl)
+	} else if checkShortcuts {
+		if at := sl.clock.simAt(int64(sl.deadline.Sub(epoch)), s.now); at != sl.timer {
+			panic(fmt.Sprintf("sim: %s keeps its timer at %d, its deadline maps to %d", sl.name, sl.timer, at))
+		}
+	}
 	if st := sl.node.State(); st != sl.lastState {
 		sl.lastState = st
 		s.fig.stateChanged(s, sl)
@@ -572,8 +580,8 @@ type observedView struct {
 
 // checkShortcuts, when set (by tests), makes the simulator redo the work
 // its shortcuts skip and panic if the result differs: observe checks the
-// views it skips as unchanged, and the startup figure recounts the member
-// lists it remembers.
+// views it skips as unchanged, afterStep maps the deadlines it keeps, and
+// the startup figure recounts the member lists it remembers.
 var checkShortcuts bool
 
 // observe runs the safety checker on a slot's current view, unless the

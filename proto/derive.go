@@ -1,5 +1,11 @@
 package proto
 
+import (
+	"reflect"
+	"slices"
+	"time"
+)
+
 // Per-node memos of values derived from the current state. States are
 // immutable once assigned and successive states share unchanged slices
 // (see share.go), so each memo is keyed by the identity of the slices its
@@ -43,6 +49,10 @@ type derived struct {
 	// validation.
 	validMembers []Member
 	haveValid    bool
+
+	// The UIDs of a tombstone map, sorted (tombstoned).
+	tombs    map[UniqueAddress]time.Time
+	tombUIDs []UID
 
 	// Scratch buffers of gossipRound.
 	gossipUnseen, gossipSeen []UniqueAddress
@@ -125,4 +135,28 @@ func (n *Node) flatRegistry() []ServiceEntry {
 		d.registry, d.regValid, d.flattened = n.st.Registry, true, flattenRegistry(n.st.Registry)
 	}
 	return d.flattened
+}
+
+// tombstoned reports whether u is in the state's tombstones. Every message
+// asks it of its sender: the tombstones' UIDs, collected once per tombstone
+// map (maps are never changed once in a state), rule most senders out
+// without hashing an address.
+func (n *Node) tombstoned(u UniqueAddress) bool {
+	t := n.st.Tombstones
+	if len(t) == 0 {
+		return false
+	}
+	d := &n.derived
+	if reflect.ValueOf(d.tombs).UnsafePointer() != reflect.ValueOf(t).UnsafePointer() {
+		d.tombs, d.tombUIDs = t, d.tombUIDs[:0]
+		for k := range t {
+			d.tombUIDs = append(d.tombUIDs, k.UID)
+		}
+		slices.Sort(d.tombUIDs)
+	}
+	if _, found := slices.BinarySearch(d.tombUIDs, u.UID); !found {
+		return false
+	}
+	_, dead := t[u]
+	return dead
 }

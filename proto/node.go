@@ -303,7 +303,7 @@ func (n *Node) Step(now time.Time, m Message) error {
 		n.stats.DroppedAddress++
 		return nil
 	}
-	if _, dead := n.st.Tombstones[m.From]; dead {
+	if n.tombstoned(m.From) {
 		n.stats.DroppedStale++
 		n.tellRemoved(m)
 		return nil

@@ -70,9 +70,15 @@ func registryEqual(a, b []RegistryRow) bool {
 	if len(a) != len(b) {
 		return false
 	}
+	if sameRegistry(a, b) {
+		return true
+	}
 	for i := range a {
 		if a[i].Owner != b[i].Owner || a[i].Version != b[i].Version || len(a[i].Entries) != len(b[i].Entries) {
 			return false
+		}
+		if sameEntries(a[i].Entries, b[i].Entries) {
+			continue
 		}
 		for j := range a[i].Entries {
 			if a[i].Entries[j] != b[i].Entries[j] {

@@ -117,7 +117,7 @@ func allocationsEqual(a, b []TypeAllocation) bool {
 		return false
 	}
 	for i := range a {
-		if !typeAllocationEqual(a[i], b[i]) {
+		if !sameTable(a[i], b[i]) && !typeAllocationEqual(a[i], b[i]) {
 			return false
 		}
 	}

@@ -272,7 +272,24 @@ func (n *Node) leaderActions() {
 // epoch.
 func (n *Node) allocIdleFor(members []Member, tables []TypeAllocation, next Epoch) bool {
 	d := &n.derived
-	return d.idleValid && sameMembers(d.idleMembers, members) && sameAllocations(d.idleTables, tables) && d.idleEpoch == next
+	return d.idleValid && d.idleEpoch == next && membersEqual(d.idleMembers, members) && allocationsEqual(d.idleTables, tables)
+}
+
+// membersEqual reports whether two member lists hold equal records, in
+// O(1) when they are the same slice.
+func membersEqual(a, b []Member) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if sameMembers(a, b) {
+		return true
+	}
+	for i := range a {
+		if !memberEqual(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // downingTargets applies the downing strategy once the unreachable set has

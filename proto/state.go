@@ -386,18 +386,7 @@ func seenDigestFix(sum uint64, n int) uint64 {
 // reachability, allocations and registry, ignoring version, seen set and tombstones (a removal also
 // deletes the member, and tombstones expire locally).
 func contentEqual(a, b *State) bool {
-	if len(a.Members) != len(b.Members) {
-		return false
-	}
-	for i := range a.Members {
-		if sameMembers(a.Members, b.Members) {
-			break
-		}
-		if !memberEqual(a.Members[i], b.Members[i]) {
-			return false
-		}
-	}
-	return a.AllocationEpoch == b.AllocationEpoch && reachabilityEqual(a.Reachability, b.Reachability) &&
+	return membersEqual(a.Members, b.Members) && a.AllocationEpoch == b.AllocationEpoch && reachabilityEqual(a.Reachability, b.Reachability) &&
 		allocationsEqual(a.Allocations, b.Allocations) && registryEqual(a.Registry, b.Registry)
 }
 

@@ -19,6 +19,7 @@ func TestTraceTimestamp(t *testing.T) {
 	tr := newTracer(nil) // shared: each check follows another timestamp
 	check := func(t interface{ Fatalf(string, ...any) }, ns int64) {
 		for range 2 {
+			tr.buf = tr.buf[:0] // lines collect in buf: look at this one alone
 			tr.begin(ns)
 			if got, want := string(tr.buf), naive(ns); got != want {
 				t.Fatalf("begin(%d) renders %q, want %q", ns, got, want)

@@ -19,6 +19,15 @@ import (
 // seed, so two runs differ only by the network's seed. It returns the trace.
 func workload(t *testing.T, netSeed int64, cfg Config) []string {
 	t.Helper()
+	return workloadVia(t, netSeed, cfg, false)
+}
+
+// workloadVia is workload, sending with SendNanos and stepping with
+// StepUntilNanos when nanos is set (the event's times are then rebuilt from
+// NowNanos and the send times, for the same trace lines).
+func workloadVia(t *testing.T, netSeed int64, cfg Config, nanos bool) []string {
+	t.Helper()
+	sentAt := map[uint64]time.Time{}
 	n := newNet(t, netSeed, cfg)
 	w := rand.New(rand.NewSource(99))
 	const nodes = 6
@@ -49,9 +58,29 @@ func workload(t *testing.T, netSeed int64, cfg Config) []string {
 		seq++
 		from := w.Intn(nodes)
 		to := (from + 1 + w.Intn(nodes-1)) % nodes
-		n.Send(now, msg(from, to, seq))
+		if nanos {
+			n.SendNanos(now.UnixNano(), msg(from, to, seq))
+			sentAt[seq] = now
+		} else {
+			n.Send(now, msg(from, to, seq))
+		}
 		for {
-			ev, ok := n.StepUntil(now)
+			var ev Event
+			var ok bool
+			if nanos {
+				ev.At, ev.Timer = now, 12345 // overwritten
+				if ok = n.StepUntilNanos(now.UnixNano(), &ev); ok {
+					if !ev.At.IsZero() || !ev.SentAt.IsZero() {
+						t.Fatalf("StepUntilNanos set At %v, SentAt %v", ev.At, ev.SentAt)
+					}
+					ev.At = time.Unix(0, n.NowNanos()).UTC()
+					if ev.Kind == Delivery {
+						ev.SentAt = sentAt[seqOf(ev.Msg)]
+					}
+				}
+			} else {
+				ev, ok = n.StepUntil(now)
+			}
 			if !ok {
 				break
 			}
@@ -85,6 +114,9 @@ func TestDeterminism(t *testing.T) {
 			}
 			if len(first) < 600 {
 				t.Errorf("trace has %d lines, want at least 600 deliveries and timers", len(first))
+			}
+			if diff := cmp.Diff(first, workloadVia(t, 1, tt.cfg, true)); diff != "" {
+				t.Errorf("SendNanos and StepUntilNanos differ from Send and StepUntil (-times +nanos):\n%s", diff)
 			}
 			if cmp.Equal(first, workload(t, 2, tt.cfg)) {
 				t.Errorf("seeds 1 and 2 gave identical traces; the network ignores its seed")

@@ -331,8 +331,10 @@ func (n *Network) countCut(c cause) {
 // are applied when the copy falls due (see Step). Send never delivers
 // synchronously: a copy with zero latency is due at now and is returned by
 // a later Step.
-func (n *Network) Send(now time.Time, m proto.Message) {
-	t := nanos(now)
+func (n *Network) Send(now time.Time, m proto.Message) { n.SendNanos(nanos(now), m) }
+
+// SendNanos is Send at instant t in Unix nanoseconds.
+func (n *Network) SendNanos(t int64, m proto.Message) {
 	if t < n.now {
 		t = n.now
 	}
@@ -496,7 +498,7 @@ func (n *Network) Next() (time.Time, bool) {
 //
 // The instants of successive events never decrease.
 func (n *Network) Step() (ev Event, ok bool) {
-	ok = n.step(math.MaxInt64, &ev)
+	ok = n.step(math.MaxInt64, &ev, true)
 	return ev, ok
 }
 
@@ -504,13 +506,28 @@ func (n *Network) Step() (ev Event, ok bool) {
 // returns ok false, leaving later entries queued, when the next event would
 // come after limit. It is the "deliver everything due by now" primitive.
 func (n *Network) StepUntil(limit time.Time) (ev Event, ok bool) {
-	ok = n.step(nanos(limit), &ev)
+	ok = n.step(nanos(limit), &ev, true)
 	return ev, ok
 }
 
+// StepUntilNanos is StepUntil for an event loop that keeps its own clock in
+// Unix nanoseconds: limit is one, and the event's instant is NowNanos
+// afterwards. It overwrites *ev, leaving its At and SentAt zero, and
+// reports whether there was an event. It does what StepUntil does, without
+// building times or copying the event out.
+func (n *Network) StepUntilNanos(limit int64, ev *Event) bool {
+	*ev = Event{}
+	return n.step(limit, ev, false)
+}
+
+// NowNanos is Now in Unix nanoseconds (math.MinInt64 before the first
+// event).
+func (n *Network) NowNanos() int64 { return n.now }
+
 // step is Step and StepUntil: it fills in *ev, which must be the zero
-// Event, and reports whether it did.
-func (n *Network) step(limit int64, ev *Event) bool {
+// Event, and reports whether it did. Unless times is set, it leaves the
+// event's At and SentAt zero.
+func (n *Network) step(limit int64, ev *Event, times bool) bool {
 	for len(n.q) > 0 && n.q[0].at <= limit {
 		it := n.q.pop()
 		if it.at > n.now {
@@ -524,12 +541,15 @@ func (n *Network) step(limit int64, ev *Event) bool {
 			}
 			n.timers.remove(it.ref)
 			n.stats.Timers++
-			ev.Kind, ev.At, ev.Timer = Timer, instant(it.at), it.ref
+			ev.Kind, ev.Timer = Timer, it.ref
+			if times {
+				ev.At = instant(it.at)
+			}
 			return true
 		case kindFault:
 			n.applyFault(uint32(it.ref))
 		case kindMessage:
-			if n.deliver(it, ev) {
+			if n.deliver(it, ev, times) {
 				return true
 			}
 		}
@@ -539,7 +559,7 @@ func (n *Network) step(limit int64, ev *Event) bool {
 
 // deliver applies a message copy falling due and, if it is delivered,
 // fills in *ev (the zero Event) and reports true.
-func (n *Network) deliver(it item, ev *Event) bool {
+func (n *Network) deliver(it item, ev *Event, times bool) bool {
 	ref := uint32(it.ref)
 	pl := &n.payloads[ref]
 	p := &n.paths[pl.path]
@@ -571,7 +591,10 @@ func (n *Network) deliver(it item, ev *Event) bool {
 	}
 	n.stats.Delivered++
 	n.stats.BytesDelivered += uint64(pl.size)
-	ev.Kind, ev.At, ev.Msg, ev.SentAt, ev.Duplicate = Delivery, instant(it.at), pl.msg, instant(pl.sentAt), pl.dup
+	ev.Kind, ev.Msg, ev.Duplicate = Delivery, pl.msg, pl.dup
+	if times {
+		ev.At, ev.SentAt = instant(it.at), instant(pl.sentAt)
+	}
 	ev.FromNode, ev.ToNode = int(p.from), int(p.to)
 	n.releasePayload(ref)
 	return true

@@ -147,7 +147,7 @@ func (s *sim) apply(e Entry) (bool, string) {
 		if sl == nil {
 			return needNode()
 		}
-		until := s.nowT.Add(e.Dur)
+		until := s.nowTime().Add(e.Dur)
 		if e.Peer >= 0 {
 			if s.existing(e.Peer) == nil {
 				return needNode()
@@ -168,7 +168,7 @@ func (s *sim) apply(e Entry) (bool, string) {
 		if len(nodes) < 2 {
 			return false, "fewer than two nodes"
 		}
-		plan, err := s.net.Swizzle(s.nowT, nodes, netsim.SwizzleConfig{Window: e.Dur, Fraction: 0.5, PairClogs: min(10, len(nodes))})
+		plan, err := s.net.Swizzle(s.nowTime(), nodes, netsim.SwizzleConfig{Window: e.Dur, Fraction: 0.5, PairClogs: min(10, len(nodes))})
 		if err != nil {
 			return false, err.Error()
 		}

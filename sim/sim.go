@@ -149,9 +149,8 @@ type sim struct {
 	seeds   []proto.Address
 	initial int
 
-	now  int64 // ns since epoch
-	nowT time.Time
-	end  int64
+	now int64 // ns since epoch
+	end int64
 
 	tr      *tracer
 	chk     *invariants.Checker
@@ -204,7 +203,6 @@ func newSim(o Options) (*sim, error) {
 		end:     int64(p.Duration),
 		unreach: map[uniq]bool{}, downed: map[uniq]bool{}, removed: map[uniq]bool{}, weakly: map[uniq]bool{},
 		initial: p.Nodes,
-		nowT:    epoch,
 	}
 	s.netCfg = netsim.Config{
 		Latency:     netsim.Shifted(p.LatencyMin, netsim.Exponential(p.LatencyMean)),
@@ -256,7 +254,18 @@ func (s *sim) setNow(ns int64) {
 	if ns > s.now {
 		s.now = ns
 	}
-	s.nowT = epoch.Add(time.Duration(s.now))
+}
+
+// nowTime is the current simulated instant as a time.
+func (s *sim) nowTime() time.Time { return epoch.Add(time.Duration(s.now)) }
+
+// unixNanos turns a simulated instant into netsim's Unix nanoseconds,
+// saturating instead of overflowing.
+func unixNanos(ns int64) int64 {
+	if ns > math.MaxInt64-epochNanos {
+		return math.MaxInt64
+	}
+	return epochNanos + ns
 }
 
 func (s *sim) local(sl *slot) time.Time { return epoch.Add(time.Duration(sl.clock.at(s.now))) }
@@ -509,7 +518,7 @@ func (s *sim) afterStep(sl *slot) {
 	sl.node.OutputTo(&s.out)
 	out := &s.out
 	for i := range out.Messages {
-		s.net.Send(s.nowT, out.Messages[i])
+		s.net.SendNanos(unixNanos(s.now), out.Messages[i])
 	}
 	for i := range out.Events {
 		s.onEvent(sl, &out.Events[i])
@@ -715,7 +724,7 @@ func (s *sim) liveInitial() int {
 // applying schedule entries, nemesis actions and workload commands at
 // their instants. It returns early when the run failed.
 func (s *sim) run(end int64) {
-	limitAt, limit := int64(math.MinInt64), time.Time{} // StepUntil's limit: the instant next
+	var ev netsim.Event
 	for !s.failed {
 		next := end
 		if len(s.pending) > 0 && s.pending[0].at < next {
@@ -727,12 +736,8 @@ func (s *sim) run(end int64) {
 		if s.wl != nil && s.wl.next < next {
 			next = s.wl.next
 		}
-		if next != limitAt {
-			limitAt, limit = next, epoch.Add(time.Duration(next))
-		}
-		ev, ok := s.net.StepUntil(limit)
-		if ok {
-			s.setNow(ev.At.UnixNano() - epochNanos)
+		if s.net.StepUntilNanos(unixNanos(next), &ev) {
+			s.setNow(s.net.NowNanos() - epochNanos)
 			switch ev.Kind {
 			case netsim.Delivery:
 				s.deliver(&ev)

@@ -471,20 +471,15 @@ func (s *sim) deliver(ev *netsim.Event) {
 		return
 	}
 	s.events++
+	var from string
+	if fsl := s.slotAt(ev.FromNode); fsl != nil {
+		from = fsl.name
+	} else {
+		from = ev.Msg.From.Address.String()
+	}
 	t := s.tr
 	t.begin(s.now)
-	t.add(sl.name)
-	t.add("recv")
-	t.add(ev.Msg.Body.Kind())
-	t.add("from")
-	if from := s.slotAt(ev.FromNode); from != nil {
-		t.add(from.name)
-	} else {
-		t.add(ev.Msg.From.Address.String())
-	}
-	if ev.Duplicate {
-		t.add("dup")
-	}
+	t.recv(sl.name, ev.Msg.Body.Kind(), from, ev.Duplicate)
 	t.end()
 	if s.tl != nil {
 		s.tl.message(s, ev)

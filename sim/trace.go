@@ -77,6 +77,21 @@ func (t *tracer) add(s string) {
 	t.buf = append(t.buf, s...)
 }
 
+// recv appends " name recv kind from from", and " dup" for a duplicate:
+// the line of a delivery, in one pass.
+func (t *tracer) recv(name, kind, from string, dup bool) {
+	b := append(t.buf, ' ')
+	b = append(b, name...)
+	b = append(b, " recv "...)
+	b = append(b, kind...)
+	b = append(b, " from "...)
+	b = append(b, from...)
+	if dup {
+		b = append(b, " dup"...)
+	}
+	t.buf = b
+}
+
 // addInt appends " n".
 func (t *tracer) addInt(n int64) {
 	t.buf = append(t.buf, ' ')

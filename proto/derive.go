@@ -54,7 +54,7 @@ func (n *Node) view() *derived {
 	s := n.st
 	if !d.valid || !sameMembers(d.members, s.Members) || !sameRows(d.rows, s.Reachability.Rows) {
 		d.members, d.rows, d.valid = s.Members, s.Reachability.Rows, true
-		d.unreachable = s.Unreachable()
+		d.unreachable = s.unreachableWith(&n.keys)
 		d.leader, d.hasLeader = s.leaderGiven(n.self, d.unreachable)
 		d.convValid = false
 	}

@@ -15,7 +15,7 @@ package proto
 // are on neither side; Exiting members are leaving anyway and are on
 // neither side either.
 func sides(s *State, self UniqueAddress) (reachable, unreachable []Member) {
-	u := nodeCursor{list: unreachableFrom(s, self)}
+	u := nodeCursor{list: unreachableFrom(s, self, nil)}
 	for _, m := range s.Members {
 		if m.Status == Down || m.Status == Exiting {
 			continue
@@ -30,9 +30,10 @@ func sides(s *State, self UniqueAddress) (reachable, unreachable []Member) {
 }
 
 // unreachableSide is nodesOf of the unreachable side of sides(s, self),
-// without building the sides.
-func unreachableSide(s *State, self UniqueAddress) []UniqueAddress {
-	list := unreachableFrom(s, self)
+// without building the sides. Its lookups share the parsed member list of
+// kc (nil for none).
+func unreachableSide(s *State, self UniqueAddress, kc *keyCache) []UniqueAddress {
+	list := unreachableFrom(s, self, kc)
 	if len(list) == 0 {
 		return []UniqueAddress{}
 	}
@@ -224,14 +225,15 @@ func nodesOf(ms []Member) []UniqueAddress {
 // downing: self's own row, plus the rows of counting observers that self's
 // own row does not mark unreachable. The rows of observers on the other
 // side of a partition (or dead ones) say nothing about this side: counting
-// them would let a stale row of a crashed node down healthy ones.
-func unreachableFrom(s *State, self UniqueAddress) []UniqueAddress {
+// them would let a stale row of a crashed node down healthy ones. Its
+// lookups share the parsed member list of kc (nil for none).
+func unreachableFrom(s *State, self UniqueAddress, kc *keyCache) []UniqueAddress {
 	var own []UniqueAddress
 	if row, ok := s.Reachability.Row(self); ok && s.counts(self) {
 		own = row.Unreachable
 	}
 	lists := [][]UniqueAddress{own}
-	observers := memberCursor{s: s} // rows are in observer order
+	observers := memberCursor{s: s, kc: kc} // rows are in observer order
 	for _, row := range s.Reachability.Rows {
 		if row.Observer == self || !s.countsAt(&observers, row.Observer) || containsNode(own, row.Observer) {
 			continue
@@ -241,5 +243,5 @@ func unreachableFrom(s *State, self UniqueAddress) []UniqueAddress {
 	if len(lists) == 1 {
 		return own
 	}
-	return s.unionOf(lists)
+	return s.unionOf(lists, kc)
 }

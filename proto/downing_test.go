@@ -219,7 +219,7 @@ func TestUnreachableSideMatchesSides(t *testing.T) {
 		self := fxNode(1+rng.Intn(n), 1)
 		_, unreachable := sides(s, self)
 		want := nodesOf(unreachable)
-		if diff := cmp.Diff(want, unreachableSide(s, self), cmpopts.EquateEmpty()); diff != "" {
+		if diff := cmp.Diff(want, unreachableSide(s, self, nil), cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("trial %d: unreachableSide (-sides +got):\n%s", trial, diff)
 		}
 	}

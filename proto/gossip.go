@@ -308,7 +308,7 @@ func (n *Node) merge(remote *State) Ordering {
 		// Only an unpruned Before says the remote clock dominates.
 		version = mergeShared(local.Version, remote.Version)
 	}
-	merged := mergeContentClock(local, remote, n.now, version)
+	merged := mergeContentClock(local, remote, n.now, version, &n.keys)
 	if n.cfg.PlantedBug == BugStatusRegress && ord == Concurrent {
 		regress(merged, local, remote)
 	}
@@ -324,7 +324,7 @@ func (n *Node) merge(remote *State) Ordering {
 		// is safe to prune.
 		norm := *remote
 		norm.Tombstones = merged.Tombstones
-		norm.pruneTombstoned(n.now)
+		norm.pruneTombstonedWith(n.now, &n.keys)
 		if contentEqual(merged, &norm) || !member {
 			// self, when set, is a member of merged.
 			merged.Seen = filteredUnion(merged, remote.Seen, self)

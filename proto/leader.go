@@ -99,7 +99,7 @@ func (n *Node) trackUnreachable() {
 		return
 	}
 	d.trackMembers, d.trackRows, d.trackValid = n.st.Members, n.st.Reachability.Rows, true
-	nodes := unreachableSide(n.st, n.self)
+	nodes := unreachableSide(n.st, n.self, &n.keys)
 	if !nodesEqual(nodes, n.lastUnreachable) {
 		n.lastUnreachable = nodes
 		n.unreachableSince = n.now

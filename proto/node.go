@@ -174,7 +174,8 @@ type Node struct {
 	joining      []UniqueAddress
 	joiningSince []time.Time
 
-	derived derived // memos of values derived from st
+	derived derived  // memos of values derived from st
+	keys    keyCache // parsed addresses of recent member lists
 
 	topo      TopologySnapshot
 	published bool
@@ -701,7 +702,7 @@ func (n *Node) markDown(ms []Member) {
 func (n *Node) update(f func(s *State)) {
 	s := n.st.cloneForUpdate()
 	f(s)
-	s.pruneTombstoned(n.now)
+	s.pruneTombstonedWith(n.now, &n.keys) // f is done moving members
 	if contentEqual(s, n.st) {
 		return
 	}

@@ -123,6 +123,11 @@ type memberCursor struct {
 	// parsing the members a search compares each time.
 	searches int
 	keys     []nodeKey
+	// kc, when set, supplies the parsed words of the list (words), shared
+	// with every other cursor over it; noWords: some host is not IPv4.
+	kc      *keyCache
+	words   []uint32
+	noWords bool
 }
 
 // cursorKeysAfter is the fewest searches a cursor makes before it parses
@@ -151,7 +156,10 @@ func (c *memberCursor) index(u UniqueAddress) (int, bool) {
 		return 0, false
 	}
 	k := keyOf(u)
-	if n := c.next; (n == len(ms) || k.compareTo(ms[n].Node) > 0) && (n == 0 || k.compareTo(ms[n-1].Node) < 0) {
+	if c.kc != nil && c.words == nil && !c.noWords && c.keys == nil {
+		c.words, c.noWords = c.kc.words(ms)
+	}
+	if n := c.next; (n == len(ms) || c.compareAt(&k, n) > 0) && (n == 0 || c.compareAt(&k, n-1) < 0) {
 		// u falls just before c.next, where it is not: a query in
 		// member order for a non-member mostly does.
 		return n, false
@@ -164,10 +172,28 @@ func (c *memberCursor) index(u UniqueAddress) (int, bool) {
 	return i, ok
 }
 
+// compareAt is k.compareTo(c.s.Members[j].Node), by the parsed words
+// when the cursor has them.
+func (c *memberCursor) compareAt(k *nodeKey, j int) int {
+	if c.words != nil && k.isV4 {
+		if w := c.words[j]; w != k.v4 {
+			if w < k.v4 {
+				return -1
+			}
+			return 1
+		}
+	}
+	return k.compareTo(c.s.Members[j].Node)
+}
+
 // search is c.s.memberIndexKey(k), by the parsed keys once the cursor has
-// searched often enough to make parsing them pay.
+// searched often enough to make parsing them pay, or at once by the words
+// its key cache holds (or parses) for the list.
 func (c *memberCursor) search(k *nodeKey) (int, bool) {
 	ms := c.s.Members
+	if c.words != nil && k.isV4 { // fetched by index
+		return searchWords(ms, c.words, k)
+	}
 	if c.keys == nil {
 		// Parse the list once the searches so far have cost about as
 		// many parses as that (a search compares about log2 N members):
@@ -182,6 +208,75 @@ func (c *memberCursor) search(k *nodeKey) (int, bool) {
 	}
 	i := sort.Search(len(ms), func(i int) bool { return k.compareKey(&c.keys[i]) >= 0 })
 	return i, i < len(ms) && ms[i].Node == k.u
+}
+
+// searchWords is memberIndexKey(k) for an IPv4 key k over a member list
+// whose hosts are all IPv4, given their words: equal words mean equal
+// hosts (an octet has one spelling), so only ties read the members.
+func searchWords(ms []Member, words []uint32, k *nodeKey) (int, bool) {
+	lo, hi := 0, len(ms)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		var atOrAfter bool
+		if w := words[h]; w != k.v4 {
+			atOrAfter = w > k.v4
+		} else {
+			atOrAfter = k.compareTo(ms[h].Node) >= 0
+		}
+		if atOrAfter {
+			hi = h
+		} else {
+			lo = h + 1
+		}
+	}
+	return lo, lo < len(ms) && ms[lo].Node == k.u
+}
+
+// keyCacheSize is how many member lists a keyCache remembers.
+const keyCacheSize = 4
+
+// keyCache remembers the parsed IPv4 words of the member lists a node
+// searched last, so that every cursor over one list shares one parse.
+// It is keyed by the list's identity (backing array and length); a
+// list's nodes never change once the list is in an assigned state, and
+// each record holds its list so that the array cannot be reused while it
+// is remembered.
+//
+// Invariant: only lists of states that are no longer modified are looked
+// up (a state being built by update may still move its members).
+type keyCache struct {
+	recs [keyCacheSize]keyRecord
+	next int
+}
+
+type keyRecord struct {
+	members []Member
+	words   []uint32 // nil when some host is not IPv4
+}
+
+// words returns the IPv4 words of ms's hosts, parsing them once per list,
+// or reports none (true) when some host is not IPv4.
+func (c *keyCache) words(ms []Member) (words []uint32, none bool) {
+	if len(ms) == 0 {
+		return nil, true
+	}
+	for i := range c.recs {
+		if r := &c.recs[i]; sameMembers(r.members, ms) {
+			return r.words, r.words == nil
+		}
+	}
+	words = make([]uint32, len(ms))
+	for i := range ms {
+		w, ok := parseIPv4Word(ms[i].Node.Host)
+		if !ok {
+			words = nil
+			break
+		}
+		words[i] = w
+	}
+	c.recs[c.next] = keyRecord{members: ms, words: words}
+	c.next = (c.next + 1) % keyCacheSize
+	return words, words == nil
 }
 
 // Member returns the record of incarnation u.
@@ -238,9 +333,13 @@ func (s *State) IsUnreachable(u UniqueAddress) bool {
 
 // Unreachable lists the members that some counting observer marks
 // unreachable, in address order.
-func (s *State) Unreachable() []UniqueAddress {
+func (s *State) Unreachable() []UniqueAddress { return s.unreachableWith(nil) }
+
+// unreachableWith is Unreachable, its lookups sharing the parsed member
+// list of kc (nil for none).
+func (s *State) unreachableWith(kc *keyCache) []UniqueAddress {
 	var lists [][]UniqueAddress
-	observers := memberCursor{s: s} // rows are in observer order
+	observers := memberCursor{s: s, kc: kc} // rows are in observer order
 	for _, row := range s.Reachability.Rows {
 		if s.countsAt(&observers, row.Observer) {
 			lists = append(lists, row.Unreachable)
@@ -249,7 +348,7 @@ func (s *State) Unreachable() []UniqueAddress {
 	if lists == nil {
 		return nil
 	}
-	return s.unionOf(lists)
+	return s.unionOf(lists, kc)
 }
 
 // countsAt is counts(observer), looking the observer up with cur.
@@ -261,11 +360,12 @@ func (s *State) countsAt(cur *memberCursor, observer UniqueAddress) bool {
 // unionOf returns the union of sorted node lists, in address order, as a
 // new slice: unionNodes folded over the lists. Lists of members (as
 // reachability rows are) are merged by marking their members, which needs
-// no address comparisons.
-func (s *State) unionOf(lists [][]UniqueAddress) []UniqueAddress {
+// no address comparisons. Its lookups share the parsed member list of kc
+// (nil for none).
+func (s *State) unionOf(lists [][]UniqueAddress, kc *keyCache) []UniqueAddress {
 	marked := make([]bool, len(s.Members))
 	count := 0
-	cur := memberCursor{s: s} // one cursor, so its parsed keys serve every list
+	cur := memberCursor{s: s, kc: kc} // one cursor, so its parsed keys serve every list
 	for _, list := range lists {
 		cur.next = 0
 		last := -1
@@ -408,12 +508,13 @@ func contentEqual(a, b *State) bool {
 // the result is empty; the caller decides it. The operation is commutative,
 // associative and idempotent on contents.
 func mergeContent(a, b *State, now time.Time) *State {
-	return mergeContentClock(a, b, now, mergeShared(a.Version, b.Version))
+	return mergeContentClock(a, b, now, mergeShared(a.Version, b.Version), nil)
 }
 
 // mergeContentClock is mergeContent with the merged clock already known
 // (the caller compared the clocks and found one dominating).
-func mergeContentClock(a, b *State, now time.Time, version VClock) *State {
+// Its lookups share the parsed member lists of kc (nil for none).
+func mergeContentClock(a, b *State, now time.Time, version VClock, kc *keyCache) *State {
 	out := &State{
 		Members:    mergeMembers(a.Members, b.Members),
 		Version:    version,
@@ -436,7 +537,7 @@ func mergeContentClock(a, b *State, now time.Time, version VClock) *State {
 		out.AllocationEpoch = b.AllocationEpoch
 	}
 	out.Registry = mergeRegistry(a.Registry, b.Registry)
-	out.pruneTombstoned(now)
+	out.pruneTombstonedWith(now, kc)
 	return out
 }
 
@@ -446,7 +547,12 @@ func mergeContentClock(a, b *State, now time.Time, version VClock) *State {
 // members (which become tombstones, stamped now, if they are not already).
 // The state must
 // be owned by the caller.
-func (s *State) pruneTombstoned(now time.Time) {
+func (s *State) pruneTombstoned(now time.Time) { s.pruneTombstonedWith(now, nil) }
+
+// pruneTombstonedWith is pruneTombstoned, its lookups sharing the parsed
+// member lists of kc (nil for none). The member list it leaves must not
+// be modified afterwards (see keyCache).
+func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) {
 	// Copy on write: the slices and the clock may be shared with other
 	// states, so they are replaced, never changed in place. The tombstone
 	// map is the caller's own.
@@ -474,7 +580,7 @@ func (s *State) pruneTombstoned(now time.Time) {
 	// may carry observers or subjects this node has already forgotten.
 	if s.Seen != nil {
 		var seen []UniqueAddress
-		cur := memberCursor{s: s}
+		cur := memberCursor{s: s, kc: kc}
 		for i, u := range s.Seen {
 			keep := cur.has(u)
 			if !keep && seen == nil {
@@ -489,12 +595,12 @@ func (s *State) pruneTombstoned(now time.Time) {
 			s.Seen = s.Seen[:0:0]
 		}
 	}
-	observers, subjects := memberCursor{s: s}, memberCursor{s: s}
+	observers, subjects := memberCursor{s: s, kc: kc}, memberCursor{s: s, kc: kc}
 	s.Reachability = s.Reachability.prune(observers.has, subjects.has)
 	if len(s.Registry) > 0 {
 		// Rows are sorted by owner, as members are by node: one cursor
 		// walks both.
-		owners := memberCursor{s: s}
+		owners := memberCursor{s: s, kc: kc}
 		liveOwner := func(u UniqueAddress) bool {
 			i, ok := owners.index(u)
 			return ok && s.Members[i].Status != Down
@@ -507,7 +613,7 @@ func (s *State) pruneTombstoned(now time.Time) {
 			}
 		}
 		if !keep {
-			owners = memberCursor{s: s}
+			owners = memberCursor{s: s, kc: kc}
 			rows := make([]RegistryRow, 0, len(s.Registry))
 			for _, r := range s.Registry {
 				if liveOwner(r.Owner) {

@@ -421,12 +421,19 @@ func TestUnreachableMatchesNaive(t *testing.T) {
 	})
 	runLaws(t, func(p *gopter.Properties) {
 		p.Property("Unreachable is the naive fold", prop.ForAll(func(s *State) string {
+			var kc keyCache // shared by every call, as a node's is
 			if want, got := naiveUnreachable(s), s.Unreachable(); !reflect.DeepEqual(want, got) {
 				return fmt.Sprintf("Unreachable (-naive +got):\n%s", cmp.Diff(want, got))
 			}
+			if want, got := naiveUnreachable(s), s.unreachableWith(&kc); !reflect.DeepEqual(want, got) {
+				return fmt.Sprintf("unreachableWith (-naive +got):\n%s", cmp.Diff(want, got))
+			}
 			for _, self := range lawUniverse {
-				if want, got := naiveUnreachableFrom(s, self), unreachableFrom(s, self); !reflect.DeepEqual(want, got) {
+				if want, got := naiveUnreachableFrom(s, self), unreachableFrom(s, self, nil); !reflect.DeepEqual(want, got) {
 					return fmt.Sprintf("unreachableFrom %v (-naive +got):\n%s", self, cmp.Diff(want, got))
+				}
+				if want, got := naiveUnreachableFrom(s, self), unreachableFrom(s, self, &kc); !reflect.DeepEqual(want, got) {
+					return fmt.Sprintf("unreachableFrom %v with keys (-naive +got):\n%s", self, cmp.Diff(want, got))
 				}
 			}
 			return ""

@@ -74,9 +74,10 @@ type Stats struct {
 	Unchanged uint64
 	// Checked counts views whose state was checked.
 	Checked uint64
-	// Validations counts full proto.ValidateState calls; a state that
-	// differs from the node's previous (valid) one only in its seen set is
-	// validated by a cheaper equivalent walk instead.
+	// Validations counts proto.ValidateStateSince calls (which walk only
+	// the parts that differ from the node's previous valid state); a
+	// state that differs from that one only in its seen set is validated
+	// by a cheaper equivalent walk instead.
 	Validations uint64
 	// Scanned counts member records visited by the checks, a measure of
 	// the work done.
@@ -245,7 +246,9 @@ func (r *step) memberIndex() map[proto.UniqueAddress]int {
 // valid and only the seen set changed (every other part is the same slice
 // or map), it is enough that the seen set is a subsequence of the sorted
 // member list: that makes it sorted, unique and no longer than the list,
-// which is all ValidateState asks of it.
+// which is all ValidateState asks of it. Otherwise a valid previous state
+// spares the walk of the parts the new one shares with it
+// (proto.ValidateStateSince, which gives ValidateState's verdict).
 func (r *step) selfConsistent() {
 	p, s := r.prev, r.s
 	if p != nil && r.h.valid && r.seenSub && onlySeenChanged(p, s) {
@@ -253,7 +256,11 @@ func (r *step) selfConsistent() {
 		return
 	}
 	r.c.stats.Validations++
-	if err := proto.ValidateState(s); err != nil {
+	since := p
+	if !r.h.valid || r.c.noMemo {
+		since = nil
+	}
+	if err := proto.ValidateStateSince(s, since); err != nil {
 		r.report(SelfConsistent, "%v", err)
 		return
 	}

@@ -41,6 +41,78 @@ func ValidateState(s *State) error { return validateState(s) }
 
 func validateState(s *State) error { return validateStateKnowing(s, nil, false) }
 
+// ValidateStateSince returns what ValidateState(s) returns, given prev, a
+// state that passed ValidateState (nil for none): the parts of s that are
+// the very parts of prev (the same slice or map, which never change once
+// in a state) are not walked again, only held against the parts that
+// changed (their lengths against the member count). States that share
+// most of their parts with their predecessor cost only what changed.
+func ValidateStateSince(s, prev *State) error {
+	if prev == nil {
+		return validateState(s)
+	}
+	return validateStateSince(s, prev)
+}
+
+// validateStateSince is validateStateKnowing(s, prev.Members, true),
+// given a valid prev whose parts s may share.
+func validateStateSince(s, prev *State) error {
+	if s == nil {
+		return invalid("nil state")
+	}
+	if len(s.Members) > MaxMembers {
+		return invalid("%d members, limit %d", len(s.Members), MaxMembers)
+	}
+	if !sameClock(s.Version, prev.Version) {
+		if err := validateClock(s.Version); err != nil {
+			return err
+		}
+	}
+	if !sameMembers(prev.Members, s.Members) {
+		if err := validateMembersKnowing(s.Members, prev.Members); err != nil {
+			return err
+		}
+	}
+	if len(s.Seen) > len(s.Members) {
+		return invalid("seen set larger than members")
+	}
+	if !sameNodes(prev.Seen, s.Seen) && !strictlySortedAlong(s.Seen, s.Members) {
+		return invalid("seen set not sorted")
+	}
+	if len(s.Reachability.Rows) > len(s.Members) {
+		return invalid("more reachability rows than members")
+	}
+	if sameRows(prev.Reachability.Rows, s.Reachability.Rows) {
+		// Sorted as they were: only their lengths meet a new member count.
+		if len(s.Members) < len(prev.Members) {
+			for _, row := range s.Reachability.Rows {
+				if len(row.Unreachable) > len(s.Members) {
+					return invalid("reachability row too long")
+				}
+			}
+		}
+	} else if err := validateRows(s); err != nil {
+		return err
+	}
+	if len(s.Tombstones) > MaxMembers {
+		return invalid("%d tombstones, limit %d", len(s.Tombstones), MaxMembers)
+	}
+	// A table's epoch is checked against the state's, which never lowers
+	// it when the tables are prev's.
+	if !sameAllocations(prev.Allocations, s.Allocations) || s.AllocationEpoch < prev.AllocationEpoch {
+		if err := validateAllocations(s); err != nil {
+			return err
+		}
+	}
+	if sameRegistry(prev.Registry, s.Registry) {
+		if len(s.Registry) > len(s.Members) {
+			return invalid("more registry rows than members")
+		}
+		return nil
+	}
+	return validateRegistry(s)
+}
+
 // validateStateKnowing is validateState, except that it skips the checks of
 // the members when s.Members is the slice known, which has passed them
 // before (a slice's contents never change once it is in a state), and
@@ -74,6 +146,22 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 	if len(s.Reachability.Rows) > len(s.Members) {
 		return invalid("more reachability rows than members")
 	}
+	if err := validateRows(s); err != nil {
+		return err
+	}
+	if len(s.Tombstones) > MaxMembers {
+		return invalid("%d tombstones, limit %d", len(s.Tombstones), MaxMembers)
+	}
+	if err := validateAllocations(s); err != nil {
+		return err
+	}
+	return validateRegistry(s)
+}
+
+// validateRows checks the reachability rows of a state whose members have
+// passed validation: sorted by observer, each list sorted and no longer
+// than the member list.
+func validateRows(s *State) error {
 	observers := sortedWalk{ref: s.Members}
 	for _, row := range s.Reachability.Rows {
 		if _, sorted := observers.add(row.Observer); !sorted {
@@ -86,13 +174,7 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 			return invalid("reachability row of %v not sorted", row.Observer)
 		}
 	}
-	if len(s.Tombstones) > MaxMembers {
-		return invalid("%d tombstones, limit %d", len(s.Tombstones), MaxMembers)
-	}
-	if err := validateAllocations(s); err != nil {
-		return err
-	}
-	return validateRegistry(s)
+	return nil
 }
 
 func validateMembers(members []Member) error { return validateMembersKnowing(members, nil) }

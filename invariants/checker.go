@@ -26,6 +26,7 @@ const (
 	// functions of immutable state parts (see Checker).
 	maxMemberIndexes = 64
 	maxClockDigests  = 1024
+	maxClockPairs    = 4096
 )
 
 // Checker runs the safety invariants incrementally: the simulator calls
@@ -42,11 +43,13 @@ type Checker struct {
 
 	// Memos of pure functions of state parts, which are immutable and
 	// shared between the states of many nodes: the member index of a
-	// member list and the digest of a clock. Each record holds the part
+	// member list, the digest of a clock and whether one clock is
+	// nowhere below another. Each record holds the part
 	// it is keyed by, so that its memory cannot be reused by another part
 	// while remembered.
 	indexes fifo[memberList, indexRecord]
 	digests fifo[unsafe.Pointer, digestRecord]
+	pairs   fifo[clockPair, pairRecord]
 	noMemo  bool // tests: compute everything afresh
 }
 
@@ -58,6 +61,13 @@ type memberList struct {
 type indexRecord struct {
 	members []proto.Member
 	index   map[proto.UniqueAddress]int
+}
+
+type clockPair struct{ a, b unsafe.Pointer }
+
+type pairRecord struct {
+	a, b     proto.VClock // held, so that their memory is not reused while remembered
+	notBelow bool
 }
 
 type digestRecord struct {
@@ -137,6 +147,7 @@ func NewChecker() *Checker {
 		tables:  newFIFO[tableKey, tableRecord](MaxTableEpochs),
 		indexes: newFIFO[memberList, indexRecord](maxMemberIndexes),
 		digests: newFIFO[unsafe.Pointer, digestRecord](maxClockDigests),
+		pairs:   newFIFO[clockPair, pairRecord](maxClockPairs),
 	}
 }
 
@@ -490,6 +501,9 @@ func (r *step) version() {
 	if p == nil || sameMap(p.Version, s.Version) {
 		return
 	}
+	if r.c.clockNotBelow(p.Version, s.Version) {
+		return // no entry went back, tombstoned or not
+	}
 	less, more := false, false
 	var back []string
 	for k, a := range p.Version {
@@ -523,6 +537,30 @@ func (r *step) version() {
 		sort.Strings(back)
 		r.report(VersionMonotone, "version went back: %s", itemList(back))
 	}
+}
+
+// clockNotBelow reports whether every entry of a is at most b's. The
+// answer is remembered per pair of clocks (clocks are immutable and
+// shared, so the nodes that hold one clock mostly move on to the same
+// next one).
+func (c *Checker) clockNotBelow(a, b proto.VClock) bool {
+	k := clockPair{mapPointer(a), mapPointer(b)}
+	if !c.noMemo {
+		if rec, ok := c.pairs.get(k); ok {
+			return rec.notBelow
+		}
+	}
+	notBelow := true
+	for u, x := range a {
+		if b[u] < x {
+			notBelow = false
+			break
+		}
+	}
+	if !c.noMemo {
+		c.pairs.put(k, pairRecord{a: a, b: b, notBelow: notBelow})
+	}
+	return notBelow
 }
 
 // allocations: the per-view part of allocation-valid, epoch-monotone and

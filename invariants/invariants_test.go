@@ -395,6 +395,22 @@ func observeCases() []observeCase {
 			midAgain := *mid // shares mid's clock and tombstones
 			return []View{at(a, low), at(a, mid), at(b, high), at(b, &midAgain)}
 		}, want: []string{VersionMonotone}},
+		{name: "version-monotone: two nodes take the same step back between the same clocks", views: func() []View {
+			high := edit(s0, func(s *proto.State) { s.Version = proto.VClock{a: 5, b: 5} })
+			mid := edit(s0, func(s *proto.State) { s.Version = proto.VClock{a: 3, b: 5} })
+			highAgain, midAgain := *high, *mid // the same clocks, at another node
+			return []View{at(a, high), at(a, mid), at(b, &highAgain), at(b, &midAgain)}
+		}, want: []string{VersionMonotone, VersionMonotone}},
+		{name: "version-monotone: a step back only in a tombstoned entry, then the same step where it is not", views: func() []View {
+			high := edit(s0, func(s *proto.State) { s.Version = proto.VClock{a: 5, c: 5} })
+			pruned := edit(s0, func(s *proto.State) { s.Version = proto.VClock{a: 5} })
+			gone := *pruned
+			gone.Tombstones = map[proto.UniqueAddress]time.Time{c: {}}
+			gone.Members = gone.Members[:2]
+			gone.Seen = gone.Seen[:2]
+			highAgain := *high
+			return []View{at(a, high), at(a, &gone), at(b, &highAgain), at(b, pruned)}
+		}, want: []string{VersionMonotone}},
 		{name: "self-consistent: members not sorted", views: func() []View {
 			return []View{at(a, edit(s0, func(s *proto.State) { s.Members[0], s.Members[1] = s.Members[1], s.Members[0] }))}
 		}, want: []string{SelfConsistent}},

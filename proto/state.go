@@ -144,6 +144,26 @@ func (c *memberCursor) has(u UniqueAddress) bool {
 // index is memberIndex(u).
 func (c *memberCursor) index(u UniqueAddress) (int, bool) {
 	ms := c.s.Members
+	if c.kc != nil && c.words == nil && !c.noWords && c.keys == nil {
+		c.words, c.noWords = c.kc.words(ms)
+	}
+	if c.words != nil {
+		// A search of the parsed words reads no member but the one it
+		// lands on: cheaper than probing the members after the last
+		// answer, but for the very next one.
+		if j := c.next; j < len(ms) && ms[j].Node == u {
+			c.next = j + 1
+			return j, true
+		}
+		if k := keyOf(u); k.isV4 {
+			i, ok := searchWords(ms, c.words, &k)
+			c.next = i
+			if ok {
+				c.next++
+			}
+			return i, ok
+		}
+	}
 	// Queries in member order mostly skip a few members: try the next
 	// ones by equality before searching.
 	for j := c.next; j < len(ms) && j < c.next+cursorProbe; j++ {
@@ -156,9 +176,6 @@ func (c *memberCursor) index(u UniqueAddress) (int, bool) {
 		return 0, false
 	}
 	k := keyOf(u)
-	if c.kc != nil && c.words == nil && !c.noWords && c.keys == nil {
-		c.words, c.noWords = c.kc.words(ms)
-	}
 	if n := c.next; (n == len(ms) || c.compareAt(&k, n) > 0) && (n == 0 || c.compareAt(&k, n-1) < 0) {
 		// u falls just before c.next, where it is not: a query in
 		// member order for a non-member mostly does.
@@ -414,7 +431,46 @@ func (s *State) convergedGiven(unreachable []UniqueAddress) bool {
 	if len(s.Members) == 0 {
 		return false
 	}
-	// Members, Seen and unreachable are all sorted: walk them together.
+	// The seen set and the unreachable list are mostly subsequences of
+	// the members: walk them along by equality, comparing addresses (and
+	// so parsing them) only to settle a mismatch, and walk by comparison
+	// (convergedWalk) where they hold a non-member.
+	si, ui := 0, 0
+	for i := range s.Members {
+		m := &s.Members[i]
+		inU := ui < len(unreachable) && unreachable[ui] == m.Node
+		if inU {
+			ui++
+		}
+		inS := si < len(s.Seen) && s.Seen[si] == m.Node
+		if inS {
+			si++
+		}
+		if m.Status == Down || m.Status == Exiting {
+			continue
+		}
+		if inU {
+			return false
+		}
+		if !inS {
+			if si == len(s.Seen) || s.Seen[si].Compare(m.Node) > 0 {
+				return false // the seen nodes left all sort after m
+			}
+			return s.convergedWalk(unreachable)
+		}
+	}
+	if ui == len(unreachable) {
+		return true // every unreachable node was placed: none is live
+	}
+	return s.convergedWalk(unreachable)
+}
+
+// convergedWalk is convergedGiven by walking the sorted lists together,
+// comparing at every step.
+func (s *State) convergedWalk(unreachable []UniqueAddress) bool {
+	if len(s.Members) == 0 {
+		return false
+	}
 	si, ui := 0, 0
 	for _, m := range s.Members {
 		for ui < len(unreachable) && unreachable[ui].Compare(m.Node) < 0 {

@@ -502,3 +502,51 @@ func TestMemberCursorWithParsedKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestConvergedGivenMatchesNaive checks convergedGiven, which walks the
+// seen set and the unreachable list along the members by equality, against
+// the definition (every member that is not Down or Exiting is seen and not
+// unreachable) and against the walk by comparison, for sorted lists that
+// hold members and non-members.
+func TestConvergedGivenMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) [2]*State {
+		s := lawRandState(rng)
+		var members []UniqueAddress
+		for _, m := range s.Members {
+			members = append(members, m.Node)
+		}
+		pool := members
+		if rng.Intn(3) == 0 {
+			pool = lawUniverse // non-members too
+		}
+		switch rng.Intn(3) {
+		case 0:
+			s.Seen = append([]UniqueAddress(nil), members...)
+		default:
+			s.Seen = lawSubset(rng, pool, 1+rng.Intn(2))
+		}
+		u := &State{Seen: lawSubset(rng, pool, 2+rng.Intn(4))}
+		if rng.Intn(3) == 0 {
+			u.Seen = nil
+		}
+		return [2]*State{s, u}
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("convergedGiven is the definition", prop.ForAll(func(in [2]*State) string {
+			s, unreachable := in[0], in[1].Seen
+			want := len(s.Members) > 0
+			for _, m := range s.Members {
+				if m.Status != Down && m.Status != Exiting && (containsNodeUnsorted(unreachable, m.Node) || !containsNodeUnsorted(s.Seen, m.Node)) {
+					want = false
+				}
+			}
+			if got := s.convergedGiven(unreachable); got != want {
+				return fmt.Sprintf("members %v seen %v unreachable %v: convergedGiven = %v, want %v", s.Members, s.Seen, unreachable, got, want)
+			}
+			if got := s.convergedWalk(unreachable); got != want {
+				return fmt.Sprintf("members %v seen %v unreachable %v: convergedWalk = %v, want %v", s.Members, s.Seen, unreachable, got, want)
+			}
+			return ""
+		}, gen))
+	})
+}

@@ -101,7 +101,8 @@ func (n *Node) onState(from UniqueAddress, g GossipState) {
 	case ord == After || ord == Concurrent:
 		n.sendState(from, true)
 	case ord == Same && !subsetNodes(before.Seen, g.State.Seen):
-		if n.st.Version.OrderFreeDigest() == g.State.Version.OrderFreeDigest() {
+		// The same clock has the same digest.
+		if sameClock(n.st.Version, g.State.Version) || n.versionDigest() == g.State.Version.OrderFreeDigest() {
 			n.sendSeen(from, true)
 		} else {
 			n.sendState(from, true)
@@ -506,6 +507,10 @@ func (n *Node) roundStatus(reply bool) GossipStatus {
 
 func (n *Node) digests() {
 	if n.digestFor != n.st {
-		n.digestFor, n.digest, n.vdigest, n.vsum = n.st, n.st.SeenDigest(), n.st.Version.OrderFreeDigest(), n.st.Version.Sum()
+		n.digestFor, n.digest = n.st, n.st.SeenDigest()
+		if !n.vdigestValid || !sameClock(n.vdigestOf, n.st.Version) {
+			n.vdigest, n.vsum = n.st.Version.OrderFreeDigest(), n.st.Version.Sum()
+			n.vdigestOf, n.vdigestValid = n.st.Version, true
+		}
 	}
 }

@@ -451,3 +451,34 @@ func TestOnSeenDigestWithForeignSeenNode(t *testing.T) {
 		t.Errorf("seen digest %x, want %x", got, want)
 	}
 }
+
+// TestDigestsFollowTheClock: the version digest and sum a node keeps are
+// those of its current clock, whether a new state keeps the clock (the
+// same map) or brings another, even one the node held before.
+func TestDigestsFollowTheClock(t *testing.T) {
+	n, err := New(LocalConfig(), Address{Host: "10.0.0.1", Port: 7000}, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := UniqueAddress{Address: Address{Host: "10.0.0.1", Port: 7000}, UID: 1}, UniqueAddress{Address: Address{Host: "10.0.0.2", Port: 7000}, UID: 2}
+	va, vb := VClock{a: 1}, VClock{a: 1, b: 3}
+	s1 := &State{Members: []Member{{Node: a, Status: Up}, {Node: b, Status: Up}}, Version: va, Seen: []UniqueAddress{a}}
+	s2 := *s1
+	s2.Seen = []UniqueAddress{a, b}
+	s3 := s2
+	s3.Version = vb
+	s4 := s3
+	s4.Version = va
+	for i, s := range []*State{s1, &s2, &s3, &s4, s1} {
+		n.st = s
+		if got, want := n.versionDigest(), s.Version.OrderFreeDigest(); got != want {
+			t.Errorf("state %d: versionDigest = %x, want %x", i, got, want)
+		}
+		if got, want := n.versionSum(), s.Version.Sum(); got != want {
+			t.Errorf("state %d: versionSum = %d, want %d", i, got, want)
+		}
+		if got, want := n.seenDigest(), s.SeenDigest(); got != want {
+			t.Errorf("state %d: seenDigest = %x, want %x", i, got, want)
+		}
+	}
+}

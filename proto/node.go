@@ -138,6 +138,10 @@ type Node struct {
 	digest    uint64
 	vdigest   uint64
 	vsum      uint64
+	// vdigestOf is the clock vdigest and vsum were computed for: a new
+	// state that keeps its clock keeps them.
+	vdigestOf    VClock
+	vdigestValid bool
 	// pruneFor is the state whose tombstones pruneTombstones last found
 	// none due in before pruneAt.
 	pruneFor *State

@@ -2,6 +2,7 @@ package invariants
 
 import (
 	"fmt"
+	"math/bits"
 	"reflect"
 	"sort"
 	"strings"
@@ -298,11 +299,13 @@ func (r *step) membership() {
 		old = p.Members
 	}
 	r.c.stats.Scanned += uint64(len(s.Members))
-	pair := func(was, now *proto.Member) {
+	sorted := r.valid && (p == nil || r.h.valid)
+	dead := r.tombstoned(sorted)
+	pair := func(was, now *proto.Member, j int) {
 		if now != nil {
 			u := now.Node
 			if was == nil || tombsChanged {
-				if _, dead := s.Tombstones[u]; dead {
+				if dead(j) {
 					r.report(NoResurrection, "lists %v (%v) although it holds a tombstone for it", u, now.Status)
 					return
 				}
@@ -328,7 +331,7 @@ func (r *step) membership() {
 		}
 		r.h.removed[u] = struct{}{}
 	}
-	if r.valid && (p == nil || r.h.valid) {
+	if sorted {
 		mergeWalk(old, s.Members, pair)
 	} else {
 		mapWalk(old, s.Members, pair)
@@ -359,28 +362,49 @@ func (r *step) composed() bool {
 	return !ok || r.s.Members[i].Status == proto.Down || r.s.Members[i].Status == proto.Exiting
 }
 
+// tombstoned returns whether s.Members[j] is tombstoned in s. Given a
+// sorted member list and fewer tombstones than it would take map lookups
+// of the members, it looks the tombstones up among the members once.
+func (r *step) tombstoned(sorted bool) func(j int) bool {
+	ms, tombs := r.s.Members, r.s.Tombstones
+	if !sorted || len(tombs)*bits.Len(uint(len(ms))) >= len(ms) {
+		return func(j int) bool {
+			_, dead := tombs[ms[j].Node]
+			return dead
+		}
+	}
+	marked := make([]bool, len(ms))
+	for u := range tombs {
+		i := sort.Search(len(ms), func(i int) bool { return ms[i].Node.Compare(u) >= 0 })
+		if i < len(ms) && ms[i].Node == u {
+			marked[i] = true
+		}
+	}
+	return func(j int) bool { return marked[j] }
+}
+
 // mergeWalk pairs the records of two member lists sorted by node. Equal
 // positions are matched by ==; proto.UniqueAddress.Compare (which parses
 // hosts) runs only where the lists differ.
-func mergeWalk(a, b []proto.Member, fn func(was, now *proto.Member)) {
+func mergeWalk(a, b []proto.Member, fn func(was, now *proto.Member, j int)) {
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
 		case i < len(a) && j < len(b) && a[i].Node == b[j].Node:
-			fn(&a[i], &b[j])
+			fn(&a[i], &b[j], j)
 			i++
 			j++
 		case j == len(b):
-			fn(&a[i], nil)
+			fn(&a[i], nil, -1)
 			i++
 		case i == len(a):
-			fn(nil, &b[j])
+			fn(nil, &b[j], j)
 			j++
 		case a[i].Node.Compare(b[j].Node) < 0:
-			fn(&a[i], nil)
+			fn(&a[i], nil, -1)
 			i++
 		default:
-			fn(nil, &b[j])
+			fn(nil, &b[j], j)
 			j++
 		}
 	}
@@ -388,7 +412,7 @@ func mergeWalk(a, b []proto.Member, fn func(was, now *proto.Member)) {
 
 // mapWalk pairs the records of two member lists in any order (for states
 // that failed validation).
-func mapWalk(a, b []proto.Member, fn func(was, now *proto.Member)) {
+func mapWalk(a, b []proto.Member, fn func(was, now *proto.Member, j int)) {
 	idx := make(map[proto.UniqueAddress]int, len(a))
 	for i := range a {
 		if _, dup := idx[a[i].Node]; !dup {
@@ -399,14 +423,14 @@ func mapWalk(a, b []proto.Member, fn func(was, now *proto.Member)) {
 	for j := range b {
 		if i, ok := idx[b[j].Node]; ok && !used[i] {
 			used[i] = true
-			fn(&a[i], &b[j])
+			fn(&a[i], &b[j], j)
 		} else {
-			fn(nil, &b[j])
+			fn(nil, &b[j], j)
 		}
 	}
 	for i := range a {
 		if !used[i] {
-			fn(&a[i], nil)
+			fn(&a[i], nil, -1)
 		}
 	}
 }
@@ -656,6 +680,9 @@ func (r *step) leadership() {
 	var leader proto.UniqueAddress
 	var hasLeader bool
 	if r.valid && r.seenSub {
+		if !liveSeen(s) {
+			return // not converged, whoever is unreachable
+		}
 		unreachable := r.unreachable()
 		if !fastConverged(s, unreachable) {
 			return
@@ -712,6 +739,24 @@ func fastConverged(s *proto.State, unreachable map[proto.UniqueAddress]struct{})
 			return false
 		}
 		if _, ok := unreachable[m.Node]; ok {
+			return false
+		}
+	}
+	return true
+}
+
+// liveSeen reports whether every member that is not Down or Exiting is
+// in the seen set, which must be a subsequence of the members: the part
+// of fastConverged that needs no unreachable set.
+func liveSeen(s *proto.State) bool {
+	j := 0
+	for i := range s.Members {
+		m := &s.Members[i]
+		seen := j < len(s.Seen) && s.Seen[j] == m.Node
+		if seen {
+			j++
+		}
+		if !seen && m.Status != proto.Down && m.Status != proto.Exiting {
 			return false
 		}
 	}

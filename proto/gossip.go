@@ -160,8 +160,14 @@ func (n *Node) onSeen(from UniqueAddress, g GossipSeen) {
 		// Adding terms is exact when every local seen node had a bit (the
 		// local set held members only) and the local digest was the plain
 		// sum (1 may stand for a sum of 0).
-		exact := len(n.st.Seen) == bitCount(local) && n.digest != 1
-		seen, _ := seenFromBits(n.st.Members, union)
+		bitsAll := len(n.st.Seen) == bitCount(local)
+		exact := bitsAll && n.digest != 1
+		var seen []UniqueAddress
+		if bitsAll {
+			seen = seenUnion(n.st.Members, local, union, n.st.Seen)
+		} else {
+			seen, _ = seenFromBits(n.st.Members, union)
+		}
 		s := *n.st
 		s.Seen = seen
 		n.st = &s
@@ -214,6 +220,27 @@ func seenFromBits(members []Member, bs []byte) ([]UniqueAddress, bool) {
 		}
 	}
 	return out, true
+}
+
+// seenUnion is seenFromBits(members, union) for a union of bitmaps over
+// members of which local is the bitmap of old, a list of members in member
+// order (one node per bit): the nodes of local's bits are copied from old
+// in order, and only the added ones are read from the members.
+func seenUnion(members []Member, local, union []byte, old []UniqueAddress) []UniqueAddress {
+	out := make([]UniqueAddress, 0, bitCount(union))
+	k := 0
+	for i, b := range union {
+		for ; b != 0; b &= b - 1 {
+			bit := b & -b
+			if local[i]&bit != 0 {
+				out = append(out, old[k])
+				k++
+			} else {
+				out = append(out, members[i*8+bits.TrailingZeros8(b)].Node)
+			}
+		}
+	}
+	return out
 }
 
 // seenBits is the bitmap of seen over members (both sorted by node); seen

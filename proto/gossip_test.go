@@ -482,3 +482,34 @@ func TestDigestsFollowTheClock(t *testing.T) {
 		}
 	}
 }
+
+// TestSeenUnionMatchesSeenFromBits: seenUnion, which copies the nodes of
+// the local bits from the local seen list, lists what seenFromBits lists
+// for the union bitmap.
+func TestSeenUnionMatchesSeenFromBits(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for round := 0; round < 2000; round++ {
+		var members []Member
+		for _, u := range lawSubset(rng, valPool, 1+rng.Intn(2)) {
+			members = append(members, Member{Node: u, Status: Up})
+		}
+		local, remote := make([]byte, (len(members)+7)/8), make([]byte, (len(members)+7)/8)
+		for i := range members {
+			if rng.Intn(2) == 0 {
+				local[i/8] |= 1 << (i % 8)
+			}
+			if rng.Intn(3) == 0 {
+				remote[i/8] |= 1 << (i % 8)
+			}
+		}
+		union := make([]byte, len(local))
+		for i := range local {
+			union[i] = local[i] | remote[i]
+		}
+		old, _ := seenFromBits(members, local)
+		want, _ := seenFromBits(members, union)
+		if got := seenUnion(members, local, union, old); !slices.Equal(want, got) {
+			t.Fatalf("members %v local %x union %x: seenUnion = %v, want %v", members, local, union, got, want)
+		}
+	}
+}

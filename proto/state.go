@@ -613,6 +613,19 @@ func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) {
 	// states, so they are replaced, never changed in place. The tombstone
 	// map is the caller's own.
 	var members []Member
+	// Tombstones are mostly few: when looking each up among the members
+	// costs less than looking every member up among them, mark the
+	// tombstoned members first.
+	var dead []bool
+	if t := len(s.Tombstones); t > 0 && t*bits.Len(uint(len(s.Members))) < len(s.Members) {
+		dead = make([]bool, len(s.Members))
+		cur := memberCursor{s: s, kc: kc}
+		for k := range s.Tombstones {
+			if i, ok := cur.index(k); ok {
+				dead[i] = true
+			}
+		}
+	}
 	for i, m := range s.Members {
 		drop := false
 		if m.Status == Removed {
@@ -620,6 +633,8 @@ func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) {
 				s.Tombstones[m.Node] = now
 			}
 			drop = true
+		} else if dead != nil {
+			drop = dead[i]
 		} else if len(s.Tombstones) > 0 {
 			_, drop = s.Tombstones[m.Node]
 		}

@@ -550,3 +550,48 @@ func TestConvergedGivenMatchesNaive(t *testing.T) {
 		}, gen))
 	})
 }
+
+// TestPruneTombstonedMembersMatchNaive checks the member list
+// pruneTombstoned leaves, whether it looks the tombstones up among the
+// members (few tombstones) or the members up among the tombstones, against
+// the definition: the members that are not Removed and not tombstoned.
+func TestPruneTombstonedMembersMatchNaive(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	var kc keyCache
+	for round := 0; round < 3000; round++ {
+		s := NewState()
+		pool := valPool
+		if rng.Intn(4) == 0 {
+			pool = v4Pool
+		}
+		for _, u := range lawSubset(rng, pool, 1+rng.Intn(2)) {
+			st := Up
+			if rng.Intn(10) == 0 {
+				st = Removed
+			}
+			s.Members = append(s.Members, Member{Node: u, Status: st})
+		}
+		for n := rng.Intn(4); n > 0; n-- {
+			if rng.Intn(4) == 0 || len(s.Members) == 0 {
+				s.Tombstones[pool[rng.Intn(len(pool))]] = epoch
+			} else {
+				s.Tombstones[s.Members[rng.Intn(len(s.Members))].Node] = epoch
+			}
+		}
+		var want []Member
+		for _, m := range s.Members {
+			if _, dead := s.Tombstones[m.Node]; !dead && m.Status != Removed {
+				want = append(want, m)
+			}
+		}
+		members := s.Members
+		withKeys := s.Clone()
+		s.pruneTombstoned(epoch)
+		withKeys.pruneTombstonedWith(epoch, &kc)
+		for _, got := range [][]Member{s.Members, withKeys.Members} {
+			if !slices.EqualFunc(want, got, memberEqual) {
+				t.Fatalf("members %v tombstones %v: pruned to %v, want %v", members, s.Tombstones, got, want)
+			}
+		}
+	}
+}

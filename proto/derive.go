@@ -18,7 +18,11 @@ type derived struct {
 	convValid bool
 	converged bool
 
-	// The members of the ring the monitors were last chosen from.
+	// The ring the monitors were last chosen from (the nodes of the
+	// members that are not Down, in order), kept compact: a new member
+	// list is compared with it reading a node, not a whole record, of the
+	// old ring. ringMembers is the last member list found to have it.
+	ringNodes   []UniqueAddress
 	ringMembers []Member
 	ringValid   bool
 
@@ -85,36 +89,39 @@ func (n *Node) converged() bool {
 // remembers the current one.
 func (n *Node) ringChanged() bool {
 	d := &n.derived
-	if d.ringValid && sameRing(d.ringMembers, n.st.Members) {
+	if d.ringValid && (sameMembers(d.ringMembers, n.st.Members) || ringIs(d.ringNodes, n.st.Members)) {
+		d.ringMembers = n.st.Members
 		return false
 	}
-	d.ringMembers, d.ringValid = n.st.Members, true
+	d.ringNodes, d.ringMembers, d.ringValid = ringOf(n.st.Members), n.st.Members, true
 	return true
 }
 
-// sameRing reports whether a and b list the same members that are not
-// Down, in the same order.
-func sameRing(a, b []Member) bool {
-	if sameMembers(a, b) {
-		return true
+// ringOf lists the nodes of the members that are not Down, in order.
+func ringOf(ms []Member) []UniqueAddress {
+	out := make([]UniqueAddress, 0, len(ms))
+	for i := range ms {
+		if ms[i].Status != Down {
+			out = append(out, ms[i].Node)
+		}
 	}
-	i, j := 0, 0
-	for {
-		for i < len(a) && a[i].Status == Down {
-			i++
+	return out
+}
+
+// ringIs reports whether ringOf(ms) equals nodes, reading one side
+// compact.
+func ringIs(nodes []UniqueAddress, ms []Member) bool {
+	k := 0
+	for i := range ms {
+		if ms[i].Status == Down {
+			continue
 		}
-		for j < len(b) && b[j].Status == Down {
-			j++
-		}
-		if i == len(a) || j == len(b) {
-			return i == len(a) && j == len(b)
-		}
-		if a[i].Node != b[j].Node {
+		if k == len(nodes) || nodes[k] != ms[i].Node {
 			return false
 		}
-		i++
-		j++
+		k++
 	}
+	return k == len(nodes)
 }
 
 // flatRegistry is flattenRegistry(n.st.Registry); the result must not be

@@ -231,69 +231,31 @@ func (c *memberCursor) search(k *nodeKey) (int, bool) {
 // whose hosts are all IPv4, given their words: equal words mean equal
 // hosts (an octet has one spelling), so only ties read the members.
 func searchWords(ms []Member, words []uint32, k *nodeKey) (int, bool) {
-	lo, hi := 0, len(ms)
-	for lo < hi {
-		h := int(uint(lo+hi) >> 1)
-		var atOrAfter bool
-		if w := words[h]; w != k.v4 {
-			atOrAfter = w > k.v4
-		} else {
-			atOrAfter = k.compareTo(ms[h].Node) >= 0
+	// The first word not below k's, by halving without branching on the
+	// words (a search's branches are a coin toss each), then past the
+	// members of that host that sort before k.
+	v := k.v4
+	base, n := 0, len(words)
+	for n > 1 {
+		half := n >> 1
+		if words[base+half-1] < v {
+			base += half
 		}
-		if atOrAfter {
-			hi = h
-		} else {
-			lo = h + 1
+		n -= half
+	}
+	i := base
+	if n == 1 && words[i] < v {
+		i++
+	}
+	for ; i < len(words) && words[i] == v; i++ {
+		if ms[i].Node == k.u {
+			return i, true
 		}
-	}
-	return lo, lo < len(ms) && ms[lo].Node == k.u
-}
-
-// keyCacheSize is how many member lists a keyCache remembers.
-const keyCacheSize = 4
-
-// keyCache remembers the parsed IPv4 words of the member lists a node
-// searched last, so that every cursor over one list shares one parse.
-// It is keyed by the list's identity (backing array and length); a
-// list's nodes never change once the list is in an assigned state, and
-// each record holds its list so that the array cannot be reused while it
-// is remembered.
-//
-// Invariant: only lists of states that are no longer modified are looked
-// up (a state being built by update may still move its members).
-type keyCache struct {
-	recs [keyCacheSize]keyRecord
-	next int
-}
-
-type keyRecord struct {
-	members []Member
-	words   []uint32 // nil when some host is not IPv4
-}
-
-// words returns the IPv4 words of ms's hosts, parsing them once per list,
-// or reports none (true) when some host is not IPv4.
-func (c *keyCache) words(ms []Member) (words []uint32, none bool) {
-	if len(ms) == 0 {
-		return nil, true
-	}
-	for i := range c.recs {
-		if r := &c.recs[i]; sameMembers(r.members, ms) {
-			return r.words, r.words == nil
+		if k.compareTo(ms[i].Node) > 0 {
+			break // this member sorts after k
 		}
 	}
-	words = make([]uint32, len(ms))
-	for i := range ms {
-		w, ok := parseIPv4Word(ms[i].Node.Host)
-		if !ok {
-			words = nil
-			break
-		}
-		words[i] = w
-	}
-	c.recs[c.next] = keyRecord{members: ms, words: words}
-	c.next = (c.next + 1) % keyCacheSize
-	return words, words == nil
+	return i, false
 }
 
 // Member returns the record of incarnation u.
@@ -383,8 +345,29 @@ func (s *State) unionOf(lists [][]UniqueAddress, kc *keyCache) []UniqueAddress {
 	marked := make([]bool, len(s.Members))
 	count := 0
 	cur := memberCursor{s: s, kc: kc} // one cursor, so its parsed keys serve every list
+	var rec *keyRecord                // where kc remembers the places of lists
+	if kc != nil && len(s.Members) > 0 {
+		rec = kc.record(s.Members)
+	}
 	for _, list := range lists {
 		cur.next = 0
+		if rec != nil {
+			ix, ok := rec.placeAll(list, &cur)
+			if !ok {
+				var out []UniqueAddress // as below
+				for _, l := range lists {
+					out = unionNodes(out, l)
+				}
+				return out
+			}
+			for _, i := range ix {
+				if !marked[i] {
+					marked[i] = true
+					count++
+				}
+			}
+			continue
+		}
 		last := -1
 		for _, u := range list {
 			i, ok := cur.index(u)
@@ -667,7 +650,10 @@ func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) {
 		}
 	}
 	observers, subjects := memberCursor{s: s, kc: kc}, memberCursor{s: s, kc: kc}
-	s.Reachability = s.Reachability.prune(observers.has, subjects.has)
+	if kc == nil || len(s.Members) == 0 || s.Reachability.Rows == nil ||
+		!rowsKept(s.Reachability.Rows, kc.record(s.Members), &observers, &subjects) {
+		s.Reachability = s.Reachability.prune(observers.has, subjects.has)
+	}
 	if len(s.Registry) > 0 {
 		// Rows are sorted by owner, as members are by node: one cursor
 		// walks both.
@@ -707,6 +693,27 @@ func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) {
 			delete(s.Version, k)
 		}
 	}
+}
+
+// rowsKept is Reachability{rows}.pruneKeepsAll(observers.has,
+// subjects.has) for cursors over rec's members, except that the lists rec
+// knows the places of (or learns them of) need no lookups.
+func rowsKept(rows []ObserverRow, rec *keyRecord, observers, subjects *memberCursor) bool {
+	for _, row := range rows {
+		if !observers.has(row.Observer) || row.Unreachable == nil {
+			return false
+		}
+		if _, ok := rec.placeAll(row.Unreachable, subjects); ok {
+			continue
+		}
+		// Not all members in member order: ask as pruneKeepsAll does.
+		for _, u := range row.Unreachable {
+			if !subjects.has(u) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // prunedVersion returns v without the entries of incarnations in either

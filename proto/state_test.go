@@ -595,3 +595,70 @@ func TestPruneTombstonedMembersMatchNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestRowsKeptMemoMatchesPrune prunes runs of states whose reachability
+// rows share their lists (and prefixes of them, and lists out of order)
+// while the member lists change, some shared between states, with one key
+// cache, and checks each result against pruning without it; and the
+// unreachable sets, which remember where the lists' nodes stand, against
+// the naive folds.
+func TestRowsKeptMemoMatchesPrune(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	for run := 0; run < 120; run++ {
+		pool := v4Pool
+		if rng.Intn(4) == 0 {
+			pool = valPool
+		}
+		var lists [][]UniqueAddress
+		for k := 0; k < 6; k++ {
+			l := lawSubset(rng, pool, 2+rng.Intn(4))
+			lists = append(lists, l)
+			if len(l) > 1 {
+				lists = append(lists, l[:1+rng.Intn(len(l)-1)]) // same array, shorter
+				if rng.Intn(3) == 0 {
+					lists = append(lists, valSwap(rng, l)) // out of order
+				}
+			}
+		}
+		var memberLists [][]Member
+		var kc keyCache
+		for step := 0; step < 20; step++ {
+			var ms []Member
+			if len(memberLists) > 0 && rng.Intn(3) == 0 {
+				ms = memberLists[rng.Intn(len(memberLists))]
+			} else {
+				for _, u := range lawSubset(rng, pool, 1+rng.Intn(2)) {
+					ms = append(ms, Member{Node: u, Status: Up})
+				}
+				memberLists = append(memberLists, ms)
+			}
+			var rows []ObserverRow
+			for _, m := range ms {
+				if rng.Intn(3) == 0 {
+					rows = append(rows, ObserverRow{Observer: m.Node, Version: 1, Unreachable: lists[rng.Intn(len(lists))]})
+				}
+			}
+			if rng.Intn(8) == 0 {
+				rows = append(rows, ObserverRow{Observer: UniqueAddress{Address: Address{Host: "node-z", Port: 1}, UID: 1}, Version: 1, Unreachable: lists[0]})
+			}
+			mk := func() *State {
+				return &State{Members: ms, Reachability: Reachability{Rows: rows}, Version: VClock{}, Tombstones: map[UniqueAddress]time.Time{}}
+			}
+			raw := mk() // rows may name non-members: unions fold then
+			if w, g := naiveUnreachable(raw), raw.unreachableWith(&kc); !reflect.DeepEqual(w, g) {
+				t.Fatalf("run %d step %d: members %v rows %v: unreachableWith = %v, want %v", run, step, ms, rows, g, w)
+			}
+			for _, m := range ms {
+				if w, g := naiveUnreachableFrom(raw, m.Node), unreachableFrom(raw, m.Node, &kc); !reflect.DeepEqual(w, g) {
+					t.Fatalf("run %d step %d: members %v rows %v: unreachableFrom %v = %v, want %v", run, step, ms, rows, m.Node, g, w)
+				}
+			}
+			want, got := mk(), mk()
+			want.pruneTombstoned(epoch)
+			got.pruneTombstonedWith(epoch, &kc)
+			if !reflect.DeepEqual(want.Reachability, got.Reachability) {
+				t.Fatalf("run %d step %d: members %v rows %v: pruned with the cache to %v, want %v", run, step, ms, rows, got.Reachability, want.Reachability)
+			}
+		}
+	}
+}

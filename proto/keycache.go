@@ -1,0 +1,115 @@
+package proto
+
+// keyCacheSize is how many member lists a keyCache remembers.
+const keyCacheSize = 4
+
+// keyCache remembers, for the member lists a node searched last, the
+// parsed IPv4 words of their hosts (so that every cursor over one list
+// shares one parse) and where the nodes of the node lists looked up in
+// them stand (so that a reachability list shared by successive states is
+// looked up in a member list once).
+//
+// It is keyed by the lists' identity (backing array and length): a list's
+// nodes never change once it is in an assigned state, and each record
+// holds the lists it is keyed by, so that their arrays cannot be reused
+// while they are remembered.
+//
+// Invariant: only lists of states that are no longer modified are looked
+// up (a state being built by update may still move its members).
+type keyCache struct {
+	recs [keyCacheSize]keyRecord
+	next int
+}
+
+type keyRecord struct {
+	members []Member
+	words   []uint32 // nil when some host is not IPv4
+	// places maps node lists whose nodes are all members, in member
+	// order, to their members' indexes.
+	places map[listID][]int32
+}
+
+// listID names a non-empty node list by identity.
+type listID struct {
+	first *UniqueAddress
+	n     int
+}
+
+// maxPlaces bounds the lists a record remembers the places of; it
+// forgets them all at once beyond that.
+const maxPlaces = 4096
+
+// record returns the record of ms, making one (and parsing ms) if there is
+// none. ms must not be empty.
+func (c *keyCache) record(ms []Member) *keyRecord {
+	for i := range c.recs {
+		if r := &c.recs[i]; sameMembers(r.members, ms) {
+			return r
+		}
+	}
+	words := make([]uint32, len(ms))
+	for i := range ms {
+		w, ok := parseIPv4Word(ms[i].Node.Host)
+		if !ok {
+			words = nil
+			break
+		}
+		words[i] = w
+	}
+	r := &c.recs[c.next]
+	*r = keyRecord{members: ms, words: words}
+	c.next = (c.next + 1) % keyCacheSize
+	return r
+}
+
+// words returns the IPv4 words of ms's hosts, parsing them once per list,
+// or reports none (true) when some host is not IPv4.
+func (c *keyCache) words(ms []Member) (words []uint32, none bool) {
+	if len(ms) == 0 {
+		return nil, true
+	}
+	r := c.record(ms)
+	return r.words, r.words == nil
+}
+
+// placesOf returns the indexes in r's members of the nodes of list, if
+// it remembers them.
+func (r *keyRecord) placesOf(list []UniqueAddress) ([]int32, bool) {
+	if len(list) == 0 || r.places == nil {
+		return nil, false
+	}
+	ix, ok := r.places[listID{&list[0], len(list)}]
+	return ix, ok
+}
+
+// setPlaces remembers ix as the indexes in r's members of the nodes of
+// list, which must all be members, in member order.
+func (r *keyRecord) setPlaces(list []UniqueAddress, ix []int32) {
+	if len(list) == 0 {
+		return
+	}
+	if r.places == nil || len(r.places) >= maxPlaces {
+		r.places = map[listID][]int32{}
+	}
+	r.places[listID{&list[0], len(list)}] = ix
+}
+
+// placeAll looks every node of list up with cur (a cursor over r's
+// members) and returns their indexes, or false when one is not a member
+// or they are not in member order. The answer is remembered.
+func (r *keyRecord) placeAll(list []UniqueAddress, cur *memberCursor) ([]int32, bool) {
+	if ix, ok := r.placesOf(list); ok {
+		return ix, true
+	}
+	ix := make([]int32, len(list))
+	last := -1
+	for k, u := range list {
+		i, ok := cur.index(u)
+		if !ok || i <= last {
+			return nil, false
+		}
+		ix[k], last = int32(i), i
+	}
+	r.setPlaces(list, ix)
+	return ix, true
+}

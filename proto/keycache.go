@@ -37,7 +37,7 @@ type listID struct {
 
 // maxPlaces bounds the lists a record remembers the places of; it
 // forgets them all at once beyond that.
-const maxPlaces = 4096
+const maxPlaces = 1024
 
 // record returns the record of ms, making one (and parsing ms) if there is
 // none. ms must not be empty.

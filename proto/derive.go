@@ -43,10 +43,9 @@ type derived struct {
 	trackRows    []ObserverRow
 	trackValid   bool
 
-	// The members of the last state from the network that passed
-	// validation.
-	validMembers []Member
-	haveValid    bool
+	// The last state from the network that passed validation: the parts
+	// a new one shares with it need no checking again.
+	validState *State
 
 	// Scratch buffers of gossipRound.
 	gossipUnseen, gossipSeen []UniqueAddress

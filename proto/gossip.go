@@ -85,11 +85,11 @@ func (n *Node) onState(from UniqueAddress, g GossipState) {
 		return
 	}
 	d := &n.derived
-	if err := validateStateKnowing(g.State, d.validMembers, d.haveValid); err != nil || !n.ownEntryValid(g.State.Version) {
+	if err := ValidateStateSince(g.State, d.validState); err != nil || !n.ownEntryValid(g.State.Version) {
 		n.stats.DroppedInvalid++
 		return
 	}
-	d.validMembers, d.haveValid = g.State.Members, true
+	d.validState = g.State
 	before := n.st
 	ord := n.merge(g.State)
 	if g.Reply {

@@ -513,3 +513,32 @@ func TestSeenUnionMatchesSeenFromBits(t *testing.T) {
 		}
 	}
 }
+
+// TestOnStateValidatesAgainstLastValid: a node checks a state from the
+// network only where it differs from the last valid one it received, and
+// still drops one whose shared parts no longer fit the parts that changed
+// (a shared reachability row longer than the fewer members).
+func TestOnStateValidatesAgainstLastValid(t *testing.T) {
+	c, n, p := seenFixture(t)
+	ms := n.st.Members
+	r1 := n.st.Clone()
+	r1.Reachability = Reachability{Rows: []ObserverRow{{Observer: ms[0].Node, Version: 1, Unreachable: []UniqueAddress{ms[1].Node, ms[2].Node}}}}
+	r1.Seen = nil
+	r2 := *r1 // shares the rows
+	r2.Members = r1.Members[:1]
+	if ValidateState(r1) != nil || ValidateState(&r2) == nil {
+		t.Fatalf("fixture: want r1 valid (%v) and r2 invalid (%v)", ValidateState(r1), ValidateState(&r2))
+	}
+	for i, tc := range []struct {
+		s       *State
+		dropped uint64
+	}{{r1, 0}, {&r2, 1}} {
+		before := n.Stats().DroppedInvalid
+		if err := n.Step(c.now, Message{From: p, To: n.self.Address, Body: GossipState{State: tc.s, Reply: true}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := n.Stats().DroppedInvalid - before; got != tc.dropped {
+			t.Errorf("state %d: dropped %d as invalid, want %d", i+1, got, tc.dropped)
+		}
+	}
+}

@@ -536,7 +536,7 @@ func (n *Node) digests() {
 	if n.digestFor != n.st {
 		n.digestFor, n.digest = n.st, n.st.SeenDigest()
 		if !n.vdigestValid || !sameClock(n.vdigestOf, n.st.Version) {
-			n.vdigest, n.vsum = n.st.Version.OrderFreeDigest(), n.st.Version.Sum()
+			n.vdigest, n.vsum = n.st.Version.digestAndSum()
 			n.vdigestOf, n.vdigestValid = n.st.Version, true
 		}
 	}

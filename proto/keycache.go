@@ -27,6 +27,9 @@ type keyRecord struct {
 	// places maps node lists whose nodes are all members, in member
 	// order, to their members' indexes.
 	places map[listID][]int32
+	// keptRows is the last reachability table found to name members
+	// only (rowsKept), held so that its array is not reused.
+	keptRows []ObserverRow
 }
 
 // listID names a non-empty node list by identity.
@@ -39,12 +42,29 @@ type listID struct {
 // forgets them all at once beyond that.
 const maxPlaces = 1024
 
-// record returns the record of ms, making one (and parsing ms) if there is
-// none. ms must not be empty.
+// record returns the record of ms, making one if there is none. ms must
+// not be empty. A new list mostly has the nodes of a remembered one, in
+// the same places (only statuses or declarations changed): it then shares
+// that one's words and places rather than parsing and placing afresh.
 func (c *keyCache) record(ms []Member) *keyRecord {
 	for i := range c.recs {
 		if r := &c.recs[i]; sameMembers(r.members, ms) {
 			return r
+		}
+	}
+	for k := 1; k <= keyCacheSize; k++ { // the newest first
+		r := &c.recs[(c.next-k+keyCacheSize)%keyCacheSize]
+		if len(r.members) == len(ms) && sameNodeSeq(r.members, ms) {
+			n := &c.recs[c.next]
+			*n = keyRecord{members: ms, words: r.words, places: r.places, keptRows: r.keptRows}
+			if n.places == nil {
+				// Shared from now on, so that places found through
+				// either record serve both.
+				n.places = map[listID][]int32{}
+				r.places = n.places
+			}
+			c.next = (c.next + 1) % keyCacheSize
+			return n
 		}
 	}
 	words := make([]uint32, len(ms))
@@ -60,6 +80,17 @@ func (c *keyCache) record(ms []Member) *keyRecord {
 	*r = keyRecord{members: ms, words: words}
 	c.next = (c.next + 1) % keyCacheSize
 	return r
+}
+
+// sameNodeSeq reports whether a and b, of equal length, list the same
+// nodes in the same order.
+func sameNodeSeq(a, b []Member) bool {
+	for i := range a {
+		if a[i].Node != b[i].Node {
+			return false
+		}
+	}
+	return true
 }
 
 // words returns the IPv4 words of ms's hosts, parsing them once per list,

@@ -699,6 +699,9 @@ func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) {
 // subjects.has) for cursors over rec's members, except that the lists rec
 // knows the places of (or learns them of) need no lookups.
 func rowsKept(rows []ObserverRow, rec *keyRecord, observers, subjects *memberCursor) bool {
+	if len(rows) > 0 && sameRows(rec.keptRows, rows) {
+		return true
+	}
 	for _, row := range rows {
 		if !observers.has(row.Observer) || row.Unreachable == nil {
 			return false
@@ -713,6 +716,7 @@ func rowsKept(rows []ObserverRow, rec *keyRecord, observers, subjects *memberCur
 			}
 		}
 	}
+	rec.keptRows = rows
 	return true
 }
 

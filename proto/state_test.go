@@ -621,11 +621,17 @@ func TestRowsKeptMemoMatchesPrune(t *testing.T) {
 			}
 		}
 		var memberLists [][]Member
+		var tables [][]ObserverRow
 		var kc keyCache
 		for step := 0; step < 20; step++ {
 			var ms []Member
 			if len(memberLists) > 0 && rng.Intn(3) == 0 {
 				ms = memberLists[rng.Intn(len(memberLists))]
+			} else if len(memberLists) > 0 && rng.Intn(2) == 0 {
+				// The same nodes in a new list, one status changed.
+				ms = append([]Member(nil), memberLists[rng.Intn(len(memberLists))]...)
+				ms[rng.Intn(len(ms))].Status = Leaving
+				memberLists = append(memberLists, ms)
 			} else {
 				for _, u := range lawSubset(rng, pool, 1+rng.Intn(2)) {
 					ms = append(ms, Member{Node: u, Status: Up})
@@ -638,6 +644,10 @@ func TestRowsKeptMemoMatchesPrune(t *testing.T) {
 					rows = append(rows, ObserverRow{Observer: m.Node, Version: 1, Unreachable: lists[rng.Intn(len(lists))]})
 				}
 			}
+			if len(tables) > 0 && rng.Intn(2) == 0 {
+				rows = tables[rng.Intn(len(tables))] // a table of an earlier step
+			}
+			tables = append(tables, rows)
 			if rng.Intn(8) == 0 {
 				rows = append(rows, ObserverRow{Observer: UniqueAddress{Address: Address{Host: "node-z", Port: 1}, UID: 1}, Version: 1, Unreachable: lists[0]})
 			}

@@ -85,7 +85,13 @@ func (n *Node) onState(from UniqueAddress, g GossipState) {
 		return
 	}
 	d := &n.derived
-	if err := ValidateStateSince(g.State, d.validState); err != nil || !n.ownEntryValid(g.State.Version) {
+	var err error
+	if d.validState == nil {
+		err = validateState(g.State)
+	} else {
+		err = validateStateSince(g.State, d.validState, &d.validParts)
+	}
+	if err != nil || !n.ownEntryValid(g.State.Version) {
 		n.stats.DroppedInvalid++
 		return
 	}

@@ -51,22 +51,82 @@ func ValidateStateSince(s, prev *State) error {
 	if prev == nil {
 		return validateState(s)
 	}
-	return validateStateSince(s, prev)
+	return validateStateSince(s, prev, nil)
+}
+
+// validMemo remembers parts of states that passed validation and whose
+// checks do not depend on the rest of the state: clocks, and node lists
+// found strictly sorted. Parts are named by identity and never change
+// once in a state; the memo holds them, so that their memory cannot be
+// reused while they are remembered.
+type validMemo struct {
+	clocks [validClocks]VClock
+	next   int
+	sorted map[listID]struct{}
+}
+
+const (
+	validClocks = 4
+	// maxSortedLists bounds the sorted lists remembered; they are
+	// forgotten all at once beyond it.
+	maxSortedLists = 4096
+)
+
+func (m *validMemo) clockValid(v VClock) bool {
+	if m == nil || v == nil {
+		return false
+	}
+	for _, c := range m.clocks {
+		if c != nil && sameClock(c, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *validMemo) addClock(v VClock) {
+	if m == nil || v == nil {
+		return
+	}
+	m.clocks[m.next] = v
+	m.next = (m.next + 1) % validClocks
+}
+
+// strictlySorted is strictlySortedAlong(list, members), remembering the
+// lists it finds sorted.
+func (m *validMemo) strictlySorted(list []UniqueAddress, members []Member) bool {
+	if m == nil || len(list) == 0 {
+		return strictlySortedAlong(list, members)
+	}
+	id := listID{&list[0], len(list)}
+	if _, ok := m.sorted[id]; ok {
+		return true
+	}
+	if !strictlySortedAlong(list, members) {
+		return false
+	}
+	if m.sorted == nil || len(m.sorted) >= maxSortedLists {
+		m.sorted = map[listID]struct{}{}
+	}
+	m.sorted[id] = struct{}{}
+	return true
 }
 
 // validateStateSince is validateStateKnowing(s, prev.Members, true),
-// given a valid prev whose parts s may share.
-func validateStateSince(s, prev *State) error {
+// given a valid prev whose parts s may share, and what vm (nil for
+// nothing) remembers of parts found valid before.
+func validateStateSince(s, prev *State, vm *validMemo) error {
 	if s == nil {
 		return invalid("nil state")
 	}
 	if len(s.Members) > MaxMembers {
 		return invalid("%d members, limit %d", len(s.Members), MaxMembers)
 	}
-	if !sameClock(s.Version, prev.Version) {
+	if !sameClock(s.Version, prev.Version) && !vm.clockValid(s.Version) {
 		if err := validateClock(s.Version); err != nil {
 			return err
 		}
+		vm.addClock(s.Version)
 	}
 	if !sameMembers(prev.Members, s.Members) {
 		if err := validateMembersKnowing(s.Members, prev.Members); err != nil {
@@ -91,7 +151,7 @@ func validateStateSince(s, prev *State) error {
 				}
 			}
 		}
-	} else if err := validateRows(s); err != nil {
+	} else if err := validateRows(s, vm); err != nil {
 		return err
 	}
 	if len(s.Tombstones) > MaxMembers {
@@ -146,7 +206,7 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 	if len(s.Reachability.Rows) > len(s.Members) {
 		return invalid("more reachability rows than members")
 	}
-	if err := validateRows(s); err != nil {
+	if err := validateRows(s, nil); err != nil {
 		return err
 	}
 	if len(s.Tombstones) > MaxMembers {
@@ -160,8 +220,8 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 
 // validateRows checks the reachability rows of a state whose members have
 // passed validation: sorted by observer, each list sorted and no longer
-// than the member list.
-func validateRows(s *State) error {
+// than the member list. vm (nil for none) remembers sorted lists.
+func validateRows(s *State, vm *validMemo) error {
 	observers := sortedWalk{ref: s.Members}
 	for _, row := range s.Reachability.Rows {
 		if _, sorted := observers.add(row.Observer); !sorted {
@@ -170,7 +230,7 @@ func validateRows(s *State) error {
 		if len(row.Unreachable) > len(s.Members) {
 			return invalid("reachability row too long")
 		}
-		if !strictlySortedAlong(row.Unreachable, s.Members) {
+		if !vm.strictlySorted(row.Unreachable, s.Members) {
 			return invalid("reachability row of %v not sorted", row.Observer)
 		}
 	}

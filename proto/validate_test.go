@@ -417,7 +417,10 @@ func TestValidateStateSinceMatchesNaive(t *testing.T) {
 				return "" // only valid states are ever prev
 			}
 			want := fmt.Sprint(naiveValidateState(s))
-			for _, got := range []string{fmt.Sprint(ValidateStateSince(s, prev)), fmt.Sprint(ValidateStateSince(s, nil))} {
+			var vm validMemo // remembers the parts of the first pass for the second
+			for _, got := range []string{fmt.Sprint(ValidateStateSince(s, prev)), fmt.Sprint(ValidateStateSince(s, nil)),
+				fmt.Sprint(validateStateSince(s, prev, &vm)), fmt.Sprint(validateStateSince(s, prev, &vm)),
+				fmt.Sprint(validateStateSince(s, &State{}, &vm))} {
 				if got != want {
 					return fmt.Sprintf("state %+v since %+v: got %s, naive %s", s, prev, got, want)
 				}

@@ -454,7 +454,8 @@ func (r *step) membersOnly() {
 	rows := s.Reachability.Rows
 	observers := make([]proto.UniqueAddress, 0, 4)
 	j := 0
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		if j < len(rows) && rows[j].Observer == m.Node {
 			j++
 		}
@@ -727,7 +728,8 @@ func fastConverged(s *proto.State, unreachable map[proto.UniqueAddress]struct{})
 		return false
 	}
 	j := 0
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		seen := j < len(s.Seen) && s.Seen[j] == m.Node
 		if seen {
 			j++
@@ -766,7 +768,8 @@ func liveSeen(s *proto.State) bool {
 // fastLeader is proto.State.Leader given the state's unreachable set: its
 // first rule without UniqueAddress.Compare, the rare fallback by proto.
 func fastLeader(s *proto.State, self proto.UniqueAddress, unreachable map[proto.UniqueAddress]struct{}) (proto.UniqueAddress, bool) {
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		if m.Status == proto.Up || m.Status == proto.Leaving {
 			if _, ok := unreachable[m.Node]; !ok {
 				return m.Node, true

@@ -49,7 +49,7 @@ type derived struct {
 	validParts validMemo // parts of states from the network found valid
 
 	// Scratch buffers of gossipRound.
-	gossipUnseen, gossipSeen []UniqueAddress
+	gossipUnseen, gossipSeen []int32 // member indexes
 }
 
 // view brings the Members/Reachability memo up to date with n.st.

@@ -16,14 +16,15 @@ package proto
 // neither side either.
 func sides(s *State, self UniqueAddress) (reachable, unreachable []Member) {
 	u := nodeCursor{list: unreachableFrom(s, self, nil)}
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		if m.Status == Down || m.Status == Exiting {
 			continue
 		}
 		if m.Node != self && u.contains(m.Node) {
-			unreachable = append(unreachable, m)
+			unreachable = append(unreachable, *m)
 		} else {
-			reachable = append(reachable, m)
+			reachable = append(reachable, *m)
 		}
 	}
 	return reachable, unreachable
@@ -41,7 +42,8 @@ func unreachableSide(s *State, self UniqueAddress, kc *keyCache) []UniqueAddress
 	// The list is normally a subsequence of the members: one walk by
 	// equality places it.
 	j := 0
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		in := j < len(list) && list[j] == m.Node
 		if in {
 			j++
@@ -54,7 +56,8 @@ func unreachableSide(s *State, self UniqueAddress, kc *keyCache) []UniqueAddress
 		// It named a non-member: look each member up instead.
 		out = out[:0]
 		u := nodeCursor{list: list}
-		for _, m := range s.Members {
+		for i := range s.Members {
+			m := &s.Members[i]
 			if m.Status == Down || m.Status == Exiting {
 				continue
 			}

@@ -475,6 +475,7 @@ func filterMembers(s *State, list []UniqueAddress) []UniqueAddress {
 func (n *Node) gossipRound() {
 	// The lists live in scratch buffers of the node: only the first
 	// GossipFanout targets outlive the round (in the messages, by value).
+	// They hold member indexes, which are shuffled as the nodes would be.
 	unseen, seen := n.derived.gossipUnseen[:0], n.derived.gossipSeen[:0]
 	var own nodeCursor // n.st.Reachability.Observes(n.self, ·)
 	if row, ok := n.st.Reachability.Row(n.self); ok {
@@ -482,31 +483,33 @@ func (n *Node) gossipRound() {
 	}
 	// Seen is a sorted subset of the members, so one walk in step with
 	// them tells seen from unseen.
+	ms, sn := n.st.Members, n.st.Seen
 	j := 0
-	for _, m := range n.st.Members {
-		isSeen := j < len(n.st.Seen) && n.st.Seen[j] == m.Node
+	for i := range ms {
+		m := &ms[i]
+		isSeen := j < len(sn) && sn[j] == m.Node
 		if isSeen {
 			j++
 		}
-		if m.Node == n.self || m.Status == Down || own.contains(m.Node) {
+		if m.Status == Down || m.Node == n.self || own.contains(m.Node) {
 			continue
 		}
 		if isSeen {
-			seen = append(seen, m.Node)
+			seen = append(seen, int32(i))
 		} else {
-			unseen = append(unseen, m.Node)
+			unseen = append(unseen, int32(i))
 		}
 	}
 	n.derived.gossipUnseen, n.derived.gossipSeen = unseen, seen
 	status := n.roundStatus(false)
 	left := n.cfg.GossipFanout
-	for _, list := range [2][]UniqueAddress{unseen, seen} {
+	for _, list := range [2][]int32{unseen, seen} {
 		// A partial Fisher-Yates shuffle draws the targets uniformly
 		// without shuffling the whole list.
 		for i := 0; i < len(list) && left > 0; i++ {
 			k := i + n.rng.Intn(len(list)-i)
 			list[i], list[k] = list[k], list[i]
-			n.send(list[i], status)
+			n.send(ms[list[i]].Node, status)
 			left--
 		}
 	}

@@ -542,3 +542,83 @@ func TestOnStateValidatesAgainstLastValid(t *testing.T) {
 		}
 	}
 }
+
+// naiveGossipTargets is gossipRound's choice of targets as first written:
+// lists of nodes, unseen then seen, each drawn from by a partial
+// Fisher-Yates shuffle with rng.
+func naiveGossipTargets(s *State, self UniqueAddress, fanout int, rng *rand.Rand) []UniqueAddress {
+	var unseen, seen []UniqueAddress
+	var own []UniqueAddress
+	if row, ok := s.Reachability.Row(self); ok {
+		own = row.Unreachable
+	}
+	for _, m := range s.Members {
+		if m.Node == self || m.Status == Down || containsNode(own, m.Node) {
+			continue
+		}
+		if containsNodeUnsorted(s.Seen, m.Node) {
+			seen = append(seen, m.Node)
+		} else {
+			unseen = append(unseen, m.Node)
+		}
+	}
+	var out []UniqueAddress
+	for _, list := range [][]UniqueAddress{unseen, seen} {
+		for i := 0; i < len(list) && fanout > 0; i++ {
+			k := i + rng.Intn(len(list)-i)
+			list[i], list[k] = list[k], list[i]
+			out = append(out, list[i])
+			fanout--
+		}
+	}
+	return out
+}
+
+// TestGossipRoundTargetsMatchNaive: gossipRound sends its status to the
+// targets the naive choice draws with the same random numbers, round after
+// round over states with seen and unseen, Down and unreachable members.
+func TestGossipRoundTargetsMatchNaive(t *testing.T) {
+	gen := rand.New(rand.NewSource(19))
+	for run := 0; run < 300; run++ {
+		self := valPool[gen.Intn(len(valPool))]
+		n, err := New(LocalConfig(), self.Address, rand.New(rand.NewSource(int64(run))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		self = n.self
+		n.rng = rand.New(rand.NewSource(int64(run))) // in step with the naive draws
+		naiveRNG := rand.New(rand.NewSource(int64(run)))
+		for round := 0; round < 5; round++ {
+			s := NewState()
+			var nodes []UniqueAddress
+			for _, u := range append(lawSubset(gen, valPool, 1+gen.Intn(2)), self) {
+				if !containsNodeUnsorted(nodes, u) {
+					nodes = append(nodes, u)
+				}
+			}
+			sortNodes(nodes)
+			for _, u := range nodes {
+				st := Up
+				if gen.Intn(5) == 0 {
+					st = Down
+				}
+				s.Members = append(s.Members, Member{Node: u, Status: st})
+			}
+			s.Seen = lawSubset(gen, nodes, 1+gen.Intn(3))
+			if gen.Intn(2) == 0 {
+				s.Reachability = Reachability{Rows: []ObserverRow{{Observer: self, Version: 1, Unreachable: lawSubset(gen, nodes, 3)}}}
+			}
+			n.st = s
+			n.out.Messages = nil
+			n.gossipRound()
+			var got []UniqueAddress
+			for _, m := range n.out.Messages {
+				got = append(got, UniqueAddress{Address: m.To, UID: m.ToUID})
+			}
+			want := naiveGossipTargets(s, self, n.cfg.GossipFanout, naiveRNG)
+			if !slices.Equal(want, got) {
+				t.Fatalf("run %d round %d: members %v seen %v: targets %v, want %v", run, round, s.Members, s.Seen, got, want)
+			}
+		}
+	}
+}

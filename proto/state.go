@@ -482,12 +482,14 @@ func (s *State) Leader(self UniqueAddress) (UniqueAddress, bool) {
 
 // leaderGiven is Leader with s.Unreachable() already computed.
 func (s *State) leaderGiven(self UniqueAddress, unreachable []UniqueAddress) (UniqueAddress, bool) {
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		if (m.Status == Up || m.Status == Leaving) && !containsNode(unreachable, m.Node) {
 			return m.Node, true
 		}
 	}
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		if m.Status == Down || m.Status == Exiting {
 			continue
 		}
@@ -609,7 +611,8 @@ func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) {
 			}
 		}
 	}
-	for i, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		drop := false
 		if m.Status == Removed {
 			if _, ok := s.Tombstones[m.Node]; !ok {
@@ -624,7 +627,7 @@ func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) {
 		if drop && members == nil {
 			members = append(make([]Member, 0, len(s.Members)), s.Members[:i]...)
 		} else if !drop && members != nil {
-			members = append(members, m)
+			members = append(members, *m)
 		}
 	}
 	if members != nil {

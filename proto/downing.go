@@ -224,6 +224,26 @@ func nodesOf(ms []Member) []UniqueAddress {
 	return out
 }
 
+// membersAt marks, by member index, the nodes of list when they are all
+// members of s in member order (a sorted list of members, as a row is),
+// and returns nil otherwise or for an empty list.
+func membersAt(s *State, list []UniqueAddress, kc *keyCache) []bool {
+	if len(list) == 0 || len(s.Members) == 0 {
+		return nil
+	}
+	at := make([]bool, len(s.Members))
+	cur := memberCursor{s: s, kc: kc}
+	last := -1
+	for _, u := range list {
+		i, ok := cur.index(u)
+		if !ok || i <= last {
+			return nil
+		}
+		at[i], last = true, i
+	}
+	return at
+}
+
 // unreachableFrom is the unreachable set as self must judge it for
 // downing: self's own row, plus the rows of counting observers that self's
 // own row does not mark unreachable. The rows of observers on the other
@@ -236,9 +256,21 @@ func unreachableFrom(s *State, self UniqueAddress, kc *keyCache) []UniqueAddress
 		own = row.Unreachable
 	}
 	lists := [][]UniqueAddress{own}
+	ownAt := membersAt(s, own, kc)          // own's nodes by member index, if all are members in order
 	observers := memberCursor{s: s, kc: kc} // rows are in observer order
 	for _, row := range s.Reachability.Rows {
-		if row.Observer == self || !s.countsAt(&observers, row.Observer) || containsNode(own, row.Observer) {
+		if row.Observer == self {
+			continue
+		}
+		i, ok := observers.index(row.Observer)
+		if !ok || s.Members[i].Status == Down || s.Members[i].Status == Exiting {
+			continue // it does not count
+		}
+		if ownAt != nil {
+			if ownAt[i] {
+				continue
+			}
+		} else if containsNode(own, row.Observer) {
 			continue
 		}
 		lists = append(lists, row.Unreachable)

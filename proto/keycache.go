@@ -5,9 +5,9 @@ const keyCacheSize = 4
 
 // keyCache remembers, for the member lists a node searched last, the
 // parsed IPv4 words of their hosts (so that every cursor over one list
-// shares one parse) and where the nodes of the node lists looked up in
-// them stand (so that a reachability list shared by successive states is
-// looked up in a member list once).
+// shares one parse) and the last reachability table found to name only
+// their members (so that a table shared by successive states is looked up
+// in a member list once).
 //
 // It is keyed by the lists' identity (backing array and length): a list's
 // nodes never change once it is in an assigned state, and each record
@@ -24,28 +24,15 @@ type keyCache struct {
 type keyRecord struct {
 	members []Member
 	words   []uint32 // nil when some host is not IPv4
-	// places maps node lists whose nodes are all members, in member
-	// order, to their members' indexes.
-	places map[listID][]int32
 	// keptRows is the last reachability table found to name members
 	// only (rowsKept), held so that its array is not reused.
 	keptRows []ObserverRow
 }
 
-// listID names a non-empty node list by identity.
-type listID struct {
-	first *UniqueAddress
-	n     int
-}
-
-// maxPlaces bounds the lists a record remembers the places of; it
-// forgets them all at once beyond that.
-const maxPlaces = 1024
-
 // record returns the record of ms, making one if there is none. ms must
 // not be empty. A new list mostly has the nodes of a remembered one, in
 // the same places (only statuses or declarations changed): it then shares
-// that one's words and places rather than parsing and placing afresh.
+// that one's words and table rather than parsing afresh.
 func (c *keyCache) record(ms []Member) *keyRecord {
 	for i := range c.recs {
 		if r := &c.recs[i]; sameMembers(r.members, ms) {
@@ -56,13 +43,7 @@ func (c *keyCache) record(ms []Member) *keyRecord {
 		r := &c.recs[(c.next-k+keyCacheSize)%keyCacheSize]
 		if len(r.members) == len(ms) && sameNodeSeq(r.members, ms) {
 			n := &c.recs[c.next]
-			*n = keyRecord{members: ms, words: r.words, places: r.places, keptRows: r.keptRows}
-			if n.places == nil {
-				// Shared from now on, so that places found through
-				// either record serve both.
-				n.places = map[listID][]int32{}
-				r.places = n.places
-			}
+			*n = keyRecord{members: ms, words: r.words, keptRows: r.keptRows}
 			c.next = (c.next + 1) % keyCacheSize
 			return n
 		}
@@ -101,46 +82,4 @@ func (c *keyCache) words(ms []Member) (words []uint32, none bool) {
 	}
 	r := c.record(ms)
 	return r.words, r.words == nil
-}
-
-// placesOf returns the indexes in r's members of the nodes of list, if
-// it remembers them.
-func (r *keyRecord) placesOf(list []UniqueAddress) ([]int32, bool) {
-	if len(list) == 0 || r.places == nil {
-		return nil, false
-	}
-	ix, ok := r.places[listID{&list[0], len(list)}]
-	return ix, ok
-}
-
-// setPlaces remembers ix as the indexes in r's members of the nodes of
-// list, which must all be members, in member order.
-func (r *keyRecord) setPlaces(list []UniqueAddress, ix []int32) {
-	if len(list) == 0 {
-		return
-	}
-	if r.places == nil || len(r.places) >= maxPlaces {
-		r.places = map[listID][]int32{}
-	}
-	r.places[listID{&list[0], len(list)}] = ix
-}
-
-// placeAll looks every node of list up with cur (a cursor over r's
-// members) and returns their indexes, or false when one is not a member
-// or they are not in member order. The answer is remembered.
-func (r *keyRecord) placeAll(list []UniqueAddress, cur *memberCursor) ([]int32, bool) {
-	if ix, ok := r.placesOf(list); ok {
-		return ix, true
-	}
-	ix := make([]int32, len(list))
-	last := -1
-	for k, u := range list {
-		i, ok := cur.index(u)
-		if !ok || i <= last {
-			return nil, false
-		}
-		ix[k], last = int32(i), i
-	}
-	r.setPlaces(list, ix)
-	return ix, true
 }

@@ -345,29 +345,8 @@ func (s *State) unionOf(lists [][]UniqueAddress, kc *keyCache) []UniqueAddress {
 	marked := make([]bool, len(s.Members))
 	count := 0
 	cur := memberCursor{s: s, kc: kc} // one cursor, so its parsed keys serve every list
-	var rec *keyRecord                // where kc remembers the places of lists
-	if kc != nil && len(s.Members) > 0 {
-		rec = kc.record(s.Members)
-	}
 	for _, list := range lists {
 		cur.next = 0
-		if rec != nil {
-			ix, ok := rec.placeAll(list, &cur)
-			if !ok {
-				var out []UniqueAddress // as below
-				for _, l := range lists {
-					out = unionNodes(out, l)
-				}
-				return out
-			}
-			for _, i := range ix {
-				if !marked[i] {
-					marked[i] = true
-					count++
-				}
-			}
-			continue
-		}
 		last := -1
 		for _, u := range list {
 			i, ok := cur.index(u)
@@ -699,8 +678,8 @@ func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) {
 }
 
 // rowsKept is Reachability{rows}.pruneKeepsAll(observers.has,
-// subjects.has) for cursors over rec's members, except that the lists rec
-// knows the places of (or learns them of) need no lookups.
+// subjects.has) for cursors over rec's members, except that a table rec
+// last found to name members only needs no lookups.
 func rowsKept(rows []ObserverRow, rec *keyRecord, observers, subjects *memberCursor) bool {
 	if len(rows) > 0 && sameRows(rec.keptRows, rows) {
 		return true
@@ -709,10 +688,6 @@ func rowsKept(rows []ObserverRow, rec *keyRecord, observers, subjects *memberCur
 		if !observers.has(row.Observer) || row.Unreachable == nil {
 			return false
 		}
-		if _, ok := rec.placeAll(row.Unreachable, subjects); ok {
-			continue
-		}
-		// Not all members in member order: ask as pruneKeepsAll does.
 		for _, u := range row.Unreachable {
 			if !subjects.has(u) {
 				return false

@@ -54,23 +54,16 @@ func ValidateStateSince(s, prev *State) error {
 	return validateStateSince(s, prev, nil)
 }
 
-// validMemo remembers parts of states that passed validation and whose
-// checks do not depend on the rest of the state: clocks, and node lists
-// found strictly sorted. Parts are named by identity and never change
-// once in a state; the memo holds them, so that their memory cannot be
-// reused while they are remembered.
+// validMemo remembers the last clocks of states that passed validation:
+// a clock's check does not depend on the rest of the state. Clocks are
+// named by identity and never change once in a state; the memo holds
+// them, so that their memory cannot be reused while they are remembered.
 type validMemo struct {
 	clocks [validClocks]VClock
 	next   int
-	sorted map[listID]struct{}
 }
 
-const (
-	validClocks = 4
-	// maxSortedLists bounds the sorted lists remembered; they are
-	// forgotten all at once beyond it.
-	maxSortedLists = 4096
-)
+const validClocks = 4
 
 func (m *validMemo) clockValid(v VClock) bool {
 	if m == nil || v == nil {
@@ -90,26 +83,6 @@ func (m *validMemo) addClock(v VClock) {
 	}
 	m.clocks[m.next] = v
 	m.next = (m.next + 1) % validClocks
-}
-
-// strictlySorted is strictlySortedAlong(list, members), remembering the
-// lists it finds sorted.
-func (m *validMemo) strictlySorted(list []UniqueAddress, members []Member) bool {
-	if m == nil || len(list) == 0 {
-		return strictlySortedAlong(list, members)
-	}
-	id := listID{&list[0], len(list)}
-	if _, ok := m.sorted[id]; ok {
-		return true
-	}
-	if !strictlySortedAlong(list, members) {
-		return false
-	}
-	if m.sorted == nil || len(m.sorted) >= maxSortedLists {
-		m.sorted = map[listID]struct{}{}
-	}
-	m.sorted[id] = struct{}{}
-	return true
 }
 
 // validateStateSince is validateStateKnowing(s, prev.Members, true),
@@ -151,7 +124,7 @@ func validateStateSince(s, prev *State, vm *validMemo) error {
 				}
 			}
 		}
-	} else if err := validateRows(s, vm); err != nil {
+	} else if err := validateRows(s); err != nil {
 		return err
 	}
 	if len(s.Tombstones) > MaxMembers {
@@ -206,7 +179,7 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 	if len(s.Reachability.Rows) > len(s.Members) {
 		return invalid("more reachability rows than members")
 	}
-	if err := validateRows(s, nil); err != nil {
+	if err := validateRows(s); err != nil {
 		return err
 	}
 	if len(s.Tombstones) > MaxMembers {
@@ -220,8 +193,8 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 
 // validateRows checks the reachability rows of a state whose members have
 // passed validation: sorted by observer, each list sorted and no longer
-// than the member list. vm (nil for none) remembers sorted lists.
-func validateRows(s *State, vm *validMemo) error {
+// than the member list.
+func validateRows(s *State) error {
 	observers := sortedWalk{ref: s.Members}
 	for _, row := range s.Reachability.Rows {
 		if _, sorted := observers.add(row.Observer); !sorted {
@@ -230,7 +203,7 @@ func validateRows(s *State, vm *validMemo) error {
 		if len(row.Unreachable) > len(s.Members) {
 			return invalid("reachability row too long")
 		}
-		if !vm.strictlySorted(row.Unreachable, s.Members) {
+		if !strictlySortedList(row.Unreachable, s.Members) {
 			return invalid("reachability row of %v not sorted", row.Observer)
 		}
 	}
@@ -324,6 +297,24 @@ func (w *sortedWalk) add(u UniqueAddress) (at int, sorted bool) {
 	}
 	w.prevAt, w.prevNode = at, u
 	return at, true
+}
+
+// strictlySortedList is strictlySortedAlong(list, members), comparing
+// neighbours by their parsed addresses when list is sparse among the
+// members: probing the members after each node would mostly miss.
+func strictlySortedList(list []UniqueAddress, members []Member) bool {
+	if len(list)*cursorProbe >= len(members) {
+		return strictlySortedAlong(list, members)
+	}
+	var prev nodeKey
+	for i := range list {
+		k := keyOf(list[i])
+		if i > 0 && compareKeys(&prev, &k) >= 0 {
+			return false
+		}
+		prev = k
+	}
+	return true
 }
 
 // strictlySortedAlong reports whether list is sorted in address order

@@ -51,7 +51,9 @@ type Checker struct {
 	indexes fifo[memberList, indexRecord]
 	digests fifo[unsafe.Pointer, digestRecord]
 	pairs   fifo[clockPair, pairRecord]
-	noMemo  bool // tests: compute everything afresh
+	// validClocks holds clocks of states that passed validation.
+	validClocks fifo[unsafe.Pointer, proto.VClock]
+	noMemo      bool // tests: compute everything afresh
 }
 
 type memberList struct {
@@ -120,6 +122,8 @@ type history struct {
 	// leaderPending: state is converged with this node as leader and its
 	// allocations wait for the node's next Tick to be judged.
 	leaderPending bool
+	// rowsClean: every reachability list of state names members only.
+	rowsClean bool
 }
 
 type leaderRecord struct {
@@ -149,6 +153,8 @@ func NewChecker() *Checker {
 		indexes: newFIFO[memberList, indexRecord](maxMemberIndexes),
 		digests: newFIFO[unsafe.Pointer, digestRecord](maxClockDigests),
 		pairs:   newFIFO[clockPair, pairRecord](maxClockPairs),
+
+		validClocks: newFIFO[unsafe.Pointer, proto.VClock](maxClockDigests),
 	}
 }
 
@@ -219,8 +225,10 @@ type step struct {
 	s       *proto.State
 	valid   bool // s passed proto.ValidateState
 	seenSub bool // s.Seen is a subsequence of the members' nodes
-	index   map[proto.UniqueAddress]int
-	out     []Violation
+	// membersKept: every member of prev is a member of s.
+	membersKept bool
+	index       map[proto.UniqueAddress]int
+	out         []Violation
 }
 
 func (r *step) report(invariant, format string, args ...any) {
@@ -272,11 +280,24 @@ func (r *step) selfConsistent() {
 	if !r.h.valid || r.c.noMemo {
 		since = nil
 	}
+	if since != nil && !sameMap(since.Version, s.Version) && len(s.Version) > 0 {
+		if _, ok := r.c.validClocks.get(mapPointer(s.Version)); ok {
+			// A clock is valid or not on its own: since with s's clock,
+			// which passed before, is as valid as since, and spares
+			// checking the clock again.
+			withClock := *since
+			withClock.Version = s.Version
+			since = &withClock
+		}
+	}
 	if err := proto.ValidateStateSince(s, since); err != nil {
 		r.report(SelfConsistent, "%v", err)
 		return
 	}
 	r.valid = true
+	if !r.c.noMemo && len(s.Version) > 0 {
+		r.c.validClocks.put(mapPointer(s.Version), s.Version)
+	}
 }
 
 func onlySeenChanged(p, s *proto.State) bool {
@@ -291,6 +312,7 @@ func onlySeenChanged(p, s *proto.State) bool {
 func (r *step) membership() {
 	p, s := r.prev, r.s
 	tombsChanged := p == nil || !sameMap(p.Tombstones, s.Tombstones)
+	r.membersKept = p != nil
 	if p != nil && sameSlice(p.Members, s.Members) && !tombsChanged {
 		return
 	}
@@ -321,6 +343,7 @@ func (r *step) membership() {
 			}
 			return
 		}
+		r.membersKept = false
 		u := was.Node
 		if _, dead := s.Tombstones[u]; !dead {
 			r.report(AllowedTransition, "%v (%v) left the member list without a tombstone", u, was.Status)
@@ -468,14 +491,38 @@ func (r *step) membersOnly() {
 			r.report(MembersOnly, "reachability table has rows of non-members %s", nodeList(bad))
 		}
 	}
+	// A list the previous state held, clean, names members still when
+	// none has left: only the other lists are looked up.
+	var prevRows []proto.ObserverRow
+	if p != nil && r.membersKept && r.h.rowsClean && !r.c.noMemo {
+		prevRows = p.Reachability.Rows
+	}
+	clean, k := true, 0
 	for _, row := range rows {
 		if len(row.Unreachable) == 0 {
 			continue
 		}
+		if heldClean(prevRows, &k, row) {
+			continue
+		}
 		if bad := r.nonMembers(row.Unreachable); len(bad) > 0 {
+			clean = false
 			r.report(MembersOnly, "observer %v marks non-members %s unreachable", row.Observer, nodeList(bad))
 		}
 	}
+	r.h.rowsClean = clean
+}
+
+// heldClean reports whether prev, a table in observer order, holds row's
+// very list for its observer, looking from prev[*k] on for a few rows.
+func heldClean(prev []proto.ObserverRow, k *int, row proto.ObserverRow) bool {
+	for j := *k; j < len(prev) && j < *k+8; j++ {
+		if prev[j].Observer == row.Observer {
+			*k = j + 1
+			return sameSlice(prev[j].Unreachable, row.Unreachable)
+		}
+	}
+	return false
 }
 
 // nonMembers returns the entries of list that are not members, sorted.

@@ -436,6 +436,40 @@ func observeCases() []observeCase {
 			y.Tombstones = map[proto.UniqueAddress]time.Time{c: {}, d: {}}
 			return []View{at(a, x), at(a, &y)}
 		}, want: []string{SelfConsistent, MembersOnly}},
+		{name: "members-only: a row list kept from a clean table names a member that left", views: func() []View {
+			x := edit(s0, func(s *proto.State) {
+				s.Reachability = proto.Reachability{Rows: []proto.ObserverRow{{Observer: a, Version: 1, Unreachable: []proto.UniqueAddress{b, c}}}}
+			})
+			y := *x // the same row list, c gone
+			y.Reachability = proto.Reachability{Rows: append([]proto.ObserverRow(nil), x.Reachability.Rows...)}
+			y.Members = []proto.Member{x.Members[0], x.Members[1]}
+			y.Seen = []proto.UniqueAddress{a, b}
+			y.Tombstones = map[proto.UniqueAddress]time.Time{c: {}}
+			return []View{at(a, x), at(a, &y)}
+		}, want: []string{MembersOnly}},
+		{name: "valid: a row list kept from a clean table while a member joins", views: func() []View {
+			x := edit(s0, func(s *proto.State) {
+				s.Reachability = proto.Reachability{Rows: []proto.ObserverRow{{Observer: a, Version: 1, Unreachable: []proto.UniqueAddress{b, c}}}}
+			})
+			y := *x // the same row list, a new member
+			y.Reachability = proto.Reachability{Rows: append([]proto.ObserverRow(nil), x.Reachability.Rows...)}
+			y.Members = append(append([]proto.Member(nil), x.Members...), mem(nd(4), proto.Joining))
+			return []View{at(a, x), at(a, &y)}
+		}},
+		{name: "self-consistent: a clock another node's valid state had, in a state broken elsewhere", views: func() []View {
+			x := next(s0, func(*proto.State) {}) // valid, at a
+			b0 := edit(s0, func(*proto.State) {})
+			b1 := edit(x, func(s *proto.State) { s.Members[0], s.Members[1] = s.Members[1], s.Members[0] })
+			b1.Version = x.Version // the very clock a's state passed with
+			return []View{at(a, x), at(b, b0), at(b, b1)}
+		}, want: []string{SelfConsistent}},
+		{name: "self-consistent: a clock with a zero entry after valid states", views: func() []View {
+			b0 := next(s0, func(*proto.State) {})
+			b1 := edit(b0, func(s *proto.State) { s.Version = proto.VClock{a: 2, b: 0} })
+			c1 := edit(b0, func(*proto.State) {})
+			c1.Version = b1.Version // the very clock that failed at b
+			return []View{at(b, b0), at(b, b1), at(c, b0), at(c, c1)}
+		}, want: []string{SelfConsistent, SelfConsistent}},
 		{name: "self-consistent: new rows out of order beside shared members", views: func() []View {
 			x := edit(s0, func(s *proto.State) {
 				s.Reachability = proto.Reachability{Rows: []proto.ObserverRow{

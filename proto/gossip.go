@@ -361,7 +361,7 @@ func (n *Node) merge(remote *State) Ordering {
 		norm.pruneTombstonedWith(n.now, &n.keys)
 		if contentEqual(merged, &norm) || !member {
 			// self, when set, is a member of merged.
-			merged.Seen = filteredUnion(merged, remote.Seen, self)
+			merged.Seen = filteredUnion(merged, remote.Seen, self, &n.keys)
 			n.st = merged
 			n.stats.Merges++
 			return ord
@@ -380,12 +380,12 @@ func (n *Node) merge(remote *State) Ordering {
 // keeping only members.
 func (n *Node) mergeSeen(remote []UniqueAddress) {
 	local := n.st
-	if seenCovers(local, remote) {
+	if seenCovers(local, remote, &n.keys) {
 		// The union, filtered to members, is local.Seen itself.
 		n.stats.NoopMerges++
 		return
 	}
-	seen := filteredUnion(local, local.Seen, remote)
+	seen := filteredUnion(local, local.Seen, remote, &n.keys)
 	if nodesEqual(seen, local.Seen) {
 		n.stats.NoopMerges++
 		return
@@ -402,16 +402,17 @@ func (n *Node) mergeSeen(remote []UniqueAddress) {
 
 // seenCovers reports whether filterMembers(s, unionNodes(s.Seen, other))
 // equals s.Seen: every node of s.Seen is a member and every node of other
-// is in s.Seen or not a member. It allocates nothing.
-func seenCovers(s *State, other []UniqueAddress) bool {
-	cur := memberCursor{s: s}
+// is in s.Seen or not a member. It allocates nothing (but what kc, nil
+// for none, parses).
+func seenCovers(s *State, other []UniqueAddress, kc *keyCache) bool {
+	cur := memberCursor{s: s, kc: kc}
 	for _, u := range s.Seen {
 		if !cur.has(u) {
 			return false
 		}
 	}
 	in := nodeCursor{list: s.Seen}
-	cur = memberCursor{s: s}
+	cur = memberCursor{s: s, kc: kc}
 	for _, u := range other {
 		if !in.contains(u) && cur.has(u) {
 			return false
@@ -420,10 +421,11 @@ func seenCovers(s *State, other []UniqueAddress) bool {
 	return true
 }
 
-// filteredUnion is filterMembers(s, unionNodes(a, b)) in one pass.
-func filteredUnion(s *State, a, b []UniqueAddress) []UniqueAddress {
+// filteredUnion is filterMembers(s, unionNodes(a, b)) in one pass, its
+// lookups sharing the parsed member list of kc (nil for none).
+func filteredUnion(s *State, a, b []UniqueAddress, kc *keyCache) []UniqueAddress {
 	out := make([]UniqueAddress, 0, len(a)+len(b))
-	cur := memberCursor{s: s}
+	cur := memberCursor{s: s, kc: kc}
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		var u UniqueAddress

@@ -622,3 +622,32 @@ func TestGossipRoundTargetsMatchNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestFilteredUnionAndSeenCoversMatchNaive: with and without a shared key
+// cache, filteredUnion is filterMembers of the union and seenCovers says
+// whether that equals the seen set, over IPv4 and mixed member lists.
+func TestFilteredUnionAndSeenCoversMatchNaive(t *testing.T) {
+	rng := rand.New(rand.NewSource(23))
+	var kc keyCache
+	for round := 0; round < 2000; round++ {
+		pool := v4Pool
+		if rng.Intn(3) == 0 {
+			pool = valPool
+		}
+		s := NewState()
+		for _, u := range lawSubset(rng, pool, 1+rng.Intn(2)) {
+			s.Members = append(s.Members, Member{Node: u, Status: Up})
+		}
+		s.Seen = lawSubset(rng, pool, 1+rng.Intn(3))
+		other := lawSubset(rng, pool, 1+rng.Intn(3))
+		want := filterMembers(s, unionNodes(s.Seen, other))
+		for _, c := range []*keyCache{nil, &kc} {
+			if got := filteredUnion(s, s.Seen, other, c); !slices.Equal(want, got) {
+				t.Fatalf("members %v: filteredUnion(%v, %v) = %v, want %v", s.Members, s.Seen, other, got, want)
+			}
+			if got, w := seenCovers(s, other, c), slices.Equal(want, s.Seen); got != w {
+				t.Fatalf("members %v: seenCovers(%v, %v) = %v, want %v", s.Members, s.Seen, other, got, w)
+			}
+		}
+	}
+}

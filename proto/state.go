@@ -234,20 +234,20 @@ func searchWords(ms []Member, words []uint32, k *nodeKey) (int, bool) {
 	// The first word not below k's, by halving without branching on the
 	// words (a search's branches are a coin toss each), then past the
 	// members of that host that sort before k.
-	v := k.v4
+	v := int64(k.v4)
 	base, n := 0, len(words)
 	for n > 1 {
 		half := n >> 1
-		if words[base+half-1] < v {
-			base += half
-		}
+		// base += half when the word is below v: the sign of their
+		// difference, as a mask, rather than a branch.
+		base += half & int((int64(words[base+half-1])-v)>>63)
 		n -= half
 	}
 	i := base
-	if n == 1 && words[i] < v {
+	if n == 1 && int64(words[i]) < v {
 		i++
 	}
-	for ; i < len(words) && words[i] == v; i++ {
+	for ; i < len(words) && int64(words[i]) == v; i++ {
 		if ms[i].Node == k.u {
 			return i, true
 		}

@@ -124,7 +124,7 @@ func validateStateSince(s, prev *State, vm *validMemo) error {
 				}
 			}
 		}
-	} else if err := validateRows(s); err != nil {
+	} else if err := validateRows(s, prev.Reachability.Rows); err != nil {
 		return err
 	}
 	if len(s.Tombstones) > MaxMembers {
@@ -179,7 +179,7 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 	if len(s.Reachability.Rows) > len(s.Members) {
 		return invalid("more reachability rows than members")
 	}
-	if err := validateRows(s); err != nil {
+	if err := validateRows(s, nil); err != nil {
 		return err
 	}
 	if len(s.Tombstones) > MaxMembers {
@@ -193,15 +193,20 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 
 // validateRows checks the reachability rows of a state whose members have
 // passed validation: sorted by observer, each list sorted and no longer
-// than the member list.
-func validateRows(s *State) error {
+// than the member list. A list that a valid table prev (nil for none)
+// holds for the same observer is sorted already.
+func validateRows(s *State, prev []ObserverRow) error {
 	observers := sortedWalk{ref: s.Members}
+	k := 0 // where in prev to look for the next observer
 	for _, row := range s.Reachability.Rows {
 		if _, sorted := observers.add(row.Observer); !sorted {
 			return invalid("reachability rows not sorted")
 		}
 		if len(row.Unreachable) > len(s.Members) {
 			return invalid("reachability row too long")
+		}
+		if heldList(prev, &k, row) {
+			continue
 		}
 		if !strictlySortedList(row.Unreachable, s.Members) {
 			return invalid("reachability row of %v not sorted", row.Observer)
@@ -297,6 +302,18 @@ func (w *sortedWalk) add(u UniqueAddress) (at int, sorted bool) {
 	}
 	w.prevAt, w.prevNode = at, u
 	return at, true
+}
+
+// heldList reports whether prev, a table in observer order, holds row's
+// very list for its observer, looking from prev[*k] on for a few rows.
+func heldList(prev []ObserverRow, k *int, row ObserverRow) bool {
+	for j := *k; j < len(prev) && j < *k+cursorProbe; j++ {
+		if prev[j].Observer == row.Observer {
+			*k = j + 1
+			return sameNodes(prev[j].Unreachable, row.Unreachable)
+		}
+	}
+	return false
 }
 
 // strictlySortedList is strictlySortedAlong(list, members), comparing

@@ -50,6 +50,12 @@ type derived struct {
 
 	// Scratch buffers of gossipRound.
 	gossipUnseen, gossipSeen []int32 // member indexes
+	// The lists are those of these members, seen set and own row list
+	// (the round leaves them as it found them).
+	gossipMembers []Member
+	gossipOf      []UniqueAddress
+	gossipOwn     []UniqueAddress
+	gossipValid   bool
 }
 
 // view brings the Members/Reachability memo up to date with n.st.

@@ -478,41 +478,61 @@ func (n *Node) gossipRound() {
 	// The lists live in scratch buffers of the node: only the first
 	// GossipFanout targets outlive the round (in the messages, by value).
 	// They hold member indexes, which are shuffled as the nodes would be.
-	unseen, seen := n.derived.gossipUnseen[:0], n.derived.gossipSeen[:0]
+	d := &n.derived
 	var own nodeCursor // n.st.Reachability.Observes(n.self, ·)
 	if row, ok := n.st.Reachability.Row(n.self); ok {
 		own.list = row.Unreachable
 	}
-	// Seen is a sorted subset of the members, so one walk in step with
-	// them tells seen from unseen.
 	ms, sn := n.st.Members, n.st.Seen
-	j := 0
-	for i := range ms {
-		m := &ms[i]
-		isSeen := j < len(sn) && sn[j] == m.Node
-		if isSeen {
-			j++
+	if !d.gossipValid || !sameMembers(d.gossipMembers, ms) || !sameNodes(d.gossipOf, sn) || !sameNodes(d.gossipOwn, own.list) {
+		// Seen is a sorted subset of the members, so one walk in step
+		// with them tells seen from unseen.
+		unseen, seen := d.gossipUnseen[:0], d.gossipSeen[:0]
+		j := 0
+		for i := range ms {
+			m := &ms[i]
+			isSeen := j < len(sn) && sn[j] == m.Node
+			if isSeen {
+				j++
+			}
+			if m.Status == Down || m.Node == n.self || own.contains(m.Node) {
+				continue
+			}
+			if isSeen {
+				seen = append(seen, int32(i))
+			} else {
+				unseen = append(unseen, int32(i))
+			}
 		}
-		if m.Status == Down || m.Node == n.self || own.contains(m.Node) {
-			continue
-		}
-		if isSeen {
-			seen = append(seen, int32(i))
-		} else {
-			unseen = append(unseen, int32(i))
-		}
+		d.gossipUnseen, d.gossipSeen = unseen, seen
+		d.gossipMembers, d.gossipOf, d.gossipOwn, d.gossipValid = ms, sn, own.list, true
 	}
-	n.derived.gossipUnseen, n.derived.gossipSeen = unseen, seen
 	status := n.roundStatus(false)
 	left := n.cfg.GossipFanout
-	for _, list := range [2][]int32{unseen, seen} {
+	for _, list := range [2][]int32{d.gossipUnseen, d.gossipSeen} {
 		// A partial Fisher-Yates shuffle draws the targets uniformly
-		// without shuffling the whole list.
+		// without shuffling the whole list; the swaps are undone after,
+		// so that the next round over the same state finds the list as
+		// it was built.
+		var swaps [8]int
+		drawn := 0
 		for i := 0; i < len(list) && left > 0; i++ {
 			k := i + n.rng.Intn(len(list)-i)
 			list[i], list[k] = list[k], list[i]
 			n.send(ms[list[i]].Node, status)
 			left--
+			if drawn < len(swaps) {
+				swaps[drawn] = k
+			}
+			drawn++
+		}
+		if drawn > len(swaps) {
+			d.gossipValid = false // too many to undo: build afresh next time
+			continue
+		}
+		for i := drawn - 1; i >= 0; i-- {
+			k := swaps[i]
+			list[i], list[k] = list[k], list[i]
 		}
 	}
 }

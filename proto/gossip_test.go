@@ -588,8 +588,47 @@ func TestGossipRoundTargetsMatchNaive(t *testing.T) {
 		self = n.self
 		n.rng = rand.New(rand.NewSource(int64(run))) // in step with the naive draws
 		naiveRNG := rand.New(rand.NewSource(int64(run)))
-		for round := 0; round < 5; round++ {
-			s := NewState()
+		var s *State
+		for round := 0; round < 8; round++ {
+			if s != nil && gen.Intn(2) == 0 {
+				// The same state again: the round reuses its lists.
+				n.out.Messages = nil
+				n.gossipRound()
+				var got []UniqueAddress
+				for _, m := range n.out.Messages {
+					got = append(got, UniqueAddress{Address: m.To, UID: m.ToUID})
+				}
+				if want := naiveGossipTargets(s, self, n.cfg.GossipFanout, naiveRNG); !slices.Equal(want, got) {
+					t.Fatalf("run %d round %d (same state): targets %v, want %v", run, round, got, want)
+				}
+				continue
+			}
+			if s != nil && gen.Intn(2) == 0 {
+				// The same members, another seen set or own row.
+				next := *s
+				var nodes []UniqueAddress
+				for _, m := range s.Members {
+					nodes = append(nodes, m.Node)
+				}
+				if gen.Intn(2) == 0 {
+					next.Seen = lawSubset(gen, nodes, 1+gen.Intn(3))
+				} else {
+					next.Reachability = Reachability{Rows: []ObserverRow{{Observer: self, Version: 2, Unreachable: lawSubset(gen, nodes, 2)}}}
+				}
+				s = &next
+				n.st = s
+				n.out.Messages = nil
+				n.gossipRound()
+				var got []UniqueAddress
+				for _, m := range n.out.Messages {
+					got = append(got, UniqueAddress{Address: m.To, UID: m.ToUID})
+				}
+				if want := naiveGossipTargets(s, self, n.cfg.GossipFanout, naiveRNG); !slices.Equal(want, got) {
+					t.Fatalf("run %d round %d (same members): targets %v, want %v", run, round, got, want)
+				}
+				continue
+			}
+			s = NewState()
 			var nodes []UniqueAddress
 			for _, u := range append(lawSubset(gen, valPool, 1+gen.Intn(2)), self) {
 				if !containsNodeUnsorted(nodes, u) {

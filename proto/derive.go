@@ -46,7 +46,7 @@ type derived struct {
 	// The last state from the network that passed validation: the parts
 	// a new one shares with it need no checking again.
 	validState *State
-	validParts validMemo // parts of states from the network found valid
+	validParts validMemo // clocks of states from the network found valid
 
 	// Scratch buffers of gossipRound.
 	gossipUnseen, gossipSeen []int32 // member indexes

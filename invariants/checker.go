@@ -2,6 +2,7 @@ package invariants
 
 import (
 	"fmt"
+	"math/bits"
 	"reflect"
 	"sort"
 	"strings"
@@ -26,6 +27,7 @@ const (
 	// functions of immutable state parts (see Checker).
 	maxMemberIndexes = 64
 	maxClockDigests  = 1024
+	maxClockPairs    = 4096
 )
 
 // Checker runs the safety invariants incrementally: the simulator calls
@@ -42,12 +44,16 @@ type Checker struct {
 
 	// Memos of pure functions of state parts, which are immutable and
 	// shared between the states of many nodes: the member index of a
-	// member list and the digest of a clock. Each record holds the part
+	// member list, the digest of a clock and whether one clock is
+	// nowhere below another. Each record holds the part
 	// it is keyed by, so that its memory cannot be reused by another part
 	// while remembered.
 	indexes fifo[memberList, indexRecord]
 	digests fifo[unsafe.Pointer, digestRecord]
-	noMemo  bool // tests: compute everything afresh
+	pairs   fifo[clockPair, pairRecord]
+	// validClocks holds clocks of states that passed validation.
+	validClocks fifo[unsafe.Pointer, proto.VClock]
+	noMemo      bool // tests: compute everything afresh
 }
 
 type memberList struct {
@@ -58,6 +64,13 @@ type memberList struct {
 type indexRecord struct {
 	members []proto.Member
 	index   map[proto.UniqueAddress]int
+}
+
+type clockPair struct{ a, b unsafe.Pointer }
+
+type pairRecord struct {
+	a, b     proto.VClock // held, so that their memory is not reused while remembered
+	notBelow bool
 }
 
 type digestRecord struct {
@@ -74,9 +87,10 @@ type Stats struct {
 	Unchanged uint64
 	// Checked counts views whose state was checked.
 	Checked uint64
-	// Validations counts full proto.ValidateState calls; a state that
-	// differs from the node's previous (valid) one only in its seen set is
-	// validated by a cheaper equivalent walk instead.
+	// Validations counts proto.ValidateStateSince calls (which walk only
+	// the parts that differ from the node's previous valid state); a
+	// state that differs from that one only in its seen set is validated
+	// by a cheaper equivalent walk instead.
 	Validations uint64
 	// Scanned counts member records visited by the checks, a measure of
 	// the work done.
@@ -114,6 +128,8 @@ type history struct {
 	// leaderPending: state is converged with this node as leader and its
 	// allocations wait for the node's next Tick to be judged.
 	leaderPending bool
+	// rowsClean: every reachability list of state names members only.
+	rowsClean bool
 }
 
 type leaderRecord struct {
@@ -142,6 +158,9 @@ func NewChecker() *Checker {
 		tables:  newFIFO[tableKey, tableRecord](MaxTableEpochs),
 		indexes: newFIFO[memberList, indexRecord](maxMemberIndexes),
 		digests: newFIFO[unsafe.Pointer, digestRecord](maxClockDigests),
+		pairs:   newFIFO[clockPair, pairRecord](maxClockPairs),
+
+		validClocks: newFIFO[unsafe.Pointer, proto.VClock](maxClockDigests),
 	}
 }
 
@@ -212,8 +231,10 @@ type step struct {
 	s       *proto.State
 	valid   bool // s passed proto.ValidateState
 	seenSub bool // s.Seen is a subsequence of the members' nodes
-	index   map[proto.UniqueAddress]int
-	out     []Violation
+	// membersKept: every member of prev is a member of s.
+	membersKept bool
+	index       map[proto.UniqueAddress]int
+	out         []Violation
 }
 
 func (r *step) report(invariant, format string, args ...any) {
@@ -251,7 +272,9 @@ func (r *step) memberIndex() map[proto.UniqueAddress]int {
 // valid and only the seen set changed (every other part is the same slice
 // or map), it is enough that the seen set is a subsequence of the sorted
 // member list: that makes it sorted, unique and no longer than the list,
-// which is all ValidateState asks of it.
+// which is all ValidateState asks of it. Otherwise a valid previous state
+// spares the walk of the parts the new one shares with it
+// (proto.ValidateStateSince, which gives ValidateState's verdict).
 func (r *step) selfConsistent() {
 	p, s := r.prev, r.s
 	if p != nil && r.h.valid && r.seenSub && onlySeenChanged(p, s) {
@@ -259,11 +282,28 @@ func (r *step) selfConsistent() {
 		return
 	}
 	r.c.stats.Validations++
-	if err := proto.ValidateState(s); err != nil {
+	since := p
+	if !r.h.valid || r.c.noMemo {
+		since = nil
+	}
+	if since != nil && !sameMap(since.Version, s.Version) && len(s.Version) > 0 {
+		if _, ok := r.c.validClocks.get(mapPointer(s.Version)); ok {
+			// A clock is valid or not on its own: since with s's clock,
+			// which passed before, is as valid as since, and spares
+			// checking the clock again.
+			withClock := *since
+			withClock.Version = s.Version
+			since = &withClock
+		}
+	}
+	if err := proto.ValidateStateSince(s, since); err != nil {
 		r.report(SelfConsistent, "%v", err)
 		return
 	}
 	r.valid = true
+	if !r.c.noMemo && len(s.Version) > 0 {
+		r.c.validClocks.put(mapPointer(s.Version), s.Version)
+	}
 }
 
 func onlySeenChanged(p, s *proto.State) bool {
@@ -278,6 +318,7 @@ func onlySeenChanged(p, s *proto.State) bool {
 func (r *step) membership() {
 	p, s := r.prev, r.s
 	tombsChanged := p == nil || !sameMap(p.Tombstones, s.Tombstones)
+	r.membersKept = p != nil
 	if p != nil && sameSlice(p.Members, s.Members) && !tombsChanged {
 		return
 	}
@@ -286,11 +327,13 @@ func (r *step) membership() {
 		old = p.Members
 	}
 	r.c.stats.Scanned += uint64(len(s.Members))
-	pair := func(was, now *proto.Member) {
+	sorted := r.valid && (p == nil || r.h.valid)
+	dead := r.tombstoned(sorted)
+	pair := func(was, now *proto.Member, j int) {
 		if now != nil {
 			u := now.Node
 			if was == nil || tombsChanged {
-				if _, dead := s.Tombstones[u]; dead {
+				if dead(j) {
 					r.report(NoResurrection, "lists %v (%v) although it holds a tombstone for it", u, now.Status)
 					return
 				}
@@ -306,6 +349,7 @@ func (r *step) membership() {
 			}
 			return
 		}
+		r.membersKept = false
 		u := was.Node
 		if _, dead := s.Tombstones[u]; !dead {
 			r.report(AllowedTransition, "%v (%v) left the member list without a tombstone", u, was.Status)
@@ -316,7 +360,7 @@ func (r *step) membership() {
 		}
 		r.h.removed[u] = struct{}{}
 	}
-	if r.valid && (p == nil || r.h.valid) {
+	if sorted {
 		mergeWalk(old, s.Members, pair)
 	} else {
 		mapWalk(old, s.Members, pair)
@@ -347,28 +391,49 @@ func (r *step) composed() bool {
 	return !ok || r.s.Members[i].Status == proto.Down || r.s.Members[i].Status == proto.Exiting
 }
 
+// tombstoned returns whether s.Members[j] is tombstoned in s. Given a
+// sorted member list and fewer tombstones than it would take map lookups
+// of the members, it looks the tombstones up among the members once.
+func (r *step) tombstoned(sorted bool) func(j int) bool {
+	ms, tombs := r.s.Members, r.s.Tombstones
+	if !sorted || len(tombs)*bits.Len(uint(len(ms))) >= len(ms) {
+		return func(j int) bool {
+			_, dead := tombs[ms[j].Node]
+			return dead
+		}
+	}
+	marked := make([]bool, len(ms))
+	for u := range tombs {
+		i := sort.Search(len(ms), func(i int) bool { return ms[i].Node.Compare(u) >= 0 })
+		if i < len(ms) && ms[i].Node == u {
+			marked[i] = true
+		}
+	}
+	return func(j int) bool { return marked[j] }
+}
+
 // mergeWalk pairs the records of two member lists sorted by node. Equal
 // positions are matched by ==; proto.UniqueAddress.Compare (which parses
 // hosts) runs only where the lists differ.
-func mergeWalk(a, b []proto.Member, fn func(was, now *proto.Member)) {
+func mergeWalk(a, b []proto.Member, fn func(was, now *proto.Member, j int)) {
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
 		case i < len(a) && j < len(b) && a[i].Node == b[j].Node:
-			fn(&a[i], &b[j])
+			fn(&a[i], &b[j], j)
 			i++
 			j++
 		case j == len(b):
-			fn(&a[i], nil)
+			fn(&a[i], nil, -1)
 			i++
 		case i == len(a):
-			fn(nil, &b[j])
+			fn(nil, &b[j], j)
 			j++
 		case a[i].Node.Compare(b[j].Node) < 0:
-			fn(&a[i], nil)
+			fn(&a[i], nil, -1)
 			i++
 		default:
-			fn(nil, &b[j])
+			fn(nil, &b[j], j)
 			j++
 		}
 	}
@@ -376,7 +441,7 @@ func mergeWalk(a, b []proto.Member, fn func(was, now *proto.Member)) {
 
 // mapWalk pairs the records of two member lists in any order (for states
 // that failed validation).
-func mapWalk(a, b []proto.Member, fn func(was, now *proto.Member)) {
+func mapWalk(a, b []proto.Member, fn func(was, now *proto.Member, j int)) {
 	idx := make(map[proto.UniqueAddress]int, len(a))
 	for i := range a {
 		if _, dup := idx[a[i].Node]; !dup {
@@ -387,14 +452,14 @@ func mapWalk(a, b []proto.Member, fn func(was, now *proto.Member)) {
 	for j := range b {
 		if i, ok := idx[b[j].Node]; ok && !used[i] {
 			used[i] = true
-			fn(&a[i], &b[j])
+			fn(&a[i], &b[j], j)
 		} else {
-			fn(nil, &b[j])
+			fn(nil, &b[j], j)
 		}
 	}
 	for i := range a {
 		if !used[i] {
-			fn(&a[i], nil)
+			fn(&a[i], nil, -1)
 		}
 	}
 }
@@ -418,7 +483,8 @@ func (r *step) membersOnly() {
 	rows := s.Reachability.Rows
 	observers := make([]proto.UniqueAddress, 0, 4)
 	j := 0
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		if j < len(rows) && rows[j].Observer == m.Node {
 			j++
 		}
@@ -431,14 +497,38 @@ func (r *step) membersOnly() {
 			r.report(MembersOnly, "reachability table has rows of non-members %s", nodeList(bad))
 		}
 	}
+	// A list the previous state held, clean, names members still when
+	// none has left: only the other lists are looked up.
+	var prevRows []proto.ObserverRow
+	if p != nil && r.membersKept && r.h.rowsClean && !r.c.noMemo {
+		prevRows = p.Reachability.Rows
+	}
+	clean, k := true, 0
 	for _, row := range rows {
 		if len(row.Unreachable) == 0 {
 			continue
 		}
+		if heldClean(prevRows, &k, row) {
+			continue
+		}
 		if bad := r.nonMembers(row.Unreachable); len(bad) > 0 {
+			clean = false
 			r.report(MembersOnly, "observer %v marks non-members %s unreachable", row.Observer, nodeList(bad))
 		}
 	}
+	r.h.rowsClean = clean
+}
+
+// heldClean reports whether prev, a table in observer order, holds row's
+// very list for its observer, looking from prev[*k] on for a few rows.
+func heldClean(prev []proto.ObserverRow, k *int, row proto.ObserverRow) bool {
+	for j := *k; j < len(prev) && j < *k+8; j++ {
+		if prev[j].Observer == row.Observer {
+			*k = j + 1
+			return sameSlice(prev[j].Unreachable, row.Unreachable)
+		}
+	}
+	return false
 }
 
 // nonMembers returns the entries of list that are not members, sorted.
@@ -489,6 +579,9 @@ func (r *step) version() {
 	if p == nil || sameMap(p.Version, s.Version) {
 		return
 	}
+	if r.c.clockNotBelow(p.Version, s.Version) {
+		return // no entry went back, tombstoned or not
+	}
 	less, more := false, false
 	var back []string
 	for k, a := range p.Version {
@@ -522,6 +615,30 @@ func (r *step) version() {
 		sort.Strings(back)
 		r.report(VersionMonotone, "version went back: %s", itemList(back))
 	}
+}
+
+// clockNotBelow reports whether every entry of a is at most b's. The
+// answer is remembered per pair of clocks (clocks are immutable and
+// shared, so the nodes that hold one clock mostly move on to the same
+// next one).
+func (c *Checker) clockNotBelow(a, b proto.VClock) bool {
+	k := clockPair{mapPointer(a), mapPointer(b)}
+	if !c.noMemo {
+		if rec, ok := c.pairs.get(k); ok {
+			return rec.notBelow
+		}
+	}
+	notBelow := true
+	for u, x := range a {
+		if b[u] < x {
+			notBelow = false
+			break
+		}
+	}
+	if !c.noMemo {
+		c.pairs.put(k, pairRecord{a: a, b: b, notBelow: notBelow})
+	}
+	return notBelow
 }
 
 // allocations: the per-view part of allocation-valid, epoch-monotone and
@@ -657,6 +774,9 @@ func (r *step) leadership() {
 	var leader proto.UniqueAddress
 	var hasLeader bool
 	if r.valid && r.seenSub {
+		if !liveSeen(s) {
+			return // not converged, whoever is unreachable
+		}
 		unreachable := r.unreachable()
 		if !fastConverged(s, unreachable) {
 			return
@@ -701,7 +821,8 @@ func fastConverged(s *proto.State, unreachable map[proto.UniqueAddress]struct{})
 		return false
 	}
 	j := 0
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		seen := j < len(s.Seen) && s.Seen[j] == m.Node
 		if seen {
 			j++
@@ -719,10 +840,29 @@ func fastConverged(s *proto.State, unreachable map[proto.UniqueAddress]struct{})
 	return true
 }
 
+// liveSeen reports whether every member that is not Down or Exiting is
+// in the seen set, which must be a subsequence of the members: the part
+// of fastConverged that needs no unreachable set.
+func liveSeen(s *proto.State) bool {
+	j := 0
+	for i := range s.Members {
+		m := &s.Members[i]
+		seen := j < len(s.Seen) && s.Seen[j] == m.Node
+		if seen {
+			j++
+		}
+		if !seen && m.Status != proto.Down && m.Status != proto.Exiting {
+			return false
+		}
+	}
+	return true
+}
+
 // fastLeader is proto.State.Leader given the state's unreachable set: its
 // first rule without UniqueAddress.Compare, the rare fallback by proto.
 func fastLeader(s *proto.State, self proto.UniqueAddress, unreachable map[proto.UniqueAddress]struct{}) (proto.UniqueAddress, bool) {
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		if m.Status == proto.Up || m.Status == proto.Leaving {
 			if _, ok := unreachable[m.Node]; !ok {
 				return m.Node, true

@@ -395,6 +395,22 @@ func observeCases() []observeCase {
 			midAgain := *mid // shares mid's clock and tombstones
 			return []View{at(a, low), at(a, mid), at(b, high), at(b, &midAgain)}
 		}, want: []string{VersionMonotone}},
+		{name: "version-monotone: two nodes take the same step back between the same clocks", views: func() []View {
+			high := edit(s0, func(s *proto.State) { s.Version = proto.VClock{a: 5, b: 5} })
+			mid := edit(s0, func(s *proto.State) { s.Version = proto.VClock{a: 3, b: 5} })
+			highAgain, midAgain := *high, *mid // the same clocks, at another node
+			return []View{at(a, high), at(a, mid), at(b, &highAgain), at(b, &midAgain)}
+		}, want: []string{VersionMonotone, VersionMonotone}},
+		{name: "version-monotone: a step back only in a tombstoned entry, then the same step where it is not", views: func() []View {
+			high := edit(s0, func(s *proto.State) { s.Version = proto.VClock{a: 5, c: 5} })
+			pruned := edit(s0, func(s *proto.State) { s.Version = proto.VClock{a: 5} })
+			gone := *pruned
+			gone.Tombstones = map[proto.UniqueAddress]time.Time{c: {}}
+			gone.Members = gone.Members[:2]
+			gone.Seen = gone.Seen[:2]
+			highAgain := *high
+			return []View{at(a, high), at(a, &gone), at(b, &highAgain), at(b, pruned)}
+		}, want: []string{VersionMonotone}},
 		{name: "self-consistent: members not sorted", views: func() []View {
 			return []View{at(a, edit(s0, func(s *proto.State) { s.Members[0], s.Members[1] = s.Members[1], s.Members[0] }))}
 		}, want: []string{SelfConsistent}},
@@ -407,6 +423,69 @@ func observeCases() []observeCase {
 			y.Seen = []proto.UniqueAddress{b, a}
 			return []View{at(a, x), at(a, &y)}
 		}, want: []string{SelfConsistent}},
+		// A valid previous state spares the walk of the parts the next
+		// one shares with it; what a shared part breaks against the
+		// parts that changed must still show.
+		{name: "self-consistent: shared reachability row longer than the fewer members", views: func() []View {
+			d := nd(4)
+			x := state(mem(a, proto.Up), mem(b, proto.Up), mem(c, proto.Up), mem(d, proto.Up))
+			x.Reachability = proto.Reachability{Rows: []proto.ObserverRow{{Observer: a, Version: 1, Unreachable: []proto.UniqueAddress{b, c, d}}}}
+			y := *x // shares the rows
+			y.Members = []proto.Member{x.Members[0], x.Members[1]}
+			y.Seen = []proto.UniqueAddress{a, b}
+			y.Tombstones = map[proto.UniqueAddress]time.Time{c: {}, d: {}}
+			return []View{at(a, x), at(a, &y)}
+		}, want: []string{SelfConsistent, MembersOnly}},
+		{name: "members-only: a row list kept from a clean table names a member that left", views: func() []View {
+			x := edit(s0, func(s *proto.State) {
+				s.Reachability = proto.Reachability{Rows: []proto.ObserverRow{{Observer: a, Version: 1, Unreachable: []proto.UniqueAddress{b, c}}}}
+			})
+			y := *x // the same row list, c gone
+			y.Reachability = proto.Reachability{Rows: append([]proto.ObserverRow(nil), x.Reachability.Rows...)}
+			y.Members = []proto.Member{x.Members[0], x.Members[1]}
+			y.Seen = []proto.UniqueAddress{a, b}
+			y.Tombstones = map[proto.UniqueAddress]time.Time{c: {}}
+			return []View{at(a, x), at(a, &y)}
+		}, want: []string{MembersOnly}},
+		{name: "valid: a row list kept from a clean table while a member joins", views: func() []View {
+			x := edit(s0, func(s *proto.State) {
+				s.Reachability = proto.Reachability{Rows: []proto.ObserverRow{{Observer: a, Version: 1, Unreachable: []proto.UniqueAddress{b, c}}}}
+			})
+			y := *x // the same row list, a new member
+			y.Reachability = proto.Reachability{Rows: append([]proto.ObserverRow(nil), x.Reachability.Rows...)}
+			y.Members = append(append([]proto.Member(nil), x.Members...), mem(nd(4), proto.Joining))
+			return []View{at(a, x), at(a, &y)}
+		}},
+		{name: "self-consistent: a clock another node's valid state had, in a state broken elsewhere", views: func() []View {
+			x := next(s0, func(*proto.State) {}) // valid, at a
+			b0 := edit(s0, func(*proto.State) {})
+			b1 := edit(x, func(s *proto.State) { s.Members[0], s.Members[1] = s.Members[1], s.Members[0] })
+			b1.Version = x.Version // the very clock a's state passed with
+			return []View{at(a, x), at(b, b0), at(b, b1)}
+		}, want: []string{SelfConsistent}},
+		{name: "self-consistent: a clock with a zero entry after valid states", views: func() []View {
+			b0 := next(s0, func(*proto.State) {})
+			b1 := edit(b0, func(s *proto.State) { s.Version = proto.VClock{a: 2, b: 0} })
+			c1 := edit(b0, func(*proto.State) {})
+			c1.Version = b1.Version // the very clock that failed at b
+			return []View{at(b, b0), at(b, b1), at(c, b0), at(c, c1)}
+		}, want: []string{SelfConsistent, SelfConsistent}},
+		{name: "self-consistent: new rows out of order beside shared members", views: func() []View {
+			x := edit(s0, func(s *proto.State) {
+				s.Reachability = proto.Reachability{Rows: []proto.ObserverRow{
+					{Observer: a, Version: 1, Unreachable: []proto.UniqueAddress{c}},
+					{Observer: b, Version: 1, Unreachable: []proto.UniqueAddress{c}}}}
+			})
+			y := *x // shares everything but the rows
+			y.Reachability = proto.Reachability{Rows: []proto.ObserverRow{x.Reachability.Rows[1], x.Reachability.Rows[0]}}
+			return []View{at(a, x), at(a, &y)}
+		}, want: []string{SelfConsistent}},
+		{name: "self-consistent: shared tables under a lower allocation epoch", views: func() []View {
+			x := edit(s0, withTable(3, table(3, shard(3, a), shard(2, b))))
+			y := *x
+			y.AllocationEpoch = 2
+			return []View{at(a, x), at(a, &y)}
+		}, want: []string{SelfConsistent, EpochMonotone}},
 	}
 }
 

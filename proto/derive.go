@@ -24,7 +24,11 @@ type derived struct {
 	convValid bool
 	converged bool
 
-	// The members of the ring the monitors were last chosen from.
+	// The ring the monitors were last chosen from (the nodes of the
+	// members that are not Down, in order), kept compact: a new member
+	// list is compared with it reading a node, not a whole record, of the
+	// old ring. ringMembers is the last member list found to have it.
+	ringNodes   []UniqueAddress
 	ringMembers []Member
 	ringValid   bool
 
@@ -45,17 +49,23 @@ type derived struct {
 	trackRows    []ObserverRow
 	trackValid   bool
 
-	// The members of the last state from the network that passed
-	// validation.
-	validMembers []Member
-	haveValid    bool
+	// The last state from the network that passed validation: the parts
+	// a new one shares with it need no checking again.
+	validState *State
+	validParts validMemo // clocks of states from the network found valid
 
 	// The UIDs of a tombstone map, sorted (tombstoned).
 	tombs    map[UniqueAddress]time.Time
 	tombUIDs []UID
 
 	// Scratch buffers of gossipRound.
-	gossipUnseen, gossipSeen []UniqueAddress
+	gossipUnseen, gossipSeen []int32 // member indexes
+	// The lists are those of these members, seen set and own row list
+	// (the round leaves them as it found them).
+	gossipMembers []Member
+	gossipOf      []UniqueAddress
+	gossipOwn     []UniqueAddress
+	gossipValid   bool
 }
 
 // view brings the Members/Reachability memo up to date with n.st.
@@ -64,7 +74,7 @@ func (n *Node) view() *derived {
 	s := n.st
 	if !d.valid || !sameMembers(d.members, s.Members) || !sameRows(d.rows, s.Reachability.Rows) {
 		d.members, d.rows, d.valid = s.Members, s.Reachability.Rows, true
-		d.unreachable = s.Unreachable()
+		d.unreachable = s.unreachableWith(&n.keys)
 		d.leader, d.hasLeader = s.leaderGiven(n.self, d.unreachable)
 		d.convValid = false
 	}
@@ -95,36 +105,39 @@ func (n *Node) converged() bool {
 // remembers the current one.
 func (n *Node) ringChanged() bool {
 	d := &n.derived
-	if d.ringValid && sameRing(d.ringMembers, n.st.Members) {
+	if d.ringValid && (sameMembers(d.ringMembers, n.st.Members) || ringIs(d.ringNodes, n.st.Members)) {
+		d.ringMembers = n.st.Members
 		return false
 	}
-	d.ringMembers, d.ringValid = n.st.Members, true
+	d.ringNodes, d.ringMembers, d.ringValid = ringOf(n.st.Members), n.st.Members, true
 	return true
 }
 
-// sameRing reports whether a and b list the same members that are not
-// Down, in the same order.
-func sameRing(a, b []Member) bool {
-	if sameMembers(a, b) {
-		return true
+// ringOf lists the nodes of the members that are not Down, in order.
+func ringOf(ms []Member) []UniqueAddress {
+	out := make([]UniqueAddress, 0, len(ms))
+	for i := range ms {
+		if ms[i].Status != Down {
+			out = append(out, ms[i].Node)
+		}
 	}
-	i, j := 0, 0
-	for {
-		for i < len(a) && a[i].Status == Down {
-			i++
+	return out
+}
+
+// ringIs reports whether ringOf(ms) equals nodes, reading one side
+// compact.
+func ringIs(nodes []UniqueAddress, ms []Member) bool {
+	k := 0
+	for i := range ms {
+		if ms[i].Status == Down {
+			continue
 		}
-		for j < len(b) && b[j].Status == Down {
-			j++
-		}
-		if i == len(a) || j == len(b) {
-			return i == len(a) && j == len(b)
-		}
-		if a[i].Node != b[j].Node {
+		if k == len(nodes) || nodes[k] != ms[i].Node {
 			return false
 		}
-		i++
-		j++
+		k++
 	}
+	return k == len(nodes)
 }
 
 // flatRegistry is flattenRegistry(n.st.Registry); the result must not be

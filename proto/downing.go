@@ -15,24 +15,26 @@ package proto
 // are on neither side; Exiting members are leaving anyway and are on
 // neither side either.
 func sides(s *State, self UniqueAddress) (reachable, unreachable []Member) {
-	u := nodeCursor{list: unreachableFrom(s, self)}
-	for _, m := range s.Members {
+	u := nodeCursor{list: unreachableFrom(s, self, nil)}
+	for i := range s.Members {
+		m := &s.Members[i]
 		if m.Status == Down || m.Status == Exiting {
 			continue
 		}
 		if m.Node != self && u.contains(m.Node) {
-			unreachable = append(unreachable, m)
+			unreachable = append(unreachable, *m)
 		} else {
-			reachable = append(reachable, m)
+			reachable = append(reachable, *m)
 		}
 	}
 	return reachable, unreachable
 }
 
 // unreachableSide is nodesOf of the unreachable side of sides(s, self),
-// without building the sides.
-func unreachableSide(s *State, self UniqueAddress) []UniqueAddress {
-	list := unreachableFrom(s, self)
+// without building the sides. Its lookups share the parsed member list of
+// kc (nil for none).
+func unreachableSide(s *State, self UniqueAddress, kc *keyCache) []UniqueAddress {
+	list := unreachableFrom(s, self, kc)
 	if len(list) == 0 {
 		return []UniqueAddress{}
 	}
@@ -40,7 +42,8 @@ func unreachableSide(s *State, self UniqueAddress) []UniqueAddress {
 	// The list is normally a subsequence of the members: one walk by
 	// equality places it.
 	j := 0
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		in := j < len(list) && list[j] == m.Node
 		if in {
 			j++
@@ -53,7 +56,8 @@ func unreachableSide(s *State, self UniqueAddress) []UniqueAddress {
 		// It named a non-member: look each member up instead.
 		out = out[:0]
 		u := nodeCursor{list: list}
-		for _, m := range s.Members {
+		for i := range s.Members {
+			m := &s.Members[i]
 			if m.Status == Down || m.Status == Exiting {
 				continue
 			}
@@ -220,20 +224,53 @@ func nodesOf(ms []Member) []UniqueAddress {
 	return out
 }
 
+// membersAt marks, by member index, the nodes of list when they are all
+// members of s in member order (a sorted list of members, as a row is),
+// and returns nil otherwise or for an empty list.
+func membersAt(s *State, list []UniqueAddress, kc *keyCache) []bool {
+	if len(list) == 0 || len(s.Members) == 0 {
+		return nil
+	}
+	at := make([]bool, len(s.Members))
+	cur := memberCursor{s: s, kc: kc}
+	last := -1
+	for _, u := range list {
+		i, ok := cur.index(u)
+		if !ok || i <= last {
+			return nil
+		}
+		at[i], last = true, i
+	}
+	return at
+}
+
 // unreachableFrom is the unreachable set as self must judge it for
 // downing: self's own row, plus the rows of counting observers that self's
 // own row does not mark unreachable. The rows of observers on the other
 // side of a partition (or dead ones) say nothing about this side: counting
-// them would let a stale row of a crashed node down healthy ones.
-func unreachableFrom(s *State, self UniqueAddress) []UniqueAddress {
+// them would let a stale row of a crashed node down healthy ones. Its
+// lookups share the parsed member list of kc (nil for none).
+func unreachableFrom(s *State, self UniqueAddress, kc *keyCache) []UniqueAddress {
 	var own []UniqueAddress
 	if row, ok := s.Reachability.Row(self); ok && s.counts(self) {
 		own = row.Unreachable
 	}
 	lists := [][]UniqueAddress{own}
-	observers := memberCursor{s: s} // rows are in observer order
+	ownAt := membersAt(s, own, kc)          // own's nodes by member index, if all are members in order
+	observers := memberCursor{s: s, kc: kc} // rows are in observer order
 	for _, row := range s.Reachability.Rows {
-		if row.Observer == self || !s.countsAt(&observers, row.Observer) || containsNode(own, row.Observer) {
+		if row.Observer == self {
+			continue
+		}
+		i, ok := observers.index(row.Observer)
+		if !ok || s.Members[i].Status == Down || s.Members[i].Status == Exiting {
+			continue // it does not count
+		}
+		if ownAt != nil {
+			if ownAt[i] {
+				continue
+			}
+		} else if containsNode(own, row.Observer) {
 			continue
 		}
 		lists = append(lists, row.Unreachable)
@@ -241,5 +278,5 @@ func unreachableFrom(s *State, self UniqueAddress) []UniqueAddress {
 	if len(lists) == 1 {
 		return own
 	}
-	return s.unionOf(lists)
+	return s.unionOf(lists, kc)
 }

@@ -1,11 +1,15 @@
 package proto
 
 import (
+	"fmt"
 	"math/rand"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/prop"
 )
 
 func TestDecideDowning(t *testing.T) {
@@ -219,8 +223,49 @@ func TestUnreachableSideMatchesSides(t *testing.T) {
 		self := fxNode(1+rng.Intn(n), 1)
 		_, unreachable := sides(s, self)
 		want := nodesOf(unreachable)
-		if diff := cmp.Diff(want, unreachableSide(s, self), cmpopts.EquateEmpty()); diff != "" {
+		if diff := cmp.Diff(want, unreachableSide(s, self, nil), cmpopts.EquateEmpty()); diff != "" {
 			t.Fatalf("trial %d: unreachableSide (-sides +got):\n%s", trial, diff)
 		}
 	}
+}
+
+// TestForgetReachableMatchesNaive checks forgetReachable against dropping
+// every remembered node that containsNode does not find in the list, for
+// lists of members in member order and for other lists.
+func TestForgetReachableMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) [3]*State {
+		s := lawRandState(rng)
+		var members []UniqueAddress
+		for _, m := range s.Members {
+			members = append(members, m.Node)
+		}
+		nodes := lawSubset(rng, members, 1+rng.Intn(2))
+		if rng.Intn(4) == 0 {
+			nodes = lawSubset(rng, lawUniverse, 2)
+		}
+		remembered := lawSubset(rng, lawUniverse, 1+rng.Intn(2))
+		return [3]*State{s, {Seen: nodes}, {Seen: remembered}}
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("forgetReachable is the naive loop", prop.ForAll(func(in [3]*State) string {
+			s, nodes, remembered := in[0], in[1].Seen, in[2].Seen
+			n, err := New(LocalConfig(), Address{Host: "10.0.0.9", Port: 7000}, rand.New(rand.NewSource(1)))
+			if err != nil {
+				return err.Error()
+			}
+			n.st = s
+			want := map[UniqueAddress]time.Time{}
+			for i, u := range remembered {
+				n.firstUnreachable[u] = epoch.Add(time.Duration(i) * time.Second)
+				if containsNode(nodes, u) {
+					want[u] = n.firstUnreachable[u]
+				}
+			}
+			n.forgetReachable(nodes)
+			if diff := cmp.Diff(want, n.firstUnreachable, cmpopts.EquateEmpty()); diff != "" {
+				return fmt.Sprintf("members %v nodes %v (-want +got):\n%s", s.Members, nodes, diff)
+			}
+			return ""
+		}, gen))
+	})
 }

@@ -85,11 +85,17 @@ func (n *Node) onState(from UniqueAddress, g GossipState) {
 		return
 	}
 	d := &n.derived
-	if err := validateStateKnowing(g.State, d.validMembers, d.haveValid); err != nil || !n.ownEntryValid(g.State.Version) {
+	var err error
+	if d.validState == nil {
+		err = validateState(g.State)
+	} else {
+		err = validateStateSince(g.State, d.validState, &d.validParts)
+	}
+	if err != nil || !n.ownEntryValid(g.State.Version) {
 		n.stats.DroppedInvalid++
 		return
 	}
-	d.validMembers, d.haveValid = g.State.Members, true
+	d.validState = g.State
 	before := n.st
 	ord := n.merge(g.State)
 	if g.Reply {
@@ -101,7 +107,8 @@ func (n *Node) onState(from UniqueAddress, g GossipState) {
 	case ord == After || ord == Concurrent:
 		n.sendState(from, true)
 	case ord == Same && !subsetNodes(before.Seen, g.State.Seen):
-		if n.st.Version.OrderFreeDigest() == g.State.Version.OrderFreeDigest() {
+		// The same clock has the same digest.
+		if sameClock(n.st.Version, g.State.Version) || n.versionDigest() == g.State.Version.OrderFreeDigest() {
 			n.sendSeen(from, true)
 		} else {
 			n.sendState(from, true)
@@ -159,8 +166,14 @@ func (n *Node) onSeen(from UniqueAddress, g GossipSeen) {
 		// Adding terms is exact when every local seen node had a bit (the
 		// local set held members only) and the local digest was the plain
 		// sum (1 may stand for a sum of 0).
-		exact := len(n.st.Seen) == bitCount(local) && n.digest != 1
-		seen, _ := seenFromBits(n.st.Members, union)
+		bitsAll := len(n.st.Seen) == bitCount(local)
+		exact := bitsAll && n.digest != 1
+		var seen []UniqueAddress
+		if bitsAll {
+			seen = seenUnion(n.st.Members, local, union, n.st.Seen)
+		} else {
+			seen, _ = seenFromBits(n.st.Members, union)
+		}
 		s := *n.st
 		s.Seen = seen
 		n.st = &s
@@ -213,6 +226,27 @@ func seenFromBits(members []Member, bs []byte) ([]UniqueAddress, bool) {
 		}
 	}
 	return out, true
+}
+
+// seenUnion is seenFromBits(members, union) for a union of bitmaps over
+// members of which local is the bitmap of old, a list of members in member
+// order (one node per bit): the nodes of local's bits are copied from old
+// in order, and only the added ones are read from the members.
+func seenUnion(members []Member, local, union []byte, old []UniqueAddress) []UniqueAddress {
+	out := make([]UniqueAddress, 0, bitCount(union))
+	k := 0
+	for i, b := range union {
+		for ; b != 0; b &= b - 1 {
+			bit := b & -b
+			if local[i]&bit != 0 {
+				out = append(out, old[k])
+				k++
+			} else {
+				out = append(out, members[i*8+bits.TrailingZeros8(b)].Node)
+			}
+		}
+	}
+	return out
 }
 
 // seenBits is the bitmap of seen over members (both sorted by node); seen
@@ -308,7 +342,7 @@ func (n *Node) merge(remote *State) Ordering {
 		// Only an unpruned Before says the remote clock dominates.
 		version = mergeShared(local.Version, remote.Version)
 	}
-	merged := mergeContentClock(local, remote, n.now, version)
+	merged := mergeContentClock(local, remote, n.now, version, &n.keys)
 	if n.cfg.PlantedBug == BugStatusRegress && ord == Concurrent {
 		regress(merged, local, remote)
 	}
@@ -324,10 +358,10 @@ func (n *Node) merge(remote *State) Ordering {
 		// is safe to prune.
 		norm := *remote
 		norm.Tombstones = merged.Tombstones
-		norm.pruneTombstoned(n.now)
+		norm.pruneTombstonedWith(n.now, &n.keys)
 		if contentEqual(merged, &norm) || !member {
 			// self, when set, is a member of merged.
-			merged.Seen = filteredUnion(merged, remote.Seen, self)
+			merged.Seen = filteredUnion(merged, remote.Seen, self, &n.keys)
 			n.st = merged
 			n.stats.Merges++
 			return ord
@@ -346,12 +380,12 @@ func (n *Node) merge(remote *State) Ordering {
 // keeping only members.
 func (n *Node) mergeSeen(remote []UniqueAddress) {
 	local := n.st
-	if seenCovers(local, remote) {
+	if seenCovers(local, remote, &n.keys) {
 		// The union, filtered to members, is local.Seen itself.
 		n.stats.NoopMerges++
 		return
 	}
-	seen := filteredUnion(local, local.Seen, remote)
+	seen := filteredUnion(local, local.Seen, remote, &n.keys)
 	if nodesEqual(seen, local.Seen) {
 		n.stats.NoopMerges++
 		return
@@ -368,16 +402,17 @@ func (n *Node) mergeSeen(remote []UniqueAddress) {
 
 // seenCovers reports whether filterMembers(s, unionNodes(s.Seen, other))
 // equals s.Seen: every node of s.Seen is a member and every node of other
-// is in s.Seen or not a member. It allocates nothing.
-func seenCovers(s *State, other []UniqueAddress) bool {
-	cur := memberCursor{s: s}
+// is in s.Seen or not a member. It allocates nothing (but what kc, nil
+// for none, parses).
+func seenCovers(s *State, other []UniqueAddress, kc *keyCache) bool {
+	cur := memberCursor{s: s, kc: kc}
 	for _, u := range s.Seen {
 		if !cur.has(u) {
 			return false
 		}
 	}
 	in := nodeCursor{list: s.Seen}
-	cur = memberCursor{s: s}
+	cur = memberCursor{s: s, kc: kc}
 	for _, u := range other {
 		if !in.contains(u) && cur.has(u) {
 			return false
@@ -386,10 +421,11 @@ func seenCovers(s *State, other []UniqueAddress) bool {
 	return true
 }
 
-// filteredUnion is filterMembers(s, unionNodes(a, b)) in one pass.
-func filteredUnion(s *State, a, b []UniqueAddress) []UniqueAddress {
+// filteredUnion is filterMembers(s, unionNodes(a, b)) in one pass, its
+// lookups sharing the parsed member list of kc (nil for none).
+func filteredUnion(s *State, a, b []UniqueAddress, kc *keyCache) []UniqueAddress {
 	out := make([]UniqueAddress, 0, len(a)+len(b))
-	cur := memberCursor{s: s}
+	cur := memberCursor{s: s, kc: kc}
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		var u UniqueAddress
@@ -441,39 +477,62 @@ func filterMembers(s *State, list []UniqueAddress) []UniqueAddress {
 func (n *Node) gossipRound() {
 	// The lists live in scratch buffers of the node: only the first
 	// GossipFanout targets outlive the round (in the messages, by value).
-	unseen, seen := n.derived.gossipUnseen[:0], n.derived.gossipSeen[:0]
+	// They hold member indexes, which are shuffled as the nodes would be.
+	d := &n.derived
 	var own nodeCursor // n.st.Reachability.Observes(n.self, ·)
 	if row, ok := n.st.Reachability.Row(n.self); ok {
 		own.list = row.Unreachable
 	}
-	// Seen is a sorted subset of the members, so one walk in step with
-	// them tells seen from unseen.
-	j := 0
-	for _, m := range n.st.Members {
-		isSeen := j < len(n.st.Seen) && n.st.Seen[j] == m.Node
-		if isSeen {
-			j++
+	ms, sn := n.st.Members, n.st.Seen
+	if !d.gossipValid || !sameMembers(d.gossipMembers, ms) || !sameNodes(d.gossipOf, sn) || !sameNodes(d.gossipOwn, own.list) {
+		// Seen is a sorted subset of the members, so one walk in step
+		// with them tells seen from unseen.
+		unseen, seen := d.gossipUnseen[:0], d.gossipSeen[:0]
+		j := 0
+		for i := range ms {
+			m := &ms[i]
+			isSeen := j < len(sn) && sn[j] == m.Node
+			if isSeen {
+				j++
+			}
+			if m.Status == Down || m.Node == n.self || own.contains(m.Node) {
+				continue
+			}
+			if isSeen {
+				seen = append(seen, int32(i))
+			} else {
+				unseen = append(unseen, int32(i))
+			}
 		}
-		if m.Node == n.self || m.Status == Down || own.contains(m.Node) {
-			continue
-		}
-		if isSeen {
-			seen = append(seen, m.Node)
-		} else {
-			unseen = append(unseen, m.Node)
-		}
+		d.gossipUnseen, d.gossipSeen = unseen, seen
+		d.gossipMembers, d.gossipOf, d.gossipOwn, d.gossipValid = ms, sn, own.list, true
 	}
-	n.derived.gossipUnseen, n.derived.gossipSeen = unseen, seen
 	status := n.roundStatus(false)
 	left := n.cfg.GossipFanout
-	for _, list := range [2][]UniqueAddress{unseen, seen} {
+	for _, list := range [2][]int32{d.gossipUnseen, d.gossipSeen} {
 		// A partial Fisher-Yates shuffle draws the targets uniformly
-		// without shuffling the whole list.
+		// without shuffling the whole list; the swaps are undone after,
+		// so that the next round over the same state finds the list as
+		// it was built.
+		var swaps [8]int
+		drawn := 0
 		for i := 0; i < len(list) && left > 0; i++ {
 			k := i + n.rng.Intn(len(list)-i)
 			list[i], list[k] = list[k], list[i]
-			n.send(list[i], status)
+			n.send(ms[list[i]].Node, status)
 			left--
+			if drawn < len(swaps) {
+				swaps[drawn] = k
+			}
+			drawn++
+		}
+		if drawn > len(swaps) {
+			d.gossipValid = false // too many to undo: build afresh next time
+			continue
+		}
+		for i := drawn - 1; i >= 0; i-- {
+			k := swaps[i]
+			list[i], list[k] = list[k], list[i]
 		}
 	}
 }
@@ -506,6 +565,10 @@ func (n *Node) roundStatus(reply bool) GossipStatus {
 
 func (n *Node) digests() {
 	if n.digestFor != n.st {
-		n.digestFor, n.digest, n.vdigest, n.vsum = n.st, n.st.SeenDigest(), n.st.Version.OrderFreeDigest(), n.st.Version.Sum()
+		n.digestFor, n.digest = n.st, n.st.SeenDigest()
+		if !n.vdigestValid || !sameClock(n.vdigestOf, n.st.Version) {
+			n.vdigest, n.vsum = n.st.Version.digestAndSum()
+			n.vdigestOf, n.vdigestValid = n.st.Version, true
+		}
 	}
 }

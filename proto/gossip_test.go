@@ -451,3 +451,242 @@ func TestOnSeenDigestWithForeignSeenNode(t *testing.T) {
 		t.Errorf("seen digest %x, want %x", got, want)
 	}
 }
+
+// TestDigestsFollowTheClock: the version digest and sum a node keeps are
+// those of its current clock, whether a new state keeps the clock (the
+// same map) or brings another, even one the node held before.
+func TestDigestsFollowTheClock(t *testing.T) {
+	n, err := New(LocalConfig(), Address{Host: "10.0.0.1", Port: 7000}, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := UniqueAddress{Address: Address{Host: "10.0.0.1", Port: 7000}, UID: 1}, UniqueAddress{Address: Address{Host: "10.0.0.2", Port: 7000}, UID: 2}
+	va, vb := VClock{a: 1}, VClock{a: 1, b: 3}
+	s1 := &State{Members: []Member{{Node: a, Status: Up}, {Node: b, Status: Up}}, Version: va, Seen: []UniqueAddress{a}}
+	s2 := *s1
+	s2.Seen = []UniqueAddress{a, b}
+	s3 := s2
+	s3.Version = vb
+	s4 := s3
+	s4.Version = va
+	for i, s := range []*State{s1, &s2, &s3, &s4, s1} {
+		n.st = s
+		if got, want := n.versionDigest(), s.Version.OrderFreeDigest(); got != want {
+			t.Errorf("state %d: versionDigest = %x, want %x", i, got, want)
+		}
+		if got, want := n.versionSum(), s.Version.Sum(); got != want {
+			t.Errorf("state %d: versionSum = %d, want %d", i, got, want)
+		}
+		if got, want := n.seenDigest(), s.SeenDigest(); got != want {
+			t.Errorf("state %d: seenDigest = %x, want %x", i, got, want)
+		}
+	}
+}
+
+// TestSeenUnionMatchesSeenFromBits: seenUnion, which copies the nodes of
+// the local bits from the local seen list, lists what seenFromBits lists
+// for the union bitmap.
+func TestSeenUnionMatchesSeenFromBits(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for round := 0; round < 2000; round++ {
+		var members []Member
+		for _, u := range lawSubset(rng, valPool, 1+rng.Intn(2)) {
+			members = append(members, Member{Node: u, Status: Up})
+		}
+		local, remote := make([]byte, (len(members)+7)/8), make([]byte, (len(members)+7)/8)
+		for i := range members {
+			if rng.Intn(2) == 0 {
+				local[i/8] |= 1 << (i % 8)
+			}
+			if rng.Intn(3) == 0 {
+				remote[i/8] |= 1 << (i % 8)
+			}
+		}
+		union := make([]byte, len(local))
+		for i := range local {
+			union[i] = local[i] | remote[i]
+		}
+		old, _ := seenFromBits(members, local)
+		want, _ := seenFromBits(members, union)
+		if got := seenUnion(members, local, union, old); !slices.Equal(want, got) {
+			t.Fatalf("members %v local %x union %x: seenUnion = %v, want %v", members, local, union, got, want)
+		}
+	}
+}
+
+// TestOnStateValidatesAgainstLastValid: a node checks a state from the
+// network only where it differs from the last valid one it received, and
+// still drops one whose shared parts no longer fit the parts that changed
+// (a shared reachability row longer than the fewer members).
+func TestOnStateValidatesAgainstLastValid(t *testing.T) {
+	c, n, p := seenFixture(t)
+	ms := n.st.Members
+	r1 := n.st.Clone()
+	r1.Reachability = Reachability{Rows: []ObserverRow{{Observer: ms[0].Node, Version: 1, Unreachable: []UniqueAddress{ms[1].Node, ms[2].Node}}}}
+	r1.Seen = nil
+	r2 := *r1 // shares the rows
+	r2.Members = r1.Members[:1]
+	if ValidateState(r1) != nil || ValidateState(&r2) == nil {
+		t.Fatalf("fixture: want r1 valid (%v) and r2 invalid (%v)", ValidateState(r1), ValidateState(&r2))
+	}
+	for i, tc := range []struct {
+		s       *State
+		dropped uint64
+	}{{r1, 0}, {&r2, 1}} {
+		before := n.Stats().DroppedInvalid
+		if err := n.Step(c.now, Message{From: p, To: n.self.Address, Body: GossipState{State: tc.s, Reply: true}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := n.Stats().DroppedInvalid - before; got != tc.dropped {
+			t.Errorf("state %d: dropped %d as invalid, want %d", i+1, got, tc.dropped)
+		}
+	}
+}
+
+// naiveGossipTargets is gossipRound's choice of targets as first written:
+// lists of nodes, unseen then seen, each drawn from by a partial
+// Fisher-Yates shuffle with rng.
+func naiveGossipTargets(s *State, self UniqueAddress, fanout int, rng *rand.Rand) []UniqueAddress {
+	var unseen, seen []UniqueAddress
+	var own []UniqueAddress
+	if row, ok := s.Reachability.Row(self); ok {
+		own = row.Unreachable
+	}
+	for _, m := range s.Members {
+		if m.Node == self || m.Status == Down || containsNode(own, m.Node) {
+			continue
+		}
+		if containsNodeUnsorted(s.Seen, m.Node) {
+			seen = append(seen, m.Node)
+		} else {
+			unseen = append(unseen, m.Node)
+		}
+	}
+	var out []UniqueAddress
+	for _, list := range [][]UniqueAddress{unseen, seen} {
+		for i := 0; i < len(list) && fanout > 0; i++ {
+			k := i + rng.Intn(len(list)-i)
+			list[i], list[k] = list[k], list[i]
+			out = append(out, list[i])
+			fanout--
+		}
+	}
+	return out
+}
+
+// TestGossipRoundTargetsMatchNaive: gossipRound sends its status to the
+// targets the naive choice draws with the same random numbers, round after
+// round over states with seen and unseen, Down and unreachable members.
+func TestGossipRoundTargetsMatchNaive(t *testing.T) {
+	gen := rand.New(rand.NewSource(19))
+	for run := 0; run < 300; run++ {
+		self := valPool[gen.Intn(len(valPool))]
+		n, err := New(LocalConfig(), self.Address, rand.New(rand.NewSource(int64(run))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		self = n.self
+		n.rng = rand.New(rand.NewSource(int64(run))) // in step with the naive draws
+		naiveRNG := rand.New(rand.NewSource(int64(run)))
+		var s *State
+		for round := 0; round < 8; round++ {
+			if s != nil && gen.Intn(2) == 0 {
+				// The same state again: the round reuses its lists.
+				n.out.Messages = nil
+				n.gossipRound()
+				var got []UniqueAddress
+				for _, m := range n.out.Messages {
+					got = append(got, UniqueAddress{Address: m.To, UID: m.ToUID})
+				}
+				if want := naiveGossipTargets(s, self, n.cfg.GossipFanout, naiveRNG); !slices.Equal(want, got) {
+					t.Fatalf("run %d round %d (same state): targets %v, want %v", run, round, got, want)
+				}
+				continue
+			}
+			if s != nil && gen.Intn(2) == 0 {
+				// The same members, another seen set or own row.
+				next := *s
+				var nodes []UniqueAddress
+				for _, m := range s.Members {
+					nodes = append(nodes, m.Node)
+				}
+				if gen.Intn(2) == 0 {
+					next.Seen = lawSubset(gen, nodes, 1+gen.Intn(3))
+				} else {
+					next.Reachability = Reachability{Rows: []ObserverRow{{Observer: self, Version: 2, Unreachable: lawSubset(gen, nodes, 2)}}}
+				}
+				s = &next
+				n.st = s
+				n.out.Messages = nil
+				n.gossipRound()
+				var got []UniqueAddress
+				for _, m := range n.out.Messages {
+					got = append(got, UniqueAddress{Address: m.To, UID: m.ToUID})
+				}
+				if want := naiveGossipTargets(s, self, n.cfg.GossipFanout, naiveRNG); !slices.Equal(want, got) {
+					t.Fatalf("run %d round %d (same members): targets %v, want %v", run, round, got, want)
+				}
+				continue
+			}
+			s = NewState()
+			var nodes []UniqueAddress
+			for _, u := range append(lawSubset(gen, valPool, 1+gen.Intn(2)), self) {
+				if !containsNodeUnsorted(nodes, u) {
+					nodes = append(nodes, u)
+				}
+			}
+			sortNodes(nodes)
+			for _, u := range nodes {
+				st := Up
+				if gen.Intn(5) == 0 {
+					st = Down
+				}
+				s.Members = append(s.Members, Member{Node: u, Status: st})
+			}
+			s.Seen = lawSubset(gen, nodes, 1+gen.Intn(3))
+			if gen.Intn(2) == 0 {
+				s.Reachability = Reachability{Rows: []ObserverRow{{Observer: self, Version: 1, Unreachable: lawSubset(gen, nodes, 3)}}}
+			}
+			n.st = s
+			n.out.Messages = nil
+			n.gossipRound()
+			var got []UniqueAddress
+			for _, m := range n.out.Messages {
+				got = append(got, UniqueAddress{Address: m.To, UID: m.ToUID})
+			}
+			want := naiveGossipTargets(s, self, n.cfg.GossipFanout, naiveRNG)
+			if !slices.Equal(want, got) {
+				t.Fatalf("run %d round %d: members %v seen %v: targets %v, want %v", run, round, s.Members, s.Seen, got, want)
+			}
+		}
+	}
+}
+
+// TestFilteredUnionAndSeenCoversMatchNaive: with and without a shared key
+// cache, filteredUnion is filterMembers of the union and seenCovers says
+// whether that equals the seen set, over IPv4 and mixed member lists.
+func TestFilteredUnionAndSeenCoversMatchNaive(t *testing.T) {
+	rng := rand.New(rand.NewSource(23))
+	var kc keyCache
+	for round := 0; round < 2000; round++ {
+		pool := v4Pool
+		if rng.Intn(3) == 0 {
+			pool = valPool
+		}
+		s := NewState()
+		for _, u := range lawSubset(rng, pool, 1+rng.Intn(2)) {
+			s.Members = append(s.Members, Member{Node: u, Status: Up})
+		}
+		s.Seen = lawSubset(rng, pool, 1+rng.Intn(3))
+		other := lawSubset(rng, pool, 1+rng.Intn(3))
+		want := filterMembers(s, unionNodes(s.Seen, other))
+		for _, c := range []*keyCache{nil, &kc} {
+			if got := filteredUnion(s, s.Seen, other, c); !slices.Equal(want, got) {
+				t.Fatalf("members %v: filteredUnion(%v, %v) = %v, want %v", s.Members, s.Seen, other, got, want)
+			}
+			if got, w := seenCovers(s, other, c), slices.Equal(want, s.Seen); got != w {
+				t.Fatalf("members %v: seenCovers(%v, %v) = %v, want %v", s.Members, s.Seen, other, got, w)
+			}
+		}
+	}
+}

@@ -99,16 +99,12 @@ func (n *Node) trackUnreachable() {
 		return
 	}
 	d.trackMembers, d.trackRows, d.trackValid = n.st.Members, n.st.Reachability.Rows, true
-	nodes := unreachableSide(n.st, n.self)
+	nodes := unreachableSide(n.st, n.self, &n.keys)
 	if !nodesEqual(nodes, n.lastUnreachable) {
 		n.lastUnreachable = nodes
 		n.unreachableSince = n.now
 	}
-	for u := range n.firstUnreachable {
-		if !containsNode(nodes, u) {
-			delete(n.firstUnreachable, u)
-		}
-	}
+	n.forgetReachable(nodes)
 	for _, u := range nodes {
 		if _, ok := n.firstUnreachable[u]; !ok {
 			n.firstUnreachable[u] = n.now
@@ -118,6 +114,39 @@ func (n *Node) trackUnreachable() {
 		return
 	}
 	n.joining, n.joiningSince = trackJoining(n.st.Members, n.joining, n.joiningSince, n.now)
+}
+
+// forgetReachable drops from firstUnreachable the nodes not in nodes, a
+// list of members in member order (as unreachableSide returns): it marks
+// them along the members and looks the remembered nodes up among the
+// members by their parsed addresses, instead of searching nodes.
+func (n *Node) forgetReachable(nodes []UniqueAddress) {
+	if len(n.firstUnreachable) == 0 {
+		return
+	}
+	ms := n.st.Members
+	in := make([]bool, len(ms))
+	j := 0
+	for i := range ms {
+		if j < len(nodes) && nodes[j] == ms[i].Node {
+			in[i] = true
+			j++
+		}
+	}
+	if j < len(nodes) { // not a list of members after all
+		for u := range n.firstUnreachable {
+			if !containsNode(nodes, u) {
+				delete(n.firstUnreachable, u)
+			}
+		}
+		return
+	}
+	cur := memberCursor{s: n.st, kc: &n.keys}
+	for u := range n.firstUnreachable {
+		if i, ok := cur.index(u); !ok || !in[i] {
+			delete(n.firstUnreachable, u)
+		}
+	}
 }
 
 // trackJoining returns the members that are Joining, in member order, each

@@ -138,6 +138,10 @@ type Node struct {
 	digest    uint64
 	vdigest   uint64
 	vsum      uint64
+	// vdigestOf is the clock vdigest and vsum were computed for: a new
+	// state that keeps its clock keeps them.
+	vdigestOf    VClock
+	vdigestValid bool
 	// pruneFor is the state whose tombstones pruneTombstones last found
 	// none due in before pruneAt.
 	pruneFor *State
@@ -174,7 +178,8 @@ type Node struct {
 	joining      []UniqueAddress
 	joiningSince []time.Time
 
-	derived derived // memos of values derived from st
+	derived derived  // memos of values derived from st
+	keys    keyCache // parsed addresses of recent member lists
 
 	topo      TopologySnapshot
 	published bool
@@ -701,7 +706,7 @@ func (n *Node) markDown(ms []Member) {
 func (n *Node) update(f func(s *State)) {
 	s := n.st.cloneForUpdate()
 	f(s)
-	s.pruneTombstoned(n.now)
+	s.pruneTombstonedWith(n.now, &n.keys) // f is done moving members
 	if contentEqual(s, n.st) {
 		return
 	}

@@ -79,6 +79,17 @@ func (r Reachability) withRow(observer UniqueAddress, unreachable []UniqueAddres
 // (equal versions: the union, which only arises from corrupted input but
 // keeps the merge a lattice join).
 func mergeReachability(a, b Reachability) Reachability {
+	// Tables with the same observers in the same places are joined row by
+	// row: the join is mostly one of them, which is then returned without
+	// being built.
+	if keeps, aligned := joinKeeps(a.Rows, b.Rows); aligned {
+		if keeps && a.Rows != nil {
+			return a
+		}
+		if k, _ := joinKeeps(b.Rows, a.Rows); k && b.Rows != nil {
+			return b
+		}
+	}
 	out := Reachability{Rows: joinSorted(a.Rows, b.Rows,
 		func(x, y ObserverRow) int { return compareNodes(x.Observer, y.Observer) },
 		same[ObserverRow],
@@ -100,6 +111,27 @@ func mergeReachability(a, b Reachability) Reachability {
 		return b
 	}
 	return out
+}
+
+// joinKeeps reports, for tables a and b with the same observers in the
+// same places (aligned), whether their row-by-row join is a's rows: every
+// row of a has a higher version than b's, or the same version and the
+// same subjects (whose union is that list).
+func joinKeeps(a, b []ObserverRow) (keeps, aligned bool) {
+	if len(a) != len(b) {
+		return false, false
+	}
+	keeps = true
+	for i := range a {
+		ra, rb := &a[i], &b[i]
+		if ra.Observer != rb.Observer {
+			return false, false
+		}
+		if keeps && (ra.Version < rb.Version || (ra.Version == rb.Version && !nodesEqual(ra.Unreachable, rb.Unreachable))) {
+			keeps = false
+		}
+	}
+	return keeps, true
 }
 
 // prune drops rows of observers for which keepObserver is false and

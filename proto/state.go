@@ -123,6 +123,11 @@ type memberCursor struct {
 	// parsing the members a search compares each time.
 	searches int
 	keys     []nodeKey
+	// kc, when set, supplies the parsed words of the list (words), shared
+	// with every other cursor over it; noWords: some host is not IPv4.
+	kc      *keyCache
+	words   []uint32
+	noWords bool
 }
 
 // cursorKeysAfter is the fewest searches a cursor makes before it parses
@@ -139,6 +144,26 @@ func (c *memberCursor) has(u UniqueAddress) bool {
 // index is memberIndex(u).
 func (c *memberCursor) index(u UniqueAddress) (int, bool) {
 	ms := c.s.Members
+	if c.kc != nil && c.words == nil && !c.noWords && c.keys == nil {
+		c.words, c.noWords = c.kc.words(ms)
+	}
+	if c.words != nil {
+		// A search of the parsed words reads no member but the one it
+		// lands on: cheaper than probing the members after the last
+		// answer, but for the very next one.
+		if j := c.next; j < len(ms) && ms[j].Node == u {
+			c.next = j + 1
+			return j, true
+		}
+		if k := keyOf(u); k.isV4 {
+			i, ok := searchWords(ms, c.words, &k)
+			c.next = i
+			if ok {
+				c.next++
+			}
+			return i, ok
+		}
+	}
 	// Queries in member order mostly skip a few members: try the next
 	// ones by equality before searching.
 	for j := c.next; j < len(ms) && j < c.next+cursorProbe; j++ {
@@ -151,7 +176,7 @@ func (c *memberCursor) index(u UniqueAddress) (int, bool) {
 		return 0, false
 	}
 	k := keyOf(u)
-	if n := c.next; (n == len(ms) || k.compareTo(ms[n].Node) > 0) && (n == 0 || k.compareTo(ms[n-1].Node) < 0) {
+	if n := c.next; (n == len(ms) || c.compareAt(&k, n) > 0) && (n == 0 || c.compareAt(&k, n-1) < 0) {
 		// u falls just before c.next, where it is not: a query in
 		// member order for a non-member mostly does.
 		return n, false
@@ -164,10 +189,28 @@ func (c *memberCursor) index(u UniqueAddress) (int, bool) {
 	return i, ok
 }
 
+// compareAt is k.compareTo(c.s.Members[j].Node), by the parsed words
+// when the cursor has them.
+func (c *memberCursor) compareAt(k *nodeKey, j int) int {
+	if c.words != nil && k.isV4 {
+		if w := c.words[j]; w != k.v4 {
+			if w < k.v4 {
+				return -1
+			}
+			return 1
+		}
+	}
+	return k.compareTo(c.s.Members[j].Node)
+}
+
 // search is c.s.memberIndexKey(k), by the parsed keys once the cursor has
-// searched often enough to make parsing them pay.
+// searched often enough to make parsing them pay, or at once by the words
+// its key cache holds (or parses) for the list.
 func (c *memberCursor) search(k *nodeKey) (int, bool) {
 	ms := c.s.Members
+	if c.words != nil && k.isV4 { // fetched by index
+		return searchWords(ms, c.words, k)
+	}
 	if c.keys == nil {
 		// Parse the list once the searches so far have cost about as
 		// many parses as that (a search compares about log2 N members):
@@ -182,6 +225,37 @@ func (c *memberCursor) search(k *nodeKey) (int, bool) {
 	}
 	i := sort.Search(len(ms), func(i int) bool { return k.compareKey(&c.keys[i]) >= 0 })
 	return i, i < len(ms) && ms[i].Node == k.u
+}
+
+// searchWords is memberIndexKey(k) for an IPv4 key k over a member list
+// whose hosts are all IPv4, given their words: equal words mean equal
+// hosts (an octet has one spelling), so only ties read the members.
+func searchWords(ms []Member, words []uint32, k *nodeKey) (int, bool) {
+	// The first word not below k's, by halving without branching on the
+	// words (a search's branches are a coin toss each), then past the
+	// members of that host that sort before k.
+	v := int64(k.v4)
+	base, n := 0, len(words)
+	for n > 1 {
+		half := n >> 1
+		// base += half when the word is below v: the sign of their
+		// difference, as a mask, rather than a branch.
+		base += half & int((int64(words[base+half-1])-v)>>63)
+		n -= half
+	}
+	i := base
+	if n == 1 && int64(words[i]) < v {
+		i++
+	}
+	for ; i < len(words) && int64(words[i]) == v; i++ {
+		if ms[i].Node == k.u {
+			return i, true
+		}
+		if k.compareTo(ms[i].Node) > 0 {
+			break // this member sorts after k
+		}
+	}
+	return i, false
 }
 
 // Member returns the record of incarnation u.
@@ -238,9 +312,13 @@ func (s *State) IsUnreachable(u UniqueAddress) bool {
 
 // Unreachable lists the members that some counting observer marks
 // unreachable, in address order.
-func (s *State) Unreachable() []UniqueAddress {
+func (s *State) Unreachable() []UniqueAddress { return s.unreachableWith(nil) }
+
+// unreachableWith is Unreachable, its lookups sharing the parsed member
+// list of kc (nil for none).
+func (s *State) unreachableWith(kc *keyCache) []UniqueAddress {
 	var lists [][]UniqueAddress
-	observers := memberCursor{s: s} // rows are in observer order
+	observers := memberCursor{s: s, kc: kc} // rows are in observer order
 	for _, row := range s.Reachability.Rows {
 		if s.countsAt(&observers, row.Observer) {
 			lists = append(lists, row.Unreachable)
@@ -249,7 +327,7 @@ func (s *State) Unreachable() []UniqueAddress {
 	if lists == nil {
 		return nil
 	}
-	return s.unionOf(lists)
+	return s.unionOf(lists, kc)
 }
 
 // countsAt is counts(observer), looking the observer up with cur.
@@ -261,11 +339,12 @@ func (s *State) countsAt(cur *memberCursor, observer UniqueAddress) bool {
 // unionOf returns the union of sorted node lists, in address order, as a
 // new slice: unionNodes folded over the lists. Lists of members (as
 // reachability rows are) are merged by marking their members, which needs
-// no address comparisons.
-func (s *State) unionOf(lists [][]UniqueAddress) []UniqueAddress {
+// no address comparisons. Its lookups share the parsed member list of kc
+// (nil for none).
+func (s *State) unionOf(lists [][]UniqueAddress, kc *keyCache) []UniqueAddress {
 	marked := make([]bool, len(s.Members))
 	count := 0
-	cur := memberCursor{s: s} // one cursor, so its parsed keys serve every list
+	cur := memberCursor{s: s, kc: kc} // one cursor, so its parsed keys serve every list
 	for _, list := range lists {
 		cur.next = 0
 		last := -1
@@ -314,7 +393,46 @@ func (s *State) convergedGiven(unreachable []UniqueAddress) bool {
 	if len(s.Members) == 0 {
 		return false
 	}
-	// Members, Seen and unreachable are all sorted: walk them together.
+	// The seen set and the unreachable list are mostly subsequences of
+	// the members: walk them along by equality, comparing addresses (and
+	// so parsing them) only to settle a mismatch, and walk by comparison
+	// (convergedWalk) where they hold a non-member.
+	si, ui := 0, 0
+	for i := range s.Members {
+		m := &s.Members[i]
+		inU := ui < len(unreachable) && unreachable[ui] == m.Node
+		if inU {
+			ui++
+		}
+		inS := si < len(s.Seen) && s.Seen[si] == m.Node
+		if inS {
+			si++
+		}
+		if m.Status == Down || m.Status == Exiting {
+			continue
+		}
+		if inU {
+			return false
+		}
+		if !inS {
+			if si == len(s.Seen) || s.Seen[si].Compare(m.Node) > 0 {
+				return false // the seen nodes left all sort after m
+			}
+			return s.convergedWalk(unreachable)
+		}
+	}
+	if ui == len(unreachable) {
+		return true // every unreachable node was placed: none is live
+	}
+	return s.convergedWalk(unreachable)
+}
+
+// convergedWalk is convergedGiven by walking the sorted lists together,
+// comparing at every step.
+func (s *State) convergedWalk(unreachable []UniqueAddress) bool {
+	if len(s.Members) == 0 {
+		return false
+	}
 	si, ui := 0, 0
 	for _, m := range s.Members {
 		for ui < len(unreachable) && unreachable[ui].Compare(m.Node) < 0 {
@@ -343,12 +461,14 @@ func (s *State) Leader(self UniqueAddress) (UniqueAddress, bool) {
 
 // leaderGiven is Leader with s.Unreachable() already computed.
 func (s *State) leaderGiven(self UniqueAddress, unreachable []UniqueAddress) (UniqueAddress, bool) {
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		if (m.Status == Up || m.Status == Leaving) && !containsNode(unreachable, m.Node) {
 			return m.Node, true
 		}
 	}
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		if m.Status == Down || m.Status == Exiting {
 			continue
 		}
@@ -397,12 +517,13 @@ func contentEqual(a, b *State) bool {
 // the result is empty; the caller decides it. The operation is commutative,
 // associative and idempotent on contents.
 func mergeContent(a, b *State, now time.Time) *State {
-	return mergeContentClock(a, b, now, mergeShared(a.Version, b.Version))
+	return mergeContentClock(a, b, now, mergeShared(a.Version, b.Version), nil)
 }
 
 // mergeContentClock is mergeContent with the merged clock already known
 // (the caller compared the clocks and found one dominating).
-func mergeContentClock(a, b *State, now time.Time, version VClock) *State {
+// Its lookups share the parsed member lists of kc (nil for none).
+func mergeContentClock(a, b *State, now time.Time, version VClock, kc *keyCache) *State {
 	out := &State{
 		Members:    mergeMembers(a.Members, b.Members),
 		Version:    version,
@@ -425,7 +546,7 @@ func mergeContentClock(a, b *State, now time.Time, version VClock) *State {
 		out.AllocationEpoch = b.AllocationEpoch
 	}
 	out.Registry = mergeRegistry(a.Registry, b.Registry)
-	out.pruneTombstoned(now)
+	out.pruneTombstonedWith(now, kc)
 	return out
 }
 
@@ -435,25 +556,46 @@ func mergeContentClock(a, b *State, now time.Time, version VClock) *State {
 // members (which become tombstones, stamped now, if they are not already).
 // The state must
 // be owned by the caller.
-func (s *State) pruneTombstoned(now time.Time) {
+func (s *State) pruneTombstoned(now time.Time) { s.pruneTombstonedWith(now, nil) }
+
+// pruneTombstonedWith is pruneTombstoned, its lookups sharing the parsed
+// member lists of kc (nil for none). The member list it leaves must not
+// be modified afterwards (see keyCache).
+func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) {
 	// Copy on write: the slices and the clock may be shared with other
 	// states, so they are replaced, never changed in place. The tombstone
 	// map is the caller's own.
 	var members []Member
-	for i, m := range s.Members {
+	// Tombstones are mostly few: when looking each up among the members
+	// costs less than looking every member up among them, mark the
+	// tombstoned members first.
+	var dead []bool
+	if t := len(s.Tombstones); t > 0 && t*bits.Len(uint(len(s.Members))) < len(s.Members) {
+		dead = make([]bool, len(s.Members))
+		cur := memberCursor{s: s, kc: kc}
+		for k := range s.Tombstones {
+			if i, ok := cur.index(k); ok {
+				dead[i] = true
+			}
+		}
+	}
+	for i := range s.Members {
+		m := &s.Members[i]
 		drop := false
 		if m.Status == Removed {
 			if _, ok := s.Tombstones[m.Node]; !ok {
 				s.Tombstones[m.Node] = now
 			}
 			drop = true
+		} else if dead != nil {
+			drop = dead[i]
 		} else if len(s.Tombstones) > 0 {
 			_, drop = s.Tombstones[m.Node]
 		}
 		if drop && members == nil {
 			members = append(make([]Member, 0, len(s.Members)), s.Members[:i]...)
 		} else if !drop && members != nil {
-			members = append(members, m)
+			members = append(members, *m)
 		}
 	}
 	if members != nil {
@@ -463,7 +605,7 @@ func (s *State) pruneTombstoned(now time.Time) {
 	// may carry observers or subjects this node has already forgotten.
 	if s.Seen != nil {
 		var seen []UniqueAddress
-		cur := memberCursor{s: s}
+		cur := memberCursor{s: s, kc: kc}
 		for i, u := range s.Seen {
 			keep := cur.has(u)
 			if !keep && seen == nil {
@@ -478,12 +620,15 @@ func (s *State) pruneTombstoned(now time.Time) {
 			s.Seen = s.Seen[:0:0]
 		}
 	}
-	observers, subjects := memberCursor{s: s}, memberCursor{s: s}
-	s.Reachability = s.Reachability.prune(observers.has, subjects.has)
+	observers, subjects := memberCursor{s: s, kc: kc}, memberCursor{s: s, kc: kc}
+	if kc == nil || len(s.Members) == 0 || s.Reachability.Rows == nil ||
+		!rowsKept(s.Reachability.Rows, kc.record(s.Members), &observers, &subjects) {
+		s.Reachability = s.Reachability.prune(observers.has, subjects.has)
+	}
 	if len(s.Registry) > 0 {
 		// Rows are sorted by owner, as members are by node: one cursor
 		// walks both.
-		owners := memberCursor{s: s}
+		owners := memberCursor{s: s, kc: kc}
 		liveOwner := func(u UniqueAddress) bool {
 			i, ok := owners.index(u)
 			return ok && s.Members[i].Status != Down
@@ -496,7 +641,7 @@ func (s *State) pruneTombstoned(now time.Time) {
 			}
 		}
 		if !keep {
-			owners = memberCursor{s: s}
+			owners = memberCursor{s: s, kc: kc}
 			rows := make([]RegistryRow, 0, len(s.Registry))
 			for _, r := range s.Registry {
 				if liveOwner(r.Owner) {
@@ -519,6 +664,27 @@ func (s *State) pruneTombstoned(now time.Time) {
 			delete(s.Version, k)
 		}
 	}
+}
+
+// rowsKept is Reachability{rows}.pruneKeepsAll(observers.has,
+// subjects.has) for cursors over rec's members, except that a table rec
+// last found to name members only needs no lookups.
+func rowsKept(rows []ObserverRow, rec *keyRecord, observers, subjects *memberCursor) bool {
+	if len(rows) > 0 && sameRows(rec.keptRows, rows) {
+		return true
+	}
+	for _, row := range rows {
+		if !observers.has(row.Observer) || row.Unreachable == nil {
+			return false
+		}
+		for _, u := range row.Unreachable {
+			if !subjects.has(u) {
+				return false
+			}
+		}
+	}
+	rec.keptRows = rows
+	return true
 }
 
 // prunedVersion returns v without the entries of incarnations in either

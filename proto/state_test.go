@@ -421,12 +421,19 @@ func TestUnreachableMatchesNaive(t *testing.T) {
 	})
 	runLaws(t, func(p *gopter.Properties) {
 		p.Property("Unreachable is the naive fold", prop.ForAll(func(s *State) string {
+			var kc keyCache // shared by every call, as a node's is
 			if want, got := naiveUnreachable(s), s.Unreachable(); !reflect.DeepEqual(want, got) {
 				return fmt.Sprintf("Unreachable (-naive +got):\n%s", cmp.Diff(want, got))
 			}
+			if want, got := naiveUnreachable(s), s.unreachableWith(&kc); !reflect.DeepEqual(want, got) {
+				return fmt.Sprintf("unreachableWith (-naive +got):\n%s", cmp.Diff(want, got))
+			}
 			for _, self := range lawUniverse {
-				if want, got := naiveUnreachableFrom(s, self), unreachableFrom(s, self); !reflect.DeepEqual(want, got) {
+				if want, got := naiveUnreachableFrom(s, self), unreachableFrom(s, self, nil); !reflect.DeepEqual(want, got) {
 					return fmt.Sprintf("unreachableFrom %v (-naive +got):\n%s", self, cmp.Diff(want, got))
+				}
+				if want, got := naiveUnreachableFrom(s, self), unreachableFrom(s, self, &kc); !reflect.DeepEqual(want, got) {
+					return fmt.Sprintf("unreachableFrom %v with keys (-naive +got):\n%s", self, cmp.Diff(want, got))
 				}
 			}
 			return ""
@@ -491,6 +498,176 @@ func TestMemberCursorWithParsedKeys(t *testing.T) {
 			a, b := keyOf(node()), keyOf(node())
 			if got, want := a.compareKey(&b), a.compareTo(b.u); got != want {
 				t.Fatalf("compareKey(%v, %v) = %d, compareTo says %d", a.u, b.u, got, want)
+			}
+		}
+	}
+}
+
+// TestConvergedGivenMatchesNaive checks convergedGiven, which walks the
+// seen set and the unreachable list along the members by equality, against
+// the definition (every member that is not Down or Exiting is seen and not
+// unreachable) and against the walk by comparison, for sorted lists that
+// hold members and non-members.
+func TestConvergedGivenMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) [2]*State {
+		s := lawRandState(rng)
+		var members []UniqueAddress
+		for _, m := range s.Members {
+			members = append(members, m.Node)
+		}
+		pool := members
+		if rng.Intn(3) == 0 {
+			pool = lawUniverse // non-members too
+		}
+		switch rng.Intn(3) {
+		case 0:
+			s.Seen = append([]UniqueAddress(nil), members...)
+		default:
+			s.Seen = lawSubset(rng, pool, 1+rng.Intn(2))
+		}
+		u := &State{Seen: lawSubset(rng, pool, 2+rng.Intn(4))}
+		if rng.Intn(3) == 0 {
+			u.Seen = nil
+		}
+		return [2]*State{s, u}
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("convergedGiven is the definition", prop.ForAll(func(in [2]*State) string {
+			s, unreachable := in[0], in[1].Seen
+			want := len(s.Members) > 0
+			for _, m := range s.Members {
+				if m.Status != Down && m.Status != Exiting && (containsNodeUnsorted(unreachable, m.Node) || !containsNodeUnsorted(s.Seen, m.Node)) {
+					want = false
+				}
+			}
+			if got := s.convergedGiven(unreachable); got != want {
+				return fmt.Sprintf("members %v seen %v unreachable %v: convergedGiven = %v, want %v", s.Members, s.Seen, unreachable, got, want)
+			}
+			if got := s.convergedWalk(unreachable); got != want {
+				return fmt.Sprintf("members %v seen %v unreachable %v: convergedWalk = %v, want %v", s.Members, s.Seen, unreachable, got, want)
+			}
+			return ""
+		}, gen))
+	})
+}
+
+// TestPruneTombstonedMembersMatchNaive checks the member list
+// pruneTombstoned leaves, whether it looks the tombstones up among the
+// members (few tombstones) or the members up among the tombstones, against
+// the definition: the members that are not Removed and not tombstoned.
+func TestPruneTombstonedMembersMatchNaive(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	var kc keyCache
+	for round := 0; round < 3000; round++ {
+		s := NewState()
+		pool := valPool
+		if rng.Intn(4) == 0 {
+			pool = v4Pool
+		}
+		for _, u := range lawSubset(rng, pool, 1+rng.Intn(2)) {
+			st := Up
+			if rng.Intn(10) == 0 {
+				st = Removed
+			}
+			s.Members = append(s.Members, Member{Node: u, Status: st})
+		}
+		for n := rng.Intn(4); n > 0; n-- {
+			if rng.Intn(4) == 0 || len(s.Members) == 0 {
+				s.Tombstones[pool[rng.Intn(len(pool))]] = epoch
+			} else {
+				s.Tombstones[s.Members[rng.Intn(len(s.Members))].Node] = epoch
+			}
+		}
+		var want []Member
+		for _, m := range s.Members {
+			if _, dead := s.Tombstones[m.Node]; !dead && m.Status != Removed {
+				want = append(want, m)
+			}
+		}
+		members := s.Members
+		withKeys := s.Clone()
+		s.pruneTombstoned(epoch)
+		withKeys.pruneTombstonedWith(epoch, &kc)
+		for _, got := range [][]Member{s.Members, withKeys.Members} {
+			if !slices.EqualFunc(want, got, memberEqual) {
+				t.Fatalf("members %v tombstones %v: pruned to %v, want %v", members, s.Tombstones, got, want)
+			}
+		}
+	}
+}
+
+// TestRowsKeptMemoMatchesPrune prunes runs of states whose reachability
+// rows share their lists (and prefixes of them, and lists out of order)
+// while the member lists change, some shared between states, with one key
+// cache, and checks each result against pruning without it; and the
+// unreachable sets, which remember where the lists' nodes stand, against
+// the naive folds.
+func TestRowsKeptMemoMatchesPrune(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	for run := 0; run < 120; run++ {
+		pool := v4Pool
+		if rng.Intn(4) == 0 {
+			pool = valPool
+		}
+		var lists [][]UniqueAddress
+		for k := 0; k < 6; k++ {
+			l := lawSubset(rng, pool, 2+rng.Intn(4))
+			lists = append(lists, l)
+			if len(l) > 1 {
+				lists = append(lists, l[:1+rng.Intn(len(l)-1)]) // same array, shorter
+				if rng.Intn(3) == 0 {
+					lists = append(lists, valSwap(rng, l)) // out of order
+				}
+			}
+		}
+		var memberLists [][]Member
+		var tables [][]ObserverRow
+		var kc keyCache
+		for step := 0; step < 20; step++ {
+			var ms []Member
+			if len(memberLists) > 0 && rng.Intn(3) == 0 {
+				ms = memberLists[rng.Intn(len(memberLists))]
+			} else if len(memberLists) > 0 && rng.Intn(2) == 0 {
+				// The same nodes in a new list, one status changed.
+				ms = append([]Member(nil), memberLists[rng.Intn(len(memberLists))]...)
+				ms[rng.Intn(len(ms))].Status = Leaving
+				memberLists = append(memberLists, ms)
+			} else {
+				for _, u := range lawSubset(rng, pool, 1+rng.Intn(2)) {
+					ms = append(ms, Member{Node: u, Status: Up})
+				}
+				memberLists = append(memberLists, ms)
+			}
+			var rows []ObserverRow
+			for _, m := range ms {
+				if rng.Intn(3) == 0 {
+					rows = append(rows, ObserverRow{Observer: m.Node, Version: 1, Unreachable: lists[rng.Intn(len(lists))]})
+				}
+			}
+			if len(tables) > 0 && rng.Intn(2) == 0 {
+				rows = tables[rng.Intn(len(tables))] // a table of an earlier step
+			}
+			tables = append(tables, rows)
+			if rng.Intn(8) == 0 {
+				rows = append(rows, ObserverRow{Observer: UniqueAddress{Address: Address{Host: "node-z", Port: 1}, UID: 1}, Version: 1, Unreachable: lists[0]})
+			}
+			mk := func() *State {
+				return &State{Members: ms, Reachability: Reachability{Rows: rows}, Version: VClock{}, Tombstones: map[UniqueAddress]time.Time{}}
+			}
+			raw := mk() // rows may name non-members: unions fold then
+			if w, g := naiveUnreachable(raw), raw.unreachableWith(&kc); !reflect.DeepEqual(w, g) {
+				t.Fatalf("run %d step %d: members %v rows %v: unreachableWith = %v, want %v", run, step, ms, rows, g, w)
+			}
+			for _, m := range ms {
+				if w, g := naiveUnreachableFrom(raw, m.Node), unreachableFrom(raw, m.Node, &kc); !reflect.DeepEqual(w, g) {
+					t.Fatalf("run %d step %d: members %v rows %v: unreachableFrom %v = %v, want %v", run, step, ms, rows, m.Node, g, w)
+				}
+			}
+			want, got := mk(), mk()
+			want.pruneTombstoned(epoch)
+			got.pruneTombstonedWith(epoch, &kc)
+			if !reflect.DeepEqual(want.Reachability, got.Reachability) {
+				t.Fatalf("run %d step %d: members %v rows %v: pruned with the cache to %v, want %v", run, step, ms, rows, got.Reachability, want.Reachability)
 			}
 		}
 	}

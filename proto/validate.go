@@ -41,6 +41,111 @@ func ValidateState(s *State) error { return validateState(s) }
 
 func validateState(s *State) error { return validateStateKnowing(s, nil, false) }
 
+// ValidateStateSince returns what ValidateState(s) returns, given prev, a
+// state that passed ValidateState (nil for none): the parts of s that are
+// the very parts of prev (the same slice or map, which never change once
+// in a state) are not walked again, only held against the parts that
+// changed (their lengths against the member count). States that share
+// most of their parts with their predecessor cost only what changed.
+func ValidateStateSince(s, prev *State) error {
+	if prev == nil {
+		return validateState(s)
+	}
+	return validateStateSince(s, prev, nil)
+}
+
+// validMemo remembers the last clocks of states that passed validation:
+// a clock's check does not depend on the rest of the state. Clocks are
+// named by identity and never change once in a state; the memo holds
+// them, so that their memory cannot be reused while they are remembered.
+type validMemo struct {
+	clocks [validClocks]VClock
+	next   int
+}
+
+const validClocks = 4
+
+func (m *validMemo) clockValid(v VClock) bool {
+	if m == nil || v == nil {
+		return false
+	}
+	for _, c := range m.clocks {
+		if c != nil && sameClock(c, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *validMemo) addClock(v VClock) {
+	if m == nil || v == nil {
+		return
+	}
+	m.clocks[m.next] = v
+	m.next = (m.next + 1) % validClocks
+}
+
+// validateStateSince is validateStateKnowing(s, prev.Members, true),
+// given a valid prev whose parts s may share, and what vm (nil for
+// nothing) remembers of parts found valid before.
+func validateStateSince(s, prev *State, vm *validMemo) error {
+	if s == nil {
+		return invalid("nil state")
+	}
+	if len(s.Members) > MaxMembers {
+		return invalid("%d members, limit %d", len(s.Members), MaxMembers)
+	}
+	if !sameClock(s.Version, prev.Version) && !vm.clockValid(s.Version) {
+		if err := validateClock(s.Version); err != nil {
+			return err
+		}
+		vm.addClock(s.Version)
+	}
+	if !sameMembers(prev.Members, s.Members) {
+		if err := validateMembersKnowing(s.Members, prev.Members); err != nil {
+			return err
+		}
+	}
+	if len(s.Seen) > len(s.Members) {
+		return invalid("seen set larger than members")
+	}
+	if !sameNodes(prev.Seen, s.Seen) && !strictlySortedAlong(s.Seen, s.Members) {
+		return invalid("seen set not sorted")
+	}
+	if len(s.Reachability.Rows) > len(s.Members) {
+		return invalid("more reachability rows than members")
+	}
+	if sameRows(prev.Reachability.Rows, s.Reachability.Rows) {
+		// Sorted as they were: only their lengths meet a new member count.
+		if len(s.Members) < len(prev.Members) {
+			for _, row := range s.Reachability.Rows {
+				if len(row.Unreachable) > len(s.Members) {
+					return invalid("reachability row too long")
+				}
+			}
+		}
+	} else if err := validateRows(s, prev.Reachability.Rows); err != nil {
+		return err
+	}
+	if len(s.Tombstones) > MaxMembers {
+		return invalid("%d tombstones, limit %d", len(s.Tombstones), MaxMembers)
+	}
+	// A table's epoch is checked against the state's, which never lowers
+	// it when the tables are prev's.
+	if !sameAllocations(prev.Allocations, s.Allocations) || s.AllocationEpoch < prev.AllocationEpoch {
+		if err := validateAllocations(s); err != nil {
+			return err
+		}
+	}
+	if sameRegistry(prev.Registry, s.Registry) {
+		if len(s.Registry) > len(s.Members) {
+			return invalid("more registry rows than members")
+		}
+		return nil
+	}
+	return validateRegistry(s)
+}
+
 // validateStateKnowing is validateState, except that it skips the checks of
 // the members when s.Members is the slice known, which has passed them
 // before (a slice's contents never change once it is in a state), and
@@ -74,17 +179,8 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 	if len(s.Reachability.Rows) > len(s.Members) {
 		return invalid("more reachability rows than members")
 	}
-	observers := sortedWalk{ref: s.Members}
-	for _, row := range s.Reachability.Rows {
-		if _, sorted := observers.add(row.Observer); !sorted {
-			return invalid("reachability rows not sorted")
-		}
-		if len(row.Unreachable) > len(s.Members) {
-			return invalid("reachability row too long")
-		}
-		if !strictlySortedAlong(row.Unreachable, s.Members) {
-			return invalid("reachability row of %v not sorted", row.Observer)
-		}
+	if err := validateRows(s, nil); err != nil {
+		return err
 	}
 	if len(s.Tombstones) > MaxMembers {
 		return invalid("%d tombstones, limit %d", len(s.Tombstones), MaxMembers)
@@ -93,6 +189,30 @@ func validateStateKnowing(s *State, known []Member, haveKnown bool) error {
 		return err
 	}
 	return validateRegistry(s)
+}
+
+// validateRows checks the reachability rows of a state whose members have
+// passed validation: sorted by observer, each list sorted and no longer
+// than the member list. A list that a valid table prev (nil for none)
+// holds for the same observer is sorted already.
+func validateRows(s *State, prev []ObserverRow) error {
+	observers := sortedWalk{ref: s.Members}
+	k := 0 // where in prev to look for the next observer
+	for _, row := range s.Reachability.Rows {
+		if _, sorted := observers.add(row.Observer); !sorted {
+			return invalid("reachability rows not sorted")
+		}
+		if len(row.Unreachable) > len(s.Members) {
+			return invalid("reachability row too long")
+		}
+		if heldList(prev, &k, row) {
+			continue
+		}
+		if !strictlySortedList(row.Unreachable, s.Members) {
+			return invalid("reachability row of %v not sorted", row.Observer)
+		}
+	}
+	return nil
 }
 
 func validateMembers(members []Member) error { return validateMembersKnowing(members, nil) }
@@ -182,6 +302,36 @@ func (w *sortedWalk) add(u UniqueAddress) (at int, sorted bool) {
 	}
 	w.prevAt, w.prevNode = at, u
 	return at, true
+}
+
+// heldList reports whether prev, a table in observer order, holds row's
+// very list for its observer, looking from prev[*k] on for a few rows.
+func heldList(prev []ObserverRow, k *int, row ObserverRow) bool {
+	for j := *k; j < len(prev) && j < *k+cursorProbe; j++ {
+		if prev[j].Observer == row.Observer {
+			*k = j + 1
+			return sameNodes(prev[j].Unreachable, row.Unreachable)
+		}
+	}
+	return false
+}
+
+// strictlySortedList is strictlySortedAlong(list, members), comparing
+// neighbours by their parsed addresses when list is sparse among the
+// members: probing the members after each node would mostly miss.
+func strictlySortedList(list []UniqueAddress, members []Member) bool {
+	if len(list)*cursorProbe >= len(members) {
+		return strictlySortedAlong(list, members)
+	}
+	var prev nodeKey
+	for i := range list {
+		k := keyOf(list[i])
+		if i > 0 && compareKeys(&prev, &k) >= 0 {
+			return false
+		}
+		prev = k
+	}
+	return true
 }
 
 // strictlySortedAlong reports whether list is sorted in address order

@@ -3,6 +3,7 @@ package proto
 import (
 	"fmt"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/leanovate/gopter"
@@ -327,4 +328,131 @@ func TestValidateStateKnowingMatchesNaive(t *testing.T) {
 			return ""
 		}, gen))
 	})
+}
+
+// valRandPart returns a state with registry and allocations for
+// TestValidateStateSinceMatchesNaive to take parts from.
+func valRandPart(rng *rand.Rand) *State {
+	s := lawRandState(rng)
+	for _, r := range lawRandRegistry(rng) {
+		if m, ok := s.Member(r.Owner); ok && m.Status != Down {
+			s.Registry = append(s.Registry, r)
+		}
+	}
+	if rng.Intn(2) == 0 {
+		e := Epoch(1 + rng.Intn(3))
+		s.Allocations = []TypeAllocation{{Type: ShardType{Name: "kv", Shards: 2}, Epoch: e,
+			Shards: []ShardAllocation{{Epoch: e}, {Epoch: e - 1}}}}
+		s.AllocationEpoch = e + Epoch(rng.Intn(2))
+	}
+	return s
+}
+
+// TestValidateStateSinceMatchesNaive checks ValidateStateSince against the
+// naive validation for states that share some parts with a valid
+// predecessor and take others from elsewhere, broken or not: fewer
+// members under the same rows, seen set or registry, a lower allocation
+// epoch under the same tables, lists out of order.
+func TestValidateStateSinceMatchesNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) [2]*State {
+		prev := valRandPart(rng)
+		s := *prev
+		other := valRandPart(rng)
+		if rng.Intn(2) == 0 {
+			s.Members = other.Members
+		}
+		if rng.Intn(3) == 0 {
+			s.Version = other.Version
+		}
+		if rng.Intn(3) == 0 {
+			s.Seen = other.Seen
+		}
+		if rng.Intn(3) == 0 {
+			s.Reachability = other.Reachability
+		}
+		if rng.Intn(3) == 0 {
+			s.Tombstones = other.Tombstones
+		}
+		if rng.Intn(3) == 0 {
+			s.Allocations = other.Allocations
+		}
+		if rng.Intn(3) == 0 {
+			s.AllocationEpoch = other.AllocationEpoch
+		}
+		if rng.Intn(3) == 0 {
+			s.Registry = other.Registry
+		}
+		switch rng.Intn(8) {
+		case 0:
+			s.Seen = valSwap(rng, s.Seen)
+		case 1:
+			s.Reachability.Rows = valSwap(rng, s.Reachability.Rows)
+		case 2:
+			if len(s.Reachability.Rows) > 0 {
+				rows := append([]ObserverRow(nil), s.Reachability.Rows...)
+				rows[0].Unreachable = valSwap(rng, rows[0].Unreachable)
+				s.Reachability.Rows = rows
+			}
+		case 3:
+			s.Registry = valSwap(rng, s.Registry)
+		case 4:
+			s.Members = valSwap(rng, s.Members)
+		case 5:
+			if len(s.Members) > 0 {
+				s.Members = s.Members[:rng.Intn(len(s.Members))]
+			}
+		case 6:
+			s.Version = s.Version.Clone()
+			for k := range s.Version {
+				s.Version[k] = 0
+				break
+			}
+		}
+		return [2]*State{&s, prev}
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("same verdict as the naive validation", prop.ForAll(func(in [2]*State) string {
+			s, prev := in[0], in[1]
+			if naiveValidateState(prev) != nil {
+				return "" // only valid states are ever prev
+			}
+			want := fmt.Sprint(naiveValidateState(s))
+			var vm validMemo // remembers the parts of the first pass for the second
+			for _, got := range []string{fmt.Sprint(ValidateStateSince(s, prev)), fmt.Sprint(ValidateStateSince(s, nil)),
+				fmt.Sprint(validateStateSince(s, prev, &vm)), fmt.Sprint(validateStateSince(s, prev, &vm)),
+				fmt.Sprint(validateStateSince(s, &State{}, &vm))} {
+				if got != want {
+					return fmt.Sprintf("state %+v since %+v: got %s, naive %s", s, prev, got, want)
+				}
+			}
+			return ""
+		}, gen))
+	})
+	// The cases reach both verdicts, and the failures only a shared part
+	// can show once the members change.
+	reached := map[string]int{}
+	params := gopter.DefaultGenParameters().WithSize(100)
+	for i := 0; i < 5000; i++ {
+		params.Rng.Seed(int64(i))
+		in := gen(params).Result.([2]*State)
+		s, prev := in[0], in[1]
+		if naiveValidateState(prev) != nil {
+			continue
+		}
+		err := naiveValidateState(s)
+		if err == nil {
+			reached["valid"]++
+			continue
+		}
+		for _, what := range []string{"reachability row too long", "seen set larger", "more registry rows", "epoch", "clock entry", "not sorted"} {
+			if strings.Contains(err.Error(), what) {
+				reached[what]++
+			}
+		}
+	}
+	for _, what := range []string{"valid", "reachability row too long", "seen set larger", "more registry rows", "epoch", "clock entry", "not sorted"} {
+		if reached[what] == 0 {
+			t.Errorf("no case reached %q: %v", what, reached)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"maps"
 	"math"
 	"reflect"
 	"sort"
@@ -31,11 +32,10 @@ func (o Ordering) String() string { return orderingNames[o] }
 
 // Clone returns a copy.
 func (v VClock) Clone() VClock {
-	out := make(VClock, len(v))
-	for k, c := range v {
-		out[k] = c
+	if v == nil {
+		return VClock{}
 	}
-	return out
+	return maps.Clone(v) // copies the table rather than rehashing every entry
 }
 
 // Increment returns a copy of v with node's entry raised by one.
@@ -163,6 +163,25 @@ func (v VClock) OrderFreeDigest() uint64 {
 		sum = 1
 	}
 	return sum
+}
+
+// digestAndSum is (v.OrderFreeDigest(), v.Sum()) in one walk of v.
+func (v VClock) digestAndSum() (digest, sum uint64) {
+	saturated := false
+	for k, c := range v {
+		digest += fmix64(k.Hash() ^ (c * 0x9e3779b97f4a7c15))
+		if sum+c < sum {
+			saturated = true
+		}
+		sum += c
+	}
+	if digest == 0 && len(v) > 0 {
+		digest = 1
+	}
+	if saturated {
+		sum = math.MaxUint64
+	}
+	return digest, sum
 }
 
 // fmix64 is MurmurHash3's 64-bit finalizer: every input bit affects every

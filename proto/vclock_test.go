@@ -3,6 +3,8 @@ package proto
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
+	"math/rand"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -216,5 +218,50 @@ func TestSameClock(t *testing.T) {
 				t.Errorf("sameClock = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCloneIsAnIndependentCopy: Clone gives an equal map that changes
+// apart from the original, and a nil clock an empty, non-nil one.
+func TestCloneIsAnIndependentCopy(t *testing.T) {
+	a, b := UniqueAddress{Address: Address{Host: "10.0.0.1", Port: 1}, UID: 1}, UniqueAddress{Address: Address{Host: "10.0.0.2", Port: 1}, UID: 2}
+	v := VClock{a: 1, b: 2}
+	c := v.Clone()
+	if diff := cmp.Diff(v, c); diff != "" {
+		t.Fatalf("Clone (-want +got):\n%s", diff)
+	}
+	c[a] = 5
+	delete(c, b)
+	if v[a] != 1 || v[b] != 2 {
+		t.Errorf("changing the clone changed the original: %v", v)
+	}
+	if n := VClock(nil).Clone(); n == nil || len(n) != 0 {
+		t.Errorf("Clone of nil = %#v, want an empty non-nil clock", n)
+	}
+}
+
+// TestDigestAndSumMatchesBoth: the one-walk digest and sum equal
+// OrderFreeDigest and Sum, for empty, small and saturating clocks.
+func TestDigestAndSumMatchesBoth(t *testing.T) {
+	rng := rand.New(rand.NewSource(17))
+	counts := []uint64{1, 2, 7, math.MaxUint64 / 3, math.MaxUint64 / 2, math.MaxUint64 - 1, math.MaxUint64}
+	for round := 0; round < 3000; round++ {
+		var v VClock // nil in every seventh round
+		if round%7 != 0 {
+			v = VClock{}
+		}
+		for _, u := range lawSubset(rng, valPool, 1+rng.Intn(4)) {
+			if v == nil {
+				break
+			}
+			v[u] = counts[rng.Intn(len(counts))]
+			if rng.Intn(2) == 0 {
+				v[u] = uint64(1 + rng.Intn(100))
+			}
+		}
+		d, s := v.digestAndSum()
+		if d != v.OrderFreeDigest() || s != v.Sum() {
+			t.Fatalf("clock %v: digestAndSum = %x, %d; want %x, %d", v, d, s, v.OrderFreeDigest(), v.Sum())
+		}
 	}
 }

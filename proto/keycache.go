@@ -1,0 +1,85 @@
+package proto
+
+// keyCacheSize is how many member lists a keyCache remembers.
+const keyCacheSize = 4
+
+// keyCache remembers, for the member lists a node searched last, the
+// parsed IPv4 words of their hosts (so that every cursor over one list
+// shares one parse) and the last reachability table found to name only
+// their members (so that a table shared by successive states is looked up
+// in a member list once).
+//
+// It is keyed by the lists' identity (backing array and length): a list's
+// nodes never change once it is in an assigned state, and each record
+// holds the lists it is keyed by, so that their arrays cannot be reused
+// while they are remembered.
+//
+// Invariant: only lists of states that are no longer modified are looked
+// up (a state being built by update may still move its members).
+type keyCache struct {
+	recs [keyCacheSize]keyRecord
+	next int
+}
+
+type keyRecord struct {
+	members []Member
+	words   []uint32 // nil when some host is not IPv4
+	// keptRows is the last reachability table found to name members
+	// only (rowsKept), held so that its array is not reused.
+	keptRows []ObserverRow
+}
+
+// record returns the record of ms, making one if there is none. ms must
+// not be empty. A new list mostly has the nodes of a remembered one, in
+// the same places (only statuses or declarations changed): it then shares
+// that one's words and table rather than parsing afresh.
+func (c *keyCache) record(ms []Member) *keyRecord {
+	for i := range c.recs {
+		if r := &c.recs[i]; sameMembers(r.members, ms) {
+			return r
+		}
+	}
+	for k := 1; k <= keyCacheSize; k++ { // the newest first
+		r := &c.recs[(c.next-k+keyCacheSize)%keyCacheSize]
+		if len(r.members) == len(ms) && sameNodeSeq(r.members, ms) {
+			n := &c.recs[c.next]
+			*n = keyRecord{members: ms, words: r.words, keptRows: r.keptRows}
+			c.next = (c.next + 1) % keyCacheSize
+			return n
+		}
+	}
+	words := make([]uint32, len(ms))
+	for i := range ms {
+		w, ok := parseIPv4Word(ms[i].Node.Host)
+		if !ok {
+			words = nil
+			break
+		}
+		words[i] = w
+	}
+	r := &c.recs[c.next]
+	*r = keyRecord{members: ms, words: words}
+	c.next = (c.next + 1) % keyCacheSize
+	return r
+}
+
+// sameNodeSeq reports whether a and b, of equal length, list the same
+// nodes in the same order.
+func sameNodeSeq(a, b []Member) bool {
+	for i := range a {
+		if a[i].Node != b[i].Node {
+			return false
+		}
+	}
+	return true
+}
+
+// words returns the IPv4 words of ms's hosts, parsing them once per list,
+// or reports none (true) when some host is not IPv4.
+func (c *keyCache) words(ms []Member) (words []uint32, none bool) {
+	if len(ms) == 0 {
+		return nil, true
+	}
+	r := c.record(ms)
+	return r.words, r.words == nil
+}

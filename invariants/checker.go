@@ -817,21 +817,13 @@ func (r *step) unreachable() map[proto.UniqueAddress]struct{} {
 // fastConverged is proto.State.Converged for a valid state whose seen set
 // is a subsequence of its members, given its unreachable set.
 func fastConverged(s *proto.State, unreachable map[proto.UniqueAddress]struct{}) bool {
-	if len(s.Members) == 0 {
+	if len(s.Members) == 0 || !liveSeen(s) {
 		return false
 	}
-	j := 0
 	for i := range s.Members {
 		m := &s.Members[i]
-		seen := j < len(s.Seen) && s.Seen[j] == m.Node
-		if seen {
-			j++
-		}
 		if m.Status == proto.Down || m.Status == proto.Exiting {
 			continue
-		}
-		if !seen {
-			return false
 		}
 		if _, ok := unreachable[m.Node]; ok {
 			return false

@@ -91,9 +91,10 @@ func registryEqual(a, b []RegistryRow) bool {
 
 // mergeRegistry keeps, per owner, the row with the higher version (equal
 // versions: the union, for a lattice join even on corrupted input). The
-// result is in the form cloneRegistry gives; it is a or b itself when the
-// join is that list and the list already has that form (states never
-// modify their rows, so they may share them).
+// result is in the form cloneRegistry gives: a or b itself when the join
+// equals that list and the list already has that form, otherwise a new
+// list whose rows share their entries with the inputs (states never modify
+// their rows, so they may share them).
 func mergeRegistry(a, b []RegistryRow) []RegistryRow {
 	out := joinSorted(a, b,
 		func(x, y RegistryRow) int {

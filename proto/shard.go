@@ -165,8 +165,9 @@ func typeAllocationHash(t TypeAllocation) uint64 {
 }
 
 // mergeAllocations joins two allocation lists type by type. The result is
-// in the form cloneAllocations gives; it is a or b itself when the join is
-// that list and the list already has that form (states never modify their
+// in the form cloneAllocations gives: a or b itself when the join is that
+// list and the list already has that form, otherwise a new list holding the
+// inputs' own tables where they have that form (states never modify their
 // tables, so they may share them).
 func mergeAllocations(a, b []TypeAllocation) []TypeAllocation {
 	out := joinSorted(a, b,

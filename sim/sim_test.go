@@ -374,6 +374,28 @@ func BenchmarkEventLoop(b *testing.B) {
 	}
 }
 
+// BenchmarkDefaultRun measures the README's main command: seed 1, five
+// nodes, the default fault profile, ten simulated minutes and the liveness
+// phase, workload on.
+func BenchmarkDefaultRun(b *testing.B) {
+	var events uint64
+	var simSecs float64
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < b.N; i++ {
+		r := runOK(b, Options{Seed: 1})
+		if r.Failed() {
+			b.Fatalf("seed 1 failed: %v", r.Violations)
+		}
+		events += r.Events
+		simSecs += r.SimSeconds
+	}
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(simSecs/b.Elapsed().Seconds(), "sim-s/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(events), "allocs/event")
+}
+
 // TestSizesAreExact: the cached sizes the byte counters use are
 // wire.Size's, message for message.
 func TestSizesAreExact(t *testing.T) {

@@ -283,7 +283,7 @@ func (n *Network) push(at int64, kind itemKind, ref uint64) {
 		at = n.now
 	}
 	n.seq++
-	n.q.push(item{at: at, seq: n.seq, ref: ref, kind: kind})
+	n.q.push(newItem(at, n.seq, kind, ref))
 }
 
 // cause is why a partition check stopped a message.
@@ -447,7 +447,7 @@ func (n *Network) TimerAt(id uint64) (time.Time, bool) {
 
 func (n *Network) liveTimer(it item) bool {
 	e, ok := n.timers.get(it.ref)
-	return ok && e.seq == it.seq
+	return ok && e.seq == it.seq()
 }
 
 // maybeCompact drops stale timer items once they are most of the queue, so
@@ -459,7 +459,7 @@ func (n *Network) maybeCompact() {
 	}
 	kept := n.q[:0]
 	for _, it := range n.q {
-		if it.kind != kindTimer || n.liveTimer(it) {
+		if it.kind() != kindTimer || n.liveTimer(it) {
 			kept = append(kept, it)
 		}
 	}
@@ -476,7 +476,7 @@ func (n *Network) maybeCompact() {
 func (n *Network) Next() (time.Time, bool) {
 	for len(n.q) > 0 {
 		it := n.q[0]
-		if it.kind != kindTimer || n.liveTimer(it) {
+		if it.kind() != kindTimer || n.liveTimer(it) {
 			return instant(it.at), true
 		}
 		n.q.pop() // stale timer: invisible, safe to discard early
@@ -533,7 +533,7 @@ func (n *Network) step(limit int64, ev *Event, times bool) bool {
 		if it.at > n.now {
 			n.now = it.at
 		}
-		switch it.kind {
+		switch it.kind() {
 		case kindTimer:
 			if !n.liveTimer(it) {
 				n.staleTimers--

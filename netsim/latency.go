@@ -165,3 +165,53 @@ func validateLatency(l Latency) error {
 	}
 	return nil
 }
+
+// sampler draws from a Latency without an interface call for the common
+// distributions: a constant, and an exponential with or without a shift
+// (the simulator's "min + exponential(mean)"). Its draws and results are
+// exactly those of the Latency's Sample.
+type sampler struct {
+	kind       samplerKind
+	base, mean time.Duration // samplerConstant: base; samplerShiftedExp: base + Exponential(mean)
+	l          Latency       // samplerOther
+}
+
+type samplerKind uint8
+
+const (
+	samplerOther samplerKind = iota
+	samplerConstant
+	samplerShiftedExp
+)
+
+func newSampler(l Latency) sampler {
+	switch v := l.(type) {
+	case constant:
+		return sampler{kind: samplerConstant, base: v.d}
+	case exponential:
+		return sampler{kind: samplerShiftedExp, mean: v.mean}
+	case shifted:
+		if e, ok := v.l.(exponential); ok {
+			return sampler{kind: samplerShiftedExp, base: v.base, mean: e.mean}
+		}
+	}
+	return sampler{kind: samplerOther, l: l}
+}
+
+// sample is l.Sample(r) for the l the sampler was made from.
+func (s *sampler) sample(r *rand.Rand) time.Duration {
+	switch s.kind {
+	case samplerConstant:
+		return s.base
+	case samplerShiftedExp:
+		if s.mean <= 0 {
+			return s.base
+		}
+		f := r.ExpFloat64()
+		if f > ExponentialCap {
+			f = ExponentialCap
+		}
+		return s.base + time.Duration(f*float64(s.mean))
+	}
+	return s.l.Sample(r)
+}

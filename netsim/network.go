@@ -79,6 +79,12 @@ type path struct {
 	cut          bool // one-way cut
 }
 
+// link is a LinkConfig override with its latency's sampler.
+type link struct {
+	cfg LinkConfig
+	lat sampler // of cfg.Latency, unused if that is nil
+}
+
 // recentAddr is an entry of Network.recent; idx is 1 + the address's
 // index, 0 for an empty entry.
 type recentAddr struct {
@@ -109,7 +115,7 @@ type fault struct {
 type Network struct {
 	rng *rand.Rand
 	cfg Config
-	lat Latency
+	lat sampler // of cfg.Latency, or zero delay if it is nil
 
 	q   queue
 	seq uint64
@@ -122,8 +128,12 @@ type Network struct {
 	// nodes at worst, and save a hash lookup per message.
 	paths []path
 	rows  [][]int32
-	links []LinkConfig
+	links []link
 	cuts  []int32 // paths with cut set, for Heal
+	// anyCut is whether any node is isolated or in a Partition group, or
+	// any path is cut one way. Invariant: when it is false, no path is
+	// blocked, so Send and Step skip the partition check.
+	anyCut bool
 
 	// recent is a direct-mapped cache in front of index, keyed by where an
 	// address's host bytes live: the addresses in messages are copies of
@@ -180,9 +190,10 @@ func (n *Network) SetConfig(cfg Config) error {
 		return err
 	}
 	n.cfg = cfg
-	n.lat = cfg.Latency
-	if n.lat == nil {
-		n.lat = constant{}
+	if cfg.Latency == nil {
+		n.lat = newSampler(constant{})
+	} else {
+		n.lat = newSampler(cfg.Latency)
 	}
 	return nil
 }
@@ -211,9 +222,16 @@ func (n *Network) recentAt(a proto.Address) *recentAddr {
 	return &n.recent[(p*0x9e3779b97f4a7c15)>>n.recentShift]
 }
 
+// sameBytes reports whether a and b are equal because their hosts are the
+// same bytes; false says nothing.
+func sameBytes(a, b proto.Address) bool {
+	return unsafe.StringData(a.Host) == unsafe.StringData(b.Host) && len(a.Host) == len(b.Host) && a.Port == b.Port
+}
+
+// intern returns a's index, numbering it if it is new.
 func (n *Network) intern(a proto.Address) int32 {
 	e := n.recentAt(a)
-	if e.idx > 0 && e.addr == a {
+	if e.idx > 0 && (sameBytes(e.addr, a) || e.addr == a) {
 		return e.idx - 1
 	}
 	i, ok := n.index[a]
@@ -229,6 +247,19 @@ func (n *Network) intern(a proto.Address) int32 {
 	}
 	*e = recentAddr{addr: a, idx: i + 1}
 	return i
+}
+
+// sendPathIndex is pathIndex(intern(from), intern(to)), with a fast path
+// for the common case of Send: both addresses are in n.recent, holding the
+// very bytes of their hosts, and the path exists.
+func (n *Network) sendPathIndex(from, to proto.Address) int32 {
+	f, t := n.recentAt(from), n.recentAt(to)
+	if f.idx > 0 && t.idx > 0 && sameBytes(f.addr, from) && sameBytes(t.addr, to) {
+		if i := n.findPath(f.idx-1, t.idx-1); i >= 0 {
+			return i
+		}
+	}
+	return n.pathIndex(n.intern(from), n.intern(to))
 }
 
 // findPath returns the index of the path from → to, or -1.
@@ -296,7 +327,7 @@ const (
 )
 
 func (n *Network) blocked(p *path) cause {
-	if p.from == p.to {
+	if !n.anyCut || p.from == p.to {
 		return open
 	}
 	f, t := &n.nodes[p.from], &n.nodes[p.to]
@@ -345,19 +376,19 @@ func (n *Network) SendNanos(t int64, m proto.Message) {
 	}
 	n.stats.BytesSent += uint64(size)
 
-	pi := n.pathIndex(n.intern(m.From.Address), n.intern(m.To))
+	pi := n.sendPathIndex(m.From.Address, m.To)
 	p := &n.paths[pi]
 	if c := n.blocked(p); c != open {
 		n.countCut(c)
 		return
 	}
-	lat, loss, dup := n.lat, n.cfg.Loss, n.cfg.Duplicate
+	lat, loss, dup := &n.lat, n.cfg.Loss, n.cfg.Duplicate
 	if p.link != 0 {
 		l := &n.links[p.link-1]
-		if l.Latency != nil {
-			lat = l.Latency
+		if l.cfg.Latency != nil {
+			lat = &l.lat
 		}
-		loss, dup = l.Loss, l.Duplicate
+		loss, dup = l.cfg.Loss, l.cfg.Duplicate
 	}
 	p.nextSeq++
 	copies := 1
@@ -374,7 +405,7 @@ func (n *Network) SendNanos(t int64, m proto.Message) {
 			n.stats.Dropped.InFlight++
 			continue
 		}
-		d := lat.Sample(n.rng)
+		d := lat.sample(n.rng)
 		if d < 0 {
 			d = 0
 		}
@@ -383,13 +414,15 @@ func (n *Network) SendNanos(t int64, m proto.Message) {
 			at = math.MaxInt64
 		}
 		ref := n.allocPayload()
-		n.payloads[ref] = payload{msg: m, path: pi, sentAt: t, pathSeq: p.nextSeq, size: size, dup: c == 1}
+		pl := &n.payloads[ref] // zero: field by field spares a temporary
+		pl.msg, pl.path, pl.sentAt, pl.pathSeq, pl.size, pl.dup = m, pi, t, p.nextSeq, size, c == 1
 		p.inFlight++
 		n.pendingMsgs++
 		n.push(at, kindMessage, uint64(ref))
 	}
 }
 
+// allocPayload returns the index of a zero slot of n.payloads.
 func (n *Network) allocPayload() uint32 {
 	if k := len(n.freeLoads); k > 0 {
 		ref := n.freeLoads[k-1]
@@ -627,12 +660,16 @@ func (n *Network) SetLink(from, to proto.Address, lc LinkConfig) error {
 	if err := lc.Validate(); err != nil {
 		return err
 	}
+	l := link{cfg: lc}
+	if lc.Latency != nil {
+		l.lat = newSampler(lc.Latency)
+	}
 	p := n.path(n.intern(from), n.intern(to))
 	if p.link == 0 {
-		n.links = append(n.links, lc)
+		n.links = append(n.links, l)
 		p.link = int32(len(n.links))
 	} else {
-		n.links[p.link-1] = lc
+		n.links[p.link-1] = l
 	}
 	return nil
 }
@@ -669,6 +706,17 @@ func (n *Network) Partition(groups ...[]proto.Address) {
 			nd.group = int32(g + 1)
 		}
 	}
+	n.updateAnyCut()
+}
+
+// updateAnyCut recomputes n.anyCut from the nodes and n.cuts.
+func (n *Network) updateAnyCut() {
+	n.anyCut = len(n.cuts) > 0
+	for i := range n.nodes {
+		if nd := &n.nodes[i]; nd.isolated || nd.group != 0 {
+			n.anyCut = true
+		}
+	}
 }
 
 // Isolate cuts addr off from every other address in both directions, on
@@ -676,6 +724,7 @@ func (n *Network) Partition(groups ...[]proto.Address) {
 func (n *Network) Isolate(addr proto.Address) {
 	i := n.intern(addr)
 	n.nodes[i].isolated = true
+	n.anyCut = true
 }
 
 // CutOneWay drops traffic from → to (but not to → from) until Heal: an
@@ -686,6 +735,7 @@ func (n *Network) CutOneWay(from, to proto.Address) {
 		p.cut = true
 		n.cuts = append(n.cuts, pi)
 	}
+	n.anyCut = true
 }
 
 // Heal removes every Partition group, isolation and one-way cut. It does
@@ -699,6 +749,7 @@ func (n *Network) Heal() {
 		n.paths[pi].cut = false
 	}
 	n.cuts = n.cuts[:0]
+	n.anyCut = false
 }
 
 // Blocked reports whether a message from → to would be cut right now.

@@ -1,0 +1,191 @@
+package netsim
+
+import (
+	"math/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rumorhq/rumor/proto"
+	"pgregory.net/rapid"
+)
+
+// scriptedSource is a rand.Source that replays values drawn by rapid,
+// so that rare branches of a distribution (the exponential's tail and cap)
+// come up on purpose, then continues with a seeded source (so that
+// rejection loops end).
+type scriptedSource struct {
+	vals []int64
+	rest rand.Source
+}
+
+func (s *scriptedSource) Int63() int64 {
+	if len(s.vals) == 0 {
+		return s.rest.Int63()
+	}
+	v := s.vals[0]
+	s.vals = s.vals[1:]
+	return v
+}
+
+func (s *scriptedSource) Seed(int64) {}
+
+// TestPropertySampler: a sampler returns what its Latency's Sample returns
+// and makes the same draws, for every distribution and for sources that
+// reach the exponential's tail and cap.
+func TestPropertySampler(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		dur := func(label string) time.Duration {
+			return time.Duration(rapid.OneOf(rapid.Int64Range(-2, 2), rapid.Int64Range(0, int64(time.Second))).Draw(t, label))
+		}
+		lats := []Latency{
+			Constant(dur("constant")),
+			Exponential(dur("mean")),
+			Shifted(dur("base"), Exponential(dur("shiftedMean"))),
+			Shifted(dur("base2"), Constant(dur("inner"))),
+			Uniform(dur("min"), dur("max")),
+			Jitter(Shifted(dur("base3"), Exponential(dur("mean3"))), dur("jitter")),
+		}
+		vals := rapid.SliceOfN(rapid.OneOf(
+			rapid.Int64Range(0, 1<<63-1),
+			rapid.SampledFrom([]int64{0, 1, 2, 1<<63 - 1, 0xFFFFFF00 << 31, 0x7FFFFF00 << 31}),
+		), 0, 30).Draw(t, "source")
+		seed := rapid.Int64().Draw(t, "seed")
+		for _, l := range lats {
+			s := newSampler(l)
+			r1 := rand.New(&scriptedSource{vals: vals, rest: rand.NewSource(seed)})
+			r2 := rand.New(&scriptedSource{vals: vals, rest: rand.NewSource(seed)})
+			for i := range 50 {
+				if got, want := s.sample(r1), l.Sample(r2); got != want {
+					t.Fatalf("%v: draw %d: sampler gives %v, Sample %v", l, i, got, want)
+				}
+			}
+			if a, b := r1.Int63(), r2.Int63(); a != b {
+				t.Fatalf("%v: sampler and Sample leave their sources apart (next draws %d, %d)", l, a, b)
+			}
+		}
+	})
+}
+
+// TestSamplerKinds: the common distributions take the sampler's fast
+// paths, so TestPropertySampler checks those and not only the fallback.
+func TestSamplerKinds(t *testing.T) {
+	tests := []struct {
+		l    Latency
+		want samplerKind
+	}{
+		{Constant(ms(1)), samplerConstant},
+		{Exponential(ms(1)), samplerShiftedExp},
+		{Shifted(ms(1), Exponential(ms(2))), samplerShiftedExp},
+		{Shifted(ms(1), Constant(ms(2))), samplerOther},
+		{Uniform(ms(1), ms(2)), samplerOther},
+	}
+	for _, tt := range tests {
+		if got := newSampler(tt.l).kind; got != tt.want {
+			t.Errorf("newSampler(%v).kind = %d, want %d", tt.l, got, tt.want)
+		}
+	}
+}
+
+// TestPropertySendPathIndex: sendPathIndex finds the path that intern and
+// pathIndex find, whether or not the addresses share their host's bytes
+// with ones seen before, with ports that differ on one host, and through
+// the growth of n.recent.
+func TestPropertySendPathIndex(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := New(rand.New(rand.NewSource(1)), Config{})
+		hosts := make([]string, rapid.IntRange(1, 60).Draw(t, "hosts"))
+		for i := range hosts {
+			hosts[i] = "10.1.0." + itoa(i)
+		}
+		hosts[0] = ""
+		address := func(label string) proto.Address {
+			a := proto.Address{Host: hosts[rapid.IntRange(0, len(hosts)-1).Draw(t, label+"Host")], Port: uint16(rapid.IntRange(0, 2).Draw(t, label+"Port"))}
+			if rapid.Bool().Draw(t, label+"Copy") {
+				a.Host = strings.Clone(a.Host) // same text, other bytes
+			}
+			return a
+		}
+		// The naive model: a map of addresses and one of paths.
+		nodes := map[proto.Address]int32{}
+		paths := map[[2]int32]int32{}
+		for range rapid.IntRange(1, 500).Draw(t, "sends") {
+			from, to := address("from"), address("to")
+			for _, a := range []proto.Address{from, to} {
+				if _, ok := nodes[a]; !ok {
+					nodes[a] = int32(len(nodes))
+				}
+			}
+			key := [2]int32{nodes[from], nodes[to]}
+			if _, ok := paths[key]; !ok {
+				paths[key] = int32(len(paths))
+			}
+			if got := n.sendPathIndex(from, to); got != paths[key] {
+				t.Fatalf("sendPathIndex(%v, %v) = %d, want %d", from, to, got, paths[key])
+			}
+			if p := n.paths[paths[key]]; p.from != key[0] || p.to != key[1] {
+				t.Fatalf("path %d runs %d -> %d, want %d -> %d", paths[key], p.from, p.to, key[0], key[1])
+			}
+		}
+	})
+}
+
+// TestPropertyBlocked: with the anyCut shortcut, blocked answers as the
+// full check of groups, isolation and one-way cuts does, for every pair of
+// nodes after every partition, isolation, cut and heal.
+func TestPropertyBlocked(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		const nodes = 5
+		n := New(rand.New(rand.NewSource(1)), Config{})
+		for i := range nodes {
+			n.Node(addr(i))
+		}
+		node := func(label string) int { return rapid.IntRange(0, nodes-1).Draw(t, label) }
+		for range rapid.IntRange(1, 30).Draw(t, "actions") {
+			switch rapid.IntRange(0, 4).Draw(t, "action") {
+			case 0:
+				groups := make([][]proto.Address, rapid.IntRange(0, 3).Draw(t, "groups"))
+				for i := range nodes {
+					if g := rapid.IntRange(-1, len(groups)-1).Draw(t, "group"); g >= 0 {
+						groups[g] = append(groups[g], addr(i))
+					}
+				}
+				n.Partition(groups...)
+			case 1:
+				n.Isolate(addr(node("isolate")))
+			case 2:
+				n.CutOneWay(addr(node("cutFrom")), addr(node("cutTo")))
+			case 3:
+				n.Heal()
+			case 4:
+				n.Node(addr(nodes + node("newNode"))) // a node first seen now
+			}
+			for f := range int32(len(n.nodes)) {
+				for to := range int32(len(n.nodes)) {
+					p := path{from: f, to: to}
+					if i := n.findPath(f, to); i >= 0 {
+						p = n.paths[i]
+					}
+					if got, want := n.blocked(&p), naiveBlocked(n, &p); got != want {
+						t.Fatalf("blocked(%d -> %d) = %d, want %d", f, to, got, want)
+					}
+				}
+			}
+		}
+	})
+}
+
+// naiveBlocked is blocked without the anyCut shortcut.
+func naiveBlocked(n *Network, p *path) cause {
+	if p.from == p.to {
+		return open
+	}
+	f, t := &n.nodes[p.from], &n.nodes[p.to]
+	if f.isolated || t.isolated || f.group != t.group {
+		return cutSymmetric
+	}
+	if p.cut {
+		return cutOneWay
+	}
+	return open
+}

@@ -758,8 +758,8 @@ func TestTimers(t *testing.T) {
 		for i := range 100000 {
 			n.ScheduleTimer(epoch.Add(time.Hour+time.Duration(i)), 1)
 		}
-		if len(n.q) > 4096 {
-			t.Errorf("queue holds %d entries for one live timer, want stale ones compacted", len(n.q))
+		if n.q.len() > 4096 {
+			t.Errorf("queue holds %d entries for one live timer, want stale ones compacted", n.q.len())
 		}
 		got := drain(n)
 		if len(got) != 1 || !got[0].At.Equal(epoch.Add(time.Hour+99999)) {

@@ -487,18 +487,10 @@ func (n *Network) liveTimer(it item) bool {
 // a timer rescheduled far ahead on every message cannot grow the heap
 // without bound. The (at, seq) order is total, so this changes no outcome.
 func (n *Network) maybeCompact() {
-	if n.staleTimers < 1024 || n.staleTimers*2 < len(n.q) {
+	if n.staleTimers < 1024 || n.staleTimers*2 < n.q.len() {
 		return
 	}
-	kept := n.q[:0]
-	for _, it := range n.q {
-		if it.kind() != kindTimer || n.liveTimer(it) {
-			kept = append(kept, it)
-		}
-	}
-	clear(n.q[len(kept):])
-	n.q = kept
-	n.q.heapify()
+	n.q.filter(func(it *item) bool { return it.kind() != kindTimer || n.liveTimer(*it) })
 	n.staleTimers = 0
 }
 
@@ -507,8 +499,8 @@ func (n *Network) maybeCompact() {
 // or an internal clog step, so the next Step can return a later event; use
 // StepUntil to stop at a deadline.
 func (n *Network) Next() (time.Time, bool) {
-	for len(n.q) > 0 {
-		it := n.q[0]
+	for n.q.len() > 0 {
+		it := *n.q.least()
 		if it.kind() != kindTimer || n.liveTimer(it) {
 			return instant(it.at), true
 		}
@@ -561,7 +553,7 @@ func (n *Network) NowNanos() int64 { return n.now }
 // Event, and reports whether it did. Unless times is set, it leaves the
 // event's At and SentAt zero.
 func (n *Network) step(limit int64, ev *Event, times bool) bool {
-	for len(n.q) > 0 && n.q[0].at <= limit {
+	for n.q.len() > 0 && n.q.least().at <= limit {
 		it := n.q.pop()
 		if it.at > n.now {
 			n.now = it.at

@@ -7,52 +7,58 @@ import (
 	"pgregory.net/rapid"
 )
 
-// TestPropertyQueue: the heap pops items in (at, seq) order, as a sorted
-// slice would, through pushes, pops and compactions (heapify after
-// dropping items), with many ties on at and heaps of every shape.
+// TestPropertyQueue: the queue pops items in (at, seq) order, as a sorted
+// slice would, through pushes, pops and compactions (filter), with many
+// ties on at, in both layouts and across the switches between them (runs
+// of pushes or pops take it past heapAbove and below sortedBelow). After
+// every operation the layout's invariant holds.
 func TestPropertyQueue(t *testing.T) {
+	toHeap, toSorted := 0, 0 // layout switches seen over all runs
 	rapid.Check(t, func(t *rapid.T) {
 		var q queue
 		var model []item // sorted by (at, seq)
 		seq := uint64(0)
 		floor := int64(0)
-		for range rapid.IntRange(1, 400).Draw(t, "ops") {
-			switch op := rapid.IntRange(0, 9).Draw(t, "op"); {
-			case op < 5:
-				seq++
-				it := newItem(floor+rapid.Int64Range(0, 20).Draw(t, "dt"), seq,
-					itemKind(rapid.IntRange(0, 2).Draw(t, "kind")), rapid.Uint64().Draw(t, "ref"))
-				q.push(it)
-				i, _ := slices.BinarySearchFunc(model, it, cmpItem)
-				model = slices.Insert(model, i, it)
-			case op < 9:
-				if len(model) == 0 {
-					continue
-				}
-				got := q.pop()
-				if got != model[0] {
-					t.Fatalf("pop = %+v, want %+v", got, model[0])
-				}
-				model = model[1:]
-				floor = got.at
-			default:
-				keep := rapid.Uint64().Draw(t, "keep") // drop items whose ref has this bit clear
-				bit := uint(rapid.IntRange(0, 63).Draw(t, "bit"))
-				kept := q[:0]
-				for _, it := range q {
-					if it.ref>>bit&1 == keep>>bit&1 {
-						kept = append(kept, it)
+		for range rapid.IntRange(1, 60).Draw(t, "runs") {
+			op := rapid.IntRange(0, 4).Draw(t, "op")
+			for range rapid.IntRange(1, 3*heapAbove).Draw(t, "times") {
+				wasHeap := q.heap
+				switch {
+				case op < 2:
+					seq++
+					it := newItem(floor+rapid.Int64Range(0, 20).Draw(t, "dt"), seq,
+						itemKind(rapid.IntRange(0, 2).Draw(t, "kind")), rapid.Uint64().Draw(t, "ref"))
+					q.push(it)
+					i, _ := slices.BinarySearchFunc(model, it, cmpItem)
+					model = slices.Insert(model, i, it)
+				case op < 4:
+					if len(model) == 0 {
+						continue
 					}
+					got := q.pop()
+					if got != model[0] {
+						t.Fatalf("pop = %+v, want %+v", got, model[0])
+					}
+					model = model[1:]
+					floor = got.at
+				default:
+					bit := uint(rapid.IntRange(0, 63).Draw(t, "bit"))
+					q.filter(func(it *item) bool { return it.ref>>bit&1 == 1 })
+					model = slices.DeleteFunc(model, func(it item) bool { return it.ref>>bit&1 == 0 })
 				}
-				q = kept
-				q.heapify()
-				model = slices.DeleteFunc(model, func(it item) bool { return it.ref>>bit&1 != keep>>bit&1 })
-			}
-			if len(q) != len(model) {
-				t.Fatalf("queue holds %d items, want %d", len(q), len(model))
-			}
-			if len(q) > 0 && q[0] != model[0] {
-				t.Fatalf("head = %+v, want %+v", q[0], model[0])
+				if q.len() != len(model) {
+					t.Fatalf("queue holds %d items, want %d", q.len(), len(model))
+				}
+				if len(model) > 0 && *q.least() != model[0] {
+					t.Fatalf("least = %+v, want %+v", *q.least(), model[0])
+				}
+				checkLayout(t, &q)
+				switch {
+				case q.heap && !wasHeap:
+					toHeap++
+				case !q.heap && wasHeap:
+					toSorted++
+				}
 			}
 		}
 		for len(model) > 0 {
@@ -60,8 +66,26 @@ func TestPropertyQueue(t *testing.T) {
 				t.Fatalf("drain: pop = %+v, want %+v", got, model[0])
 			}
 			model = model[1:]
+			checkLayout(t, &q)
 		}
 	})
+	t.Logf("switches: %d to heap, %d back", toHeap, toSorted)
+	if toHeap == 0 || toSorted == 0 {
+		t.Errorf("the queue switched to a heap %d times, back %d times; want both exercised", toHeap, toSorted)
+	}
+}
+
+// checkLayout fails t unless q's items satisfy its layout's invariant.
+func checkLayout(t *rapid.T, q *queue) {
+	for i := 1; i < q.len(); i++ {
+		if q.heap {
+			if p := (i - 1) / 4; q.items[i].before(&q.items[p]) {
+				t.Fatalf("heap: item %d %+v goes before its parent %d %+v", i, q.items[i], p, q.items[p])
+			}
+		} else if !q.items[i].before(&q.items[i-1]) {
+			t.Fatalf("sorted: item %d %+v does not go before item %d %+v", i, q.items[i], i-1, q.items[i-1])
+		}
+	}
 }
 
 func cmpItem(a, b item) int {

@@ -2,10 +2,12 @@ package netsim
 
 import (
 	"math/rand"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/rumorhq/rumor/proto"
 	"pgregory.net/rapid"
 )
@@ -188,4 +190,52 @@ func naiveBlocked(n *Network, p *path) cause {
 		return cutOneWay
 	}
 	return open
+}
+
+// TestStepUntilNanosOverwrites: StepUntilNanos overwrites every field of
+// an event left over from before (all fields set, checked by reflection so
+// that a new Event field needs a look here), giving StepUntil's event less
+// its times, and leaves the zero Event when nothing is due.
+func TestStepUntilNanosOverwrites(t *testing.T) {
+	junk := Event{Kind: 99, At: epoch, Msg: msg(5, 5, 999), SentAt: epoch, Duplicate: true, FromNode: -7, ToNode: -8, Timer: 12345}
+	v := reflect.ValueOf(junk)
+	for i := range v.NumField() {
+		if v.Field(i).IsZero() {
+			t.Fatalf("junk event leaves field %s zero", v.Type().Field(i).Name)
+		}
+	}
+	cfg := Config{Latency: Shifted(ms(1), Exponential(ms(3))), Loss: 0.1, Duplicate: 0.2}
+	a, b := newNet(t, 5, cfg), newNet(t, 5, cfg)
+	w := rand.New(rand.NewSource(7))
+	now := epoch
+	events, empties := 0, 0
+	for i := range 400 {
+		now = now.Add(ms(w.Intn(3)))
+		from, to := w.Intn(4), w.Intn(4)
+		for _, n := range []*Network{a, b} {
+			n.Send(now, msg(from, to, uint64(i)))
+			if i%50 == 0 {
+				n.ScheduleTimer(now.Add(ms(2)), uint64(i))
+			}
+		}
+		for {
+			want, ok := a.StepUntil(now)
+			got := junk
+			if gotOK := b.StepUntilNanos(now.UnixNano(), &got); gotOK != ok {
+				t.Fatalf("StepUntilNanos = %v, StepUntil = %v", gotOK, ok)
+			}
+			want.At, want.SentAt = time.Time{}, time.Time{}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("StepUntilNanos event differs from StepUntil's less its times (-want +got):\n%s", diff)
+			}
+			if !ok {
+				empties++
+				break
+			}
+			events++
+		}
+	}
+	if events < 300 || empties < 300 {
+		t.Errorf("saw %d events and %d empty steps, want at least 300 of each", events, empties)
+	}
 }

@@ -418,7 +418,8 @@ func (n *Network) SendNanos(t int64, m proto.Message) {
 		pl.msg, pl.path, pl.sentAt, pl.pathSeq, pl.size, pl.dup = m, pi, t, p.nextSeq, size, c == 1
 		p.inFlight++
 		n.pendingMsgs++
-		n.push(at, kindMessage, uint64(ref))
+		n.seq++ // push, written out: at is no earlier than n.now
+		n.q.push(newItem(at, n.seq, kindMessage, uint64(ref)))
 	}
 }
 
@@ -541,7 +542,6 @@ func (n *Network) StepUntil(limit time.Time) (ev Event, ok bool) {
 // reports whether there was an event. It does what StepUntil does, without
 // building times or copying the event out.
 func (n *Network) StepUntilNanos(limit int64, ev *Event) bool {
-	*ev = Event{}
 	return n.step(limit, ev, false)
 }
 
@@ -549,12 +549,27 @@ func (n *Network) StepUntilNanos(limit int64, ev *Event) bool {
 // event).
 func (n *Network) NowNanos() int64 { return n.now }
 
-// step is Step and StepUntil: it fills in *ev, which must be the zero
-// Event, and reports whether it did. Unless times is set, it leaves the
-// event's At and SentAt zero.
+// step is Step and StepUntil: it overwrites every field of *ev and
+// reports whether there was an event (*ev is the zero Event if not).
+// Unless times is set, it leaves the event's At and SentAt zero.
 func (n *Network) step(limit int64, ev *Event, times bool) bool {
-	for n.q.len() > 0 && n.q.least().at <= limit {
-		it := n.q.pop()
+	for {
+		// The queue's pop, with the sorted layout's case written out.
+		var it item
+		if q, k := &n.q, len(n.q.items)-1; !q.heap {
+			if k < 0 || q.items[k].at > limit {
+				*ev = Event{}
+				return false
+			}
+			it = q.items[k]
+			q.items = q.items[:k]
+		} else {
+			if k < 0 || q.items[0].at > limit {
+				*ev = Event{}
+				return false
+			}
+			it = q.pop()
+		}
 		if it.at > n.now {
 			n.now = it.at
 		}
@@ -566,7 +581,7 @@ func (n *Network) step(limit int64, ev *Event, times bool) bool {
 			}
 			n.timers.remove(it.ref)
 			n.stats.Timers++
-			ev.Kind, ev.Timer = Timer, it.ref
+			*ev = Event{Kind: Timer, Timer: it.ref}
 			if times {
 				ev.At = instant(it.at)
 			}
@@ -579,11 +594,10 @@ func (n *Network) step(limit int64, ev *Event, times bool) bool {
 			}
 		}
 	}
-	return false
 }
 
 // deliver applies a message copy falling due and, if it is delivered,
-// fills in *ev (the zero Event) and reports true.
+// overwrites every field of *ev and reports true.
 func (n *Network) deliver(it item, ev *Event, times bool) bool {
 	ref := uint32(it.ref)
 	pl := &n.payloads[ref]
@@ -619,8 +633,10 @@ func (n *Network) deliver(it item, ev *Event, times bool) bool {
 	ev.Kind, ev.Msg, ev.Duplicate = Delivery, pl.msg, pl.dup
 	if times {
 		ev.At, ev.SentAt = instant(it.at), instant(pl.sentAt)
+	} else {
+		ev.At, ev.SentAt = time.Time{}, time.Time{}
 	}
-	ev.FromNode, ev.ToNode = int(p.from), int(p.to)
+	ev.FromNode, ev.ToNode, ev.Timer = int(p.from), int(p.to), 0
 	n.releasePayload(ref)
 	return true
 }

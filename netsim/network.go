@@ -92,6 +92,11 @@ type recentAddr struct {
 	idx  int32
 }
 
+// recentSet is a set of Network.recent: its entries are the two addresses
+// most recently numbered or found in the index whose hosts' bytes map to
+// the set, the later first.
+type recentSet [2]recentAddr
+
 // payload is a message copy in flight.
 type payload struct {
 	msg     proto.Message
@@ -135,13 +140,15 @@ type Network struct {
 	// blocked, so Send and Step skip the partition check.
 	anyCut bool
 
-	// recent is a direct-mapped cache in front of index, keyed by where an
-	// address's host bytes live: the addresses in messages are copies of
-	// a few strings and share their bytes, so a lookup usually finds its
-	// entry by that pointer and confirms it with a comparison that sees
-	// the same pointer, without hashing the text. It has at least twice
-	// as many entries as there are nodes.
-	recent      []recentAddr
+	// recent is a two-way set-associative cache in front of index, keyed
+	// by where an address's host bytes live: the addresses in messages
+	// are copies of a few strings and share their bytes, so a lookup
+	// usually finds its entry by that pointer and confirms it by seeing
+	// the same pointer, without hashing or comparing the text. Two ways
+	// keep two busy addresses whose pointers collide from evicting each
+	// other on every message. It has at least twice as many sets as
+	// there are nodes.
+	recent      []recentSet
 	recentShift uint8 // 64 - log2(len(recent))
 
 	payloads    []payload
@@ -172,7 +179,7 @@ func New(rng *rand.Rand, cfg Config) *Network {
 		rng:         rng,
 		index:       make(map[proto.Address]int32),
 		now:         math.MinInt64,
-		recent:      make([]recentAddr, minRecent),
+		recent:      make([]recentSet, minRecent),
 		recentShift: 64 - minRecentBits,
 	}
 	if err := n.SetConfig(cfg); err != nil {
@@ -210,16 +217,29 @@ func instant(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 // Event.FromNode and Event.ToNode carry these indices.
 func (n *Network) Node(addr proto.Address) int { return int(n.intern(addr)) }
 
-// The smallest size of Network.recent.
+// The smallest number of sets of Network.recent.
 const (
 	minRecentBits = 6
 	minRecent     = 1 << minRecentBits
 )
 
-// recentAt returns a's entry in n.recent.
-func (n *Network) recentAt(a proto.Address) *recentAddr {
+// recentAt returns a's set in n.recent.
+func (n *Network) recentAt(a proto.Address) *recentSet {
 	p := uint64(uintptr(unsafe.Pointer(unsafe.StringData(a.Host))))
 	return &n.recent[(p*0x9e3779b97f4a7c15)>>n.recentShift]
+}
+
+// find returns a's index if one of the set's entries holds the very bytes
+// of a's host, else -1 (an empty entry's idx is 0, and an empty second
+// entry comes with an empty first).
+func (s *recentSet) find(a proto.Address) int32 {
+	if sameBytes(s[0].addr, a) {
+		return s[0].idx - 1
+	}
+	if sameBytes(s[1].addr, a) {
+		return s[1].idx - 1
+	}
+	return -1
 }
 
 // sameBytes reports whether a and b are equal because their hosts are the
@@ -230,9 +250,11 @@ func sameBytes(a, b proto.Address) bool {
 
 // intern returns a's index, numbering it if it is new.
 func (n *Network) intern(a proto.Address) int32 {
-	e := n.recentAt(a)
-	if e.idx > 0 && (sameBytes(e.addr, a) || e.addr == a) {
-		return e.idx - 1
+	s := n.recentAt(a)
+	for j := range s {
+		if e := &s[j]; e.idx > 0 && (sameBytes(e.addr, a) || e.addr == a) {
+			return e.idx - 1
+		}
 	}
 	i, ok := n.index[a]
 	if !ok {
@@ -240,12 +262,13 @@ func (n *Network) intern(a proto.Address) int32 {
 		n.nodes = append(n.nodes, node{addr: a, clogUntil: noClog})
 		n.index[a] = i
 		if 2*len(n.nodes) > len(n.recent) {
-			n.recent = make([]recentAddr, 2*len(n.recent))
+			n.recent = make([]recentSet, 2*len(n.recent))
 			n.recentShift--
-			e = n.recentAt(a)
+			s = n.recentAt(a)
 		}
 	}
-	*e = recentAddr{addr: a, idx: i + 1}
+	s[1] = s[0]
+	s[0] = recentAddr{addr: a, idx: i + 1}
 	return i
 }
 
@@ -253,9 +276,8 @@ func (n *Network) intern(a proto.Address) int32 {
 // for the common case of Send: both addresses are in n.recent, holding the
 // very bytes of their hosts, and the path exists.
 func (n *Network) sendPathIndex(from, to proto.Address) int32 {
-	f, t := n.recentAt(from), n.recentAt(to)
-	if f.idx > 0 && t.idx > 0 && sameBytes(f.addr, from) && sameBytes(t.addr, to) {
-		if i := n.findPath(f.idx-1, t.idx-1); i >= 0 {
+	if f, t := n.recentAt(from).find(from), n.recentAt(to).find(to); f >= 0 && t >= 0 {
+		if i := n.findPath(f, t); i >= 0 {
 			return i
 		}
 	}

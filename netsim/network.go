@@ -652,7 +652,9 @@ func (n *Network) deliver(it item, ev *Event, times bool) bool {
 	}
 	n.stats.Delivered++
 	n.stats.BytesDelivered += uint64(pl.size)
-	ev.Kind, ev.Msg, ev.Duplicate = Delivery, pl.msg, pl.dup
+	ev.Kind = Delivery
+	ev.Msg = pl.msg // by itself, so that it is copied once, not through a temporary
+	ev.Duplicate = pl.dup
 	if times {
 		ev.At, ev.SentAt = instant(it.at), instant(pl.sentAt)
 	} else {

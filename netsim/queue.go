@@ -85,14 +85,18 @@ func (q *queue) push(it item) {
 	// Insertion from the least end: move up each item that goes before
 	// it. A small queue is a few in-flight copies and a timer per node,
 	// so this is a few moves, cheaper than a search and a memmove call.
-	h = append(h, it)
+	if n < cap(h) {
+		q.items = h[:n+1] // only the length changes: no write barrier
+	} else {
+		q.items = append(h, item{})
+	}
+	h = q.items
 	i := n
 	for i > 0 && h[i-1].before(&it) {
 		h[i] = h[i-1]
 		i--
 	}
 	h[i] = it
-	q.items = h
 }
 
 // pop removes and returns the least item; q must not be empty.

@@ -611,16 +611,40 @@ func (n *Network) step(limit int64, ev *Event, times bool) bool {
 		case kindFault:
 			n.applyFault(uint32(it.ref))
 		case kindMessage:
-			if n.deliver(it, ev, times) {
-				return true
+			ref := uint32(it.ref)
+			pl := &n.payloads[ref]
+			p := &n.paths[pl.path]
+			if to := &n.nodes[p.to]; n.anyCut || to.down || max(n.nodes[p.from].clogUntil, to.clogUntil, p.clogUntil) > it.at {
+				if !n.mayDeliver(it) {
+					continue
+				}
 			}
+			if pl.pathSeq < p.maxDelivered {
+				n.stats.Reordered++
+			} else {
+				p.maxDelivered = pl.pathSeq
+			}
+			n.stats.Delivered++
+			n.stats.BytesDelivered += uint64(pl.size)
+			ev.Kind = Delivery
+			ev.Msg = pl.msg // by itself, so that it is copied once, not through a temporary
+			ev.Duplicate = pl.dup
+			if times {
+				ev.At, ev.SentAt = instant(it.at), instant(pl.sentAt)
+			} else {
+				ev.At, ev.SentAt = time.Time{}, time.Time{}
+			}
+			ev.FromNode, ev.ToNode, ev.Timer = int(p.from), int(p.to), 0
+			n.releasePayload(ref)
+			return true
 		}
 	}
 }
 
-// deliver applies a message copy falling due and, if it is delivered,
-// overwrites every field of *ev and reports true.
-func (n *Network) deliver(it item, ev *Event, times bool) bool {
+// mayDeliver applies the clogs, cuts and crashes that concern a message
+// copy falling due, and reports whether it is to be delivered now (if not,
+// it is held or dropped).
+func (n *Network) mayDeliver(it item) bool {
 	ref := uint32(it.ref)
 	pl := &n.payloads[ref]
 	p := &n.paths[pl.path]
@@ -645,23 +669,6 @@ func (n *Network) deliver(it item, ev *Event, times bool) bool {
 		n.releasePayload(ref)
 		return false
 	}
-	if pl.pathSeq < p.maxDelivered {
-		n.stats.Reordered++
-	} else {
-		p.maxDelivered = pl.pathSeq
-	}
-	n.stats.Delivered++
-	n.stats.BytesDelivered += uint64(pl.size)
-	ev.Kind = Delivery
-	ev.Msg = pl.msg // by itself, so that it is copied once, not through a temporary
-	ev.Duplicate = pl.dup
-	if times {
-		ev.At, ev.SentAt = instant(it.at), instant(pl.sentAt)
-	} else {
-		ev.At, ev.SentAt = time.Time{}, time.Time{}
-	}
-	ev.FromNode, ev.ToNode, ev.Timer = int(p.from), int(p.to), 0
-	n.releasePayload(ref)
 	return true
 }
 

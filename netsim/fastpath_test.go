@@ -89,11 +89,11 @@ func TestSamplerKinds(t *testing.T) {
 	}
 }
 
-// TestPropertySendPathIndex: sendPathIndex finds the path that intern and
-// pathIndex find, whether or not the addresses share their host's bytes
-// with ones seen before, with ports that differ on one host, and through
-// the growth of n.recent.
-func TestPropertySendPathIndex(t *testing.T) {
+// TestPropertySendPath: Send puts a message on the path that intern and
+// pathIndex find (the path whose send sequence moves), whether or not the
+// addresses share their host's bytes with ones seen before, with ports
+// that differ on one host, and through the growth of n.recent.
+func TestPropertySendPath(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := New(rand.New(rand.NewSource(1)), Config{})
 		hosts := make([]string, rapid.IntRange(1, 60).Draw(t, "hosts"))
@@ -122,8 +122,25 @@ func TestPropertySendPathIndex(t *testing.T) {
 			if _, ok := paths[key]; !ok {
 				paths[key] = int32(len(paths))
 			}
-			if got := n.sendPathIndex(from, to); got != paths[key] {
-				t.Fatalf("sendPathIndex(%v, %v) = %d, want %d", from, to, got, paths[key])
+			before := make([]uint64, len(n.paths))
+			for i := range n.paths {
+				before[i] = n.paths[i].nextSeq
+			}
+			n.Send(epoch, proto.Message{From: proto.UniqueAddress{Address: from}, To: to, Body: proto.Heartbeat{}})
+			if len(n.paths) != len(paths) {
+				t.Fatalf("network has %d paths, want %d", len(n.paths), len(paths))
+			}
+			for i := range n.paths {
+				want := uint64(0)
+				if i < len(before) {
+					want = before[i]
+				}
+				if int32(i) == paths[key] {
+					want++
+				}
+				if got := n.paths[i].nextSeq; got != want {
+					t.Fatalf("Send(%v -> %v): path %d has sent %d, want %d (the message's path is %d)", from, to, i, got, want, paths[key])
+				}
 			}
 			if p := n.paths[paths[key]]; p.from != key[0] || p.to != key[1] {
 				t.Fatalf("path %d runs %d -> %d, want %d -> %d", paths[key], p.from, p.to, key[0], key[1])

@@ -272,18 +272,6 @@ func (n *Network) intern(a proto.Address) int32 {
 	return i
 }
 
-// sendPathIndex is pathIndex(intern(from), intern(to)), with a fast path
-// for the common case of Send: both addresses are in n.recent, holding the
-// very bytes of their hosts, and the path exists.
-func (n *Network) sendPathIndex(from, to proto.Address) int32 {
-	if f, t := n.recentAt(from).find(from), n.recentAt(to).find(to); f >= 0 && t >= 0 {
-		if i := n.findPath(f, t); i >= 0 {
-			return i
-		}
-	}
-	return n.pathIndex(n.intern(from), n.intern(to))
-}
-
 // findPath returns the index of the path from → to, or -1.
 func (n *Network) findPath(from, to int32) int32 {
 	if int(from) < len(n.rows) {
@@ -398,7 +386,16 @@ func (n *Network) SendNanos(t int64, m proto.Message) {
 	}
 	n.stats.BytesSent += uint64(size)
 
-	pi := n.sendPathIndex(m.From.Address, m.To)
+	// The path is pathIndex(intern(from), intern(to)), with a fast path
+	// for the common case: both addresses are in n.recent, holding the
+	// very bytes of their hosts, and the path exists.
+	pi := int32(-1)
+	if f, to := n.recentAt(m.From.Address).find(m.From.Address), n.recentAt(m.To).find(m.To); f >= 0 && to >= 0 {
+		pi = n.findPath(f, to)
+	}
+	if pi < 0 {
+		pi = n.pathIndex(n.intern(m.From.Address), n.intern(m.To))
+	}
 	p := &n.paths[pi]
 	if c := n.blocked(p); c != open {
 		n.countCut(c)

@@ -256,3 +256,57 @@ func TestStepUntilNanosOverwrites(t *testing.T) {
 		t.Errorf("saw %d events and %d empty steps, want at least 300 of each", events, empties)
 	}
 }
+
+// TestLatencyDrawsMatchSample: the delays Send gives (through the
+// sampler's fast paths) are the delays the Latency's own Sample draws from
+// a source with the network's seed, after each copy's loss roll, in send
+// order, for every distribution, on the network's latency and on a link
+// override. The loss rolls make a draw too many or too few show.
+func TestLatencyDrawsMatchSample(t *testing.T) {
+	lats := []Latency{
+		Constant(ms(2)),
+		Exponential(ms(3)),
+		Exponential(0),
+		Shifted(ms(1), Exponential(ms(4))),
+		Shifted(ms(1), Exponential(0)),
+		Shifted(ms(1), Uniform(0, ms(2))),
+		Uniform(ms(1), ms(9)),
+		Jitter(Shifted(ms(1), Exponential(ms(2))), ms(1)),
+	}
+	for _, l := range lats {
+		for _, onLink := range []bool{false, true} {
+			const loss = 0.3
+			cfg := Config{Latency: l, Loss: loss}
+			if onLink {
+				cfg.Latency = Constant(ms(100))
+			}
+			n := newNet(t, 11, cfg)
+			if onLink {
+				if err := n.SetLink(addr(1), addr(2), LinkConfig{Latency: l, Loss: loss}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			const sends = 300
+			for i := range sends {
+				n.Send(epoch.Add(time.Duration(i)*time.Second), msg(1, 2, uint64(i)))
+			}
+			got := make([]time.Duration, sends)
+			for i := range got {
+				got[i] = -1 // lost
+			}
+			for _, ev := range drain(n) {
+				got[seqOf(ev.Msg)] = ev.At.Sub(ev.SentAt)
+			}
+			r := rand.New(rand.NewSource(11))
+			for i := range sends {
+				want := time.Duration(-1)
+				if r.Float64() >= loss {
+					want = max(l.Sample(r), 0)
+				}
+				if got[i] != want {
+					t.Fatalf("%v (link %v): copy %d delayed %v, want %v (-1: lost)", l, onLink, i, got[i], want)
+				}
+			}
+		}
+	}
+}

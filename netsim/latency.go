@@ -207,11 +207,20 @@ func (s *sampler) sample(r *rand.Rand) time.Duration {
 		if s.mean <= 0 {
 			return s.base
 		}
-		f := r.ExpFloat64()
-		if f > ExponentialCap {
-			f = ExponentialCap
-		}
-		return s.base + time.Duration(f*float64(s.mean))
+		return s.fromExp(r.ExpFloat64())
 	}
 	return s.l.Sample(r)
+}
+
+// drawsExp reports whether sample is fromExp(r.ExpFloat64()), for a
+// caller that makes that draw itself to spare a call.
+func (s *sampler) drawsExp() bool { return s.kind == samplerShiftedExp && s.mean > 0 }
+
+// fromExp is the sample of a shifted exponential whose standard
+// exponential draw was f.
+func (s *sampler) fromExp(f float64) time.Duration {
+	if f > ExponentialCap {
+		f = ExponentialCap
+	}
+	return s.base + time.Duration(f*float64(s.mean))
 }

@@ -424,7 +424,12 @@ func (n *Network) SendNanos(t int64, m proto.Message) {
 			n.stats.Dropped.InFlight++
 			continue
 		}
-		d := lat.sample(n.rng)
+		var d time.Duration
+		if lat.drawsExp() {
+			d = lat.fromExp(n.rng.ExpFloat64()) // sample, its common case written out
+		} else {
+			d = lat.sample(n.rng)
+		}
 		if d < 0 {
 			d = 0
 		}

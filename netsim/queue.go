@@ -69,6 +69,7 @@ func (q *queue) least() *item {
 	return &q.items[len(q.items)-1]
 }
 
+// push adds it to the queue.
 func (q *queue) push(it item) {
 	if q.heap {
 		q.items = heapPush(q.items, it)
@@ -114,11 +115,14 @@ func (q *queue) pop() item {
 	}
 	q.items = h[:last]
 	if last < sortedBelow {
-		slices.SortFunc(q.items, func(a, b item) int {
-			if b.before(&a) {
+		slices.SortFunc(q.items, func(a, b item) int { // latest first
+			switch {
+			case b.before(&a):
 				return -1
+			case a.before(&b):
+				return 1
 			}
-			return 1 // items are never equal
+			return 0
 		})
 		q.heap = false
 	}

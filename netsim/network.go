@@ -458,9 +458,10 @@ func (n *Network) allocPayload() uint32 {
 	return uint32(len(n.payloads) - 1)
 }
 
-func (n *Network) releasePayload(ref uint32) {
-	pl := &n.payloads[ref]
-	n.paths[pl.path].inFlight--
+// releasePayload frees slot ref of n.payloads, pl, whose copy is on path
+// p.
+func (n *Network) releasePayload(ref uint32, pl *payload, p *path) {
+	p.inFlight--
 	*pl = payload{}
 	n.freeLoads = append(n.freeLoads, ref)
 	n.pendingMsgs--
@@ -637,7 +638,7 @@ func (n *Network) step(limit int64, ev *Event, times bool) bool {
 				ev.At, ev.SentAt = time.Time{}, time.Time{}
 			}
 			ev.FromNode, ev.ToNode, ev.Timer = int(p.from), int(p.to), 0
-			n.releasePayload(ref)
+			n.releasePayload(ref, pl, p)
 			return true
 		}
 	}
@@ -663,12 +664,12 @@ func (n *Network) mayDeliver(it item) bool {
 	if c := n.blocked(p); c != open {
 		n.countCut(c)
 		n.stats.CutInFlight++
-		n.releasePayload(ref)
+		n.releasePayload(ref, pl, p)
 		return false
 	}
 	if to.down {
 		n.stats.Dropped.Down++
-		n.releasePayload(ref)
+		n.releasePayload(ref, pl, p)
 		return false
 	}
 	return true

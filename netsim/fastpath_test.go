@@ -310,3 +310,69 @@ func TestLatencyDrawsMatchSample(t *testing.T) {
 		}
 	}
 }
+
+// TestPropertyDeliverShortcut: the counters that let the event loop skip
+// the clog, cut and crash checks hold their invariants through random
+// clogs, link clogs, unclogs, swizzles (whose clogs are applied as the
+// network steps), crashes and restarts: downNodes counts the nodes that
+// are down, and no node or path is clogged past clogHorizon. So a copy
+// that the skipped checks would hold or drop is never let through.
+func TestPropertyDeliverShortcut(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		const nodes = 4
+		n := New(rand.New(rand.NewSource(rapid.Int64().Draw(t, "seed"))), Config{Latency: Constant(ms(1))})
+		var all []proto.Address
+		for i := range nodes {
+			all = append(all, addr(i))
+			n.Node(addr(i))
+		}
+		now := epoch
+		node := func(label string) proto.Address { return addr(rapid.IntRange(0, nodes-1).Draw(t, label)) }
+		later := func(label string) time.Time { return now.Add(ms(rapid.IntRange(-5, 50).Draw(t, label))) }
+		for range rapid.IntRange(1, 40).Draw(t, "actions") {
+			switch rapid.IntRange(0, 7).Draw(t, "action") {
+			case 0:
+				n.Clog(node("clog"), later("clogUntil"))
+			case 1:
+				n.ClogLink(node("linkFrom"), node("linkTo"), later("linkUntil"))
+			case 2:
+				n.Unclog(node("unclog"))
+			case 3:
+				n.UnclogLink(node("unclogFrom"), node("unclogTo"))
+			case 4:
+				if _, err := n.Swizzle(now, all, SwizzleConfig{Window: ms(40), Fraction: 0.5, PairClogs: 2}); err != nil {
+					t.Fatal(err)
+				}
+			case 5:
+				n.Down(node("down"))
+			case 6:
+				n.Up(node("up"))
+			case 7:
+				now = now.Add(ms(rapid.IntRange(0, 30).Draw(t, "advance")))
+				n.Send(now, msg(0, 1, 1))
+				for {
+					if _, ok := n.StepUntil(now); !ok {
+						break
+					}
+				}
+			}
+			down := 0
+			for i := range n.nodes {
+				if nd := &n.nodes[i]; nd.down {
+					down++
+				}
+				if c := n.nodes[i].clogUntil; c > n.clogHorizon {
+					t.Fatalf("node %d clogged until %d, past the horizon %d", i, c, n.clogHorizon)
+				}
+			}
+			for i := range n.paths {
+				if c := n.paths[i].clogUntil; c > n.clogHorizon {
+					t.Fatalf("path %d clogged until %d, past the horizon %d", i, c, n.clogHorizon)
+				}
+			}
+			if down != n.downNodes {
+				t.Fatalf("%d nodes are down, downNodes = %d", down, n.downNodes)
+			}
+		}
+	})
+}

@@ -139,6 +139,12 @@ type Network struct {
 	// any path is cut one way. Invariant: when it is false, no path is
 	// blocked, so Send and Step skip the partition check.
 	anyCut bool
+	// clogHorizon is the latest end of a clog ever set on a node or path
+	// (noClog if none). Invariant: every clogUntil is at most
+	// clogHorizon, so no clog holds a copy due at or after it.
+	clogHorizon int64
+	// downNodes counts the nodes marked down.
+	downNodes int
 
 	// recent is a two-way set-associative cache in front of index, keyed
 	// by where an address's host bytes live: the addresses in messages
@@ -179,6 +185,7 @@ func New(rng *rand.Rand, cfg Config) *Network {
 		rng:         rng,
 		index:       make(map[proto.Address]int32),
 		now:         math.MinInt64,
+		clogHorizon: noClog,
 		recent:      make([]recentSet, minRecent),
 		recentShift: 64 - minRecentBits,
 	}
@@ -617,7 +624,7 @@ func (n *Network) step(limit int64, ev *Event, times bool) bool {
 			ref := uint32(it.ref)
 			pl := &n.payloads[ref]
 			p := &n.paths[pl.path]
-			if to := &n.nodes[p.to]; n.anyCut || to.down || max(n.nodes[p.from].clogUntil, to.clogUntil, p.clogUntil) > it.at {
+			if n.anyCut || n.downNodes > 0 || it.at < n.clogHorizon {
 				if !n.mayDeliver(it) {
 					continue
 				}
@@ -813,14 +820,20 @@ func (n *Network) Blocked(from, to proto.Address) bool {
 // does not send.
 func (n *Network) Down(addr proto.Address) {
 	i := n.intern(addr)
-	n.nodes[i].down = true
+	if nd := &n.nodes[i]; !nd.down {
+		nd.down = true
+		n.downNodes++
+	}
 }
 
 // Up undoes Down. Copies still in flight to addr are delivered again; a
 // restarted process tells its predecessor's traffic apart by Message.ToUID.
 func (n *Network) Up(addr proto.Address) {
 	i := n.intern(addr)
-	n.nodes[i].down = false
+	if nd := &n.nodes[i]; nd.down {
+		nd.down = false
+		n.downNodes--
+	}
 }
 
 // IsDown reports whether addr is marked down.
@@ -837,6 +850,7 @@ func (n *Network) Clog(addr proto.Address, until time.Time) {
 	i := n.intern(addr)
 	nd := &n.nodes[i]
 	nd.clogUntil = max(nd.clogUntil, nanos(until))
+	n.clogHorizon = max(n.clogHorizon, nd.clogUntil)
 }
 
 // Unclog ends addr's clog. Messages already held keep the instant they
@@ -851,6 +865,7 @@ func (n *Network) Unclog(addr proto.Address) {
 func (n *Network) ClogLink(from, to proto.Address, until time.Time) {
 	p := n.path(n.intern(from), n.intern(to))
 	p.clogUntil = max(p.clogUntil, nanos(until))
+	n.clogHorizon = max(n.clogHorizon, p.clogUntil)
 }
 
 // UnclogLink ends the clog of the path from → to, like Unclog.
@@ -881,8 +896,10 @@ func (n *Network) applyFault(ref uint32) {
 	if f.to < 0 {
 		nd := &n.nodes[f.from]
 		nd.clogUntil = max(nd.clogUntil, f.until)
+		n.clogHorizon = max(n.clogHorizon, nd.clogUntil)
 		return
 	}
 	p := n.path(f.from, f.to)
 	p.clogUntil = max(p.clogUntil, f.until)
+	n.clogHorizon = max(n.clogHorizon, p.clogUntil)
 }

@@ -745,6 +745,7 @@ func (n *Network) Partition(groups ...[]proto.Address) {
 	for i := range n.nodes {
 		n.nodes[i].group = 0
 	}
+	n.anyCut = true // until updateAnyCut, in case of the panic below
 	for g, addrs := range groups {
 		for _, a := range addrs {
 			i := n.intern(a)

@@ -20,6 +20,30 @@ var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // epochNanos is epoch in Unix nanoseconds.
 var epochNanos = epoch.UnixNano()
 
+// epochSec is epoch in Unix seconds.
+var epochSec = epoch.Unix()
+
+// simTime is epoch.Add(time.Duration(ns)), built without Add's general
+// arithmetic: epoch is UTC and has no monotonic reading, so the result is
+// the Unix instant epoch+ns in UTC, the same value field for field.
+func simTime(ns int64) time.Time {
+	sec, nsec := ns/1e9, ns%1e9
+	if nsec < 0 {
+		sec, nsec = sec-1, nsec+1e9
+	}
+	return time.Unix(epochSec+sec, nsec).UTC()
+}
+
+// sinceEpoch is int64(t.Sub(epoch)), without Sub's overflow checks when
+// the difference is far from overflowing (always, in a run).
+func sinceEpoch(t time.Time) int64 {
+	sec := t.Unix() - epochSec
+	if sec <= -9e9 || sec >= 9e9 {
+		return int64(t.Sub(epoch))
+	}
+	return sec*1e9 + int64(t.Nanosecond())
+}
+
 type uniq = proto.UniqueAddress
 
 // proc is what the process at a slot is doing.
@@ -85,6 +109,8 @@ type slot struct {
 	stopReason string
 	entries    []proto.ServiceEntry // registered by the workload, for deregistration
 	label      string               // timeline lane label
+	recvHead   string               // " n3 recv ": its delivery lines' start
+	fromTail   string               // " from n3": the end of lines of its messages
 	upCount    int                  // Up initial members in its state (startup figure)
 }
 
@@ -257,7 +283,7 @@ func (s *sim) setNow(ns int64) {
 }
 
 // nowTime is the current simulated instant as a time.
-func (s *sim) nowTime() time.Time { return epoch.Add(time.Duration(s.now)) }
+func (s *sim) nowTime() time.Time { return simTime(s.now) }
 
 // unixNanos turns a simulated instant into netsim's Unix nanoseconds,
 // saturating instead of overflowing.
@@ -268,7 +294,7 @@ func unixNanos(ns int64) int64 {
 	return epochNanos + ns
 }
 
-func (s *sim) local(sl *slot) time.Time { return epoch.Add(time.Duration(sl.clock.at(s.now))) }
+func (s *sim) local(sl *slot) time.Time { return simTime(sl.clock.at(s.now)) }
 
 // label names an incarnation for the trace ("n3/2").
 func (s *sim) label(u uniq) string {
@@ -285,6 +311,7 @@ func (s *sim) slotFor(i int) *slot {
 	}
 	if s.slots[i] == nil {
 		sl := &slot{idx: i, name: slotName(i), addr: slotAddr(i), initial: i < s.initial, timer: -1}
+		sl.recvHead, sl.fromTail = " "+sl.name+" recv ", " from "+sl.name
 		sl.billing = subSeed(s.opts.Seed, stream(streamBilling, i, 0))%3 == 0 || i == 0
 		sl.clock.rate = 1
 		if s.p.ClockOffset > 0 {
@@ -473,13 +500,13 @@ func (s *sim) deliver(ev *netsim.Event) {
 	s.events++
 	var from string
 	if fsl := s.slotAt(ev.FromNode); fsl != nil {
-		from = fsl.name
+		from = fsl.fromTail
 	} else {
-		from = ev.Msg.From.Address.String()
+		from = " from " + ev.Msg.From.Address.String()
 	}
 	t := s.tr
 	t.begin(s.now)
-	t.recv(sl.name, ev.Msg.Body.Kind(), from, ev.Duplicate)
+	t.recv(sl.recvHead, ev.Msg.Body.Kind(), from, ev.Duplicate)
 	t.end()
 	if s.tl != nil {
 		s.tl.message(s, ev)
@@ -530,7 +557,7 @@ func (s *sim) afterStep(sl *slot) {
 		sl.deadline = out.Deadline
 		s.schedule(sl)
 	} else if checkShortcuts {
-		if at := sl.clock.simAt(int64(sl.deadline.Sub(epoch)), s.now); at != sl.timer {
+		if at := sl.clock.simAt(sinceEpoch(sl.deadline), s.now); at != sl.timer {
 			panic(fmt.Sprintf("sim: %s keeps its timer at %d, its deadline maps to %d", sl.name, sl.timer, at))
 		}
 	}
@@ -553,9 +580,9 @@ func (s *sim) schedule(sl *slot) {
 		}
 		return
 	}
-	at := sl.clock.simAt(int64(sl.deadline.Sub(epoch)), s.now)
+	at := sl.clock.simAt(sinceEpoch(sl.deadline), s.now)
 	if at != sl.timer {
-		s.net.ScheduleTimer(epoch.Add(time.Duration(at)), nodeTimer(sl.idx))
+		s.net.ScheduleTimer(simTime(at), nodeTimer(sl.idx))
 		sl.timer = at
 	}
 }

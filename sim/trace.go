@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/binary"
 	"io"
 	"strconv"
 	"strings"
@@ -22,9 +23,14 @@ type tracer struct {
 	lines uint64
 	err   error
 
-	// The last timestamp rendered, reused by the lines of one instant.
-	stampUS int64
-	stamp   []byte
+	// The last timestamp rendered, reused by the lines of one instant;
+	// its seconds are reused by the instants of one second. stamp holds
+	// stampLen bytes; the rest is slack so that begin can copy the whole
+	// array, a few word moves, instead of calling memmove.
+	stampUS  int64
+	stampSec int64
+	stampLen int
+	stamp    [24]byte
 }
 
 // traceChunk is how many bytes of lines the tracer collects before it
@@ -32,7 +38,7 @@ type tracer struct {
 const traceChunk = 32 << 10
 
 func newTracer(w io.Writer) *tracer {
-	t := &tracer{w: w, buf: make([]byte, 0, traceChunk+512), stampUS: -1}
+	t := &tracer{w: w, buf: make([]byte, 0, traceChunk+512), stampUS: -1, stampSec: -1}
 	t.hash.Reset()
 	return t
 }
@@ -40,23 +46,49 @@ func newTracer(w io.Writer) *tracer {
 // begin starts a line at simulated time ns (since the start of the run),
 // rendered fixed-width as seconds with microseconds: 000012.345678.
 func (t *tracer) begin(ns int64) {
-	if ns < 0 {
-		ns = 0
+	if us := max(ns, 0) / 1000; us != t.stampUS {
+		t.restamp(us)
 	}
-	us := ns / 1000
-	if us != t.stampUS {
-		sec, frac := us/1000000, us%1000000
-		b := t.stamp[:0]
+	if n := len(t.buf); cap(t.buf)-n >= len(t.stamp) {
+		t.buf = t.buf[:n+len(t.stamp)]
+		*(*[len(t.stamp)]byte)(t.buf[n:]) = t.stamp
+		t.buf = t.buf[:n+t.stampLen]
+		return
+	}
+	t.buf = append(t.buf, t.stamp[:t.stampLen]...)
+}
+
+// restamp renders the timestamp of microsecond us >= 0, rewriting only
+// its fraction when the second is the last one's.
+func (t *tracer) restamp(us int64) {
+	u := uint64(us)
+	sec, frac := u/1000000, uint32(u%1000000)
+	if int64(sec) != t.stampSec {
+		var b []byte
 		if sec < 1000000 {
-			b = append6(b, sec)
+			b = append6(t.stamp[:0], int64(sec))
 		} else {
-			b = strconv.AppendInt(b, sec, 10)
+			b = strconv.AppendUint(t.stamp[:0], sec, 10)
 		}
 		b = append(b, '.')
-		t.stamp, t.stampUS = append6(b, frac), us
+		t.stampSec, t.stampLen = int64(sec), len(b)+6
 	}
-	t.buf = append(t.buf, t.stamp...)
+	// Two 3-digit groups, 4-byte stores: the second overwrites the
+	// first's spare byte, its own lands in the slack.
+	k := t.stampLen - 6
+	binary.LittleEndian.PutUint32(t.stamp[k:], digits3[frac/1000])
+	binary.LittleEndian.PutUint32(t.stamp[k+3:], digits3[frac%1000])
+	t.stampUS = us
 }
+
+// digits3 holds 000, 001, ..., 999 as little-endian words, the fourth
+// byte zero.
+var digits3 = func() (d [1000]uint32) {
+	for i := range d {
+		d[i] = uint32('0'+i/100) | uint32('0'+i/10%10)<<8 | uint32('0'+i%10)<<16
+	}
+	return d
+}()
 
 // append6 appends x, 0 <= x < 1000000, as exactly six decimal digits.
 func append6(b []byte, x int64) []byte {
@@ -77,15 +109,12 @@ func (t *tracer) add(s string) {
 	t.buf = append(t.buf, s...)
 }
 
-// recv appends " name recv kind from from", and " dup" for a duplicate:
-// the line of a delivery, in one pass.
-func (t *tracer) recv(name, kind, from string, dup bool) {
-	b := append(t.buf, ' ')
-	b = append(b, name...)
-	b = append(b, " recv "...)
+// recv appends a delivery line's " name recv kind from from", and " dup"
+// for a duplicate, given head " name recv " and tail " from from".
+func (t *tracer) recv(head, kind, tail string, dup bool) {
+	b := append(t.buf, head...)
 	b = append(b, kind...)
-	b = append(b, " from "...)
-	b = append(b, from...)
+	b = append(b, tail...)
 	if dup {
 		b = append(b, " dup"...)
 	}

@@ -206,7 +206,7 @@ func TestEnvelopeMatchesWire(t *testing.T) {
 								From: proto.UniqueAddress{Address: proto.Address{Host: fh, Port: fp}, UID: fu},
 								To:   proto.Address{Host: th, Port: tp}, ToUID: tu, Body: proto.InitJoin{},
 							}
-							if got, want := envelope(m), wire.Size(m); got != want {
+							if got, want := envelope(&m), wire.Size(m); got != want {
 								t.Fatalf("envelope(%+v) = %d, wire.Size %d", m, got, want)
 							}
 						}

@@ -126,7 +126,7 @@ func (z *stateSizer) id(u proto.UniqueAddress) int32 {
 	}
 	z.ids[u] = i
 	z.nodes = append(z.nodes, u)
-	z.entryLen = append(z.entryLen, entryLen(u))
+	z.entryLen = append(z.entryLen, entryLen(&u))
 	z.mark = append(z.mark, 0)
 	z.refLen = append(z.refLen, 0)
 	at, _ := slices.BinarySearchFunc(z.order, u, func(j int32, u proto.UniqueAddress) int {
@@ -137,7 +137,7 @@ func (z *stateSizer) id(u proto.UniqueAddress) int32 {
 }
 
 // entryLen is the length of u's node table entry, a wireNode map.
-func entryLen(u proto.UniqueAddress) int {
+func entryLen(u *proto.UniqueAddress) int {
 	n := 1 // map header
 	if u.Host != "" {
 		n += 1 + cborText(u.Host)

@@ -23,14 +23,12 @@ type tracer struct {
 	lines uint64
 	err   error
 
-	// The last timestamp rendered, reused by the lines of one instant;
-	// its seconds are reused by the instants of one second. stamp holds
-	// stampLen bytes; the rest is slack so that begin can copy the whole
-	// array, a few word moves, instead of calling memmove.
-	stampUS  int64
+	// stampSec is the second of the last line's timestamp when it is
+	// below 1000000, and secWord its rendering ("000012.") as a
+	// little-endian word, the eighth byte spare; -1 before the first line
+	// and while seconds are larger.
 	stampSec int64
-	stampLen int
-	stamp    [24]byte
+	secWord  uint64
 }
 
 // traceChunk is how many bytes of lines the tracer collects before it
@@ -38,47 +36,44 @@ type tracer struct {
 const traceChunk = 32 << 10
 
 func newTracer(w io.Writer) *tracer {
-	t := &tracer{w: w, buf: make([]byte, 0, traceChunk+512), stampUS: -1, stampSec: -1}
+	t := &tracer{w: w, buf: make([]byte, 0, traceChunk+512), stampSec: -1}
 	t.hash.Reset()
 	return t
 }
 
 // begin starts a line at simulated time ns (since the start of the run),
-// rendered fixed-width as seconds with microseconds: 000012.345678.
+// rendered fixed-width as seconds with microseconds: 000012.345678. The
+// seconds, which change rarely, are stored as one word, the microseconds
+// as two 3-digit groups; the stores overlap, each overwriting the one
+// before's spare byte, and the last one's lands beyond the line's end.
 func (t *tracer) begin(ns int64) {
-	if us := max(ns, 0) / 1000; us != t.stampUS {
-		t.restamp(us)
-	}
-	if n := len(t.buf); cap(t.buf)-n >= len(t.stamp) {
-		t.buf = t.buf[:n+len(t.stamp)]
-		*(*[len(t.stamp)]byte)(t.buf[n:]) = t.stamp
-		t.buf = t.buf[:n+t.stampLen]
+	us := uint64(max(ns, 0)) / 1000
+	sec, frac := us/1000000, uint32(us%1000000)
+	n := len(t.buf)
+	if int64(sec) != t.stampSec || cap(t.buf)-n < 16 {
+		t.beginSlow(sec, frac)
 		return
 	}
-	t.buf = append(t.buf, t.stamp[:t.stampLen]...)
+	b := t.buf[n : n+16]
+	binary.LittleEndian.PutUint64(b, t.secWord)
+	binary.LittleEndian.PutUint32(b[7:], digits3[frac/1000])
+	binary.LittleEndian.PutUint32(b[10:], digits3[frac%1000])
+	t.buf = t.buf[:n+13]
 }
 
-// restamp renders the timestamp of microsecond us >= 0, rewriting only
-// its fraction when the second is the last one's.
-func (t *tracer) restamp(us int64) {
-	u := uint64(us)
-	sec, frac := u/1000000, uint32(u%1000000)
-	if int64(sec) != t.stampSec {
-		var b []byte
-		if sec < 1000000 {
-			b = append6(t.stamp[:0], int64(sec))
-		} else {
-			b = strconv.AppendUint(t.stamp[:0], sec, 10)
-		}
-		b = append(b, '.')
-		t.stampSec, t.stampLen = int64(sec), len(b)+6
+// beginSlow is begin for a new second, a second too large for six
+// digits, or a full buffer.
+func (t *tracer) beginSlow(sec uint64, frac uint32) {
+	if sec >= 1000000 {
+		t.buf = strconv.AppendUint(t.buf, sec, 10)
+		t.stampSec = -1
+	} else {
+		t.buf = append6(t.buf, int64(sec))
+		b := append6(make([]byte, 0, 8), int64(sec))
+		t.stampSec, t.secWord = int64(sec), binary.LittleEndian.Uint64(append(b, '.', 0))
 	}
-	// Two 3-digit groups, 4-byte stores: the second overwrites the
-	// first's spare byte, its own lands in the slack.
-	k := t.stampLen - 6
-	binary.LittleEndian.PutUint32(t.stamp[k:], digits3[frac/1000])
-	binary.LittleEndian.PutUint32(t.stamp[k+3:], digits3[frac%1000])
-	t.stampUS = us
+	t.buf = append(t.buf, '.')
+	t.buf = append6(t.buf, int64(frac))
 }
 
 // digits3 holds 000, 001, ..., 999 as little-endian words, the fourth

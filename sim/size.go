@@ -133,21 +133,30 @@ func seenBody(g *proto.GossipSeen) int {
 
 // envelope is the frame length of m's envelope around an empty-map body:
 // version and kind bytes, then the envelope map (proto/wire's envelope):
-// {1: from, 2: to, 3: toUID (omitted when 0), 4: {}}.
+// {1: from, 2: to, 3: toUID (omitted when 0), 4: {}}, from a wireNode and
+// to a wireAddr, maps of their non-zero fields.
 func envelope(m *proto.Message) int {
-	n := 2 + 1                 // version and kind, map header
-	n += 1 + entryLen(&m.From) // 1: from, a wireNode
-	n += 1 + 1                 // 2: to, a wireAddr
-	if m.To.Host != "" {
-		n += 1 + cborText(m.To.Host)
+	// Version, kind, the envelope's header, keys 1, 2 and 4, from's and
+	// to's headers and the empty body map: 9 bytes.
+	return 9 + optText(m.From.Host) + optUint(uint64(m.From.Port)) + optUint(uint64(m.From.UID)) +
+		optText(m.To.Host) + optUint(uint64(m.To.Port)) + optUint(uint64(m.ToUID))
+}
+
+// optUint is the length of an integer map field omitted when zero: its
+// one-byte key and the integer.
+func optUint(x uint64) int {
+	if x == 0 {
+		return 0
 	}
-	if m.To.Port != 0 {
-		n += 1 + cborUint(uint64(m.To.Port))
+	return 1 + cborUint(x)
+}
+
+// optText is the length of a text map field omitted when empty.
+func optText(s string) int {
+	if s == "" {
+		return 0
 	}
-	if m.ToUID != 0 {
-		n += 1 + cborUint(uint64(m.ToUID)) // 3: toUID
-	}
-	return n + 1 + 1 // 4: the empty body map
+	return 1 + cborText(s)
 }
 
 // stateBody is the length of a state body, {1: state} or {1: state, 2:

@@ -611,8 +611,9 @@ type observedView struct {
 
 // checkShortcuts, when set (by tests), makes the simulator redo the work
 // its shortcuts skip and panic if the result differs: observe checks the
-// views it skips as unchanged, afterStep maps the deadlines it keeps, and
-// the startup figure recounts the member lists it remembers.
+// views it skips as unchanged, afterStep maps the deadlines it keeps, the
+// startup figure recounts the member lists it remembers, and run
+// recomputes after every event the next action it holds.
 var checkShortcuts bool
 
 // observe runs the safety checker on a slot's current view, unless the
@@ -748,17 +749,12 @@ func (s *sim) liveInitial() int {
 func (s *sim) run(end int64) {
 	var ev netsim.Event
 	for !s.failed {
-		next := end
-		if len(s.pending) > 0 && s.pending[0].at < next {
-			next = s.pending[0].at
-		}
-		if s.nem != nil && s.nem.next < next {
-			next = s.nem.next
-		}
-		if s.wl != nil && s.wl.next < next {
-			next = s.wl.next
-		}
-		if s.net.StepUntilNanos(unixNanos(next), &ev) {
+		// Deliveries and ticks never queue schedule entries nor move the
+		// nemesis or the workload (only exec and act do), so next holds
+		// until the network has no event before it.
+		next := s.nextAction(end)
+		until := unixNanos(next)
+		for s.net.StepUntilNanos(until, &ev) {
 			s.setNow(s.net.NowNanos() - epochNanos)
 			switch ev.Kind {
 			case netsim.Delivery:
@@ -766,7 +762,12 @@ func (s *sim) run(end int64) {
 			case netsim.Timer:
 				s.tick(int(ev.Timer))
 			}
-			continue
+			if s.failed {
+				return
+			}
+			if checkShortcuts && s.nextAction(end) != next {
+				panic(fmt.Sprintf("sim: an event at %d moved the next action from %d to %d", s.now, next, s.nextAction(end)))
+			}
 		}
 		s.setNow(next)
 		if next >= end {
@@ -784,4 +785,20 @@ func (s *sim) run(end int64) {
 			s.wl.act(s)
 		}
 	}
+}
+
+// nextAction is the instant of the next schedule entry, nemesis action
+// or workload command, or end if none comes sooner.
+func (s *sim) nextAction(end int64) int64 {
+	next := end
+	if len(s.pending) > 0 && s.pending[0].at < next {
+		next = s.pending[0].at
+	}
+	if s.nem != nil && s.nem.next < next {
+		next = s.nem.next
+	}
+	if s.wl != nil && s.wl.next < next {
+		next = s.wl.next
+	}
+	return next
 }

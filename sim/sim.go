@@ -539,8 +539,11 @@ func (s *sim) tick(idx int) {
 func (s *sim) afterStep(sl *slot) {
 	sl.node.OutputTo(&s.out)
 	out := &s.out
-	for i := range out.Messages {
-		s.net.SendNanos(unixNanos(s.now), out.Messages[i])
+	if msgs := out.Messages; len(msgs) > 0 {
+		now := unixNanos(s.now)
+		for _, m := range msgs {
+			s.net.SendNanos(now, m)
+		}
 	}
 	for i := range out.Events {
 		s.onEvent(sl, &out.Events[i])

@@ -103,6 +103,12 @@ type slot struct {
 	deadline time.Time // the node's next deadline, in its local time
 	timer    int64     // the sim instant its timer is set for; -1: none
 
+	// How schedule last mapped the deadline: the local instant, the
+	// search's start (lclock.search) and the clock it searched.
+	timerLocal int64
+	timerStart int64
+	timerClock lclock
+
 	topo       proto.TopologySnapshot
 	lastState  *proto.State
 	observed   observedView // what the safety checker last saw of this slot
@@ -139,17 +145,28 @@ func (c *lclock) step(t int64, d int64) {
 // simAt returns the first sim instant >= now at which the clock reads at
 // least local.
 func (c *lclock) simAt(local, now int64) int64 {
+	at, _ := c.search(local, now)
+	return at
+}
+
+// search is simAt, also returning the instant its search started from
+// when that instant came from the clock alone, or -1 when it came from
+// now (the clock read local already, or its estimate was before now).
+// A search that started from the clock alone finds the same instant for
+// any now up to its start at which the clock reads less than local.
+func (c *lclock) search(local, now int64) (at, start int64) {
 	if c.at(now) >= local {
-		return now
+		return now, -1
 	}
 	t := c.t0 + int64(math.Ceil(float64(local-c.l0)/c.rate))
+	start = t
 	if t < now {
-		t = now
+		t, start = now, -1
 	}
 	for i := 0; c.at(t) < local; i++ {
 		t += 1 + int64(i)*int64(i)
 	}
-	return t
+	return t, start
 }
 
 // pendingEntry is a schedule entry waiting for its instant.
@@ -554,9 +571,9 @@ func (s *sim) afterStep(sl *slot) {
 	if ph := sl.node.Phase(); ph != sl.phase {
 		s.onPhase(sl, ph)
 	}
-	// A running node whose deadline did not move keeps its pending timer:
-	// on an undrifted clock the deadline maps to the same instant.
-	if !(out.Deadline == sl.deadline && sl.timer >= 0 && sl.clock.rate == 1 && sl.running()) {
+	// A running node whose deadline did not move keeps its pending timer
+	// when the deadline maps to the same instant (timerHolds).
+	if !(out.Deadline == sl.deadline && sl.timer >= 0 && sl.running() && sl.timerHolds(s.now)) {
 		sl.deadline = out.Deadline
 		s.schedule(sl)
 	} else if checkShortcuts {
@@ -574,6 +591,16 @@ func (s *sim) afterStep(sl *slot) {
 	s.observe(sl)
 }
 
+// timerHolds reports whether the slot's deadline, unchanged since
+// schedule last mapped it, maps to the same instant at now: when the
+// clock is the one searched, the search started from the clock alone at
+// or after now, and the clock reads less than the deadline at now
+// (lclock.search). (An undrifted clock is no exception: beyond 2^53 ns
+// its float estimate rounds too.)
+func (sl *slot) timerHolds(now int64) bool {
+	return sl.timerStart >= now && sl.clock == sl.timerClock && sl.clock.at(now) < sl.timerLocal
+}
+
 // schedule sets the slot's netsim timer for its node's deadline.
 func (s *sim) schedule(sl *slot) {
 	if !sl.running() || sl.deadline.IsZero() {
@@ -583,7 +610,9 @@ func (s *sim) schedule(sl *slot) {
 		}
 		return
 	}
-	at := sl.clock.simAt(sinceEpoch(sl.deadline), s.now)
+	local := sinceEpoch(sl.deadline)
+	at, start := sl.clock.search(local, s.now)
+	sl.timerLocal, sl.timerStart, sl.timerClock = local, start, sl.clock
 	if at != sl.timer {
 		s.net.ScheduleTimer(simTime(at), nodeTimer(sl.idx))
 		sl.timer = at

@@ -20,6 +20,30 @@ var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // epochNanos is epoch in Unix nanoseconds.
 var epochNanos = epoch.UnixNano()
 
+// epochSec is epoch in Unix seconds.
+var epochSec = epoch.Unix()
+
+// simTime is epoch.Add(time.Duration(ns)), built without Add's general
+// arithmetic: epoch is UTC and has no monotonic reading, so the result is
+// the Unix instant epoch+ns in UTC, the same value field for field.
+func simTime(ns int64) time.Time {
+	sec, nsec := ns/1e9, ns%1e9
+	if nsec < 0 {
+		sec, nsec = sec-1, nsec+1e9
+	}
+	return time.Unix(epochSec+sec, nsec).UTC()
+}
+
+// sinceEpoch is int64(t.Sub(epoch)), without Sub's overflow checks when
+// the difference is far from overflowing (always, in a run).
+func sinceEpoch(t time.Time) int64 {
+	sec := t.Unix() - epochSec
+	if sec <= -9e9 || sec >= 9e9 {
+		return int64(t.Sub(epoch))
+	}
+	return sec*1e9 + int64(t.Nanosecond())
+}
+
 type uniq = proto.UniqueAddress
 
 // proc is what the process at a slot is doing.
@@ -79,12 +103,20 @@ type slot struct {
 	deadline time.Time // the node's next deadline, in its local time
 	timer    int64     // the sim instant its timer is set for; -1: none
 
+	// How schedule last mapped the deadline: the local instant, the
+	// search's start (lclock.search) and the clock it searched.
+	timerLocal int64
+	timerStart int64
+	timerClock lclock
+
 	topo       proto.TopologySnapshot
 	lastState  *proto.State
 	observed   observedView // what the safety checker last saw of this slot
 	stopReason string
 	entries    []proto.ServiceEntry // registered by the workload, for deregistration
 	label      string               // timeline lane label
+	recvHead   string               // " n3 recv ": its delivery lines' start
+	fromTail   string               // " from n3": the end of lines of its messages
 	upCount    int                  // Up initial members in its state (startup figure)
 }
 
@@ -113,17 +145,28 @@ func (c *lclock) step(t int64, d int64) {
 // simAt returns the first sim instant >= now at which the clock reads at
 // least local.
 func (c *lclock) simAt(local, now int64) int64 {
+	at, _ := c.search(local, now)
+	return at
+}
+
+// search is simAt, also returning the instant its search started from
+// when that instant came from the clock alone, or -1 when it came from
+// now (the clock read local already, or its estimate was before now).
+// A search that started from the clock alone finds the same instant for
+// any now up to its start at which the clock reads less than local.
+func (c *lclock) search(local, now int64) (at, start int64) {
 	if c.at(now) >= local {
-		return now
+		return now, -1
 	}
 	t := c.t0 + int64(math.Ceil(float64(local-c.l0)/c.rate))
+	start = t
 	if t < now {
-		t = now
+		t, start = now, -1
 	}
 	for i := 0; c.at(t) < local; i++ {
 		t += 1 + int64(i)*int64(i)
 	}
-	return t
+	return t, start
 }
 
 // pendingEntry is a schedule entry waiting for its instant.
@@ -257,7 +300,7 @@ func (s *sim) setNow(ns int64) {
 }
 
 // nowTime is the current simulated instant as a time.
-func (s *sim) nowTime() time.Time { return epoch.Add(time.Duration(s.now)) }
+func (s *sim) nowTime() time.Time { return simTime(s.now) }
 
 // unixNanos turns a simulated instant into netsim's Unix nanoseconds,
 // saturating instead of overflowing.
@@ -268,7 +311,7 @@ func unixNanos(ns int64) int64 {
 	return epochNanos + ns
 }
 
-func (s *sim) local(sl *slot) time.Time { return epoch.Add(time.Duration(sl.clock.at(s.now))) }
+func (s *sim) local(sl *slot) time.Time { return simTime(sl.clock.at(s.now)) }
 
 // label names an incarnation for the trace ("n3/2").
 func (s *sim) label(u uniq) string {
@@ -285,6 +328,7 @@ func (s *sim) slotFor(i int) *slot {
 	}
 	if s.slots[i] == nil {
 		sl := &slot{idx: i, name: slotName(i), addr: slotAddr(i), initial: i < s.initial, timer: -1}
+		sl.recvHead, sl.fromTail = " "+sl.name+" recv ", " from "+sl.name
 		sl.billing = subSeed(s.opts.Seed, stream(streamBilling, i, 0))%3 == 0 || i == 0
 		sl.clock.rate = 1
 		if s.p.ClockOffset > 0 {
@@ -473,13 +517,13 @@ func (s *sim) deliver(ev *netsim.Event) {
 	s.events++
 	var from string
 	if fsl := s.slotAt(ev.FromNode); fsl != nil {
-		from = fsl.name
+		from = fsl.fromTail
 	} else {
-		from = ev.Msg.From.Address.String()
+		from = " from " + ev.Msg.From.Address.String()
 	}
 	t := s.tr
 	t.begin(s.now)
-	t.recv(sl.name, ev.Msg.Body.Kind(), from, ev.Duplicate)
+	t.recv(sl.recvHead, ev.Msg.Body.Kind(), from, ev.Duplicate)
 	t.end()
 	if s.tl != nil {
 		s.tl.message(s, ev)
@@ -512,8 +556,11 @@ func (s *sim) tick(idx int) {
 func (s *sim) afterStep(sl *slot) {
 	sl.node.OutputTo(&s.out)
 	out := &s.out
-	for i := range out.Messages {
-		s.net.SendNanos(unixNanos(s.now), out.Messages[i])
+	if msgs := out.Messages; len(msgs) > 0 {
+		now := unixNanos(s.now)
+		for _, m := range msgs {
+			s.net.SendNanos(now, m)
+		}
 	}
 	for i := range out.Events {
 		s.onEvent(sl, &out.Events[i])
@@ -524,13 +571,13 @@ func (s *sim) afterStep(sl *slot) {
 	if ph := sl.node.Phase(); ph != sl.phase {
 		s.onPhase(sl, ph)
 	}
-	// A running node whose deadline did not move keeps its pending timer:
-	// on an undrifted clock the deadline maps to the same instant.
-	if !(out.Deadline == sl.deadline && sl.timer >= 0 && sl.clock.rate == 1 && sl.running()) {
+	// A running node whose deadline did not move keeps its pending timer
+	// when the deadline maps to the same instant (timerHolds).
+	if !(out.Deadline == sl.deadline && sl.timer >= 0 && sl.running() && sl.timerHolds(s.now)) {
 		sl.deadline = out.Deadline
 		s.schedule(sl)
 	} else if checkShortcuts {
-		if at := sl.clock.simAt(int64(sl.deadline.Sub(epoch)), s.now); at != sl.timer {
+		if at := sl.clock.simAt(sinceEpoch(sl.deadline), s.now); at != sl.timer {
 			panic(fmt.Sprintf("sim: %s keeps its timer at %d, its deadline maps to %d", sl.name, sl.timer, at))
 		}
 	}
@@ -544,6 +591,16 @@ func (s *sim) afterStep(sl *slot) {
 	s.observe(sl)
 }
 
+// timerHolds reports whether the slot's deadline, unchanged since
+// schedule last mapped it, maps to the same instant at now: when the
+// clock is the one searched, the search started from the clock alone at
+// or after now, and the clock reads less than the deadline at now
+// (lclock.search). (An undrifted clock is no exception: beyond 2^53 ns
+// its float estimate rounds too.)
+func (sl *slot) timerHolds(now int64) bool {
+	return sl.timerStart >= now && sl.clock == sl.timerClock && sl.clock.at(now) < sl.timerLocal
+}
+
 // schedule sets the slot's netsim timer for its node's deadline.
 func (s *sim) schedule(sl *slot) {
 	if !sl.running() || sl.deadline.IsZero() {
@@ -553,9 +610,11 @@ func (s *sim) schedule(sl *slot) {
 		}
 		return
 	}
-	at := sl.clock.simAt(int64(sl.deadline.Sub(epoch)), s.now)
+	local := sinceEpoch(sl.deadline)
+	at, start := sl.clock.search(local, s.now)
+	sl.timerLocal, sl.timerStart, sl.timerClock = local, start, sl.clock
 	if at != sl.timer {
-		s.net.ScheduleTimer(epoch.Add(time.Duration(at)), nodeTimer(sl.idx))
+		s.net.ScheduleTimer(simTime(at), nodeTimer(sl.idx))
 		sl.timer = at
 	}
 }
@@ -584,8 +643,9 @@ type observedView struct {
 
 // checkShortcuts, when set (by tests), makes the simulator redo the work
 // its shortcuts skip and panic if the result differs: observe checks the
-// views it skips as unchanged, afterStep maps the deadlines it keeps, and
-// the startup figure recounts the member lists it remembers.
+// views it skips as unchanged, afterStep maps the deadlines it keeps, the
+// startup figure recounts the member lists it remembers, and run
+// recomputes after every event the next action it holds.
 var checkShortcuts bool
 
 // observe runs the safety checker on a slot's current view, unless the
@@ -721,17 +781,12 @@ func (s *sim) liveInitial() int {
 func (s *sim) run(end int64) {
 	var ev netsim.Event
 	for !s.failed {
-		next := end
-		if len(s.pending) > 0 && s.pending[0].at < next {
-			next = s.pending[0].at
-		}
-		if s.nem != nil && s.nem.next < next {
-			next = s.nem.next
-		}
-		if s.wl != nil && s.wl.next < next {
-			next = s.wl.next
-		}
-		if s.net.StepUntilNanos(unixNanos(next), &ev) {
+		// Deliveries and ticks never queue schedule entries nor move the
+		// nemesis or the workload (only exec and act do), so next holds
+		// until the network has no event before it.
+		next := s.nextAction(end)
+		until := unixNanos(next)
+		for s.net.StepUntilNanos(until, &ev) {
 			s.setNow(s.net.NowNanos() - epochNanos)
 			switch ev.Kind {
 			case netsim.Delivery:
@@ -739,7 +794,12 @@ func (s *sim) run(end int64) {
 			case netsim.Timer:
 				s.tick(int(ev.Timer))
 			}
-			continue
+			if s.failed {
+				return
+			}
+			if checkShortcuts && s.nextAction(end) != next {
+				panic(fmt.Sprintf("sim: an event at %d moved the next action from %d to %d", s.now, next, s.nextAction(end)))
+			}
 		}
 		s.setNow(next)
 		if next >= end {
@@ -757,4 +817,20 @@ func (s *sim) run(end int64) {
 			s.wl.act(s)
 		}
 	}
+}
+
+// nextAction is the instant of the next schedule entry, nemesis action
+// or workload command, or end if none comes sooner.
+func (s *sim) nextAction(end int64) int64 {
+	next := end
+	if len(s.pending) > 0 && s.pending[0].at < next {
+		next = s.pending[0].at
+	}
+	if s.nem != nil && s.nem.next < next {
+		next = s.nem.next
+	}
+	if s.wl != nil && s.wl.next < next {
+		next = s.wl.next
+	}
+	return next
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math/bits"
 	"reflect"
 	"unsafe"
 
@@ -52,17 +53,18 @@ func newSizer() *sizer {
 
 // cborUint is the length of an unsigned integer in CBOR (RFC 8949 §3.1).
 func cborUint(x uint64) int {
-	switch {
-	case x < 24:
+	if x < 24 {
 		return 1
-	case x <= 0xff:
-		return 2
-	case x <= 0xffff:
-		return 3
-	case x <= 0xffffffff:
-		return 5
 	}
-	return 9
+	return int(cborUintLens[bits.Len64(x)])
+}
+
+// cborUintLens is the CBOR length of an integer >= 24 by its bit length.
+var cborUintLens = [65]uint8{
+	2, 2, 2, 2, 2, 2, 2, 2, 2, // 0xff
+	3, 3, 3, 3, 3, 3, 3, 3, // 0xffff
+	5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, // 0xffffffff
+	9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
 }
 
 // seqBody is the length of a heartbeat's body: {1: seq}, or {} for 0.
@@ -74,36 +76,45 @@ func seqBody(seq uint64) int {
 }
 
 func (z *sizer) size(m proto.Message) int {
-	n := z.measure(m)
+	n := z.measure(&m)
 	if sizeCheck != nil {
 		sizeCheck(m, n)
 	}
 	return n
 }
 
-func (z *sizer) measure(m proto.Message) int {
+func (z *sizer) measure(m *proto.Message) int {
+	var body int // the body map's length
 	switch b := m.Body.(type) {
 	case proto.Heartbeat:
-		return envelope(m) - 1 + seqBody(b.Seq)
+		body = seqBody(b.Seq)
 	case proto.HeartbeatAck:
-		return envelope(m) - 1 + seqBody(b.Seq)
+		body = seqBody(b.Seq)
 	case proto.InitJoin, proto.InitJoinAck:
-		return envelope(m)
+		body = 1
 	case proto.GossipState:
-		return z.stateBody(m, stateKey{state: b.State, reply: b.Reply})
+		if b.State == nil {
+			return max(0, wire.Size(*m))
+		}
+		body = z.stateBody(stateKey{state: b.State, reply: b.Reply})
 	case proto.Welcome:
-		return z.stateBody(m, stateKey{state: b.State, welcome: true})
+		if b.State == nil {
+			return max(0, wire.Size(*m))
+		}
+		body = z.stateBody(stateKey{state: b.State, welcome: true})
 	case proto.GossipStatus:
-		return z.statusBody(m, b)
+		body = z.statusBody(&b)
 	case proto.GossipSeen:
-		return envelope(m) - 1 + seenBody(b)
+		body = seenBody(&b)
+	default:
+		return max(0, wire.Size(*m))
 	}
-	return max(0, wire.Size(m))
+	return envelope(m) - 1 + body
 }
 
 // seenBody is the CBOR length of a gossip-seen body: a map of its
 // non-zero fields, the bitmap a byte string.
-func seenBody(g proto.GossipSeen) int {
+func seenBody(g *proto.GossipSeen) int {
 	n := 1 // map header
 	if g.VersionDigest != 0 {
 		n += 1 + cborUint(g.VersionDigest)
@@ -122,31 +133,39 @@ func seenBody(g proto.GossipSeen) int {
 
 // envelope is the frame length of m's envelope around an empty-map body:
 // version and kind bytes, then the envelope map (proto/wire's envelope):
-// {1: from, 2: to, 3: toUID (omitted when 0), 4: {}}.
-func envelope(m proto.Message) int {
-	n := 2 + 1                // version and kind, map header
-	n += 1 + entryLen(m.From) // 1: from, a wireNode
-	n += 1 + 1                // 2: to, a wireAddr
-	if m.To.Host != "" {
-		n += 1 + cborText(m.To.Host)
-	}
-	if m.To.Port != 0 {
-		n += 1 + cborUint(uint64(m.To.Port))
-	}
-	if m.ToUID != 0 {
-		n += 1 + cborUint(uint64(m.ToUID)) // 3: toUID
-	}
-	return n + 1 + 1 // 4: the empty body map
+// {1: from, 2: to, 3: toUID (omitted when 0), 4: {}}, from a wireNode and
+// to a wireAddr, maps of their non-zero fields.
+func envelope(m *proto.Message) int {
+	// Version, kind, the envelope's header, keys 1, 2 and 4, from's and
+	// to's headers and the empty body map: 9 bytes.
+	return 9 + optText(m.From.Host) + optUint(uint64(m.From.Port)) + optUint(uint64(m.From.UID)) +
+		optText(m.To.Host) + optUint(uint64(m.To.Port)) + optUint(uint64(m.ToUID))
 }
 
-func (z *sizer) stateBody(m proto.Message, k stateKey) int {
-	if k.state == nil {
-		return max(0, wire.Size(m))
+// optUint is the length of an integer map field omitted when zero: its
+// one-byte key and the integer.
+func optUint(x uint64) int {
+	if x == 0 {
+		return 0
 	}
+	return 1 + cborUint(x)
+}
+
+// optText is the length of a text map field omitted when empty.
+func optText(s string) int {
+	if s == "" {
+		return 0
+	}
+	return 1 + cborText(s)
+}
+
+// stateBody is the length of a state body, {1: state} or {1: state, 2:
+// true} (or the welcome's {1: state}).
+func (z *sizer) stateBody(k stateKey) int {
 	if body, ok := z.states[k]; ok {
-		return envelope(m) - 1 + body
+		return body
 	}
-	body := 2 + z.st.size(k.state) // {1: state} or {1: state, 2: true}
+	body := 2 + z.st.size(k.state)
 	if k.reply {
 		body += 2
 	}
@@ -154,10 +173,11 @@ func (z *sizer) stateBody(m proto.Message, k stateKey) int {
 		clear(z.states)
 	}
 	z.states[k] = body
-	return envelope(m) - 1 + body
+	return body
 }
 
-func (z *sizer) statusBody(m proto.Message, g proto.GossipStatus) int {
+// statusBody is the length of a gossip status body.
+func (z *sizer) statusBody(g *proto.GossipStatus) int {
 	p := reflect.ValueOf(g.Version).UnsafePointer()
 	d := cborUint(g.SeenDigest)
 	if g.SeenDigest == 0 {
@@ -172,7 +192,7 @@ func (z *sizer) statusBody(m proto.Message, g proto.GossipStatus) int {
 	for i := len(z.clocks) - 1; i >= 0; i-- {
 		c := &z.clocks[i]
 		if c.reply == g.Reply && c.digest == d && c.ptr == p {
-			return envelope(m) - 1 + c.body
+			return c.body
 		}
 	}
 	body := statusLen(g)
@@ -180,13 +200,13 @@ func (z *sizer) statusBody(m proto.Message, g proto.GossipStatus) int {
 		z.clocks = append(z.clocks[:0], z.clocks[maxClockSizes/2:]...)
 	}
 	z.clocks = append(z.clocks, clockBody{clock: g.Version, ptr: p, reply: g.Reply, digest: d, body: body})
-	return envelope(m) - 1 + body
+	return body
 }
 
 // statusLen is the CBOR length of a gossip status's wireStatus map. Its
 // node table holds the clock's identities, each named once by the clock,
 // so the refs are 1..n whatever the order.
-func statusLen(g proto.GossipStatus) int {
+func statusLen(g *proto.GossipStatus) int {
 	n := 1 // map header
 	if k := len(g.Version); k > 0 {
 		n += 1 + cborUint(uint64(k)) + 1 + cborUint(uint64(k)) // nodes, clock

@@ -206,7 +206,7 @@ func TestEnvelopeMatchesWire(t *testing.T) {
 								From: proto.UniqueAddress{Address: proto.Address{Host: fh, Port: fp}, UID: fu},
 								To:   proto.Address{Host: th, Port: tp}, ToUID: tu, Body: proto.InitJoin{},
 							}
-							if got, want := envelope(m), wire.Size(m); got != want {
+							if got, want := envelope(&m), wire.Size(m); got != want {
 								t.Fatalf("envelope(%+v) = %d, wire.Size %d", m, got, want)
 							}
 						}
@@ -215,4 +215,33 @@ func TestEnvelopeMatchesWire(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestIDsAreExact: the state sizer's ids name identities one to one, as
+// a plain map would, for identities sharing UIDs (a restarted address
+// keeps none, but the wire allows it) and UIDs colliding in its table of
+// recent ids, looked up in any order.
+func TestIDsAreExact(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pool := make([]proto.UniqueAddress, rapid.IntRange(1, 600).Draw(t, "pool"))
+		for i := range pool {
+			pool[i] = poolNode(i)
+			if i > 0 && rapid.IntRange(0, 3).Draw(t, "shares a UID") == 0 {
+				pool[i].UID = pool[rapid.IntRange(0, i-1).Draw(t, "with")].UID
+			}
+		}
+		z := newStateSizer()
+		naive := map[proto.UniqueAddress]int32{}
+		for _, j := range rapid.SliceOfN(rapid.IntRange(0, len(pool)-1), 1, 2000).Draw(t, "lookups") {
+			u := pool[j]
+			got := z.id(u)
+			if want, ok := naive[u]; ok && got != want {
+				t.Fatalf("%v: id %d, first given %d", u, got, want)
+			}
+			naive[u] = got
+			if z.nodes[got] != u {
+				t.Fatalf("%v: id %d names %v", u, got, z.nodes[got])
+			}
+		}
+	})
 }

@@ -34,10 +34,11 @@ import (
 // names the members of the last one, whose ids it takes by position.
 type stateSizer struct {
 	ids      map[proto.UniqueAddress]int32
-	byUID    map[proto.UID]int32   // the first identity interned with each UID
-	nodes    []proto.UniqueAddress // by id
-	entryLen []int                 // by id: CBOR length of its node table entry
-	order    []int32               // every id, in node table order
+	recent   [1 << recentBits]int32 // id+1 of an identity found lately, by its UID's hash; 0: none
+	byUID    map[proto.UID]int32    // the first identity interned with each UID
+	nodes    []proto.UniqueAddress  // by id
+	entryLen []int                  // by id: CBOR length of its node table entry
+	order    []int32                // every id, in node table order
 
 	members partCache[sliceKey[proto.Member]]
 	rows    partCache[sliceKey[proto.ObserverRow]]
@@ -50,6 +51,7 @@ type stateSizer struct {
 	stamp  uint32
 	refLen []uint8 // by id: the length of its ref in the table being built
 	seen   part
+	tombs  part
 	others []*part
 
 	lastMembers *part // the member list described last
@@ -106,15 +108,25 @@ func (c *partCache[K]) get(k K, build func(p *part)) *part {
 	return p
 }
 
+// recentBits is the log2 of the size of stateSizer.recent.
+const recentBits = 8
+
 func newStateSizer() *stateSizer {
 	return &stateSizer{ids: map[proto.UniqueAddress]int32{}, byUID: map[proto.UID]int32{}}
 }
 
 // id returns u's permanent id, interning it if new.
 func (z *stateSizer) id(u proto.UniqueAddress) int32 {
-	// byUID finds almost every identity by its UID alone, which hashes
-	// far faster than the whole address; ids is the exact index.
+	// recent holds the ids last found, by a hash of their UIDs; byUID
+	// finds almost every other identity by its UID alone, which hashes
+	// far faster than the whole address; ids is the exact index. Each
+	// hit is checked against the identity itself.
+	r := &z.recent[uint64(u.UID)*0x9E3779B97F4A7C15>>(64-recentBits)]
+	if i := *r - 1; i >= 0 && z.nodes[i] == u {
+		return i
+	}
 	if i, ok := z.byUID[u.UID]; ok && z.nodes[i] == u {
+		*r = i + 1
 		return i
 	}
 	if i, ok := z.ids[u]; ok {
@@ -126,7 +138,7 @@ func (z *stateSizer) id(u proto.UniqueAddress) int32 {
 	}
 	z.ids[u] = i
 	z.nodes = append(z.nodes, u)
-	z.entryLen = append(z.entryLen, entryLen(u))
+	z.entryLen = append(z.entryLen, entryLen(&u))
 	z.mark = append(z.mark, 0)
 	z.refLen = append(z.refLen, 0)
 	at, _ := slices.BinarySearchFunc(z.order, u, func(j int32, u proto.UniqueAddress) int {
@@ -137,7 +149,7 @@ func (z *stateSizer) id(u proto.UniqueAddress) int32 {
 }
 
 // entryLen is the length of u's node table entry, a wireNode map.
-func entryLen(u proto.UniqueAddress) int {
+func entryLen(u *proto.UniqueAddress) int {
 	n := 1 // map header
 	if u.Host != "" {
 		n += 1 + cborText(u.Host)
@@ -209,7 +221,10 @@ func (z *stateSizer) size(s *proto.State) int {
 		z.others = append(z.others, &z.seen)
 	}
 	if t := s.Tombstones; len(t) > 0 {
-		z.others = append(z.others, z.maps.get(reflect.ValueOf(t).UnsafePointer(), func(p *part) { z.tombstonesPart(p, t) }))
+		// A tombstone map is small and seldom shared between states:
+		// described afresh, not cached.
+		z.tombstonesPart(&z.tombs, t)
+		z.others = append(z.others, &z.tombs)
 	}
 	if a := s.Allocations; len(a) > 0 {
 		z.others = append(z.others, z.allocs.get(keyOf(a), func(p *part) { z.allocationsPart(p, a) }))
@@ -443,7 +458,7 @@ func (z *stateSizer) versionPart(p *part, v proto.VClock) {
 }
 
 func (z *stateSizer) tombstonesPart(p *part, t map[proto.UniqueAddress]time.Time) {
-	p.ids = make([]int32, 0, len(t))
+	p.ids = p.ids[:0]
 	for u := range t {
 		z.ref(p, u)
 	}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/binary"
 	"io"
 	"strconv"
 	"strings"
@@ -22,9 +23,12 @@ type tracer struct {
 	lines uint64
 	err   error
 
-	// The last timestamp rendered, reused by the lines of one instant.
-	stampUS int64
-	stamp   []byte
+	// stampSec is the second of the last line's timestamp when it is
+	// below 1000000, and secWord its rendering ("000012.") as a
+	// little-endian word, the eighth byte spare; -1 before the first line
+	// and while seconds are larger.
+	stampSec int64
+	secWord  uint64
 }
 
 // traceChunk is how many bytes of lines the tracer collects before it
@@ -32,31 +36,54 @@ type tracer struct {
 const traceChunk = 32 << 10
 
 func newTracer(w io.Writer) *tracer {
-	t := &tracer{w: w, buf: make([]byte, 0, traceChunk+512), stampUS: -1}
+	t := &tracer{w: w, buf: make([]byte, 0, traceChunk+512), stampSec: -1}
 	t.hash.Reset()
 	return t
 }
 
 // begin starts a line at simulated time ns (since the start of the run),
-// rendered fixed-width as seconds with microseconds: 000012.345678.
+// rendered fixed-width as seconds with microseconds: 000012.345678. The
+// seconds, which change rarely, are stored as one word, the microseconds
+// as two 3-digit groups; the stores overlap, each overwriting the one
+// before's spare byte, and the last one's lands beyond the line's end.
 func (t *tracer) begin(ns int64) {
-	if ns < 0 {
-		ns = 0
+	us := uint64(max(ns, 0)) / 1000
+	sec, frac := us/1000000, uint32(us%1000000)
+	n := len(t.buf)
+	if int64(sec) != t.stampSec || cap(t.buf)-n < 16 {
+		t.beginSlow(sec, frac)
+		return
 	}
-	us := ns / 1000
-	if us != t.stampUS {
-		sec, frac := us/1000000, us%1000000
-		b := t.stamp[:0]
-		if sec < 1000000 {
-			b = append6(b, sec)
-		} else {
-			b = strconv.AppendInt(b, sec, 10)
-		}
-		b = append(b, '.')
-		t.stamp, t.stampUS = append6(b, frac), us
-	}
-	t.buf = append(t.buf, t.stamp...)
+	b := t.buf[n : n+16]
+	binary.LittleEndian.PutUint64(b, t.secWord)
+	binary.LittleEndian.PutUint32(b[7:], digits3[frac/1000])
+	binary.LittleEndian.PutUint32(b[10:], digits3[frac%1000])
+	t.buf = t.buf[:n+13]
 }
+
+// beginSlow is begin for a new second, a second too large for six
+// digits, or a full buffer.
+func (t *tracer) beginSlow(sec uint64, frac uint32) {
+	if sec >= 1000000 {
+		t.buf = strconv.AppendUint(t.buf, sec, 10)
+		t.stampSec = -1
+	} else {
+		t.buf = append6(t.buf, int64(sec))
+		b := append6(make([]byte, 0, 8), int64(sec))
+		t.stampSec, t.secWord = int64(sec), binary.LittleEndian.Uint64(append(b, '.', 0))
+	}
+	t.buf = append(t.buf, '.')
+	t.buf = append6(t.buf, int64(frac))
+}
+
+// digits3 holds 000, 001, ..., 999 as little-endian words, the fourth
+// byte zero.
+var digits3 = func() (d [1000]uint32) {
+	for i := range d {
+		d[i] = uint32('0'+i/100) | uint32('0'+i/10%10)<<8 | uint32('0'+i%10)<<16
+	}
+	return d
+}()
 
 // append6 appends x, 0 <= x < 1000000, as exactly six decimal digits.
 func append6(b []byte, x int64) []byte {
@@ -77,15 +104,12 @@ func (t *tracer) add(s string) {
 	t.buf = append(t.buf, s...)
 }
 
-// recv appends " name recv kind from from", and " dup" for a duplicate:
-// the line of a delivery, in one pass.
-func (t *tracer) recv(name, kind, from string, dup bool) {
-	b := append(t.buf, ' ')
-	b = append(b, name...)
-	b = append(b, " recv "...)
+// recv appends a delivery line's " name recv kind from from", and " dup"
+// for a duplicate, given head " name recv " and tail " from from".
+func (t *tracer) recv(head, kind, tail string, dup bool) {
+	b := append(t.buf, head...)
 	b = append(b, kind...)
-	b = append(b, " from "...)
-	b = append(b, from...)
+	b = append(b, tail...)
 	if dup {
 		b = append(b, " dup"...)
 	}

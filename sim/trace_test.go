@@ -10,7 +10,8 @@ import (
 
 // TestTraceTimestamp: begin renders a line's time as the plain
 // zero-padded formatting of its seconds and microseconds, at every
-// magnitude and whatever time the line before had.
+// magnitude, whatever time the line before had and however much room the
+// line buffer has left.
 func TestTraceTimestamp(t *testing.T) {
 	naive := func(ns int64) string {
 		ns = max(ns, 0)
@@ -18,8 +19,12 @@ func TestTraceTimestamp(t *testing.T) {
 	}
 	tr := newTracer(nil) // shared: each check follows another timestamp
 	check := func(t interface{ Fatalf(string, ...any) }, ns int64) {
-		for range 2 {
-			tr.buf = tr.buf[:0] // lines collect in buf: look at this one alone
+		for _, room := range []int{-1, 0, 12, 13, 23, 24} {
+			if room < 0 {
+				tr.buf = tr.buf[:0] // lines collect in buf: look at this one alone
+			} else {
+				tr.buf = make([]byte, 0, room)
+			}
 			tr.begin(ns)
 			if got, want := string(tr.buf), naive(ns); got != want {
 				t.Fatalf("begin(%d) renders %q, want %q", ns, got, want)

@@ -35,18 +35,39 @@ func (r Reachability) Clone() Reachability {
 	return out
 }
 
+// rowIndex returns where observer's row is or would be inserted, and
+// whether it is there.
 func (r Reachability) rowIndex(observer UniqueAddress) (int, bool) {
 	if len(r.Rows) == 0 {
 		return 0, false
+	}
+	if len(r.Rows) <= shortList {
+		if i, ok := r.findRow(observer); ok {
+			return i, true
+		}
 	}
 	k := keyOf(observer)
 	i := sort.Search(len(r.Rows), func(i int) bool { return k.compareTo(r.Rows[i].Observer) >= 0 })
 	return i, i < len(r.Rows) && r.Rows[i].Observer == observer
 }
 
+// findRow is rowIndex where only a row found matters: a short table is
+// scanned by equality, without comparing addresses.
+func (r Reachability) findRow(observer UniqueAddress) (int, bool) {
+	if len(r.Rows) > shortList {
+		return r.rowIndex(observer)
+	}
+	for i := range r.Rows {
+		if sameNode(&r.Rows[i].Observer, &observer) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // Row returns observer's row, if it has one.
 func (r Reachability) Row(observer UniqueAddress) (ObserverRow, bool) {
-	if i, ok := r.rowIndex(observer); ok {
+	if i, ok := r.findRow(observer); ok {
 		return r.Rows[i], true
 	}
 	return ObserverRow{}, false
@@ -196,9 +217,32 @@ func reachabilityEqual(a, b Reachability) bool {
 
 func sortNodes(s []UniqueAddress) { slices.SortFunc(s, UniqueAddress.Compare) }
 
+// shortList is the longest list a lookup scans by equality rather than
+// searching by address: comparing UIDs costs a few instructions per entry,
+// a comparison of addresses parses their hosts.
+const shortList = 32
+
+// sameNode is *a == *b, comparing the UIDs first: two nodes of one list
+// almost always differ there, and mostly share host lengths and ports.
+func sameNode(a, b *UniqueAddress) bool {
+	return a.UID == b.UID && a.Port == b.Port && a.Host == b.Host
+}
+
+// indexNode returns the index of u in list, scanning by equality.
+func indexNode(list []UniqueAddress, u *UniqueAddress) (int, bool) {
+	for i := range list {
+		if sameNode(&list[i], u) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// containsNode reports whether the sorted list holds u.
 func containsNode(sorted []UniqueAddress, u UniqueAddress) bool {
-	if len(sorted) == 0 {
-		return false
+	if len(sorted) <= shortList {
+		_, ok := indexNode(sorted, &u)
+		return ok
 	}
 	k := keyOf(u)
 	i := sort.Search(len(sorted), func(i int) bool { return k.compareTo(sorted[i]) >= 0 })
@@ -214,6 +258,18 @@ type nodeCursor struct {
 }
 
 func (c *nodeCursor) contains(u UniqueAddress) bool {
+	if len(c.list) <= shortList {
+		// From the previous answer on, then from the start.
+		if j, ok := indexNode(c.list[min(c.next, len(c.list)):], &u); ok {
+			c.next += j + 1
+			return true
+		}
+		if j, ok := indexNode(c.list[:min(c.next, len(c.list))], &u); ok {
+			c.next = j + 1
+			return true
+		}
+		return false
+	}
 	for j := c.next; j < len(c.list) && j < c.next+cursorProbe; j++ {
 		if c.list[j] == u {
 			c.next = j + 1

@@ -94,12 +94,38 @@ func (s *State) cloneForUpdate() *State {
 	return &out
 }
 
+// memberIndex returns where u is or would be inserted among the members,
+// and whether it is there.
 func (s *State) memberIndex(u UniqueAddress) (int, bool) {
 	if len(s.Members) == 0 {
 		return 0, false
 	}
+	if len(s.Members) <= shortList {
+		if i, ok := indexMember(s.Members, &u); ok {
+			return i, true
+		}
+	}
 	k := keyOf(u)
 	return s.memberIndexKey(&k)
+}
+
+// findMember is memberIndex where only a member found matters: a short
+// list is scanned by equality, without comparing addresses.
+func (s *State) findMember(u UniqueAddress) (int, bool) {
+	if len(s.Members) > shortList {
+		return s.memberIndex(u)
+	}
+	return indexMember(s.Members, &u)
+}
+
+// indexMember returns the index of u's member in ms, scanning by equality.
+func indexMember(ms []Member, u *UniqueAddress) (int, bool) {
+	for i := range ms {
+		if sameNode(&ms[i].Node, u) {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // memberIndexKey is memberIndex(k.u).
@@ -137,13 +163,39 @@ type memberCursor struct {
 const cursorKeysAfter = 16
 
 func (c *memberCursor) has(u UniqueAddress) bool {
+	if len(c.s.Members) <= shortList {
+		_, ok := c.scan(&u)
+		return ok
+	}
 	_, ok := c.index(u)
 	return ok
+}
+
+// scan looks u up in a short member list by equality: from the previous
+// answer on, then from the start.
+func (c *memberCursor) scan(u *UniqueAddress) (int, bool) {
+	ms := c.s.Members
+	n := min(c.next, len(ms))
+	if j, ok := indexMember(ms[n:], u); ok {
+		c.next = n + j + 1
+		return n + j, true
+	}
+	if j, ok := indexMember(ms[:n], u); ok {
+		c.next = j + 1
+		return j, true
+	}
+	return 0, false
 }
 
 // index is memberIndex(u).
 func (c *memberCursor) index(u UniqueAddress) (int, bool) {
 	ms := c.s.Members
+	if len(ms) <= shortList {
+		if i, ok := c.scan(&u); ok {
+			return i, true
+		}
+		// A non-member: where it would be inserted, found as below.
+	}
 	if c.kc != nil && c.words == nil && !c.noWords && c.keys == nil {
 		c.words, c.noWords = c.kc.words(ms)
 	}
@@ -260,7 +312,7 @@ func searchWords(ms []Member, words []uint32, k *nodeKey) (int, bool) {
 
 // Member returns the record of incarnation u.
 func (s *State) Member(u UniqueAddress) (Member, bool) {
-	if i, ok := s.memberIndex(u); ok {
+	if i, ok := s.findMember(u); ok {
 		return s.Members[i], true
 	}
 	return Member{}, false

@@ -1,0 +1,229 @@
+package proto
+
+import (
+	"fmt"
+	"math/rand"
+	"sort"
+	"testing"
+
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/prop"
+)
+
+// lookupPool is valPool and v4Pool together: IPv4, IPv6 and named hosts,
+// several nodes per host, and enough of them that lists drawn from it are
+// both shorter and longer than shortList.
+var lookupPool = func() []UniqueAddress {
+	seen := map[UniqueAddress]bool{}
+	var out []UniqueAddress
+	for _, u := range append(append([]UniqueAddress(nil), valPool...), v4Pool...) {
+		if !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	sortNodes(out)
+	return out
+}()
+
+// lookupCase is a sorted list and a run of queries against it: mostly in
+// list order, members and non-members alike, sometimes out of order.
+type lookupCase struct {
+	list, queries []UniqueAddress
+}
+
+func genLookupCase(rng *rand.Rand) lookupCase {
+	var list []UniqueAddress
+	switch rng.Intn(3) {
+	case 0: // short: up to a few entries
+		list = lawSubset(rng, lookupPool, 1+rng.Intn(len(lookupPool)))
+		if len(list) > 8 {
+			list = list[:rng.Intn(9)]
+		}
+	case 1: // around shortList
+		list = lawSubset(rng, lookupPool, 1+rng.Intn(3))
+		if n := shortList - 2 + rng.Intn(5); len(list) > n {
+			list = list[:n]
+		}
+	default: // any
+		list = lawSubset(rng, lookupPool, 1+rng.Intn(4))
+	}
+	queries := lawSubset(rng, lookupPool, 1+rng.Intn(3))
+	for n := rng.Intn(4); n > 0 && len(queries) > 1; n-- {
+		i, j := rng.Intn(len(queries)), rng.Intn(len(queries))
+		queries[i], queries[j] = queries[j], queries[i]
+	}
+	return lookupCase{list, queries}
+}
+
+// lookupCheck checks one case, returning "" or what went wrong.
+type lookupCheck func(c lookupCase) string
+
+// TestLookupsMatchNaive checks every lookup of a node in a sorted list
+// (which scan short lists by equality and search long ones) against a
+// scan that compares addresses, on lists shorter and longer than
+// shortList.
+func TestLookupsMatchNaive(t *testing.T) {
+	membersOf := func(list []UniqueAddress) *State {
+		s := NewState()
+		for _, u := range list {
+			s.Members = append(s.Members, Member{Node: u, Status: Up})
+		}
+		return s
+	}
+	checks := map[string]lookupCheck{
+		"containsNode": func(c lookupCase) string {
+			for _, u := range c.queries {
+				if _, want := naiveIndex(c.list, u); containsNode(c.list, u) != want {
+					return fmt.Sprintf("containsNode(%v, %v) = %v, want %v", c.list, u, !want, want)
+				}
+			}
+			return ""
+		},
+		"nodeCursor.contains": func(c lookupCase) string {
+			cur := nodeCursor{list: c.list}
+			for _, u := range c.queries {
+				wi, want := naiveIndex(c.list, u)
+				if got := cur.contains(u); got != want {
+					return fmt.Sprintf("list %v: contains(%v) = %v, want %v", c.list, u, got, want)
+				}
+				if want && cur.next != wi+1 {
+					// Callers read the answer's index as next-1.
+					return fmt.Sprintf("list %v: contains(%v) left next %d, want %d", c.list, u, cur.next, wi+1)
+				}
+			}
+			return ""
+		},
+		"Reachability rows": func(c lookupCase) string {
+			r := Reachability{}
+			for k, u := range c.list {
+				r.Rows = append(r.Rows, ObserverRow{Observer: u, Version: uint64(k + 1)})
+			}
+			for _, u := range c.queries {
+				wi, wok := naiveIndex(c.list, u)
+				if gi, gok := r.rowIndex(u); gi != wi || gok != wok {
+					return fmt.Sprintf("rows %v: rowIndex(%v) = %d, %v; want %d, %v", c.list, u, gi, gok, wi, wok)
+				}
+				if gi, gok := r.findRow(u); gok != wok || (wok && gi != wi) {
+					return fmt.Sprintf("rows %v: findRow(%v) = %d, %v; want %d, %v", c.list, u, gi, gok, wi, wok)
+				}
+				row, ok := r.Row(u)
+				if ok != wok || (ok && (row.Observer != u || row.Version != uint64(wi+1))) {
+					return fmt.Sprintf("rows %v: Row(%v) = %v, %v; want row %d, %v", c.list, u, row, ok, wi, wok)
+				}
+				w := r.withRow(u, nil)
+				if want := len(c.list) + map[bool]int{true: 0, false: 1}[wok]; len(w.Rows) != want ||
+					w.Rows[wi].Observer != u || !sort.SliceIsSorted(w.Rows, func(i, j int) bool {
+					return w.Rows[i].Observer.Compare(w.Rows[j].Observer) < 0
+				}) {
+					return fmt.Sprintf("rows %v: withRow(%v) gave %v", c.list, u, w.Rows)
+				}
+			}
+			return ""
+		},
+		"State lookups": func(c lookupCase) string {
+			s := membersOf(c.list)
+			for _, u := range c.queries {
+				wi, wok := naiveIndex(c.list, u)
+				if gi, gok := s.memberIndex(u); gi != wi || gok != wok {
+					return fmt.Sprintf("members %v: memberIndex(%v) = %d, %v; want %d, %v", c.list, u, gi, gok, wi, wok)
+				}
+				if gi, gok := s.findMember(u); gok != wok || (wok && gi != wi) {
+					return fmt.Sprintf("members %v: findMember(%v) = %d, %v; want %d, %v", c.list, u, gi, gok, wi, wok)
+				}
+				if m, ok := s.Member(u); ok != wok || (ok && m.Node != u) {
+					return fmt.Sprintf("members %v: Member(%v) = %v, %v; want %v", c.list, u, m.Node, ok, wok)
+				}
+			}
+			// setMember inserts where memberIndex says.
+			t := membersOf(c.list)
+			for _, u := range c.queries {
+				t.setMember(Member{Node: u, Status: Joining})
+			}
+			want := naiveNodeUnion(c.list, c.queries)
+			if len(t.Members) != len(want) {
+				return fmt.Sprintf("members %v: setMember of %v gave %d members, want %d", c.list, c.queries, len(t.Members), len(want))
+			}
+			for i := range want {
+				if t.Members[i].Node != want[i] {
+					return fmt.Sprintf("members %v: setMember of %v gave %v at %d, want %v", c.list, c.queries, t.Members[i].Node, i, want[i])
+				}
+			}
+			return ""
+		},
+		"memberCursor": func(c lookupCase) string {
+			s := membersOf(c.list)
+			var kc keyCache
+			for _, withKeys := range []bool{false, true} {
+				cur, has := memberCursor{s: s}, memberCursor{s: s}
+				if withKeys {
+					cur.kc, has.kc = &kc, &kc
+				}
+				for _, u := range c.queries {
+					wi, wok := naiveIndex(c.list, u)
+					if gi, gok := cur.index(u); gi != wi || gok != wok {
+						return fmt.Sprintf("members %v (keys %v): index(%v) = %d, %v; want %d, %v", c.list, withKeys, u, gi, gok, wi, wok)
+					}
+					if got := has.has(u); got != wok {
+						return fmt.Sprintf("members %v (keys %v): has(%v) = %v, want %v", c.list, withKeys, u, got, wok)
+					}
+				}
+			}
+			return ""
+		},
+	}
+	gen := lawFrom(genLookupCase)
+	runLaws(t, func(p *gopter.Properties) {
+		for name, check := range checks {
+			p.Property(name+" is a scan", prop.ForAll(func(c lookupCase) string {
+				if !sort.SliceIsSorted(c.list, func(i, j int) bool { return c.list[i].Compare(c.list[j]) < 0 }) {
+					return "generator made an unsorted list"
+				}
+				return check(c)
+			}, gen))
+		}
+	})
+}
+
+// naiveNodeUnion is the sorted union of two lists of nodes (b need not be
+// sorted), by comparisons.
+func naiveNodeUnion(a, b []UniqueAddress) []UniqueAddress {
+	seen := map[UniqueAddress]bool{}
+	var out []UniqueAddress
+	for _, l := range [][]UniqueAddress{a, b} {
+		for _, u := range l {
+			if !seen[u] {
+				seen[u] = true
+				out = append(out, u)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Compare(out[j]) < 0 })
+	return out
+}
+
+// TestLookupCasesCoverBothPaths checks that the generator of
+// TestLookupsMatchNaive makes lists on both sides of shortList and
+// queries that hit and miss, so that the law tests both ways of looking up.
+func TestLookupCasesCoverBothPaths(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	var short, long, hits, misses int
+	for i := 0; i < 2000; i++ {
+		c := genLookupCase(rng)
+		if len(c.list) <= shortList {
+			short++
+		} else {
+			long++
+		}
+		for _, u := range c.queries {
+			if _, ok := naiveIndex(c.list, u); ok {
+				hits++
+			} else {
+				misses++
+			}
+		}
+	}
+	if short < 200 || long < 200 || hits < 1000 || misses < 1000 {
+		t.Fatalf("short lists %d, long %d, hits %d, misses %d: want each well represented", short, long, hits, misses)
+	}
+}

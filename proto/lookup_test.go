@@ -227,3 +227,33 @@ func TestLookupCasesCoverBothPaths(t *testing.T) {
 		t.Fatalf("short lists %d, long %d, hits %d, misses %d: want each well represented", short, long, hits, misses)
 	}
 }
+
+// TestSortNodesMatchesCompare checks sortNodes (which sorts short IPv4
+// lists by parsed words) against a sort by Compare, on shuffled lists
+// with repeats, IPv4-only and mixed, shorter and longer than
+// sortByWordsMax.
+func TestSortNodesMatchesCompare(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) []UniqueAddress {
+		pool := lookupPool
+		if rng.Intn(2) == 0 {
+			pool = v4Pool
+		}
+		out := make([]UniqueAddress, rng.Intn(sortByWordsMax+4))
+		for i := range out {
+			out[i] = pool[rng.Intn(len(pool))]
+		}
+		return out
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("sortNodes sorts by Compare", prop.ForAll(func(list []UniqueAddress) string {
+			want := append([]UniqueAddress(nil), list...)
+			sort.SliceStable(want, func(i, j int) bool { return want[i].Compare(want[j]) < 0 })
+			got := append([]UniqueAddress(nil), list...)
+			sortNodes(got)
+			if !nodesEqual(got, want) {
+				return fmt.Sprintf("sortNodes(%v) = %v, want %v", list, got, want)
+			}
+			return ""
+		}, gen))
+	})
+}

@@ -215,7 +215,57 @@ func reachabilityEqual(a, b Reachability) bool {
 	return true
 }
 
-func sortNodes(s []UniqueAddress) { slices.SortFunc(s, UniqueAddress.Compare) }
+// sortNodes sorts s by address. Compare is 0 only for equal nodes, so
+// every correct sort gives the same order.
+func sortNodes(s []UniqueAddress) {
+	if len(s) < 2 {
+		return
+	}
+	if len(s) <= sortByWordsMax && sortNodesByWords(s) {
+		return
+	}
+	slices.SortFunc(s, UniqueAddress.Compare)
+}
+
+// sortByWordsMax is the longest list sortNodesByWords sorts.
+const sortByWordsMax = 16
+
+// sortNodesByWords sorts a short list whose hosts are all IPv4 by
+// insertion, parsing each host once: it orders as Compare does, by the
+// IPv4 word (equal words are equal hosts: an octet has one spelling),
+// then port, then UID. It reports false, leaving s as it was, when some
+// host is not IPv4.
+func sortNodesByWords(s []UniqueAddress) bool {
+	var words [sortByWordsMax]uint32
+	for i := range s {
+		w, ok := parseIPv4Word(s[i].Host)
+		if !ok {
+			return false
+		}
+		words[i] = w
+	}
+	for i := 1; i < len(s); i++ {
+		u, w := s[i], words[i]
+		j := i
+		for ; j > 0 && nodeWordLess(&u, w, &s[j-1], words[j-1]); j-- {
+			s[j], words[j] = s[j-1], words[j-1]
+		}
+		s[j], words[j] = u, w
+	}
+	return true
+}
+
+// nodeWordLess reports whether a, of IPv4 word wa, sorts before b, of
+// IPv4 word wb.
+func nodeWordLess(a *UniqueAddress, wa uint32, b *UniqueAddress, wb uint32) bool {
+	if wa != wb {
+		return wa < wb
+	}
+	if a.Port != b.Port {
+		return a.Port < b.Port
+	}
+	return a.UID < b.UID
+}
 
 // shortList is the longest list a lookup scans by equality rather than
 // searching by address: comparing UIDs costs a few instructions per entry,

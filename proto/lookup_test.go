@@ -104,8 +104,8 @@ func TestLookupsMatchNaive(t *testing.T) {
 				if gi, gok := r.rowIndex(u); gi != wi || gok != wok {
 					return fmt.Sprintf("rows %v: rowIndex(%v) = %d, %v; want %d, %v", c.list, u, gi, gok, wi, wok)
 				}
-				if gi, gok := r.findRow(u); gok != wok || (wok && gi != wi) {
-					return fmt.Sprintf("rows %v: findRow(%v) = %d, %v; want %d, %v", c.list, u, gi, gok, wi, wok)
+				if gi, gok := r.lookupRow(u, false); gok != wok || (wok && gi != wi) {
+					return fmt.Sprintf("rows %v: lookupRow(%v, false) = %d, %v; want %d, %v", c.list, u, gi, gok, wi, wok)
 				}
 				row, ok := r.Row(u)
 				if ok != wok || (ok && (row.Observer != u || row.Version != uint64(wi+1))) {
@@ -128,8 +128,8 @@ func TestLookupsMatchNaive(t *testing.T) {
 				if gi, gok := s.memberIndex(u); gi != wi || gok != wok {
 					return fmt.Sprintf("members %v: memberIndex(%v) = %d, %v; want %d, %v", c.list, u, gi, gok, wi, wok)
 				}
-				if gi, gok := s.findMember(u); gok != wok || (wok && gi != wi) {
-					return fmt.Sprintf("members %v: findMember(%v) = %d, %v; want %d, %v", c.list, u, gi, gok, wi, wok)
+				if gi, gok := s.lookupMember(u, false); gok != wok || (wok && gi != wi) {
+					return fmt.Sprintf("members %v: lookupMember(%v, false) = %d, %v; want %d, %v", c.list, u, gi, gok, wi, wok)
 				}
 				if m, ok := s.Member(u); ok != wok || (ok && m.Node != u) {
 					return fmt.Sprintf("members %v: Member(%v) = %v, %v; want %v", c.list, u, m.Node, ok, wok)

@@ -38,36 +38,32 @@ func (r Reachability) Clone() Reachability {
 // rowIndex returns where observer's row is or would be inserted, and
 // whether it is there.
 func (r Reachability) rowIndex(observer UniqueAddress) (int, bool) {
-	if len(r.Rows) == 0 {
-		return 0, false
-	}
-	if len(r.Rows) <= shortList {
-		if i, ok := r.findRow(observer); ok {
-			return i, true
+	return r.lookupRow(observer, true)
+}
+
+// lookupRow is rowIndex(observer) if where is set. Otherwise only a row
+// found matters, and a short table is only scanned by equality, without
+// comparing addresses.
+func (r Reachability) lookupRow(observer UniqueAddress, where bool) (int, bool) {
+	rows := r.Rows
+	if len(rows) <= shortList {
+		for i := range rows {
+			if sameNode(&rows[i].Observer, &observer) {
+				return i, true
+			}
+		}
+		if !where || len(rows) == 0 {
+			return 0, false
 		}
 	}
 	k := keyOf(observer)
-	i := sort.Search(len(r.Rows), func(i int) bool { return k.compareTo(r.Rows[i].Observer) >= 0 })
-	return i, i < len(r.Rows) && r.Rows[i].Observer == observer
-}
-
-// findRow is rowIndex where only a row found matters: a short table is
-// scanned by equality, without comparing addresses.
-func (r Reachability) findRow(observer UniqueAddress) (int, bool) {
-	if len(r.Rows) > shortList {
-		return r.rowIndex(observer)
-	}
-	for i := range r.Rows {
-		if sameNode(&r.Rows[i].Observer, &observer) {
-			return i, true
-		}
-	}
-	return 0, false
+	i := sort.Search(len(rows), func(i int) bool { return k.compareTo(rows[i].Observer) >= 0 })
+	return i, i < len(rows) && rows[i].Observer == observer
 }
 
 // Row returns observer's row, if it has one.
 func (r Reachability) Row(observer UniqueAddress) (ObserverRow, bool) {
-	if i, ok := r.findRow(observer); ok {
+	if i, ok := r.lookupRow(observer, false); ok {
 		return r.Rows[i], true
 	}
 	return ObserverRow{}, false
@@ -308,15 +304,19 @@ type nodeCursor struct {
 }
 
 func (c *nodeCursor) contains(u UniqueAddress) bool {
-	if len(c.list) <= shortList {
+	if list := c.list; len(list) <= shortList {
 		// From the previous answer on, then from the start.
-		if j, ok := indexNode(c.list[min(c.next, len(c.list)):], &u); ok {
-			c.next += j + 1
-			return true
+		for j := c.next; j < len(list); j++ {
+			if sameNode(&list[j], &u) {
+				c.next = j + 1
+				return true
+			}
 		}
-		if j, ok := indexNode(c.list[:min(c.next, len(c.list))], &u); ok {
-			c.next = j + 1
-			return true
+		for j := 0; j < c.next && j < len(list); j++ {
+			if sameNode(&list[j], &u) {
+				c.next = j + 1
+				return true
+			}
 		}
 		return false
 	}

@@ -96,26 +96,19 @@ func (s *State) cloneForUpdate() *State {
 
 // memberIndex returns where u is or would be inserted among the members,
 // and whether it is there.
-func (s *State) memberIndex(u UniqueAddress) (int, bool) {
-	if len(s.Members) == 0 {
-		return 0, false
-	}
+func (s *State) memberIndex(u UniqueAddress) (int, bool) { return s.lookupMember(u, true) }
+
+// lookupMember is memberIndex(u) if where is set. Otherwise only a member
+// found matters, and a short list is only scanned by equality, without
+// comparing addresses.
+func (s *State) lookupMember(u UniqueAddress, where bool) (int, bool) {
 	if len(s.Members) <= shortList {
-		if i, ok := indexMember(s.Members, &u); ok {
-			return i, true
+		if i, ok := indexMember(s.Members, &u); ok || !where || len(s.Members) == 0 {
+			return i, ok
 		}
 	}
 	k := keyOf(u)
 	return s.memberIndexKey(&k)
-}
-
-// findMember is memberIndex where only a member found matters: a short
-// list is scanned by equality, without comparing addresses.
-func (s *State) findMember(u UniqueAddress) (int, bool) {
-	if len(s.Members) > shortList {
-		return s.memberIndex(u)
-	}
-	return indexMember(s.Members, &u)
 }
 
 // indexMember returns the index of u's member in ms, scanning by equality.
@@ -163,11 +156,7 @@ type memberCursor struct {
 const cursorKeysAfter = 16
 
 func (c *memberCursor) has(u UniqueAddress) bool {
-	if len(c.s.Members) <= shortList {
-		_, ok := c.scan(&u)
-		return ok
-	}
-	_, ok := c.index(u)
+	_, ok := c.lookup(u, false)
 	return ok
 }
 
@@ -175,24 +164,31 @@ func (c *memberCursor) has(u UniqueAddress) bool {
 // answer on, then from the start.
 func (c *memberCursor) scan(u *UniqueAddress) (int, bool) {
 	ms := c.s.Members
-	n := min(c.next, len(ms))
-	if j, ok := indexMember(ms[n:], u); ok {
-		c.next = n + j + 1
-		return n + j, true
+	for j := c.next; j < len(ms); j++ {
+		if sameNode(&ms[j].Node, u) {
+			c.next = j + 1
+			return j, true
+		}
 	}
-	if j, ok := indexMember(ms[:n], u); ok {
-		c.next = j + 1
-		return j, true
+	for j := 0; j < c.next && j < len(ms); j++ {
+		if sameNode(&ms[j].Node, u) {
+			c.next = j + 1
+			return j, true
+		}
 	}
 	return 0, false
 }
 
 // index is memberIndex(u).
-func (c *memberCursor) index(u UniqueAddress) (int, bool) {
+func (c *memberCursor) index(u UniqueAddress) (int, bool) { return c.lookup(u, true) }
+
+// lookup is index(u) if where is set; else only whether u is a member
+// matters, and a short list is only scanned.
+func (c *memberCursor) lookup(u UniqueAddress, where bool) (int, bool) {
 	ms := c.s.Members
 	if len(ms) <= shortList {
-		if i, ok := c.scan(&u); ok {
-			return i, true
+		if i, ok := c.scan(&u); ok || !where {
+			return i, ok
 		}
 		// A non-member: where it would be inserted, found as below.
 	}
@@ -312,7 +308,7 @@ func searchWords(ms []Member, words []uint32, k *nodeKey) (int, bool) {
 
 // Member returns the record of incarnation u.
 func (s *State) Member(u UniqueAddress) (Member, bool) {
-	if i, ok := s.findMember(u); ok {
+	if i, ok := s.lookupMember(u, false); ok {
 		return s.Members[i], true
 	}
 	return Member{}, false

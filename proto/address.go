@@ -341,13 +341,18 @@ func (u UniqueAddress) Hash() uint64 {
 		h ^= uint64(u.Host[i])
 		h *= prime
 	}
-	for _, b := range [10]byte{byte(u.Port >> 8), byte(u.Port),
-		byte(u.UID >> 56), byte(u.UID >> 48), byte(u.UID >> 40), byte(u.UID >> 32),
-		byte(u.UID >> 24), byte(u.UID >> 16), byte(u.UID >> 8), byte(u.UID)} {
-		h ^= uint64(b)
-		h *= prime
-	}
-	return h
+	// The port, then the UID, big-endian, a byte at a time.
+	h = (h ^ uint64(u.Port>>8)) * prime
+	h = (h ^ uint64(u.Port&0xff)) * prime
+	id := uint64(u.UID)
+	h = (h ^ id>>56) * prime
+	h = (h ^ id>>48&0xff) * prime
+	h = (h ^ id>>40&0xff) * prime
+	h = (h ^ id>>32&0xff) * prime
+	h = (h ^ id>>24&0xff) * prime
+	h = (h ^ id>>16&0xff) * prime
+	h = (h ^ id>>8&0xff) * prime
+	return (h ^ id&0xff) * prime
 }
 
 // NodeID is the human label of a node ("node-1"), unique in a cluster. It is

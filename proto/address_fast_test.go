@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"encoding/binary"
 	"math/rand"
 	"strconv"
 	"strings"
@@ -97,5 +98,21 @@ func TestParseIPv4WordMatchesNaive(t *testing.T) {
 	}
 	if valid < 50000 {
 		t.Fatalf("only %d valid hosts among the samples: the test would not see the parser work", valid)
+	}
+}
+
+// TestHashMatchesFNV checks UniqueAddress.Hash, written out byte by byte,
+// against FNV-1a over its encoding (host, port and UID big-endian) on
+// random nodes.
+func TestHashMatchesFNV(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	hosts := hostSamples(rng, 100)
+	for i := 0; i < 20000; i++ {
+		u := UniqueAddress{Address: Address{Host: hosts[rng.Intn(len(hosts))], Port: uint16(rng.Uint32())}, UID: UID(rng.Uint64())}
+		b := binary.BigEndian.AppendUint16([]byte(u.Host), u.Port)
+		b = binary.BigEndian.AppendUint64(b, uint64(u.UID))
+		if got, want := u.Hash(), fxFNV1a64(b); got != want {
+			t.Fatalf("%v.Hash() = %#x, want %#x", u, got, want)
+		}
 	}
 }

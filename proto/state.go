@@ -160,25 +160,6 @@ func (c *memberCursor) has(u UniqueAddress) bool {
 	return ok
 }
 
-// scan looks u up in a short member list by equality: from the previous
-// answer on, then from the start.
-func (c *memberCursor) scan(u *UniqueAddress) (int, bool) {
-	ms := c.s.Members
-	for j := c.next; j < len(ms); j++ {
-		if sameNode(&ms[j].Node, u) {
-			c.next = j + 1
-			return j, true
-		}
-	}
-	for j := 0; j < c.next && j < len(ms); j++ {
-		if sameNode(&ms[j].Node, u) {
-			c.next = j + 1
-			return j, true
-		}
-	}
-	return 0, false
-}
-
 // index is memberIndex(u).
 func (c *memberCursor) index(u UniqueAddress) (int, bool) { return c.lookup(u, true) }
 
@@ -187,8 +168,21 @@ func (c *memberCursor) index(u UniqueAddress) (int, bool) { return c.lookup(u, t
 func (c *memberCursor) lookup(u UniqueAddress, where bool) (int, bool) {
 	ms := c.s.Members
 	if len(ms) <= shortList {
-		if i, ok := c.scan(&u); ok || !where {
-			return i, ok
+		// By equality: from the previous answer on, then from the start.
+		for j := c.next; j < len(ms); j++ {
+			if sameNode(&ms[j].Node, &u) {
+				c.next = j + 1
+				return j, true
+			}
+		}
+		for j := 0; j < c.next && j < len(ms); j++ {
+			if sameNode(&ms[j].Node, &u) {
+				c.next = j + 1
+				return j, true
+			}
+		}
+		if !where {
+			return 0, false
 		}
 		// A non-member: where it would be inserted, found as below.
 	}

@@ -26,6 +26,24 @@ var lookupPool = func() []UniqueAddress {
 	return out
 }()
 
+// bigLookupPool is lookupPool and enough simulator-style IPv4 nodes that
+// lists drawn from it are longer than scanList.
+var bigLookupPool = func() []UniqueAddress {
+	out := append([]UniqueAddress(nil), lookupPool...)
+	for i := 0; i < 2*scanList; i++ {
+		out = append(out, UniqueAddress{Address: Address{Host: fmt.Sprintf("10.1.%d.%d", i/200, i%200), Port: 7000}, UID: UID(1 + i%3)})
+	}
+	sortNodes(out)
+	return out
+}()
+
+// refIndex is where u is or would be inserted in the sorted list, and
+// whether it is there, found by a binary search with Compare.
+func refIndex(list []UniqueAddress, u UniqueAddress) (int, bool) {
+	i := sort.Search(len(list), func(i int) bool { return list[i].Compare(u) >= 0 })
+	return i, i < len(list) && list[i] == u
+}
+
 // lookupCase is a sorted list and a run of queries against it: mostly in
 // list order, members and non-members alike, sometimes out of order.
 type lookupCase struct {
@@ -34,21 +52,28 @@ type lookupCase struct {
 
 func genLookupCase(rng *rand.Rand) lookupCase {
 	var list []UniqueAddress
-	switch rng.Intn(3) {
+	pool := lookupPool
+	switch rng.Intn(4) {
 	case 0: // short: up to a few entries
-		list = lawSubset(rng, lookupPool, 1+rng.Intn(len(lookupPool)))
+		list = lawSubset(rng, pool, 1+rng.Intn(len(pool)))
 		if len(list) > 8 {
 			list = list[:rng.Intn(9)]
 		}
 	case 1: // around shortList
-		list = lawSubset(rng, lookupPool, 1+rng.Intn(3))
+		list = lawSubset(rng, pool, 1+rng.Intn(3))
 		if n := shortList - 2 + rng.Intn(5); len(list) > n {
 			list = list[:n]
 		}
+	case 2: // around scanList
+		pool = bigLookupPool
+		list = lawSubset(rng, pool, 1+rng.Intn(2))
+		if n := scanList - 2 + rng.Intn(5); len(list) > n {
+			list = list[:n]
+		}
 	default: // any
-		list = lawSubset(rng, lookupPool, 1+rng.Intn(4))
+		list = lawSubset(rng, pool, 1+rng.Intn(4))
 	}
-	queries := lawSubset(rng, lookupPool, 1+rng.Intn(3))
+	queries := lawSubset(rng, pool, 1+rng.Intn(3)+len(pool)/40)
 	for n := rng.Intn(4); n > 0 && len(queries) > 1; n-- {
 		i, j := rng.Intn(len(queries)), rng.Intn(len(queries))
 		queries[i], queries[j] = queries[j], queries[i]
@@ -61,8 +86,8 @@ type lookupCheck func(c lookupCase) string
 
 // TestLookupsMatchNaive checks every lookup of a node in a sorted list
 // (which scan short lists by equality and search long ones) against a
-// scan that compares addresses, on lists shorter and longer than
-// shortList.
+// binary search by Compare, on lists shorter and longer than shortList and
+// scanList.
 func TestLookupsMatchNaive(t *testing.T) {
 	membersOf := func(list []UniqueAddress) *State {
 		s := NewState()
@@ -74,7 +99,7 @@ func TestLookupsMatchNaive(t *testing.T) {
 	checks := map[string]lookupCheck{
 		"containsNode": func(c lookupCase) string {
 			for _, u := range c.queries {
-				if _, want := naiveIndex(c.list, u); containsNode(c.list, u) != want {
+				if _, want := refIndex(c.list, u); containsNode(c.list, u) != want {
 					return fmt.Sprintf("containsNode(%v, %v) = %v, want %v", c.list, u, !want, want)
 				}
 			}
@@ -83,7 +108,7 @@ func TestLookupsMatchNaive(t *testing.T) {
 		"nodeCursor.contains": func(c lookupCase) string {
 			cur := nodeCursor{list: c.list}
 			for _, u := range c.queries {
-				wi, want := naiveIndex(c.list, u)
+				wi, want := refIndex(c.list, u)
 				if got := cur.contains(u); got != want {
 					return fmt.Sprintf("list %v: contains(%v) = %v, want %v", c.list, u, got, want)
 				}
@@ -100,7 +125,7 @@ func TestLookupsMatchNaive(t *testing.T) {
 				r.Rows = append(r.Rows, ObserverRow{Observer: u, Version: uint64(k + 1)})
 			}
 			for _, u := range c.queries {
-				wi, wok := naiveIndex(c.list, u)
+				wi, wok := refIndex(c.list, u)
 				if gi, gok := r.rowIndex(u); gi != wi || gok != wok {
 					return fmt.Sprintf("rows %v: rowIndex(%v) = %d, %v; want %d, %v", c.list, u, gi, gok, wi, wok)
 				}
@@ -124,7 +149,7 @@ func TestLookupsMatchNaive(t *testing.T) {
 		"State lookups": func(c lookupCase) string {
 			s := membersOf(c.list)
 			for _, u := range c.queries {
-				wi, wok := naiveIndex(c.list, u)
+				wi, wok := refIndex(c.list, u)
 				if gi, gok := s.memberIndex(u); gi != wi || gok != wok {
 					return fmt.Sprintf("members %v: memberIndex(%v) = %d, %v; want %d, %v", c.list, u, gi, gok, wi, wok)
 				}
@@ -160,7 +185,7 @@ func TestLookupsMatchNaive(t *testing.T) {
 					cur.kc, has.kc = &kc, &kc
 				}
 				for _, u := range c.queries {
-					wi, wok := naiveIndex(c.list, u)
+					wi, wok := refIndex(c.list, u)
 					if gi, gok := cur.index(u); gi != wi || gok != wok {
 						return fmt.Sprintf("members %v (keys %v): index(%v) = %d, %v; want %d, %v", c.list, withKeys, u, gi, gok, wi, wok)
 					}
@@ -203,16 +228,20 @@ func naiveNodeUnion(a, b []UniqueAddress) []UniqueAddress {
 }
 
 // TestLookupCasesCoverBothPaths checks that the generator of
-// TestLookupsMatchNaive makes lists on both sides of shortList and
-// queries that hit and miss, so that the law tests both ways of looking up.
+// TestLookupsMatchNaive makes lists on both sides of shortList and of
+// scanList and queries that hit and miss, so that the laws test every way
+// of looking up.
 func TestLookupCasesCoverBothPaths(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	var short, long, hits, misses int
+	var short, medium, long, hits, misses int
 	for i := 0; i < 2000; i++ {
 		c := genLookupCase(rng)
-		if len(c.list) <= shortList {
+		switch {
+		case len(c.list) <= shortList:
 			short++
-		} else {
+		case len(c.list) <= scanList:
+			medium++
+		default:
 			long++
 		}
 		for _, u := range c.queries {
@@ -223,8 +252,8 @@ func TestLookupCasesCoverBothPaths(t *testing.T) {
 			}
 		}
 	}
-	if short < 200 || long < 200 || hits < 1000 || misses < 1000 {
-		t.Fatalf("short lists %d, long %d, hits %d, misses %d: want each well represented", short, long, hits, misses)
+	if short < 200 || medium < 200 || long < 200 || hits < 1000 || misses < 1000 {
+		t.Fatalf("short lists %d, medium %d, long %d, hits %d, misses %d: want each well represented", short, medium, long, hits, misses)
 	}
 }
 

@@ -46,7 +46,7 @@ func (r Reachability) rowIndex(observer UniqueAddress) (int, bool) {
 // comparing addresses.
 func (r Reachability) lookupRow(observer UniqueAddress, where bool) (int, bool) {
 	rows := r.Rows
-	if len(rows) <= shortList {
+	if len(rows) <= scanLimit(where) {
 		for i := range rows {
 			if sameNode(&rows[i].Observer, &observer) {
 				return i, true
@@ -267,6 +267,22 @@ func nodeWordLess(a *UniqueAddress, wa uint32, b *UniqueAddress, wb uint32) bool
 // searching by address: comparing UIDs costs a few instructions per entry,
 // a comparison of addresses parses their hosts.
 const shortList = 32
+
+// scanList is the longest list a lookup that needs no insertion point
+// (only whether, and where, a node is there) scans rather than searches
+// when it does not walk the list in order: a search of 256 entries
+// parses 8 hosts or more, as many instructions as the scan.
+const scanList = 256
+
+// scanLimit is the longest list a lookup scans: scanList when a miss needs
+// no insertion point (where is false), shortList when it does and so
+// costs a scan and a search.
+func scanLimit(where bool) int {
+	if where {
+		return shortList
+	}
+	return scanList
+}
 
 // sameNode is *a == *b, comparing the UIDs first: two nodes of one list
 // almost always differ there, and mostly share host lengths and ports.

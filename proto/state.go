@@ -102,7 +102,7 @@ func (s *State) memberIndex(u UniqueAddress) (int, bool) { return s.lookupMember
 // found matters, and a short list is only scanned by equality, without
 // comparing addresses.
 func (s *State) lookupMember(u UniqueAddress, where bool) (int, bool) {
-	if len(s.Members) <= shortList {
+	if len(s.Members) <= scanLimit(where) {
 		if i, ok := indexMember(s.Members, &u); ok || !where || len(s.Members) == 0 {
 			return i, ok
 		}

@@ -258,48 +258,51 @@ func parseIPv4(s string) ([4]byte, bool) {
 }
 
 // parseIPv4Word is parseIPv4 as a big-endian word, which compares as the
-// address does. It reads s once, byte by byte, and checks each octet when
-// its dot (or the end) arrives: 1 digit, or 2-3 digits without a leading
-// zero, at most 255.
+// address does. It reads each octet's digits in line: a first digit, a
+// second unless the first was 0 (a leading zero is the whole octet), a
+// third, then the dot that must follow.
 func parseIPv4Word(s string) (uint32, bool) {
 	if len(s) < 7 || len(s) > 15 {
 		return 0, false
 	}
-	var v, oct uint32
-	digits, dots := 0, 0
-	for i := 0; i < len(s); i++ {
-		if d := uint32(s[i]) - '0'; d <= 9 {
-			oct = oct*10 + d
-			digits++
-			continue
-		}
-		if s[i] != '.' || dots == 3 || !octetOK(oct, digits) {
+	var v uint32
+	i := 0
+	for dots := 0; ; dots++ {
+		if i >= len(s) {
 			return 0, false
 		}
+		oct := uint32(s[i]) - '0'
+		if oct > 9 {
+			return 0, false
+		}
+		i++
+		if oct != 0 && i < len(s) {
+			if d := uint32(s[i]) - '0'; d <= 9 {
+				oct = oct*10 + d
+				i++
+				if i < len(s) {
+					if d := uint32(s[i]) - '0'; d <= 9 {
+						oct = oct*10 + d
+						i++
+						if oct > 255 {
+							return 0, false
+						}
+					}
+				}
+			}
+		}
 		v = v<<8 | oct
-		oct, digits = 0, 0
-		dots++
+		if dots == 3 {
+			if i != len(s) {
+				return 0, false
+			}
+			return v, true
+		}
+		if i >= len(s) || s[i] != '.' {
+			return 0, false
+		}
+		i++
 	}
-	if dots != 3 || !octetOK(oct, digits) {
-		return 0, false
-	}
-	return v<<8 | oct, true
-}
-
-// octetOK reports whether digits decimal digits of value oct spell an
-// octet: one digit, or two or three without a leading zero (a value of at
-// least 10 or 100), at most 255. With more than 3 digits oct may have
-// wrapped, but digits alone rejects it.
-func octetOK(oct uint32, digits int) bool {
-	switch digits {
-	case 1:
-		return true
-	case 2:
-		return oct >= 10
-	case 3:
-		return oct >= 100 && oct <= 255
-	}
-	return false
 }
 
 // UID distinguishes incarnations of a process at one Address. It is drawn

@@ -2,6 +2,7 @@ package proto
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand"
 	"strconv"
 	"strings"
@@ -114,5 +115,75 @@ func TestHashMatchesFNV(t *testing.T) {
 		if got, want := u.Hash(), fxFNV1a64(b); got != want {
 			t.Fatalf("%v.Hash() = %#x, want %#x", u, got, want)
 		}
+	}
+}
+
+// naiveAddressCompare is Address.Compare from its definition: IPv4 hosts
+// by their words (from naiveParseIPv4Word), everything else as
+// compareHosts orders it, equal hosts by port.
+func naiveAddressCompare(a, b Address) int {
+	if a.Host == b.Host {
+		return comparePorts(a.Port, b.Port)
+	}
+	va, oka := naiveParseIPv4Word(a.Host)
+	vb, okb := naiveParseIPv4Word(b.Host)
+	switch {
+	case !oka || !okb:
+		return a.compareHosts(b)
+	case va < vb:
+		return -1
+	case va > vb:
+		return 1
+	}
+	return strings.Compare(a.Host, b.Host)
+}
+
+// TestCompareMatchesNaive checks Address.Compare against the definition
+// on pairs of hosts that mostly share a prefix: valid, nearly valid and
+// random.
+func TestCompareMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	hosts := hostSamples(rng, 5000)
+	both := 0
+	for i := 0; i < 200000; i++ {
+		a := hosts[rng.Intn(len(hosts))]
+		var b string
+		switch rng.Intn(4) {
+		case 0:
+			b = hosts[rng.Intn(len(hosts))]
+		case 1: // IPv4 hosts that share their first k octets
+			o := [8]int{}
+			for k := range o {
+				o[k] = rng.Intn(256)
+			}
+			k := rng.Intn(4)
+			copy(o[4:4+k], o[:k])
+			a = fmt.Sprintf("%d.%d.%d.%d", o[0], o[1], o[2], o[3])
+			b = fmt.Sprintf("%d.%d.%d.%d", o[4], o[5], o[6], o[7])
+		default: // a prefix of a, then the end of another host
+			c := hosts[rng.Intn(len(hosts))]
+			b = a[:rng.Intn(len(a)+1)] + c[rng.Intn(len(c)+1):]
+		}
+		x := Address{Host: a, Port: uint16(rng.Intn(3))}
+		y := Address{Host: b, Port: uint16(rng.Intn(3))}
+		if got, want := x.Compare(y), naiveAddressCompare(x, y); got != want {
+			t.Fatalf("%v.Compare(%v) = %d, want %d", x, y, got, want)
+		}
+		if _, ok := naiveParseIPv4Word(a); ok && a != b {
+			if _, ok := naiveParseIPv4Word(b); ok {
+				both++
+			}
+		}
+	}
+	if both < 50000 {
+		t.Fatalf("only %d pairs of different IPv4 hosts: the test would not see the comparison work", both)
+	}
+}
+
+// BenchmarkParseIPv4Word parses simulator-style hosts.
+func BenchmarkParseIPv4Word(b *testing.B) {
+	hosts := []string{"10.0.0.1", "10.0.0.17", "10.0.1.200", "192.168.100.254", "node-1"}
+	for i := 0; i < b.N; i++ {
+		parseIPv4Word(hosts[i%len(hosts)])
 	}
 }

@@ -26,15 +26,18 @@ var lookupPool = func() []UniqueAddress {
 	return out
 }()
 
-// bigLookupPool is lookupPool and enough simulator-style IPv4 nodes that
-// lists drawn from it are longer than scanList.
-var bigLookupPool = func() []UniqueAddress {
-	out := append([]UniqueAddress(nil), lookupPool...)
+// bigV4Pool is v4Pool and enough simulator-style IPv4 nodes that lists
+// drawn from it are longer than scanList; bigLookupPool adds the other
+// hosts of lookupPool.
+var bigV4Pool, bigLookupPool = func() ([]UniqueAddress, []UniqueAddress) {
+	v4 := append([]UniqueAddress(nil), v4Pool...)
 	for i := 0; i < 2*scanList; i++ {
-		out = append(out, UniqueAddress{Address: Address{Host: fmt.Sprintf("10.1.%d.%d", i/200, i%200), Port: 7000}, UID: UID(1 + i%3)})
+		v4 = append(v4, UniqueAddress{Address: Address{Host: fmt.Sprintf("10.1.%d.%d", i/200, i%200), Port: 7000}, UID: UID(1 + i%3)})
 	}
-	sortNodes(out)
-	return out
+	sortNodes(v4)
+	all := append(append([]UniqueAddress(nil), v4...), lookupPool...)
+	sortNodes(all)
+	return v4, naiveNodeUnion(all, nil)
 }()
 
 // refIndex is where u is or would be inserted in the sorted list, and
@@ -64,11 +67,16 @@ func genLookupCase(rng *rand.Rand) lookupCase {
 		if n := shortList - 2 + rng.Intn(5); len(list) > n {
 			list = list[:n]
 		}
-	case 2: // around scanList
+	case 2: // long, around scanList or not, IPv4 only or mixed
 		pool = bigLookupPool
+		if rng.Intn(2) == 0 {
+			pool = bigV4Pool
+		}
 		list = lawSubset(rng, pool, 1+rng.Intn(2))
-		if n := scanList - 2 + rng.Intn(5); len(list) > n {
+		if n := scanList - 2 + rng.Intn(5); len(list) > n && rng.Intn(2) == 0 {
 			list = list[:n]
+		} else if len(list) > shortList {
+			list = list[:shortList+1+rng.Intn(len(list)-shortList)]
 		}
 	default: // any
 		list = lawSubset(rng, pool, 1+rng.Intn(4))
@@ -81,6 +89,15 @@ func genLookupCase(rng *rand.Rand) lookupCase {
 	return lookupCase{list, queries}
 }
 
+// membersOf is a state whose members are the nodes of list, Up.
+func membersOf(list []UniqueAddress) *State {
+	s := NewState()
+	for _, u := range list {
+		s.Members = append(s.Members, Member{Node: u, Status: Up})
+	}
+	return s
+}
+
 // lookupCheck checks one case, returning "" or what went wrong.
 type lookupCheck func(c lookupCase) string
 
@@ -89,13 +106,6 @@ type lookupCheck func(c lookupCase) string
 // binary search by Compare, on lists shorter and longer than shortList and
 // scanList.
 func TestLookupsMatchNaive(t *testing.T) {
-	membersOf := func(list []UniqueAddress) *State {
-		s := NewState()
-		for _, u := range list {
-			s.Members = append(s.Members, Member{Node: u, Status: Up})
-		}
-		return s
-	}
 	checks := map[string]lookupCheck{
 		"containsNode": func(c lookupCase) string {
 			for _, u := range c.queries {
@@ -233,7 +243,7 @@ func naiveNodeUnion(a, b []UniqueAddress) []UniqueAddress {
 // of looking up.
 func TestLookupCasesCoverBothPaths(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	var short, medium, long, hits, misses int
+	var short, medium, long, v4, hits, misses int
 	for i := 0; i < 2000; i++ {
 		c := genLookupCase(rng)
 		switch {
@@ -244,6 +254,9 @@ func TestLookupCasesCoverBothPaths(t *testing.T) {
 		default:
 			long++
 		}
+		if _, none := new(keyCache).words(membersOf(c.list).Members); !none && len(c.list) > shortList {
+			v4++ // a cursor with a key cache searches its words
+		}
 		for _, u := range c.queries {
 			if _, ok := naiveIndex(c.list, u); ok {
 				hits++
@@ -252,8 +265,9 @@ func TestLookupCasesCoverBothPaths(t *testing.T) {
 			}
 		}
 	}
-	if short < 200 || medium < 200 || long < 200 || hits < 1000 || misses < 1000 {
-		t.Fatalf("short lists %d, medium %d, long %d, hits %d, misses %d: want each well represented", short, medium, long, hits, misses)
+	if short < 200 || medium < 200 || long < 100 || v4 < 100 || hits < 1000 || misses < 1000 {
+		t.Fatalf("short lists %d, medium %d, long %d, long IPv4 %d, hits %d, misses %d: want each well represented",
+			short, medium, long, v4, hits, misses)
 	}
 }
 

@@ -185,18 +185,20 @@ func (c *memberCursor) lookup(u UniqueAddress, where bool) (int, bool) {
 			return 0, false
 		}
 		// A non-member: where it would be inserted, found as below.
+	} else {
+		// Queries in member order mostly skip a few members: try the
+		// next ones by equality before parsing u's address.
+		for j := c.next; j < len(ms) && j < c.next+cursorProbe; j++ {
+			if sameNode(&ms[j].Node, &u) {
+				c.next = j + 1
+				return j, true
+			}
+		}
 	}
 	if c.kc != nil && c.words == nil && !c.noWords && c.keys == nil {
 		c.words, c.noWords = c.kc.words(ms)
 	}
 	if c.words != nil {
-		// A search of the parsed words reads no member but the one it
-		// lands on: cheaper than probing the members after the last
-		// answer, but for the very next one.
-		if j := c.next; j < len(ms) && ms[j].Node == u {
-			c.next = j + 1
-			return j, true
-		}
 		if k := keyOf(u); k.isV4 {
 			i, ok := searchWords(ms, c.words, &k)
 			c.next = i
@@ -204,14 +206,6 @@ func (c *memberCursor) lookup(u UniqueAddress, where bool) (int, bool) {
 				c.next++
 			}
 			return i, ok
-		}
-	}
-	// Queries in member order mostly skip a few members: try the next
-	// ones by equality before searching.
-	for j := c.next; j < len(ms) && j < c.next+cursorProbe; j++ {
-		if ms[j].Node == u {
-			c.next = j + 1
-			return j, true
 		}
 	}
 	if len(ms) == 0 {

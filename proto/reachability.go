@@ -48,7 +48,7 @@ func (r Reachability) lookupRow(observer UniqueAddress, where bool) (int, bool) 
 	rows := r.Rows
 	if len(rows) <= scanLimit(where) {
 		for i := range rows {
-			if sameNode(&rows[i].Observer, &observer) {
+			if rows[i].Observer.UID == observer.UID && sameNode(&rows[i].Observer, &observer) {
 				return i, true
 			}
 		}
@@ -292,7 +292,11 @@ func sameNode(a, b *UniqueAddress) bool {
 
 // indexNode returns the index of u in list, scanning by equality.
 func indexNode(list []UniqueAddress, u *UniqueAddress) (int, bool) {
+	uid := u.UID
 	for i := range list {
+		if list[i].UID != uid {
+			continue // nearly every other node: one comparison
+		}
 		if sameNode(&list[i], u) {
 			return i, true
 		}
@@ -323,13 +327,13 @@ func (c *nodeCursor) contains(u UniqueAddress) bool {
 	if list := c.list; len(list) <= shortList {
 		// From the previous answer on, then from the start.
 		for j := c.next; j < len(list); j++ {
-			if sameNode(&list[j], &u) {
+			if list[j].UID == u.UID && sameNode(&list[j], &u) {
 				c.next = j + 1
 				return true
 			}
 		}
 		for j := 0; j < c.next && j < len(list); j++ {
-			if sameNode(&list[j], &u) {
+			if list[j].UID == u.UID && sameNode(&list[j], &u) {
 				c.next = j + 1
 				return true
 			}

@@ -113,7 +113,11 @@ func (s *State) lookupMember(u UniqueAddress, where bool) (int, bool) {
 
 // indexMember returns the index of u's member in ms, scanning by equality.
 func indexMember(ms []Member, u *UniqueAddress) (int, bool) {
+	uid := u.UID
 	for i := range ms {
+		if ms[i].Node.UID != uid {
+			continue // nearly every other member: one comparison
+		}
 		if sameNode(&ms[i].Node, u) {
 			return i, true
 		}
@@ -170,13 +174,13 @@ func (c *memberCursor) lookup(u UniqueAddress, where bool) (int, bool) {
 	if len(ms) <= shortList {
 		// By equality: from the previous answer on, then from the start.
 		for j := c.next; j < len(ms); j++ {
-			if sameNode(&ms[j].Node, &u) {
+			if ms[j].Node.UID == u.UID && sameNode(&ms[j].Node, &u) {
 				c.next = j + 1
 				return j, true
 			}
 		}
 		for j := 0; j < c.next && j < len(ms); j++ {
-			if sameNode(&ms[j].Node, &u) {
+			if ms[j].Node.UID == u.UID && sameNode(&ms[j].Node, &u) {
 				c.next = j + 1
 				return j, true
 			}
@@ -189,7 +193,7 @@ func (c *memberCursor) lookup(u UniqueAddress, where bool) (int, bool) {
 		// Queries in member order mostly skip a few members: try the
 		// next ones by equality before parsing u's address.
 		for j := c.next; j < len(ms) && j < c.next+cursorProbe; j++ {
-			if sameNode(&ms[j].Node, &u) {
+			if ms[j].Node.UID == u.UID && sameNode(&ms[j].Node, &u) {
 				c.next = j + 1
 				return j, true
 			}

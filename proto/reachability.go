@@ -340,6 +340,12 @@ func (c *nodeCursor) contains(u UniqueAddress) bool {
 		}
 		return false
 	}
+	return c.search(&u)
+}
+
+// search is contains(*u) for a list longer than shortList.
+func (c *nodeCursor) search(up *UniqueAddress) bool {
+	u := *up
 	for j := c.next; j < len(c.list) && j < c.next+cursorProbe; j++ {
 		if c.list[j] == u {
 			c.next = j + 1

@@ -189,7 +189,15 @@ func (c *memberCursor) lookup(u UniqueAddress, where bool) (int, bool) {
 			return 0, false
 		}
 		// A non-member: where it would be inserted, found as below.
-	} else {
+	}
+	return c.locate(&u)
+}
+
+// locate is index(*up) for a list longer than shortList or a non-member
+// of a shorter one.
+func (c *memberCursor) locate(up *UniqueAddress) (int, bool) {
+	u, ms := *up, c.s.Members
+	if len(ms) > shortList {
 		// Queries in member order mostly skip a few members: try the
 		// next ones by equality before parsing u's address.
 		for j := c.next; j < len(ms) && j < c.next+cursorProbe; j++ {

@@ -42,8 +42,8 @@ func (r Reachability) rowIndex(observer UniqueAddress) (int, bool) {
 }
 
 // lookupRow is rowIndex(observer) if where is set. Otherwise only a row
-// found matters, and a short table is only scanned by equality, without
-// comparing addresses.
+// found matters, and a table of up to scanList rows is only scanned by
+// equality, without comparing addresses.
 func (r Reachability) lookupRow(observer UniqueAddress, where bool) (int, bool) {
 	rows := r.Rows
 	if len(rows) <= scanLimit(where) {
@@ -268,10 +268,11 @@ func nodeWordLess(a *UniqueAddress, wa uint32, b *UniqueAddress, wb uint32) bool
 // a comparison of addresses parses their hosts.
 const shortList = 32
 
-// scanList is the longest list a lookup that needs no insertion point
-// (only whether, and where, a node is there) scans rather than searches
-// when it does not walk the list in order: a search of 256 entries
-// parses 8 hosts or more, as many instructions as the scan.
+// scanList is the longest list a single lookup that needs no insertion
+// point (only whether, and where, a node is there) scans rather than
+// searches: a search of 256 entries parses 9 hosts, about as many
+// instructions as a scan of them all. (Cursors, whose misses in member
+// order cost a scan each, keep to shortList.)
 const scanList = 256
 
 // scanLimit is the longest list a lookup scans: scanList when a miss needs

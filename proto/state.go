@@ -99,8 +99,8 @@ func (s *State) cloneForUpdate() *State {
 func (s *State) memberIndex(u UniqueAddress) (int, bool) { return s.lookupMember(u, true) }
 
 // lookupMember is memberIndex(u) if where is set. Otherwise only a member
-// found matters, and a short list is only scanned by equality, without
-// comparing addresses.
+// found matters, and a list of up to scanList members is only scanned by
+// equality, without comparing addresses.
 func (s *State) lookupMember(u UniqueAddress, where bool) (int, bool) {
 	if len(s.Members) <= scanLimit(where) {
 		if i, ok := indexMember(s.Members, &u); ok || !where || len(s.Members) == 0 {

@@ -255,7 +255,8 @@ func unreachableFrom(s *State, self UniqueAddress, kc *keyCache) []UniqueAddress
 	if row, ok := s.Reachability.Row(self); ok && s.counts(self) {
 		own = row.Unreachable
 	}
-	lists := [][]UniqueAddress{own}
+	var buf [8][]UniqueAddress // enough for most tables, without allocating
+	lists := append(buf[:0], own)
 	ownAt := membersAt(s, own, kc)          // own's nodes by member index, if all are members in order
 	observers := memberCursor{s: s, kc: kc} // rows are in observer order
 	for _, row := range s.Reachability.Rows {

@@ -35,18 +35,35 @@ func (r Reachability) Clone() Reachability {
 	return out
 }
 
+// rowIndex returns where observer's row is or would be inserted, and
+// whether it is there.
 func (r Reachability) rowIndex(observer UniqueAddress) (int, bool) {
-	if len(r.Rows) == 0 {
-		return 0, false
+	return r.lookupRow(observer, true)
+}
+
+// lookupRow is rowIndex(observer) if where is set. Otherwise only a row
+// found matters, and a table of up to scanList rows is only scanned by
+// equality, without comparing addresses.
+func (r Reachability) lookupRow(observer UniqueAddress, where bool) (int, bool) {
+	rows := r.Rows
+	if len(rows) <= scanLimit(where) {
+		for i := range rows {
+			if rows[i].Observer.UID == observer.UID && sameNode(&rows[i].Observer, &observer) {
+				return i, true
+			}
+		}
+		if !where || len(rows) == 0 {
+			return 0, false
+		}
 	}
 	k := keyOf(observer)
-	i := sort.Search(len(r.Rows), func(i int) bool { return k.compareTo(r.Rows[i].Observer) >= 0 })
-	return i, i < len(r.Rows) && r.Rows[i].Observer == observer
+	i := sort.Search(len(rows), func(i int) bool { return k.compareTo(rows[i].Observer) >= 0 })
+	return i, i < len(rows) && rows[i].Observer == observer
 }
 
 // Row returns observer's row, if it has one.
 func (r Reachability) Row(observer UniqueAddress) (ObserverRow, bool) {
-	if i, ok := r.rowIndex(observer); ok {
+	if i, ok := r.lookupRow(observer, false); ok {
 		return r.Rows[i], true
 	}
 	return ObserverRow{}, false
@@ -194,11 +211,105 @@ func reachabilityEqual(a, b Reachability) bool {
 	return true
 }
 
-func sortNodes(s []UniqueAddress) { slices.SortFunc(s, UniqueAddress.Compare) }
+// sortNodes sorts s by address. Compare is 0 only for equal nodes, so
+// every correct sort gives the same order.
+func sortNodes(s []UniqueAddress) {
+	if len(s) < 2 {
+		return
+	}
+	if len(s) <= sortByWordsMax && sortNodesByWords(s) {
+		return
+	}
+	slices.SortFunc(s, UniqueAddress.Compare)
+}
 
+// sortByWordsMax is the longest list sortNodesByWords sorts.
+const sortByWordsMax = 16
+
+// sortNodesByWords sorts a short list whose hosts are all IPv4 by
+// insertion, parsing each host once: it orders as Compare does, by the
+// IPv4 word (equal words are equal hosts: an octet has one spelling),
+// then port, then UID. It reports false, leaving s as it was, when some
+// host is not IPv4.
+func sortNodesByWords(s []UniqueAddress) bool {
+	var words [sortByWordsMax]uint32
+	for i := range s {
+		w, ok := parseIPv4Word(s[i].Host)
+		if !ok {
+			return false
+		}
+		words[i] = w
+	}
+	for i := 1; i < len(s); i++ {
+		u, w := s[i], words[i]
+		j := i
+		for ; j > 0 && nodeWordLess(&u, w, &s[j-1], words[j-1]); j-- {
+			s[j], words[j] = s[j-1], words[j-1]
+		}
+		s[j], words[j] = u, w
+	}
+	return true
+}
+
+// nodeWordLess reports whether a, of IPv4 word wa, sorts before b, of
+// IPv4 word wb.
+func nodeWordLess(a *UniqueAddress, wa uint32, b *UniqueAddress, wb uint32) bool {
+	if wa != wb {
+		return wa < wb
+	}
+	if a.Port != b.Port {
+		return a.Port < b.Port
+	}
+	return a.UID < b.UID
+}
+
+// shortList is the longest list a lookup scans by equality rather than
+// searching by address: comparing UIDs costs a few instructions per entry,
+// a comparison of addresses parses their hosts.
+const shortList = 32
+
+// scanList is the longest list a single lookup that needs no insertion
+// point (only whether, and where, a node is there) scans rather than
+// searches: a search of 256 entries parses 9 hosts, about as many
+// instructions as a scan of them all. (Cursors, whose misses in member
+// order cost a scan each, keep to shortList.)
+const scanList = 256
+
+// scanLimit is the longest list a lookup scans: scanList when a miss needs
+// no insertion point (where is false), shortList when it does and so
+// costs a scan and a search.
+func scanLimit(where bool) int {
+	if where {
+		return shortList
+	}
+	return scanList
+}
+
+// sameNode is *a == *b, comparing the UIDs first: two nodes of one list
+// almost always differ there, and mostly share host lengths and ports.
+func sameNode(a, b *UniqueAddress) bool {
+	return a.UID == b.UID && a.Port == b.Port && a.Host == b.Host
+}
+
+// indexNode returns the index of u in list, scanning by equality.
+func indexNode(list []UniqueAddress, u *UniqueAddress) (int, bool) {
+	uid := u.UID
+	for i := range list {
+		if list[i].UID != uid {
+			continue // nearly every other node: one comparison
+		}
+		if sameNode(&list[i], u) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// containsNode reports whether the sorted list holds u.
 func containsNode(sorted []UniqueAddress, u UniqueAddress) bool {
-	if len(sorted) == 0 {
-		return false
+	if len(sorted) <= shortList {
+		_, ok := indexNode(sorted, &u)
+		return ok
 	}
 	k := keyOf(u)
 	i := sort.Search(len(sorted), func(i int) bool { return k.compareTo(sorted[i]) >= 0 })
@@ -214,6 +325,28 @@ type nodeCursor struct {
 }
 
 func (c *nodeCursor) contains(u UniqueAddress) bool {
+	if list := c.list; len(list) <= shortList {
+		// From the previous answer on, then from the start.
+		for j := c.next; j < len(list); j++ {
+			if list[j].UID == u.UID && sameNode(&list[j], &u) {
+				c.next = j + 1
+				return true
+			}
+		}
+		for j := 0; j < c.next && j < len(list); j++ {
+			if list[j].UID == u.UID && sameNode(&list[j], &u) {
+				c.next = j + 1
+				return true
+			}
+		}
+		return false
+	}
+	return c.search(&u)
+}
+
+// search is contains(*u) for a list longer than shortList.
+func (c *nodeCursor) search(up *UniqueAddress) bool {
+	u := *up
 	for j := c.next; j < len(c.list) && j < c.next+cursorProbe; j++ {
 		if c.list[j] == u {
 			c.next = j + 1

@@ -94,12 +94,35 @@ func (s *State) cloneForUpdate() *State {
 	return &out
 }
 
-func (s *State) memberIndex(u UniqueAddress) (int, bool) {
-	if len(s.Members) == 0 {
-		return 0, false
+// memberIndex returns where u is or would be inserted among the members,
+// and whether it is there.
+func (s *State) memberIndex(u UniqueAddress) (int, bool) { return s.lookupMember(u, true) }
+
+// lookupMember is memberIndex(u) if where is set. Otherwise only a member
+// found matters, and a list of up to scanList members is only scanned by
+// equality, without comparing addresses.
+func (s *State) lookupMember(u UniqueAddress, where bool) (int, bool) {
+	if len(s.Members) <= scanLimit(where) {
+		if i, ok := indexMember(s.Members, &u); ok || !where || len(s.Members) == 0 {
+			return i, ok
+		}
 	}
 	k := keyOf(u)
 	return s.memberIndexKey(&k)
+}
+
+// indexMember returns the index of u's member in ms, scanning by equality.
+func indexMember(ms []Member, u *UniqueAddress) (int, bool) {
+	uid := u.UID
+	for i := range ms {
+		if ms[i].Node.UID != uid {
+			continue // nearly every other member: one comparison
+		}
+		if sameNode(&ms[i].Node, u) {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // memberIndexKey is memberIndex(k.u).
@@ -137,24 +160,57 @@ type memberCursor struct {
 const cursorKeysAfter = 16
 
 func (c *memberCursor) has(u UniqueAddress) bool {
-	_, ok := c.index(u)
+	_, ok := c.lookup(u, false)
 	return ok
 }
 
 // index is memberIndex(u).
-func (c *memberCursor) index(u UniqueAddress) (int, bool) {
+func (c *memberCursor) index(u UniqueAddress) (int, bool) { return c.lookup(u, true) }
+
+// lookup is index(u) if where is set; else only whether u is a member
+// matters, and a short list is only scanned.
+func (c *memberCursor) lookup(u UniqueAddress, where bool) (int, bool) {
 	ms := c.s.Members
+	if len(ms) <= shortList {
+		// By equality: from the previous answer on, then from the start.
+		for j := c.next; j < len(ms); j++ {
+			if ms[j].Node.UID == u.UID && sameNode(&ms[j].Node, &u) {
+				c.next = j + 1
+				return j, true
+			}
+		}
+		for j := 0; j < c.next && j < len(ms); j++ {
+			if ms[j].Node.UID == u.UID && sameNode(&ms[j].Node, &u) {
+				c.next = j + 1
+				return j, true
+			}
+		}
+		if !where {
+			return 0, false
+		}
+		// A non-member: where it would be inserted, found as below.
+	}
+	return c.locate(&u)
+}
+
+// locate is index(*up) for a list longer than shortList or a non-member
+// of a shorter one.
+func (c *memberCursor) locate(up *UniqueAddress) (int, bool) {
+	u, ms := *up, c.s.Members
+	if len(ms) > shortList {
+		// Queries in member order mostly skip a few members: try the
+		// next ones by equality before parsing u's address.
+		for j := c.next; j < len(ms) && j < c.next+cursorProbe; j++ {
+			if ms[j].Node.UID == u.UID && sameNode(&ms[j].Node, &u) {
+				c.next = j + 1
+				return j, true
+			}
+		}
+	}
 	if c.kc != nil && c.words == nil && !c.noWords && c.keys == nil {
 		c.words, c.noWords = c.kc.words(ms)
 	}
 	if c.words != nil {
-		// A search of the parsed words reads no member but the one it
-		// lands on: cheaper than probing the members after the last
-		// answer, but for the very next one.
-		if j := c.next; j < len(ms) && ms[j].Node == u {
-			c.next = j + 1
-			return j, true
-		}
 		if k := keyOf(u); k.isV4 {
 			i, ok := searchWords(ms, c.words, &k)
 			c.next = i
@@ -162,14 +218,6 @@ func (c *memberCursor) index(u UniqueAddress) (int, bool) {
 				c.next++
 			}
 			return i, ok
-		}
-	}
-	// Queries in member order mostly skip a few members: try the next
-	// ones by equality before searching.
-	for j := c.next; j < len(ms) && j < c.next+cursorProbe; j++ {
-		if ms[j].Node == u {
-			c.next = j + 1
-			return j, true
 		}
 	}
 	if len(ms) == 0 {
@@ -260,7 +308,7 @@ func searchWords(ms []Member, words []uint32, k *nodeKey) (int, bool) {
 
 // Member returns the record of incarnation u.
 func (s *State) Member(u UniqueAddress) (Member, bool) {
-	if i, ok := s.memberIndex(u); ok {
+	if i, ok := s.lookupMember(u, false); ok {
 		return s.Members[i], true
 	}
 	return Member{}, false

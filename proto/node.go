@@ -115,6 +115,13 @@ type Node struct {
 	nextHeartbeat    time.Time
 	nextAvailability time.Time
 
+	// dl is the deadline of the timers above for phase dlPhase, valid
+	// while dlValid. Invariant: every write to a timer clears dlValid
+	// (armed does), so dl is what naiveDeadline would compute.
+	dl      time.Time
+	dlPhase Phase
+	dlValid bool
+
 	// monitors[i] is the heartbeat history of subject monitorList[i].
 	// Invariant: monitorList is sorted and as long as monitors.
 	monitors    []*phi.History
@@ -271,13 +278,21 @@ func (n *Node) Output() Output {
 // slices for ever; what o held before the call is gone, so copy out what
 // must outlive it.
 func (n *Node) OutputTo(o *Output) {
-	clear(o.Messages)
-	clear(o.Events)
-	clear(o.Snapshots)
-	o.Messages, n.out.Messages = n.out.Messages, o.Messages[:0]
-	o.Events, n.out.Events = n.out.Events, o.Events[:0]
-	o.Snapshots, n.out.Snapshots = n.out.Snapshots, o.Snapshots[:0]
+	trade(&o.Messages, &n.out.Messages)
+	trade(&o.Events, &n.out.Events)
+	trade(&o.Snapshots, &n.out.Snapshots)
 	o.Deadline = n.deadline()
+}
+
+// trade hands the node's buffer *fill to the driver's *dst and takes
+// *dst's old one, cleared, to fill next. When both are empty there is
+// nothing to hand over and the buffers stay where they are.
+func trade[T any](dst, fill *[]T) {
+	if len(*dst) == 0 && len(*fill) == 0 {
+		return
+	}
+	clear(*dst)
+	*dst, *fill = *fill, (*dst)[:0]
 }
 
 // Step feeds one message or local command at time now. It returns an error
@@ -337,6 +352,7 @@ func (n *Node) Tick(now time.Time) {
 		} else if due(n.nextJoin, n.now) {
 			n.sendJoins()
 			n.nextJoin = n.now.Add(n.cfg.JoinRetryInterval)
+			n.armed()
 		}
 	}
 	if n.phase == PhaseMember {
@@ -349,15 +365,18 @@ func (n *Node) Tick(now time.Time) {
 		if due(n.nextHeartbeat, soon) {
 			n.heartbeatRound()
 			n.nextHeartbeat = n.now.Add(n.cfg.HeartbeatInterval)
+			n.armed()
 		}
 		if due(n.nextAvailability, soon) {
 			n.checkAvailability()
 			n.nextAvailability = n.now.Add(n.cfg.AvailabilityInterval)
+			n.armed()
 		}
 		if due(n.nextGossip, soon) {
 			n.pruneTombstones()
 			n.gossipRound()
 			n.nextGossip = n.now.Add(n.cfg.GossipInterval)
+			n.armed()
 		}
 		// The leader acts on ticks only, never in the Step that merged
 		// gossip: every state a node holds is then either a merge or its
@@ -380,7 +399,21 @@ func (n *Node) advance(now time.Time) {
 
 func due(at, now time.Time) bool { return !at.IsZero() && !at.After(now) }
 
+// deadline is the next time Tick must be called: the earliest timer of
+// the phase, or zero. It is recomputed only after a timer or the phase
+// changed.
 func (n *Node) deadline() time.Time {
+	if !n.dlValid || n.dlPhase != n.phase {
+		n.dl, n.dlPhase, n.dlValid = n.naiveDeadline(), n.phase, true
+	}
+	return n.dl
+}
+
+// armed notes that a timer changed.
+func (n *Node) armed() { n.dlValid = false }
+
+// naiveDeadline computes deadline from the timers.
+func (n *Node) naiveDeadline() time.Time {
 	switch n.phase {
 	case PhaseJoining:
 		return earliest(earliest(n.nextJoin, n.seedFormAt), n.leaveAt)
@@ -606,6 +639,7 @@ func (n *Node) joinSeeds(seeds []Address) error {
 	}
 	n.sendJoins()
 	n.nextJoin = n.now.Add(n.cfg.JoinRetryInterval)
+	n.armed()
 	return nil
 }
 
@@ -650,6 +684,7 @@ func (n *Node) becomeMember() {
 	first := n.now.Add(n.jitter(n.cfg.HeartbeatInterval))
 	n.nextHeartbeat, n.nextGossip = first, first
 	n.nextAvailability = first.Add(n.cfg.AvailabilityInterval)
+	n.armed()
 }
 
 func (n *Node) leave() error {
@@ -669,6 +704,7 @@ func (n *Node) leave() error {
 		s.setMember(m)
 	})
 	n.leaveAt = n.now.Add(n.cfg.LeaveTimeout)
+	n.armed()
 	return nil
 }
 
@@ -750,6 +786,7 @@ func (n *Node) receive(m Message) error {
 	case InitJoinAck, *InitJoinAck:
 		if n.phase == PhaseJoining && n.firstSeed {
 			n.seedFormAt = time.Time{} // a cluster exists: never form a second one
+			n.armed()
 			n.send(m.From, Join{ID: n.cfg.NodeID, Roles: n.cfg.Roles})
 		} else {
 			n.stats.DroppedIgnored++

@@ -139,10 +139,70 @@ func (w *ringWalk) down(i int) {
 	}
 }
 
+// targetMemo remembers monitorTargets for the node's state. The targets
+// depend only on the ring (the nodes of the members that are not Down) and
+// on the node's own reachability row, so a state that keeps both keeps
+// them.
+type targetMemo struct {
+	members []Member        // a member list with ring ring
+	ring    []UniqueAddress // the nodes of members that are not Down, in order
+	own     []UniqueAddress // the node's own row's unreachable list
+	targets []UniqueAddress // monitorTargets of any state with ring and own
+	valid   bool
+}
+
+// currentTargets returns monitorTargets(n.st, n.self, n.cfg.MonitoredBy),
+// computing it only when the ring or the node's own row changed. The
+// result must not be modified.
+func (n *Node) currentTargets() []UniqueAddress {
+	m := &n.targets
+	var own []UniqueAddress
+	if row, ok := n.st.Reachability.Row(n.self); ok {
+		own = row.Unreachable
+	}
+	if m.valid && nodesEqual(m.own, own) {
+		if sameMembers(m.members, n.st.Members) {
+			return m.targets
+		}
+		if ringOfIs(m.ring, n.st.Members) {
+			m.members = n.st.Members
+			return m.targets
+		}
+	}
+	m.members, m.own, m.valid = n.st.Members, own, true
+	m.ring = m.ring[:0]
+	for i := range n.st.Members {
+		if n.st.Members[i].Status != Down {
+			m.ring = append(m.ring, n.st.Members[i].Node)
+		}
+	}
+	m.targets = monitorTargets(n.st, n.self, n.cfg.MonitoredBy)
+	return m.targets
+}
+
+// ringOfIs reports whether ring lists the nodes of the members of ms that
+// are not Down, in order.
+func ringOfIs(ring []UniqueAddress, ms []Member) bool {
+	k := 0
+	for i := range ms {
+		if ms[i].Status == Down {
+			continue
+		}
+		if k == len(ring) || ring[k] != ms[i].Node {
+			return false
+		}
+		k++
+	}
+	return k == len(ring)
+}
+
 // refreshMonitors starts histories for new subjects (monitoring begins now,
 // so a subject that never answers is still detected) and drops old ones.
 func (n *Node) refreshMonitors() {
-	targets := monitorTargets(n.st, n.self, n.cfg.MonitoredBy)
+	targets := n.currentTargets()
+	if sameNodes(targets, n.monitorList) {
+		return // the same subjects: every history stays
+	}
 	keep := make([]*phi.History, len(targets))
 	old := nodeCursor{list: n.monitorList}
 	for i, u := range targets {

@@ -126,6 +126,7 @@ type Node struct {
 	// Invariant: monitorList is sorted and as long as monitors.
 	monitors    []*phi.History
 	monitorList []UniqueAddress
+	targets     targetMemo // see currentTargets
 	hbSeq       uint64
 	lastTick    time.Time
 

@@ -137,6 +137,12 @@ func (c *shortcutCluster) checkShortcuts(n *Node) {
 	if got, want := n.deadline(), n.naiveDeadline(); got != want {
 		c.t.Fatalf("%v (%v): cached deadline %v, timers say %v", n.Self(), n.Phase(), got, want)
 	}
+	if n.Phase() == PhaseMember {
+		got, want := n.currentTargets(), monitorTargets(n.st, n.self, n.cfg.MonitoredBy)
+		if !nodesEqual(got, want) {
+			c.t.Fatalf("%v: kept monitor targets %v, the state's are %v", n.Self(), got, want)
+		}
+	}
 }
 
 // act takes one random action.

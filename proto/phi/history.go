@@ -65,7 +65,7 @@ func (h *History) Samples() int { return len(h.ring) }
 // full. An arrival at or before Last (a duplicate or reordered heartbeat)
 // is ignored entirely: it changes neither Last nor the window.
 func (h *History) Heartbeat(at time.Time) {
-	d := at.Sub(h.last)
+	d := sub(at, h.last)
 	if d <= 0 {
 		return
 	}
@@ -173,7 +173,7 @@ func (h *History) estimatedStdDev() time.Duration {
 // before Last counts as no time elapsed.
 func (h *History) Phi(now time.Time) float64 {
 	mean, std := h.Estimate()
-	return Phi(now.Sub(h.last), mean, std)
+	return Phi(sub(now, h.last), mean, std)
 }
 
 // Available reports whether the subject is considered reachable at now,
@@ -184,10 +184,29 @@ func (h *History) Available(now time.Time) bool {
 	// reached and φ need not be computed: the usual case of a subject that
 	// answers on time.
 	mean := h.estimatedMean()
-	if elapsed := now.Sub(h.last); elapsed <= mean && h.cfg.Threshold > maxPhiUntilMean {
+	elapsed := sub(now, h.last)
+	if elapsed <= mean && h.cfg.Threshold > maxPhiUntilMean {
 		return true
 	}
-	return Phi(now.Sub(h.last), mean, h.estimatedStdDev()) < h.cfg.Threshold
+	return Phi(elapsed, mean, h.estimatedStdDev()) < h.cfg.Threshold
+}
+
+// subSecBound bounds the whole seconds between two instants that sub takes
+// without time.Time.Sub: their difference in nanoseconds fits a Duration.
+const subSecBound = 9_000_000_000
+
+// sub returns t.Sub(u). For instants less than 285 years apart of which t
+// has no monotonic clock reading (Sub uses the readings only when both
+// have one) it subtracts the wall times itself, which is exact there and
+// skips the overflow check that makes Sub costly.
+func sub(t, u time.Time) time.Duration {
+	ts, us := t.Unix(), u.Unix()
+	if ts > -1<<62 && ts < 1<<62 && us > -1<<62 && us < 1<<62 {
+		if ds := ts - us; ds > -subSecBound && ds < subSecBound && t == t.Round(0) {
+			return time.Duration(ds)*time.Second + time.Duration(t.Nanosecond()-u.Nanosecond())
+		}
+	}
+	return t.Sub(u)
 }
 
 // toDuration rounds ns to a Duration, saturating instead of overflowing.

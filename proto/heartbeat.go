@@ -156,10 +156,7 @@ type targetMemo struct {
 // result must not be modified.
 func (n *Node) currentTargets() []UniqueAddress {
 	m := &n.targets
-	var own []UniqueAddress
-	if row, ok := n.st.Reachability.Row(n.self); ok {
-		own = row.Unreachable
-	}
+	own := n.ownUnreachable()
 	if m.valid && nodesEqual(m.own, own) {
 		if sameMembers(m.members, n.st.Members) {
 			return m.targets
@@ -178,6 +175,28 @@ func (n *Node) currentTargets() []UniqueAddress {
 	}
 	m.targets = monitorTargets(n.st, n.self, n.cfg.MonitoredBy)
 	return m.targets
+}
+
+// ownRowMemo remembers the unreachable list of the node's own
+// reachability row for a list of rows.
+type ownRowMemo struct {
+	rows        []ObserverRow
+	unreachable []UniqueAddress
+	valid       bool
+}
+
+// ownUnreachable returns the unreachable list of this node's own row in
+// its state (nil without a row), looking the row up again only when the
+// state's rows changed. The result must not be modified.
+func (n *Node) ownUnreachable() []UniqueAddress {
+	m := &n.ownRow
+	if rows := n.st.Reachability.Rows; !m.valid || !sameRows(m.rows, rows) {
+		m.rows, m.unreachable, m.valid = rows, nil, true
+		if row, ok := n.st.Reachability.Row(n.self); ok {
+			m.unreachable = row.Unreachable
+		}
+	}
+	return m.unreachable
 }
 
 // ringOfIs reports whether ring lists the nodes of the members of ms that
@@ -229,7 +248,7 @@ func (n *Node) monitor(u UniqueAddress) (*phi.History, bool) {
 		return n.monitors[c.next-1], true
 	}
 	for i := range list {
-		if list[i] == u {
+		if list[i].UID == u.UID && list[i] == u { // the UID rules most out cheaply
 			return n.monitors[i], true
 		}
 	}
@@ -286,11 +305,7 @@ func (n *Node) checkAvailability() {
 			unreachable = append(unreachable, u)
 		}
 	}
-	var current []UniqueAddress
-	if row, ok := n.st.Reachability.Row(n.self); ok {
-		current = row.Unreachable
-	}
-	if nodesEqual(unreachable, current) {
+	if nodesEqual(unreachable, n.ownUnreachable()) {
 		return
 	}
 	n.update(func(s *State) {

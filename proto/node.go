@@ -127,6 +127,7 @@ type Node struct {
 	monitors    []*phi.History
 	monitorList []UniqueAddress
 	targets     targetMemo // see currentTargets
+	ownRow      ownRowMemo // see ownUnreachable
 	hbSeq       uint64
 	lastTick    time.Time
 

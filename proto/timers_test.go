@@ -137,6 +137,13 @@ func (c *shortcutCluster) checkShortcuts(n *Node) {
 	if got, want := n.deadline(), n.naiveDeadline(); got != want {
 		c.t.Fatalf("%v (%v): cached deadline %v, timers say %v", n.Self(), n.Phase(), got, want)
 	}
+	var own []UniqueAddress
+	if row, ok := n.st.Reachability.Row(n.self); ok {
+		own = row.Unreachable
+	}
+	if got := n.ownUnreachable(); !nodesEqual(got, own) {
+		c.t.Fatalf("%v: kept own row %v, the state's is %v", n.Self(), got, own)
+	}
 	if n.Phase() == PhaseMember {
 		got, want := n.currentTargets(), monitorTargets(n.st, n.self, n.cfg.MonitoredBy)
 		if !nodesEqual(got, want) {

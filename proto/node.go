@@ -164,6 +164,12 @@ type Node struct {
 	membersDigestValid bool
 	ownSynced          *State // the state syncOwn last found current
 	ownDirty           bool   // own declarations or entries changed since
+	// ownIdleMembers and ownIdleRegistry are the members and registry of
+	// a state in which syncOwn last found nothing to write (while
+	// ownIdleValid): a state that shares both needs nothing either.
+	ownIdleMembers  []Member
+	ownIdleRegistry []RegistryRow
+	ownIdleValid    bool
 
 	processed *State // the state afterChange last published from
 	tracked   *State // the state trackUnreachable last read
@@ -550,9 +556,18 @@ func (n *Node) syncOwn() {
 	if n.st == n.ownSynced && !n.ownDirty {
 		return
 	}
+	if !n.ownDirty && n.ownIdle() {
+		n.ownSynced = n.st
+		return
+	}
 	defer func() { n.ownSynced, n.ownDirty = n.st, false }()
+	n.ownIdleValid = false
+	idle := func() {
+		n.ownIdleMembers, n.ownIdleRegistry, n.ownIdleValid = n.st.Members, n.st.Registry, true
+	}
 	m, ok := n.st.Member(n.self)
 	if !ok || m.Status >= Exiting {
+		idle()
 		return
 	}
 	hostsStale := m.HostsVersion < n.hostsVersion
@@ -569,6 +584,7 @@ func (n *Node) syncOwn() {
 	}
 	regStale := row.Version < n.regVersion || (n.regVersion > 0 && !entriesEqual(row.Entries, n.entries))
 	if !hostsStale && !regStale {
+		idle()
 		return
 	}
 	n.update(func(s *State) {
@@ -584,6 +600,12 @@ func (n *Node) syncOwn() {
 			s.Registry = withRegistryRow(s.Registry, n.self, n.regVersion, n.entries)
 		}
 	})
+}
+
+// ownIdle reports whether the state shares its members and registry with
+// one in which syncOwn found nothing to write.
+func (n *Node) ownIdle() bool {
+	return n.ownIdleValid && sameMembers(n.ownIdleMembers, n.st.Members) && sameRegistry(n.ownIdleRegistry, n.st.Registry)
 }
 
 func entriesEqual(a, b []ServiceEntry) bool {

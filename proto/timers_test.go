@@ -144,6 +144,9 @@ func (c *shortcutCluster) checkShortcuts(n *Node) {
 	if got := n.ownUnreachable(); !nodesEqual(got, own) {
 		c.t.Fatalf("%v: kept own row %v, the state's is %v", n.Self(), got, own)
 	}
+	if n.Phase() == PhaseMember && n.ownIdle() && ownNeedsWrite(n) {
+		c.t.Fatalf("%v: syncOwn would skip a state that lacks its declarations or entries", n.Self())
+	}
 	if n.Phase() == PhaseMember {
 		got, want := n.currentTargets(), monitorTargets(n.st, n.self, n.cfg.MonitoredBy)
 		if !nodesEqual(got, want) {
@@ -209,9 +212,15 @@ func (c *shortcutCluster) act() {
 		c.now = c.now.Add(time.Duration(1+c.rng.Intn(5)) * time.Second) // everybody paused
 	default:
 		i := c.rng.Intn(len(c.nodes))
-		if !c.down[i] && c.nodes[i].Phase() != PhaseStopped {
-			c.step(i, Message{From: c.nodes[i].Self(), Body: Register{Key: "svc", Path: fmt.Sprintf("/p%d", c.rng.Intn(3))}})
+		if c.down[i] || c.nodes[i].Phase() == PhaseStopped {
+			return
 		}
+		path, typ := fmt.Sprintf("/p%d", c.rng.Intn(3)), fmt.Sprintf("t%d", c.rng.Intn(2))
+		cmds := []Body{
+			Register{Key: "svc", Path: path}, Deregister{Key: "svc", Path: path},
+			HostShards{Type: ShardType{Name: typ, Shards: 1 + c.rng.Intn(4), Replicas: 1}}, StopHosting{Name: typ},
+		}
+		c.step(i, Message{From: c.nodes[i].Self(), Body: cmds[c.rng.Intn(len(cmds))]})
 	}
 	for i := range c.nodes {
 		if !c.down[i] && c.nodes[i].Phase() == PhaseStopped && c.rng.Intn(300) == 0 {
@@ -257,4 +266,24 @@ func TestShortcutsMatchNaive(t *testing.T) {
 	if members == 0 {
 		t.Fatal("no node was a member at the end of any run: the runs exercised little")
 	}
+}
+
+// ownNeedsWrite is syncOwn's test without its memo: whether the state
+// lacks this node's shard declarations or service entries.
+func ownNeedsWrite(n *Node) bool {
+	m, ok := n.st.Member(n.self)
+	if !ok || m.Status >= Exiting {
+		return false
+	}
+	if m.HostsVersion < n.hostsVersion {
+		return true
+	}
+	var row RegistryRow
+	for _, r := range n.st.Registry {
+		if r.Owner == n.self {
+			row = r
+		}
+	}
+	version := max(n.regVersion, row.Version)
+	return row.Version < version || (version > 0 && !entriesEqual(row.Entries, n.entries))
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"reflect"
 	"time"
 
 	"github.com/rumorhq/rumor/proto/phi"
@@ -115,12 +116,11 @@ type Node struct {
 	nextHeartbeat    time.Time
 	nextAvailability time.Time
 
-	// dl is the deadline of the timers above for phase dlPhase, valid
-	// while dlValid. Invariant: every write to a timer clears dlValid
-	// (armed does), so dl is what naiveDeadline would compute.
-	dl      time.Time
-	dlPhase Phase
-	dlValid bool
+	// dl is the deadline of the timers above in phase dlFor-1; dlFor is
+	// 0 when there is none. Invariant: every write to a timer zeroes
+	// dlFor (armed does), so dl is what naiveDeadline would compute.
+	dl    time.Time
+	dlFor Phase
 
 	// monitors[i] is the heartbeat history of subject monitorList[i].
 	// Invariant: monitorList is sorted and as long as monitors.
@@ -151,9 +151,10 @@ type Node struct {
 	// state that keeps its clock keeps them.
 	vdigestOf    VClock
 	vdigestValid bool
-	// pruneFor is the state whose tombstones pruneTombstones last found
-	// none due in before pruneAt.
-	pruneFor *State
+	// pruneFor is the tombstone map (states share it while their
+	// tombstones are unchanged) in which pruneTombstones last found none
+	// due before pruneAt.
+	pruneFor map[UniqueAddress]time.Time
 	pruneAt  time.Time
 	// The seen bitmap of seenBitsFor, and the digest of the member list it
 	// indexes (membersDigestFor); see seenBitmap.
@@ -411,14 +412,14 @@ func due(at, now time.Time) bool { return !at.IsZero() && !at.After(now) }
 // the phase, or zero. It is recomputed only after a timer or the phase
 // changed.
 func (n *Node) deadline() time.Time {
-	if !n.dlValid || n.dlPhase != n.phase {
-		n.dl, n.dlPhase, n.dlValid = n.naiveDeadline(), n.phase, true
+	if n.dlFor != n.phase+1 {
+		n.dl, n.dlFor = n.naiveDeadline(), n.phase+1
 	}
 	return n.dl
 }
 
 // armed notes that a timer changed.
-func (n *Node) armed() { n.dlValid = false }
+func (n *Node) armed() { n.dlFor = 0 }
 
 // naiveDeadline computes deadline from the timers.
 func (n *Node) naiveDeadline() time.Time {
@@ -982,8 +983,11 @@ func (n *Node) tellRemoved(m Message) {
 func (n *Node) ownEntryValid(v VClock) bool { return v[n.self] <= n.st.Version[n.self] }
 
 func (n *Node) pruneTombstones() {
-	if n.pruneFor == n.st && n.now.Before(n.pruneAt) {
-		return // the state's tombstones were checked and none is due yet
+	if len(n.st.Tombstones) == 0 {
+		return // nothing to expire
+	}
+	if sameTombstones(n.pruneFor, n.st.Tombstones) && n.now.Before(n.pruneAt) {
+		return // these tombstones were checked and none is due yet
 	}
 	var expired []UniqueAddress
 	first := time.Time{}
@@ -996,9 +1000,9 @@ func (n *Node) pruneTombstones() {
 		}
 	}
 	if len(expired) == 0 {
-		n.pruneFor, n.pruneAt = n.st, first
+		n.pruneFor, n.pruneAt = n.st.Tombstones, first
 		if first.IsZero() {
-			n.pruneAt = n.now.Add(n.cfg.TombstoneTTL) // no tombstones: none can be due before then
+			n.pruneAt = n.now.Add(n.cfg.TombstoneTTL) // none can be due before then
 		}
 		return
 	}
@@ -1013,6 +1017,11 @@ func (n *Node) pruneTombstones() {
 		delete(s.Tombstones, u)
 	}
 	n.st = &s
+}
+
+// sameTombstones reports whether a and b are the same map.
+func sameTombstones(a, b map[UniqueAddress]time.Time) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 func sortedStrings(in []string) []string {

@@ -42,6 +42,7 @@ func newShortcutCluster(t *testing.T, seed int64) *shortcutCluster {
 	cfg.JoinRetryInterval = ms(50, 400)
 	cfg.SeedNodeTimeout = ms(50, 1000)
 	cfg.LeaveTimeout = ms(200, 3000)
+	cfg.TombstoneTTL = 10*cfg.GossipInterval + ms(0, 5000) // short, so tombstones expire
 	if rng.Intn(2) == 0 {
 		cfg.LeaveTimeout = ms(10, 100) // often due before the other timers
 	}
@@ -143,6 +144,13 @@ func (c *shortcutCluster) checkShortcuts(n *Node) {
 	}
 	if got := n.ownUnreachable(); !nodesEqual(got, own) {
 		c.t.Fatalf("%v: kept own row %v, the state's is %v", n.Self(), got, own)
+	}
+	if sameTombstones(n.pruneFor, n.st.Tombstones) && n.now.Before(n.pruneAt) {
+		for u, at := range n.st.Tombstones {
+			if !n.now.Before(at.Add(n.cfg.TombstoneTTL)) {
+				c.t.Fatalf("%v: pruneTombstones would skip %v, due at %v, till %v", n.Self(), u, at.Add(n.cfg.TombstoneTTL), n.pruneAt)
+			}
+		}
 	}
 	if n.Phase() == PhaseMember && n.ownIdle() && ownNeedsWrite(n) {
 		c.t.Fatalf("%v: syncOwn would skip a state that lacks its declarations or entries", n.Self())

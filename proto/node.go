@@ -178,7 +178,14 @@ type Node struct {
 	// modified once they are n.st, so the pointer identifies the content).
 	statusOf *State
 	selfSt   MemberStatus
-	stopping string // reason, while a stop is pending
+	// statusMembers and statusTombs are the members and tombstones of
+	// statusOf, and statusMember whether self is among the members:
+	// selfSt depends on nothing else, so a state that shares the members
+	// (and, when self is not among them, the tombstones) has the same.
+	statusMembers []Member
+	statusTombs   map[UniqueAddress]time.Time
+	statusMember  bool
+	stopping      string // reason, while a stop is pending
 
 	toldRemoved map[UniqueAddress]time.Time // removed incarnations told so, and when
 
@@ -843,8 +850,23 @@ func (n *Node) receive(m Message) error {
 }
 
 func (n *Node) selfStatus() MemberStatus {
-	if n.st != n.statusOf || n.st == nil {
-		n.statusOf, n.selfSt = n.st, n.st.Status(n.self)
+	if n.st == n.statusOf && n.st != nil {
+		return n.selfSt
+	}
+	s := n.st
+	if s == nil || n.statusOf == nil || !sameMembers(n.statusMembers, s.Members) ||
+		(!n.statusMember && !sameTombstones(n.statusTombs, s.Tombstones)) {
+		m, ok := s.Member(n.self)
+		if ok {
+			n.selfSt = m.Status
+		} else {
+			n.selfSt = s.Status(n.self)
+		}
+		n.statusMember = ok
+	}
+	n.statusOf = s
+	if s != nil {
+		n.statusMembers, n.statusTombs = s.Members, s.Tombstones
 	}
 	return n.selfSt
 }

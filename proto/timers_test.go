@@ -138,6 +138,9 @@ func (c *shortcutCluster) checkShortcuts(n *Node) {
 	if got, want := n.deadline(), n.naiveDeadline(); got != want {
 		c.t.Fatalf("%v (%v): cached deadline %v, timers say %v", n.Self(), n.Phase(), got, want)
 	}
+	if got, want := n.selfStatus(), n.st.Status(n.self); got != want {
+		c.t.Fatalf("%v: kept own status %v, the state says %v", n.Self(), got, want)
+	}
 	var own []UniqueAddress
 	if row, ok := n.st.Reachability.Row(n.self); ok {
 		own = row.Unreachable
@@ -294,4 +297,43 @@ func ownNeedsWrite(n *Node) bool {
 	}
 	version := max(n.regVersion, row.Version)
 	return row.Version < version || (version > 0 && !entriesEqual(row.Entries, n.entries))
+}
+
+// TestSelfStatusMemo walks selfStatus through states that share their
+// members but not their tombstones, and the other way round, checking
+// each answer against State.Status.
+func TestSelfStatusMemo(t *testing.T) {
+	n, err := New(LocalConfig(), addr(1), rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := UniqueAddress{Address: addr(2), UID: 7}
+	without := []Member{{Node: other, Status: Up}}
+	with := []Member{{Node: n.Self(), Status: Leaving}, {Node: other, Status: Up}}
+	if n.Self().Compare(other) > 0 {
+		with[0], with[1] = with[1], with[0]
+	}
+	tombs := map[UniqueAddress]time.Time{n.Self(): epoch}
+	steps := []struct {
+		name    string
+		members []Member
+		tombs   map[UniqueAddress]time.Time
+		want    MemberStatus
+	}{
+		{"not a member", without, nil, 0},
+		{"same members, now tombstoned", without, tombs, Removed},
+		{"same members and tombstones", without, tombs, Removed},
+		{"same members, tombstone gone", without, nil, 0},
+		{"a member", with, nil, Leaving},
+		{"same members, tombstoned too", with, tombs, Leaving},
+		{"not a member again", without, tombs, Removed},
+	}
+	for _, s := range steps {
+		st := NewState()
+		st.Members, st.Tombstones = s.members, s.tombs
+		n.st = st
+		if got := n.selfStatus(); got != s.want || got != st.Status(n.Self()) {
+			t.Errorf("%s: selfStatus() = %v, want %v (State.Status %v)", s.name, got, s.want, st.Status(n.Self()))
+		}
+	}
 }

@@ -294,7 +294,15 @@ func (n *Node) Output() Output {
 // slices for ever; what o held before the call is gone, so copy out what
 // must outlive it.
 func (n *Node) OutputTo(o *Output) {
-	trade(&o.Messages, &n.out.Messages)
+	if len(o.Messages) > 0 || len(n.out.Messages) > 0 {
+		// Dropping the bodies releases what a spent message holds (states);
+		// its addresses are small and shared. This costs less than clearing
+		// the whole message.
+		for i := range o.Messages {
+			o.Messages[i].Body = nil
+		}
+		o.Messages, n.out.Messages = n.out.Messages, o.Messages[:0]
+	}
 	trade(&o.Events, &n.out.Events)
 	trade(&o.Snapshots, &n.out.Snapshots)
 	o.Deadline = n.deadline()

@@ -117,6 +117,11 @@ func (c *shortcutCluster) collect(i int) {
 	c.checkShortcuts(n)
 	c.checks++
 	n.OutputTo(&c.out)
+	for _, m := range n.out.Messages[:cap(n.out.Messages)] {
+		if m.Body != nil {
+			c.t.Fatalf("node %d: OutputTo took back a buffer that still holds a %s", i, m.Body.Kind())
+		}
+	}
 	want := c.twins[i].Output()
 	if !reflect.DeepEqual(want.Messages, nilIfEmpty(c.out.Messages)) || !reflect.DeepEqual(want.Events, nilIfEmpty(c.out.Events)) ||
 		!reflect.DeepEqual(want.Snapshots, nilIfEmpty(c.out.Snapshots)) || want.Deadline != c.out.Deadline {

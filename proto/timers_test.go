@@ -4,8 +4,12 @@ import (
 	"fmt"
 	"math/rand"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/prop"
 )
 
 // The node keeps memos of its timers and heartbeat monitors (the cached
@@ -164,7 +168,7 @@ func (c *shortcutCluster) checkShortcuts(n *Node) {
 		c.t.Fatalf("%v: syncOwn would skip a state that lacks its declarations or entries", n.Self())
 	}
 	if n.Phase() == PhaseMember {
-		got, want := n.currentTargets(), monitorTargets(n.st, n.self, n.cfg.MonitoredBy)
+		got, want := n.currentTargets(), naiveMonitorTargets(n.st, n.self, n.cfg.MonitoredBy)
 		if !nodesEqual(got, want) {
 			c.t.Fatalf("%v: kept monitor targets %v, the state's are %v", n.Self(), got, want)
 		}
@@ -341,4 +345,82 @@ func TestSelfStatusMemo(t *testing.T) {
 			t.Errorf("%s: selfStatus() = %v, want %v (State.Status %v)", s.name, got, s.want, st.Status(n.Self()))
 		}
 	}
+}
+
+// naiveMonitorTargets is monitorTargets by its definition: walk the ring
+// from self counting the members self's own row does not list until k are
+// found, add the non-Down members that row lists, and sort.
+func naiveMonitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
+	var own []UniqueAddress
+	if row, ok := s.Reachability.Row(self); ok {
+		own = row.Unreachable
+	}
+	var entries []ringEntry
+	selfOnRing := false
+	for _, m := range s.Members {
+		switch {
+		case m.Status == Down:
+		case m.Node == self:
+			selfOnRing = true
+		default:
+			entries = append(entries, ringEntry{node: m.Node, hash: m.Node.Hash()})
+		}
+	}
+	var out []UniqueAddress
+	if selfOnRing {
+		for reachable, i, ring := 0, 0, naiveRingOrder(self, self.Hash(), entries); reachable < k && i < len(ring); i++ {
+			out = append(out, ring[i])
+			if !containsNode(own, ring[i]) {
+				reachable++
+			}
+		}
+	}
+	for _, u := range own {
+		if m, ok := s.Member(u); ok && m.Status != Down {
+			out = append(out, u)
+		}
+	}
+	sortNodes(out)
+	return slices.Compact(out)
+}
+
+// TestMonitorTargetsMatchNaive checks monitorTargets, which marks the
+// members it picks and reads them in member order, against
+// naiveMonitorTargets on random member lists (some Down, self among them
+// or not) and own rows (listing members, Down members, self and
+// strangers).
+func TestMonitorTargetsMatchNaive(t *testing.T) {
+	gen := lawFrom(func(rng *rand.Rand) [3][]UniqueAddress {
+		members := lawSubset(rng, valPool, 1+rng.Intn(4))
+		own := lawSubset(rng, valPool, 1+rng.Intn(8))
+		self := valPool[rng.Intn(len(valPool))]
+		if len(members) > 0 && rng.Intn(4) > 0 {
+			self = members[rng.Intn(len(members))]
+		}
+		return [3][]UniqueAddress{members, own, {self}}
+	})
+	runLaws(t, func(p *gopter.Properties) {
+		p.Property("monitorTargets is the naive walk", prop.ForAll(func(in [3][]UniqueAddress) string {
+			rng := rand.New(rand.NewSource(int64(len(in[0])*131 + len(in[1]))))
+			s := NewState()
+			for _, u := range in[0] {
+				st := Up
+				if rng.Intn(4) == 0 {
+					st = Down
+				}
+				s.Members = append(s.Members, Member{Node: u, Status: st})
+			}
+			self := in[2][0]
+			if len(in[1]) > 0 {
+				s.Reachability.Rows = []ObserverRow{{Observer: self, Version: 1, Unreachable: in[1]}}
+			}
+			for k := 0; k <= len(in[0])+1; k++ {
+				got, want := monitorTargets(s, self, k), naiveMonitorTargets(s, self, k)
+				if !nodesEqual(got, want) {
+					return fmt.Sprintf("members %v, self %v, own row %v, k %d: got %v, want %v", s.Members, self, in[1], k, got, want)
+				}
+			}
+			return ""
+		}, gen))
+	})
 }

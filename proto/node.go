@@ -569,9 +569,13 @@ func (n *Node) deregister(key, path string) error {
 // syncOwn writes this node's shard declarations and service entries into
 // the gossip state when they differ from what it holds.
 func (n *Node) syncOwn() {
-	if n.st == n.ownSynced && !n.ownDirty {
-		return
+	if n.st != n.ownSynced || n.ownDirty {
+		n.syncOwnState()
 	}
+}
+
+// syncOwnState is syncOwn for a state it has not checked yet.
+func (n *Node) syncOwnState() {
 	if !n.ownDirty && n.ownIdle() {
 		n.ownSynced = n.st
 		return
@@ -861,6 +865,11 @@ func (n *Node) selfStatus() MemberStatus {
 	if n.st == n.statusOf && n.st != nil {
 		return n.selfSt
 	}
+	return n.readSelfStatus()
+}
+
+// readSelfStatus is selfStatus for a state it has not read yet.
+func (n *Node) readSelfStatus() MemberStatus {
 	s := n.st
 	if s == nil || n.statusOf == nil || !sameMembers(n.statusMembers, s.Members) ||
 		(!n.statusMember && !sameTombstones(n.statusTombs, s.Tombstones)) {

@@ -154,10 +154,10 @@ func (w *ringWalk) down(i int) {
 // on the node's own reachability row, so a state that keeps both keeps
 // them.
 type targetMemo struct {
-	members []Member        // a member list with ring ring
-	ring    []UniqueAddress // the nodes of members that are not Down, in order
+	members []Member        // the last member list found to have ring
+	ring    []UniqueAddress // the nodes of the members that are not Down, in order
 	own     []UniqueAddress // the node's own row's unreachable list
-	targets []UniqueAddress // monitorTargets of any state with ring and own
+	targets []UniqueAddress // monitorTargets of every state with ring and own
 	valid   bool
 }
 

@@ -195,10 +195,11 @@ func (h *History) Available(now time.Time) bool {
 // without time.Time.Sub: their difference in nanoseconds fits a Duration.
 const subSecBound = 9_000_000_000
 
-// sub returns t.Sub(u). For instants less than 285 years apart of which t
-// has no monotonic clock reading (Sub uses the readings only when both
-// have one) it subtracts the wall times itself, which is exact there and
-// skips the overflow check that makes Sub costly.
+// sub returns t.Sub(u). For instants less than 285 years apart (and
+// within 10^11 years of 1970) of which t has no monotonic clock reading
+// (Sub uses the readings only when both have one) it subtracts the wall
+// times itself, which is exact there and skips the overflow check that
+// makes Sub costly.
 func sub(t, u time.Time) time.Duration {
 	ts, us := t.Unix(), u.Unix()
 	if ts > -1<<62 && ts < 1<<62 && us > -1<<62 && us < 1<<62 {

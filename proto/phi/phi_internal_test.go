@@ -25,15 +25,15 @@ func TestMaxPhiUntilMean(t *testing.T) {
 	}
 }
 
-// TestSubIsTimeSub checks sub, which subtracts wall times itself when it
-// can, against time.Time.Sub on instants near each other and far apart,
-// at the ends of time.Time's range, with and without monotonic readings,
-// and in locations other than UTC.
-func TestSubIsTimeSub(t *testing.T) {
+// TestSinceIsTimeSub checks History.since, which subtracts wall times
+// itself when it can, against time.Time.Sub on instants near each other
+// and far apart, at the ends of time.Time's range, with and without
+// monotonic readings, and in locations other than UTC.
+func TestSinceIsTimeSub(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
 	mono := time.Now()
 	zone := time.FixedZone("x", 3600)
-	extremes := []int64{math.MinInt64, math.MinInt64 / 2, -1 << 62, -subSecBound, -1, 0, 1, subSecBound, 1 << 62, math.MaxInt64 / 2, math.MaxInt64}
+	extremes := []int64{math.MinInt64, math.MinInt64 / 2, -wallRange, -subSecBound, -1, 0, 1, subSecBound, wallRange, math.MaxInt64 / 2, math.MaxInt64}
 	instant := func() time.Time {
 		var at time.Time
 		switch rng.Intn(6) {
@@ -73,10 +73,11 @@ func TestSubIsTimeSub(t *testing.T) {
 		if rng.Intn(4) == 0 {
 			a = a.Round(0)
 		}
-		if got, want := sub(a, b), a.Sub(b); got != want {
-			t.Fatalf("sub(%v, %v) = %v, want %v", a, b, got, want)
+		h := NewHistory(DefaultConfig(), b)
+		if got, want := h.since(a), a.Sub(b); got != want {
+			t.Fatalf("History with last arrival %v: since(%v) = %v, want %v", b, a, got, want)
 		}
-		if a == a.Round(0) && a.Sub(b) < time.Hour && a.Sub(b) > -time.Hour {
+		if h.lastWall && a.Sub(b) < time.Hour && a.Sub(b) > -time.Hour {
 			fast++
 		}
 	}

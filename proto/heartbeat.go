@@ -16,59 +16,69 @@ import "github.com/rumorhq/rumor/proto/phi"
 // monitorTargets returns the subjects self must monitor in state s: the
 // first k reachable successors of self on the ring, the unreachable members
 // passed on the way, and every member self's own row marks unreachable (so
-// that it notices when they come back).
+// that it notices when they come back). The result is in member order.
 func monitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
+	var own []UniqueAddress
+	if row, ok := s.Reachability.Row(self); ok {
+		own = row.Unreachable
+	}
+	return monitorTargetsOwn(s, self, k, own)
+}
+
+// monitorTargetsOwn is monitorTargets given self's own row's unreachable
+// list, own.
+func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress) []UniqueAddress {
+	const (
+		inOwnRow = 1 << iota
+		chosen
+	)
+	// mark[i] says what Members[i] is; the members are sorted, so the
+	// marked ones read in order are the result, sorted and unique.
+	mark := make([]uint8, len(s.Members))
 	ring := ringWalk{self: self, selfHash: self.Hash(), heap: make([]ringEntry, 0, len(s.Members))}
 	selfOnRing := false
+	ownRow := nodeCursor{list: own}
 	for i := range s.Members {
 		m := &s.Members[i]
-		switch {
-		case m.Status == Down:
-		case m.Node == self:
-			selfOnRing = true
-		default:
-			ring.heap = append(ring.heap, ringEntry{m.Node, m.Node.Hash()})
+		if m.Status == Down {
+			continue
 		}
+		if len(own) > 0 && ownRow.contains(m.Node) {
+			mark[i] = inOwnRow | chosen
+		}
+		if m.Node == self {
+			selfOnRing = true
+			continue
+		}
+		ring.heap = append(ring.heap, ringEntry{node: m.Node, hash: m.Node.Hash(), index: i})
 	}
-	var out []UniqueAddress
 	if selfOnRing {
 		ring.init()
-		var own nodeCursor // s.Reachability.Observes(self, ·)
-		if row, ok := s.Reachability.Row(self); ok {
-			own.list = row.Unreachable
-		}
 		for reachable := 0; reachable < k; {
-			u, ok := ring.next()
+			e, ok := ring.next()
 			if !ok {
 				break
 			}
-			out = append(out, u)
-			if !containsNode(own.list, u) {
+			if mark[e.index]&inOwnRow == 0 {
 				reachable++
 			}
+			mark[e.index] |= chosen
 		}
 	}
-	if row, ok := s.Reachability.Row(self); ok {
-		for _, u := range row.Unreachable {
-			if m, ok := s.Member(u); ok && m.Status != Down {
-				out = append(out, u)
-			}
+	var out []UniqueAddress
+	for i, mk := range mark {
+		if mk&chosen != 0 {
+			out = append(out, s.Members[i].Node)
 		}
 	}
-	sortNodes(out)
-	dedup := out[:0]
-	for i, u := range out {
-		if i == 0 || u != out[i-1] {
-			dedup = append(dedup, u)
-		}
-	}
-	return dedup
+	return out
 }
 
 // ringEntry is a member on the heartbeat ring.
 type ringEntry struct {
-	node UniqueAddress
-	hash uint64
+	node  UniqueAddress
+	hash  uint64
+	index int // in the member list
 }
 
 // ringWalk yields the other members of the ring in ring order after self:
@@ -109,11 +119,11 @@ func (w *ringWalk) init() {
 }
 
 // next removes and returns the nearest remaining successor.
-func (w *ringWalk) next() (UniqueAddress, bool) {
+func (w *ringWalk) next() (ringEntry, bool) {
 	if len(w.heap) == 0 {
-		return UniqueAddress{}, false
+		return ringEntry{}, false
 	}
-	top := w.heap[0].node
+	top := w.heap[0]
 	last := len(w.heap) - 1
 	w.heap[0] = w.heap[last]
 	w.heap = w.heap[:last]
@@ -139,10 +149,89 @@ func (w *ringWalk) down(i int) {
 	}
 }
 
+// targetMemo remembers monitorTargets for the node's state. The targets
+// depend only on the ring (the nodes of the members that are not Down) and
+// on the node's own reachability row, so a state that keeps both keeps
+// them.
+type targetMemo struct {
+	members []Member        // the last member list found to have ring
+	ring    []UniqueAddress // the nodes of the members that are not Down, in order
+	own     []UniqueAddress // the node's own row's unreachable list
+	targets []UniqueAddress // monitorTargets of every state with ring and own
+	valid   bool
+}
+
+// currentTargets returns monitorTargets(n.st, n.self, n.cfg.MonitoredBy),
+// computing it only when the ring or the node's own row changed. The
+// result must not be modified.
+func (n *Node) currentTargets() []UniqueAddress {
+	m := &n.targets
+	own := n.ownUnreachable()
+	if m.valid && nodesEqual(m.own, own) {
+		if sameMembers(m.members, n.st.Members) {
+			return m.targets
+		}
+		if ringOfIs(m.ring, n.st.Members) {
+			m.members = n.st.Members
+			return m.targets
+		}
+	}
+	m.members, m.own, m.valid = n.st.Members, own, true
+	m.ring = m.ring[:0]
+	for i := range n.st.Members {
+		if n.st.Members[i].Status != Down {
+			m.ring = append(m.ring, n.st.Members[i].Node)
+		}
+	}
+	m.targets = monitorTargetsOwn(n.st, n.self, n.cfg.MonitoredBy, own)
+	return m.targets
+}
+
+// ownRowMemo remembers the unreachable list of the node's own
+// reachability row for a list of rows.
+type ownRowMemo struct {
+	rows        []ObserverRow
+	unreachable []UniqueAddress
+	valid       bool
+}
+
+// ownUnreachable returns the unreachable list of this node's own row in
+// its state (nil without a row), looking the row up again only when the
+// state's rows changed. The result must not be modified.
+func (n *Node) ownUnreachable() []UniqueAddress {
+	m := &n.ownRow
+	if rows := n.st.Reachability.Rows; !m.valid || !sameRows(m.rows, rows) {
+		m.rows, m.unreachable, m.valid = rows, nil, true
+		if row, ok := n.st.Reachability.Row(n.self); ok {
+			m.unreachable = row.Unreachable
+		}
+	}
+	return m.unreachable
+}
+
+// ringOfIs reports whether ring lists the nodes of the members of ms that
+// are not Down, in order.
+func ringOfIs(ring []UniqueAddress, ms []Member) bool {
+	k := 0
+	for i := range ms {
+		if ms[i].Status == Down {
+			continue
+		}
+		if k == len(ring) || ring[k] != ms[i].Node {
+			return false
+		}
+		k++
+	}
+	return k == len(ring)
+}
+
 // refreshMonitors starts histories for new subjects (monitoring begins now,
 // so a subject that never answers is still detected) and drops old ones.
 func (n *Node) refreshMonitors() {
-	targets := monitorTargets(n.st, n.self, n.cfg.MonitoredBy)
+	targets := n.currentTargets()
+	if sameNodes(targets, n.monitorList) {
+		return // the same subjects: every history stays
+	}
 	keep := make([]*phi.History, len(targets))
 	old := nodeCursor{list: n.monitorList}
 	for i, u := range targets {
@@ -169,7 +258,7 @@ func (n *Node) monitor(u UniqueAddress) (*phi.History, bool) {
 		return n.monitors[c.next-1], true
 	}
 	for i := range list {
-		if list[i] == u {
+		if list[i].UID == u.UID && list[i] == u { // the UID rules most out cheaply
 			return n.monitors[i], true
 		}
 	}
@@ -226,11 +315,7 @@ func (n *Node) checkAvailability() {
 			unreachable = append(unreachable, u)
 		}
 	}
-	var current []UniqueAddress
-	if row, ok := n.st.Reachability.Row(n.self); ok {
-		current = row.Unreachable
-	}
-	if nodesEqual(unreachable, current) {
+	if nodesEqual(unreachable, n.ownUnreachable()) {
 		return
 	}
 	n.update(func(s *State) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"reflect"
 	"time"
 
 	"github.com/rumorhq/rumor/proto/phi"
@@ -115,10 +116,18 @@ type Node struct {
 	nextHeartbeat    time.Time
 	nextAvailability time.Time
 
+	// dl is the deadline of the timers above in phase dlFor-1; dlFor is
+	// 0 when there is none. Invariant: every write to a timer zeroes
+	// dlFor (armed does), so dl is what naiveDeadline would compute.
+	dl    time.Time
+	dlFor Phase
+
 	// monitors[i] is the heartbeat history of subject monitorList[i].
 	// Invariant: monitorList is sorted and as long as monitors.
 	monitors    []*phi.History
 	monitorList []UniqueAddress
+	targets     targetMemo // see currentTargets
+	ownRow      ownRowMemo // see ownUnreachable
 	hbSeq       uint64
 	lastTick    time.Time
 
@@ -142,9 +151,10 @@ type Node struct {
 	// state that keeps its clock keeps them.
 	vdigestOf    VClock
 	vdigestValid bool
-	// pruneFor is the state whose tombstones pruneTombstones last found
-	// none due in before pruneAt.
-	pruneFor *State
+	// pruneFor is the tombstone map (states share it while their
+	// tombstones are unchanged) in which pruneTombstones last found none
+	// due before pruneAt.
+	pruneFor map[UniqueAddress]time.Time
 	pruneAt  time.Time
 	// The seen bitmap of seenBitsFor, and the digest of the member list it
 	// indexes (membersDigestFor); see seenBitmap.
@@ -155,6 +165,12 @@ type Node struct {
 	membersDigestValid bool
 	ownSynced          *State // the state syncOwn last found current
 	ownDirty           bool   // own declarations or entries changed since
+	// ownIdleMembers and ownIdleRegistry are the members and registry of
+	// a state in which syncOwn last found nothing to write (while
+	// ownIdleValid): a state that shares both needs nothing either.
+	ownIdleMembers  []Member
+	ownIdleRegistry []RegistryRow
+	ownIdleValid    bool
 
 	processed *State // the state afterChange last published from
 	tracked   *State // the state trackUnreachable last read
@@ -162,7 +178,14 @@ type Node struct {
 	// modified once they are n.st, so the pointer identifies the content).
 	statusOf *State
 	selfSt   MemberStatus
-	stopping string // reason, while a stop is pending
+	// statusMembers and statusTombs are the members and tombstones of
+	// statusOf, and statusMember whether self is among the members:
+	// selfSt depends on nothing else, so a state that shares the members
+	// (and, when self is not among them, the tombstones) has the same.
+	statusMembers []Member
+	statusTombs   map[UniqueAddress]time.Time
+	statusMember  bool
+	stopping      string // reason, while a stop is pending
 
 	toldRemoved map[UniqueAddress]time.Time // removed incarnations told so, and when
 
@@ -271,13 +294,29 @@ func (n *Node) Output() Output {
 // slices for ever; what o held before the call is gone, so copy out what
 // must outlive it.
 func (n *Node) OutputTo(o *Output) {
-	clear(o.Messages)
-	clear(o.Events)
-	clear(o.Snapshots)
-	o.Messages, n.out.Messages = n.out.Messages, o.Messages[:0]
-	o.Events, n.out.Events = n.out.Events, o.Events[:0]
-	o.Snapshots, n.out.Snapshots = n.out.Snapshots, o.Snapshots[:0]
+	if len(o.Messages) > 0 || len(n.out.Messages) > 0 {
+		// Dropping the bodies releases what a spent message holds (states);
+		// its addresses are small and shared. This costs less than clearing
+		// the whole message.
+		for i := range o.Messages {
+			o.Messages[i].Body = nil
+		}
+		o.Messages, n.out.Messages = n.out.Messages, o.Messages[:0]
+	}
+	trade(&o.Events, &n.out.Events)
+	trade(&o.Snapshots, &n.out.Snapshots)
 	o.Deadline = n.deadline()
+}
+
+// trade hands the node's buffer *fill to the driver's *dst and takes
+// *dst's old one, cleared, to fill next. When both are empty there is
+// nothing to hand over and the buffers stay where they are.
+func trade[T any](dst, fill *[]T) {
+	if len(*dst) == 0 && len(*fill) == 0 {
+		return
+	}
+	clear(*dst)
+	*dst, *fill = *fill, (*dst)[:0]
 }
 
 // Step feeds one message or local command at time now. It returns an error
@@ -337,6 +376,7 @@ func (n *Node) Tick(now time.Time) {
 		} else if due(n.nextJoin, n.now) {
 			n.sendJoins()
 			n.nextJoin = n.now.Add(n.cfg.JoinRetryInterval)
+			n.armed()
 		}
 	}
 	if n.phase == PhaseMember {
@@ -349,15 +389,18 @@ func (n *Node) Tick(now time.Time) {
 		if due(n.nextHeartbeat, soon) {
 			n.heartbeatRound()
 			n.nextHeartbeat = n.now.Add(n.cfg.HeartbeatInterval)
+			n.armed()
 		}
 		if due(n.nextAvailability, soon) {
 			n.checkAvailability()
 			n.nextAvailability = n.now.Add(n.cfg.AvailabilityInterval)
+			n.armed()
 		}
 		if due(n.nextGossip, soon) {
 			n.pruneTombstones()
 			n.gossipRound()
 			n.nextGossip = n.now.Add(n.cfg.GossipInterval)
+			n.armed()
 		}
 		// The leader acts on ticks only, never in the Step that merged
 		// gossip: every state a node holds is then either a merge or its
@@ -380,7 +423,21 @@ func (n *Node) advance(now time.Time) {
 
 func due(at, now time.Time) bool { return !at.IsZero() && !at.After(now) }
 
+// deadline is the next time Tick must be called: the earliest timer of
+// the phase, or zero. It is recomputed only after a timer or the phase
+// changed.
 func (n *Node) deadline() time.Time {
+	if n.dlFor != n.phase+1 {
+		n.dl, n.dlFor = n.naiveDeadline(), n.phase+1
+	}
+	return n.dl
+}
+
+// armed notes that a timer changed.
+func (n *Node) armed() { n.dlFor = 0 }
+
+// naiveDeadline computes deadline from the timers.
+func (n *Node) naiveDeadline() time.Time {
 	switch n.phase {
 	case PhaseJoining:
 		return earliest(earliest(n.nextJoin, n.seedFormAt), n.leaveAt)
@@ -512,12 +569,25 @@ func (n *Node) deregister(key, path string) error {
 // syncOwn writes this node's shard declarations and service entries into
 // the gossip state when they differ from what it holds.
 func (n *Node) syncOwn() {
-	if n.st == n.ownSynced && !n.ownDirty {
+	if n.st != n.ownSynced || n.ownDirty {
+		n.syncOwnState()
+	}
+}
+
+// syncOwnState is syncOwn for a state it has not checked yet.
+func (n *Node) syncOwnState() {
+	if !n.ownDirty && n.ownIdle() {
+		n.ownSynced = n.st
 		return
 	}
 	defer func() { n.ownSynced, n.ownDirty = n.st, false }()
+	n.ownIdleValid = false
+	idle := func() {
+		n.ownIdleMembers, n.ownIdleRegistry, n.ownIdleValid = n.st.Members, n.st.Registry, true
+	}
 	m, ok := n.st.Member(n.self)
 	if !ok || m.Status >= Exiting {
+		idle()
 		return
 	}
 	hostsStale := m.HostsVersion < n.hostsVersion
@@ -534,6 +604,7 @@ func (n *Node) syncOwn() {
 	}
 	regStale := row.Version < n.regVersion || (n.regVersion > 0 && !entriesEqual(row.Entries, n.entries))
 	if !hostsStale && !regStale {
+		idle()
 		return
 	}
 	n.update(func(s *State) {
@@ -549,6 +620,12 @@ func (n *Node) syncOwn() {
 			s.Registry = withRegistryRow(s.Registry, n.self, n.regVersion, n.entries)
 		}
 	})
+}
+
+// ownIdle reports whether the state shares its members and registry with
+// one in which syncOwn found nothing to write.
+func (n *Node) ownIdle() bool {
+	return n.ownIdleValid && sameMembers(n.ownIdleMembers, n.st.Members) && sameRegistry(n.ownIdleRegistry, n.st.Registry)
 }
 
 func entriesEqual(a, b []ServiceEntry) bool {
@@ -606,6 +683,7 @@ func (n *Node) joinSeeds(seeds []Address) error {
 	}
 	n.sendJoins()
 	n.nextJoin = n.now.Add(n.cfg.JoinRetryInterval)
+	n.armed()
 	return nil
 }
 
@@ -650,6 +728,7 @@ func (n *Node) becomeMember() {
 	first := n.now.Add(n.jitter(n.cfg.HeartbeatInterval))
 	n.nextHeartbeat, n.nextGossip = first, first
 	n.nextAvailability = first.Add(n.cfg.AvailabilityInterval)
+	n.armed()
 }
 
 func (n *Node) leave() error {
@@ -669,6 +748,7 @@ func (n *Node) leave() error {
 		s.setMember(m)
 	})
 	n.leaveAt = n.now.Add(n.cfg.LeaveTimeout)
+	n.armed()
 	return nil
 }
 
@@ -750,6 +830,7 @@ func (n *Node) receive(m Message) error {
 	case InitJoinAck, *InitJoinAck:
 		if n.phase == PhaseJoining && n.firstSeed {
 			n.seedFormAt = time.Time{} // a cluster exists: never form a second one
+			n.armed()
 			n.send(m.From, Join{ID: n.cfg.NodeID, Roles: n.cfg.Roles})
 		} else {
 			n.stats.DroppedIgnored++
@@ -781,8 +862,28 @@ func (n *Node) receive(m Message) error {
 }
 
 func (n *Node) selfStatus() MemberStatus {
-	if n.st != n.statusOf || n.st == nil {
-		n.statusOf, n.selfSt = n.st, n.st.Status(n.self)
+	if n.st == n.statusOf && n.st != nil {
+		return n.selfSt
+	}
+	return n.readSelfStatus()
+}
+
+// readSelfStatus is selfStatus for a state it has not read yet.
+func (n *Node) readSelfStatus() MemberStatus {
+	s := n.st
+	if s == nil || n.statusOf == nil || !sameMembers(n.statusMembers, s.Members) ||
+		(!n.statusMember && !sameTombstones(n.statusTombs, s.Tombstones)) {
+		m, ok := s.Member(n.self)
+		if ok {
+			n.selfSt = m.Status
+		} else {
+			n.selfSt = s.Status(n.self)
+		}
+		n.statusMember = ok
+	}
+	n.statusOf = s
+	if s != nil {
+		n.statusMembers, n.statusTombs = s.Members, s.Tombstones
 	}
 	return n.selfSt
 }
@@ -921,8 +1022,11 @@ func (n *Node) tellRemoved(m Message) {
 func (n *Node) ownEntryValid(v VClock) bool { return v[n.self] <= n.st.Version[n.self] }
 
 func (n *Node) pruneTombstones() {
-	if n.pruneFor == n.st && n.now.Before(n.pruneAt) {
-		return // the state's tombstones were checked and none is due yet
+	if len(n.st.Tombstones) == 0 {
+		return // nothing to expire
+	}
+	if sameTombstones(n.pruneFor, n.st.Tombstones) && n.now.Before(n.pruneAt) {
+		return // these tombstones were checked and none is due yet
 	}
 	var expired []UniqueAddress
 	first := time.Time{}
@@ -935,9 +1039,9 @@ func (n *Node) pruneTombstones() {
 		}
 	}
 	if len(expired) == 0 {
-		n.pruneFor, n.pruneAt = n.st, first
+		n.pruneFor, n.pruneAt = n.st.Tombstones, first
 		if first.IsZero() {
-			n.pruneAt = n.now.Add(n.cfg.TombstoneTTL) // no tombstones: none can be due before then
+			n.pruneAt = n.now.Add(n.cfg.TombstoneTTL) // none can be due before then
 		}
 		return
 	}
@@ -952,6 +1056,11 @@ func (n *Node) pruneTombstones() {
 		delete(s.Tombstones, u)
 	}
 	n.st = &s
+}
+
+// sameTombstones reports whether a and b are the same map.
+func sameTombstones(a, b map[UniqueAddress]time.Time) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 func sortedStrings(in []string) []string {

@@ -127,7 +127,7 @@ func TestTrackJoiningMatchesNaive(t *testing.T) {
 // sorted by hash then address, read from the entry after self round to the
 // one before it.
 func naiveRingOrder(self UniqueAddress, selfHash uint64, entries []ringEntry) []UniqueAddress {
-	ring := append([]ringEntry{{self, selfHash}}, entries...)
+	ring := append([]ringEntry{{node: self, hash: selfHash}}, entries...)
 	sort.Slice(ring, func(i, j int) bool {
 		if ring[i].hash != ring[j].hash {
 			return ring[i].hash < ring[j].hash
@@ -169,7 +169,7 @@ func TestRingWalkMatchesNaive(t *testing.T) {
 		c.SelfHash = hashOf(c.Self)
 		for _, u := range nodes {
 			if u != c.Self {
-				c.Entries = append(c.Entries, ringEntry{u, hashOf(u)})
+				c.Entries = append(c.Entries, ringEntry{node: u, hash: hashOf(u)})
 			}
 		}
 		return c
@@ -180,8 +180,8 @@ func TestRingWalkMatchesNaive(t *testing.T) {
 			w := ringWalk{self: c.Self, selfHash: c.SelfHash, heap: append([]ringEntry(nil), c.Entries...)}
 			w.init()
 			var got []UniqueAddress
-			for u, ok := w.next(); ok; u, ok = w.next() {
-				got = append(got, u)
+			for e, ok := w.next(); ok; e, ok = w.next() {
+				got = append(got, e.node)
 			}
 			if !nodesEqual(want, got) {
 				return fmt.Sprintf("self %v hash %d, entries %v (-naive +walk):\n%s", c.Self, c.SelfHash, c.Entries,

@@ -17,6 +17,12 @@ import (
 type History struct {
 	cfg  Config
 	last time.Time
+	// lastSec and lastNsec are last's Unix seconds and nanoseconds, and
+	// lastWall whether since may subtract from them: last has no
+	// monotonic clock reading and lies within 10^11 years of 1970.
+	lastSec  int64
+	lastNsec int
+	lastWall bool
 
 	// ring holds the window; once full, head is the index of the oldest
 	// interval, which the next one overwrites.
@@ -46,7 +52,9 @@ func NewHistory(cfg Config, start time.Time) *History {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	return &History{cfg: cfg, last: start}
+	h := &History{cfg: cfg}
+	h.setLast(start)
+	return h
 }
 
 // Config returns the configuration the History was created with.
@@ -65,11 +73,11 @@ func (h *History) Samples() int { return len(h.ring) }
 // full. An arrival at or before Last (a duplicate or reordered heartbeat)
 // is ignored entirely: it changes neither Last nor the window.
 func (h *History) Heartbeat(at time.Time) {
-	d := at.Sub(h.last)
+	d := h.since(at)
 	if d <= 0 {
 		return
 	}
-	h.last = at
+	h.setLast(at)
 	h.add(d)
 }
 
@@ -173,7 +181,7 @@ func (h *History) estimatedStdDev() time.Duration {
 // before Last counts as no time elapsed.
 func (h *History) Phi(now time.Time) float64 {
 	mean, std := h.Estimate()
-	return Phi(now.Sub(h.last), mean, std)
+	return Phi(h.since(now), mean, std)
 }
 
 // Available reports whether the subject is considered reachable at now,
@@ -184,10 +192,41 @@ func (h *History) Available(now time.Time) bool {
 	// reached and φ need not be computed: the usual case of a subject that
 	// answers on time.
 	mean := h.estimatedMean()
-	if elapsed := now.Sub(h.last); elapsed <= mean && h.cfg.Threshold > maxPhiUntilMean {
+	elapsed := h.since(now)
+	if elapsed <= mean && h.cfg.Threshold > maxPhiUntilMean {
 		return true
 	}
-	return Phi(now.Sub(h.last), mean, h.estimatedStdDev()) < h.cfg.Threshold
+	return Phi(elapsed, mean, h.estimatedStdDev()) < h.cfg.Threshold
+}
+
+// Bounds on the instants since subtracts itself: within wallRange seconds
+// of 1970 (10^11 years) and less than subSecBound seconds (285 years)
+// apart, the difference in nanoseconds fits a Duration and no Unix time
+// overflows.
+const (
+	wallRange   = 1 << 62
+	subSecBound = 9_000_000_000
+)
+
+// setLast makes at the last arrival.
+func (h *History) setLast(at time.Time) {
+	h.last = at
+	h.lastSec, h.lastNsec = at.Unix(), at.Nanosecond()
+	h.lastWall = at == at.Round(0) && h.lastSec > -wallRange && h.lastSec < wallRange
+}
+
+// since returns t.Sub(h.Last()). When the last arrival has no monotonic
+// clock reading, Sub subtracts wall times, and so does since from the
+// Unix time kept by setLast, for instants near enough: that is exact and
+// skips the overflow check that makes Sub costly.
+func (h *History) since(t time.Time) time.Duration {
+	if h.lastWall {
+		ts := t.Unix()
+		if ds := ts - h.lastSec; ts > -wallRange && ts < wallRange && ds > -subSecBound && ds < subSecBound {
+			return time.Duration(ds)*time.Second + time.Duration(t.Nanosecond()-h.lastNsec)
+		}
+	}
+	return t.Sub(h.last)
 }
 
 // toDuration rounds ns to a Duration, saturating instead of overflowing.

@@ -2,8 +2,10 @@ package phi
 
 import (
 	"math"
+	"math/rand"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestMaxPhiUntilMean checks the bound History.Available relies on: φ
@@ -21,4 +23,83 @@ func TestMaxPhiUntilMean(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSinceIsTimeSub checks History.since, which subtracts wall times
+// itself when it can, against time.Time.Sub on instants near each other
+// and far apart, at the ends of time.Time's range, with and without
+// monotonic readings, and in locations other than UTC.
+func TestSinceIsTimeSub(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	mono := time.Now()
+	zone := time.FixedZone("x", 3600)
+	extremes := []int64{math.MinInt64, math.MinInt64 / 2, -wallRange, -subSecBound, -1, 0, 1, subSecBound, wallRange, math.MaxInt64 / 2, math.MaxInt64}
+	instant := func() time.Time {
+		var at time.Time
+		switch rng.Intn(6) {
+		case 0:
+			at = time.Unix(extremes[rng.Intn(len(extremes))]+rng.Int63n(3)-1, rng.Int63n(1e9))
+		case 1:
+			at = time.Unix(rng.Int63()-rng.Int63(), rng.Int63n(1e9))
+		case 2:
+			at = mono.Add(time.Duration(rng.Int63n(2*int64(time.Hour)) - int64(time.Hour))) // monotonic
+		case 3:
+			at = mono.Add(time.Duration(rng.Int63() - rng.Int63())) // monotonic, or stripped by overflow
+			if rng.Intn(2) == 0 {
+				at = stepWallClock(at, time.Duration(rng.Int63n(int64(time.Hour))))
+			}
+		case 4:
+			at = time.Time{}.Add(time.Duration(rng.Int63n(1e12)))
+		default:
+			at = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.Int63n(int64(time.Hour))))
+		}
+		if rng.Intn(4) == 0 {
+			at = at.In(zone)
+		}
+		return at
+	}
+	if a, b := stepWallClock(mono, time.Minute), mono; a.Sub(b) != 0 || a.Round(0).Sub(b) != time.Minute {
+		t.Fatalf("stepWallClock: the readings differ by %v, the wall times by %v", a.Sub(b), a.Round(0).Sub(b))
+	}
+	fast := 0
+	for i := 0; i < 200000; i++ {
+		a, b := instant(), instant()
+		if rng.Intn(3) == 0 {
+			b = a.Add(time.Duration(rng.Int63n(int64(time.Minute))) - time.Duration(rng.Int63n(int64(time.Minute))))
+		}
+		if rng.Intn(8) == 0 {
+			b = a.Add(time.Duration(rng.Int63()) - time.Duration(rng.Int63()))
+		}
+		if rng.Intn(4) == 0 {
+			a = a.Round(0)
+		}
+		h := NewHistory(DefaultConfig(), b)
+		if got, want := h.since(a), a.Sub(b); got != want {
+			t.Fatalf("History with last arrival %v: since(%v) = %v, want %v", b, a, got, want)
+		}
+		if h.lastWall && a.Sub(b) < time.Hour && a.Sub(b) > -time.Hour {
+			fast++
+		}
+	}
+	if fast < 1000 {
+		t.Fatalf("only %d pairs were near each other without a monotonic reading", fast)
+	}
+}
+
+// stepWallClock returns t, which must have a monotonic clock reading, with
+// its wall time moved by d and the reading kept: two instants read across a
+// step of the wall clock.
+func stepWallClock(t time.Time, d time.Duration) time.Time {
+	type layout struct { // time.Time's
+		wall uint64
+		ext  int64
+		loc  *time.Location
+	}
+	if t == t.Round(0) {
+		return t
+	}
+	mono := (*layout)(unsafe.Pointer(&t)).ext
+	moved := t.Add(d)
+	(*layout)(unsafe.Pointer(&moved)).ext = mono
+	return moved
 }

@@ -3,7 +3,6 @@ package invariants
 import (
 	"fmt"
 	"math/bits"
-	"reflect"
 	"sort"
 	"strings"
 	"unsafe"
@@ -145,8 +144,7 @@ type tableKey struct {
 }
 
 type tableRecord struct {
-	hash  uint64
-	table proto.TypeAllocation
+	table proto.TypeAllocation // immutable, shared with the state that held it
 	node  proto.UniqueAddress
 }
 
@@ -747,15 +745,40 @@ func (r *step) tableShape(t proto.TypeAllocation) bool {
 // for the first time and compares it with the one remembered from any node.
 func (r *step) registerTable(t proto.TypeAllocation) {
 	key := tableKey{name: t.Type.Name, epoch: t.Epoch}
-	h := tableHash(t)
 	if rec, ok := r.c.tables.get(key); ok {
-		if rec.hash != h {
+		if !equalTables(rec.table, t) {
 			r.report(EpochUnique, "table %q at epoch %d differs from the one %v held: %s",
 				t.Type.Name, t.Epoch, rec.node, tableDiff(t, rec.table, "here", "there"))
 		}
 		return
 	}
-	r.c.tables.put(key, tableRecord{hash: h, table: t, node: r.v.Self})
+	r.c.tables.put(key, tableRecord{table: t, node: r.v.Self})
+}
+
+// equalTables reports whether two tables are equal: the same type and
+// epoch and, shard by shard, the same primary, epoch and replicas (a nil
+// replica list equals an empty one). Tables that share their Shards slice,
+// as the copies of one table gossiped between nodes do, are equal without
+// a walk.
+func equalTables(a, b proto.TypeAllocation) bool {
+	if a.Type != b.Type || a.Epoch != b.Epoch || len(a.Shards) != len(b.Shards) {
+		return false
+	}
+	if sameSlice(a.Shards, b.Shards) {
+		return true
+	}
+	for i := range a.Shards {
+		x, y := &a.Shards[i], &b.Shards[i]
+		if x.Primary != y.Primary || x.Epoch != y.Epoch || len(x.Replicas) != len(y.Replicas) {
+			return false
+		}
+		for k := range x.Replicas {
+			if x.Replicas[k] != y.Replicas[k] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // leadership: one-leader for converged views of member nodes, and the
@@ -925,9 +948,10 @@ func sameSlice[T any](a, b []T) bool {
 // sameMap reports whether a and b are the same map.
 func sameMap[K comparable, V any](a, b map[K]V) bool { return mapPointer(a) == mapPointer(b) }
 
-// mapPointer identifies a map (nil for a nil map).
+// mapPointer identifies a map (nil for a nil map): a map value is a
+// pointer to the map's header, read here without reflect's checks.
 func mapPointer[K comparable, V any](m map[K]V) unsafe.Pointer {
-	return reflect.ValueOf(m).UnsafePointer()
+	return *(*unsafe.Pointer)(unsafe.Pointer(&m))
 }
 
 // digest is clockDigest(v), remembered for recent clocks.

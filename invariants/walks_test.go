@@ -1,9 +1,12 @@
 package invariants
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"pgregory.net/rapid"
 
 	"github.com/rumorhq/rumor/proto"
@@ -63,4 +66,87 @@ func TestTombstonedMatchesMap(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestMapPointerMatchesReflect: mapPointer names a map as reflect does,
+// so that two maps share a pointer exactly when they are the same map.
+func TestMapPointerMatchesReflect(t *testing.T) {
+	var none proto.VClock
+	a, b := proto.VClock{nd(1): 1}, proto.VClock{nd(1): 1}
+	c := a
+	for i, m := range []proto.VClock{none, {}, a, b, c} {
+		if got, want := mapPointer(m), reflect.ValueOf(m).UnsafePointer(); got != want {
+			t.Errorf("map %d: mapPointer = %p, reflect says %p", i, got, want)
+		}
+	}
+	if !sameMap(a, c) || sameMap(a, b) || sameMap(a, none) {
+		t.Errorf("sameMap(a, a) = %v, sameMap(a, b) = %v, sameMap(a, nil) = %v; want true, false, false",
+			sameMap(a, c), sameMap(a, b), sameMap(a, none))
+	}
+}
+
+// TestEqualTablesMatchesCmp checks equalTables, which epoch-unique uses to
+// compare a table with the one remembered for its (type, epoch), against
+// cmp.Equal on random pairs of tables: copies, shared copies and copies
+// with one field changed.
+func TestEqualTablesMatchesCmp(t *testing.T) {
+	outcomes := map[bool]int{}
+	rapid.Check(t, func(t *rapid.T) {
+		node := func(label string) proto.UniqueAddress {
+			return nd(rapid.IntRange(1, 4).Draw(t, label))
+		}
+		n := rapid.IntRange(0, 4).Draw(t, "shards")
+		a := proto.TypeAllocation{
+			Type:  proto.ShardType{Name: "orders", Shards: n, Replicas: 2},
+			Epoch: proto.Epoch(rapid.IntRange(1, 3).Draw(t, "epoch")),
+		}
+		for i := 0; i < n; i++ {
+			sh := proto.ShardAllocation{Primary: node("primary"), Epoch: proto.Epoch(rapid.IntRange(0, 3).Draw(t, "shard epoch"))}
+			for k := rapid.IntRange(0, 2).Draw(t, "replicas"); k > 0; k-- {
+				sh.Replicas = append(sh.Replicas, node("replica"))
+			}
+			a.Shards = append(a.Shards, sh)
+		}
+		b := a
+		if !rapid.Bool().Draw(t, "shared") {
+			b = a.Clone()
+		}
+		switch change := rapid.IntRange(0, 9).Draw(t, "change"); {
+		case change == 1:
+			b.Type.Name = "users"
+		case change == 2:
+			b.Type.Replicas++
+		case change == 3:
+			b.Epoch++
+		case change == 4 && n > 0:
+			b.Shards = b.Shards[:n-1]
+		case change >= 5 && n > 0:
+			b = a.Clone()
+			sh := &b.Shards[rapid.IntRange(0, n-1).Draw(t, "changed shard")]
+			switch change {
+			case 5:
+				sh.Primary = reborn(1)
+			case 6:
+				sh.Epoch++
+			case 7:
+				sh.Replicas = append(sh.Replicas, nd(9))
+			case 8:
+				if len(sh.Replicas) > 0 {
+					sh.Replicas[len(sh.Replicas)-1] = nd(9)
+				}
+			case 9:
+				if len(sh.Replicas) == 0 {
+					sh.Replicas = []proto.UniqueAddress{} // equal to nil
+				}
+			}
+		}
+		want := cmp.Equal(a, b, cmpopts.EquateEmpty())
+		if got := equalTables(a, b); got != want {
+			t.Fatalf("equalTables = %v, cmp.Equal = %v:\n%+v\n%+v", got, want, a, b)
+		}
+		outcomes[want]++
+	})
+	if outcomes[true] == 0 || outcomes[false] == 0 {
+		t.Errorf("outcomes %v: both equal and different pairs must be tried", outcomes)
+	}
 }

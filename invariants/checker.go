@@ -129,6 +129,8 @@ type history struct {
 	leaderPending bool
 	// rowsClean: every reachability list of state names members only.
 	rowsClean bool
+	// tombsClean: no member of state is tombstoned in it.
+	tombsClean bool
 }
 
 type leaderRecord struct {
@@ -231,8 +233,11 @@ type step struct {
 	seenSub bool // s.Seen is a subsequence of the members' nodes
 	// membersKept: every member of prev is a member of s.
 	membersKept bool
-	index       map[proto.UniqueAddress]int
-	out         []Violation
+	// tombsSame: s tombstones the very nodes prev does; known once
+	// tombsKnown.
+	tombsSame, tombsKnown bool
+	index                 map[proto.UniqueAddress]int
+	out                   []Violation
 }
 
 func (r *step) report(invariant, format string, args ...any) {
@@ -311,15 +316,35 @@ func onlySeenChanged(p, s *proto.State) bool {
 		len(s.Tombstones) <= proto.MaxMembers
 }
 
+// tombsKept reports whether s tombstones the very nodes prev does (proto
+// builds a new map on every merge, mostly with the same keys).
+func (r *step) tombsKept() bool {
+	if !r.tombsKnown {
+		r.tombsKnown = true
+		r.tombsSame = r.prev != nil && sameKeys(r.prev.Tombstones, r.s.Tombstones)
+	}
+	return r.tombsSame
+}
+
 // membership: allowed-transition and no-resurrection, by pairing the
-// previous member list with the new one.
+// previous member list with the new one. Only the tombstones' keys
+// matter here: when s tombstones the nodes prev did and no member of prev
+// was tombstoned in it, the members s keeps from prev are not tombstoned
+// in s either, and every tombstone is in h.removed already, so only fresh
+// members are looked up, as if the map were prev's.
 func (r *step) membership() {
 	p, s := r.prev, r.s
 	tombsChanged := p == nil || !sameMap(p.Tombstones, s.Tombstones)
+	if tombsChanged && !r.c.noMemo && r.h.tombsClean && r.tombsKept() {
+		tombsChanged = false
+	}
 	r.membersKept = p != nil
 	if p != nil && sameSlice(p.Members, s.Members) && !tombsChanged {
 		return
 	}
+	// Members that were checked against the tombstones before and kept
+	// their tombstone status are clean if they were.
+	clean := tombsChanged || r.h.tombsClean
 	var old []proto.Member
 	if p != nil {
 		old = p.Members
@@ -332,6 +357,7 @@ func (r *step) membership() {
 			u := now.Node
 			if was == nil || tombsChanged {
 				if dead(j) {
+					clean = false
 					r.report(NoResurrection, "lists %v (%v) although it holds a tombstone for it", u, now.Status)
 					return
 				}
@@ -368,6 +394,7 @@ func (r *step) membership() {
 			r.h.removed[u] = struct{}{}
 		}
 	}
+	r.h.tombsClean = clean
 }
 
 // skipsLeaving reports whether from -> to is a forward move that
@@ -650,7 +677,10 @@ func (r *step) allocations() {
 	// A table's shape depends on the table and the tombstoned nodes only:
 	// a table the previous state held too, under the same tombstones,
 	// passed already.
-	reuse := p != nil && r.h.shapesOK && !r.c.noMemo && sameKeys(p.Tombstones, s.Tombstones)
+	reuse := p != nil && r.h.shapesOK && !r.c.noMemo && len(s.Allocations) > 0 && r.tombsKept()
+	if reuse && same {
+		return // every table is one prev held
+	}
 	ok := true
 	for _, t := range s.Allocations {
 		if reuse && holdsTable(p.Allocations, t) {
@@ -694,7 +724,7 @@ func sameKeys[K comparable, V any](a, b map[K]V) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	if sameMap(a, b) {
+	if len(b) == 0 || sameMap(a, b) {
 		return true
 	}
 	for k := range b {

@@ -1062,3 +1062,61 @@ func TestTableShapesReuse(t *testing.T) {
 		t.Errorf("violations (-got +want):\n%s", diff)
 	}
 }
+
+// TestTombstoneKeysReuse: a state whose tombstone map is new but holds the
+// nodes the previous one did is not walked for tombstoned members when
+// none of the previous state's members was tombstoned, and is walked (and
+// reports again, as a checker without memos does) when one was.
+func TestTombstoneKeysReuse(t *testing.T) {
+	a, b, c := nd(1), nd(2), nd(3)
+	retomb := func(s *proto.State, keys ...proto.UniqueAddress) *proto.State {
+		x := *s // shares every other part, as proto's merges do
+		x.Version = s.Version.Increment(a)
+		x.Tombstones = map[proto.UniqueAddress]time.Time{}
+		for _, u := range keys {
+			x.Tombstones[u] = t0
+		}
+		return &x
+	}
+	x := retomb(three(), nd(9))
+	y := retomb(x, nd(9))    // the same keys
+	z := retomb(y, nd(9), c) // c is listed and tombstoned
+	w := retomb(z, nd(9), c) // the same keys, c still listed
+	back := func() *proto.State {
+		s := *retomb(y, nd(9))
+		s.Members = append(append([]proto.Member(nil), y.Members...), mem(nd(9), proto.Up))
+		normalize(&s)
+		return &s
+	}()
+
+	chk := NewChecker()
+	for i, v := range []View{at(b, x), at(b, y)} {
+		before := chk.Stats().Scanned
+		if vs := chk.Observe(v); len(vs) != 0 {
+			t.Fatalf("view %d: %v", i, vs)
+		}
+		want := uint64(len(v.State.Members))
+		if i == 1 {
+			want = 0
+		}
+		if got := chk.Stats().Scanned - before; got != want {
+			t.Errorf("view %d: %d members scanned, want %d", i, got, want)
+		}
+	}
+	cases := []struct {
+		name  string
+		views []View
+		want  []string
+	}{
+		{"same keys, clean", []View{at(b, x), at(b, y)}, nil},
+		{"same keys, a member stays tombstoned", []View{at(b, x), at(b, z), at(b, w)}, []string{NoResurrection, NoResurrection}},
+		{"same keys, a fresh member is tombstoned", []View{at(b, x), at(b, y), at(b, back)}, []string{NoResurrection}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, observeAll(t, tc.views)); diff != "" {
+				t.Errorf("violations (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

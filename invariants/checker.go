@@ -22,6 +22,9 @@ const (
 	MaxTableEpochs = 4096
 	// maxItems bounds the problems one Detail lists.
 	maxItems = 8
+	// memberProbe is how many members past the last one found
+	// step.member looks at before it asks the member index.
+	memberProbe = 8
 	// maxMemberIndexes and maxClockDigests bound the memos of pure
 	// functions of immutable state parts (see Checker).
 	maxMemberIndexes = 64
@@ -101,6 +104,10 @@ type Stats struct {
 	// node's previous state held too, under the same tombstoned nodes, is
 	// not checked again.
 	TableShapes uint64
+	// RegistryRows counts registry rows whose entries were checked; a row
+	// the node's previous state held too, when all of that state's rows
+	// held entries of their owners only, is not checked again.
+	RegistryRows uint64
 	// Violations counts the violations reported.
 	Violations uint64
 	// Nodes is the number of incarnations with a history.
@@ -131,6 +138,9 @@ type history struct {
 	rowsClean bool
 	// tombsClean: no member of state is tombstoned in it.
 	tombsClean bool
+	// entriesClean: every registry row of state holds entries of its
+	// owner only.
+	entriesClean bool
 }
 
 type leaderRecord struct {
@@ -269,6 +279,25 @@ func (r *step) memberIndex() map[proto.UniqueAddress]int {
 		r.c.indexes.put(k, indexRecord{members: ms, index: r.index})
 	}
 	return r.index
+}
+
+// member returns the position of u among the members of s. In a valid
+// state, whose members are sorted and unique, a list sorted like them
+// finds each node a few places after the previous one found (*at
+// remembers where, 0 to start); other nodes are looked up in the member
+// index.
+func (r *step) member(u proto.UniqueAddress, at *int) (int, bool) {
+	if r.valid {
+		ms := r.s.Members
+		for i := *at; i < len(ms) && i < *at+memberProbe; i++ {
+			if ms[i].Node == u {
+				*at = i + 1
+				return i, true
+			}
+		}
+	}
+	i, ok := r.memberIndex()[u]
+	return i, ok
 }
 
 // selfConsistent: proto.ValidateState passes. When the previous state was
@@ -558,10 +587,10 @@ func heldClean(prev []proto.ObserverRow, k *int, row proto.ObserverRow) bool {
 
 // nonMembers returns the entries of list that are not members, sorted.
 func (r *step) nonMembers(list []proto.UniqueAddress) []proto.UniqueAddress {
-	idx := r.memberIndex()
 	var bad []proto.UniqueAddress
+	at := 0
 	for _, u := range list {
-		if _, ok := idx[u]; !ok {
+		if _, ok := r.member(u, &at); !ok {
 			bad = append(bad, u)
 		}
 	}
@@ -569,21 +598,35 @@ func (r *step) nonMembers(list []proto.UniqueAddress) []proto.UniqueAddress {
 	return bad
 }
 
-// registry: registry-live.
+// registry: registry-live. A row the previous state held too (the same
+// owner and entries), when every row of that state held entries of its
+// owner only, still does: only its owner is looked up again.
 func (r *step) registry() {
 	p, s := r.prev, r.s
-	if len(s.Registry) == 0 || (p != nil && sameSlice(p.Registry, s.Registry) && sameSlice(p.Members, s.Members)) {
+	if len(s.Registry) == 0 {
+		r.h.entriesClean = true
 		return
 	}
-	idx := r.memberIndex()
+	if p != nil && sameSlice(p.Registry, s.Registry) && sameSlice(p.Members, s.Members) {
+		return
+	}
+	var prevRows []proto.RegistryRow
+	if p != nil && r.h.entriesClean && !r.c.noMemo {
+		prevRows = p.Registry
+	}
+	clean, k, at := true, 0, 0
 	for _, row := range s.Registry {
-		i, ok := idx[row.Owner]
+		i, ok := r.member(row.Owner, &at)
 		switch {
 		case !ok:
 			r.report(RegistryLive, "registry row (version %d, %d entries) of %v, which is not a member", row.Version, len(row.Entries), row.Owner)
 		case s.Members[i].Status == proto.Down:
 			r.report(RegistryLive, "registry row (version %d, %d entries) of %v, which is Down", row.Version, len(row.Entries), row.Owner)
 		}
+		if heldRow(prevRows, &k, row) {
+			continue
+		}
+		r.c.stats.RegistryRows++
 		var bad []string
 		for _, e := range row.Entries {
 			if e.Node != row.Owner {
@@ -591,9 +634,23 @@ func (r *step) registry() {
 			}
 		}
 		if len(bad) > 0 {
+			clean = false
 			r.report(RegistryLive, "registry row of %v holds entries of other nodes: %s", row.Owner, itemList(bad))
 		}
 	}
+	r.h.entriesClean = clean
+}
+
+// heldRow reports whether prev, a registry in owner order, holds row's
+// very entries for its owner, looking from prev[*k] on for a few rows.
+func heldRow(prev []proto.RegistryRow, k *int, row proto.RegistryRow) bool {
+	for j := *k; j < len(prev) && j < *k+8; j++ {
+		if prev[j].Owner == row.Owner {
+			*k = j + 1
+			return sameSlice(prev[j].Entries, row.Entries)
+		}
+	}
+	return false
 }
 
 // version: version-monotone. Entries of incarnations the new state has

@@ -1120,3 +1120,85 @@ func TestTombstoneKeysReuse(t *testing.T) {
 		})
 	}
 }
+
+// TestRegistryRowsReuse: a registry row the node's previous state held is
+// not checked for its entries again when every row of that state was
+// clean, and is checked again (and reported again, as a checker without
+// memos does) when one was not; its owner is looked up either way.
+func TestRegistryRowsReuse(t *testing.T) {
+	a, b, c := nd(1), nd(2), nd(3)
+	entry := func(u proto.UniqueAddress) proto.ServiceEntry {
+		return proto.ServiceEntry{Key: "svc", Node: u, Path: "/x"}
+	}
+	// share is s with its other parts shared, as proto's merges do, and f
+	// applied to fresh copies of the parts it changes.
+	share := func(s *proto.State, f func(*proto.State)) *proto.State {
+		x := *s
+		x.Version = s.Version.Increment(a)
+		f(&x)
+		return &x
+	}
+	members := func(f func(*proto.State)) func(*proto.State) {
+		return func(s *proto.State) {
+			s.Members = append([]proto.Member(nil), s.Members...)
+			f(s)
+		}
+	}
+	addRow := func(r proto.RegistryRow) func(*proto.State) {
+		return func(s *proto.State) {
+			s.Registry = append(append([]proto.RegistryRow(nil), s.Registry...), r)
+		}
+	}
+	x := next(three(), func(s *proto.State) {
+		s.Registry = []proto.RegistryRow{row(a, 1, entry(a)), row(b, 1, entry(b))}
+	})
+	moved := share(x, members(func(s *proto.State) { setStatus(s, c, proto.Up) }))
+	grown := share(moved, addRow(row(c, 1, entry(c))))
+	downed := share(grown, members(func(s *proto.State) { setStatus(s, a, proto.Down) }))
+	rewritten := share(grown, func(s *proto.State) {
+		s.Registry = append([]proto.RegistryRow(nil), s.Registry...)
+		s.Registry[2] = row(c, 2, entry(a))
+	})
+	foreign := next(three(), func(s *proto.State) {
+		s.Registry = []proto.RegistryRow{row(a, 1, entry(a)), row(b, 1, entry(c))}
+	})
+	foreignMoved := share(foreign, members(func(s *proto.State) { setStatus(s, c, proto.Up) }))
+
+	chk := NewChecker()
+	for i, tc := range []struct {
+		s    *proto.State
+		rows uint64 // rows checked for their entries
+	}{{x, 2}, {moved, 0}, {grown, 1}, {downed, 0}} {
+		before := chk.Stats().RegistryRows
+		vs := chk.Observe(at(b, tc.s))
+		if got := chk.Stats().RegistryRows - before; got != tc.rows {
+			t.Errorf("view %d: %d rows checked, want %d", i, got, tc.rows)
+		}
+		if tc.s == downed {
+			if len(vs) != 1 || vs[0].Invariant != RegistryLive {
+				t.Errorf("view %d: %v, want one %s for the Down owner", i, vs, RegistryLive)
+			}
+		} else if len(vs) != 0 {
+			t.Errorf("view %d: %v", i, vs)
+		}
+	}
+	cases := []struct {
+		name  string
+		views []View
+		want  []string
+	}{
+		{"held rows, clean", []View{at(b, x), at(b, moved), at(b, grown)}, nil},
+		{"held rows, owner Down since", []View{at(b, x), at(b, moved), at(b, grown), at(b, downed)}, []string{RegistryLive}},
+		{"a row rewritten with a foreign entry", []View{at(b, x), at(b, moved), at(b, grown), at(b, rewritten)},
+			[]string{SelfConsistent, RegistryLive}},
+		{"held rows, a foreign entry", []View{at(b, foreign), at(b, foreignMoved)},
+			[]string{SelfConsistent, RegistryLive, SelfConsistent, RegistryLive}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, observeAll(t, tc.views)); diff != "" {
+				t.Errorf("violations (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -150,3 +150,45 @@ func TestEqualTablesMatchesCmp(t *testing.T) {
 		t.Errorf("outcomes %v: both equal and different pairs must be tried", outcomes)
 	}
 }
+
+// TestMemberMatchesIndex checks step.member, which looks for each node of
+// a list a few members past the previous one found, against a lookup in a
+// map of the members, on sorted and unsorted lists with non-members.
+func TestMemberMatchesIndex(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := proto.NewState()
+		want := map[proto.UniqueAddress]int{}
+		n := rapid.IntRange(0, 30).Draw(t, "members")
+		for i := 1; i <= n; i++ {
+			if rapid.IntRange(0, 3).Draw(t, "skip") > 0 {
+				want[nd(i)] = len(s.Members)
+				s.Members = append(s.Members, mem(nd(i), proto.Up))
+			}
+		}
+		var list []proto.UniqueAddress
+		sorted := rapid.Bool().Draw(t, "sorted")
+		for i := 1; i <= n+2; i++ {
+			u := nd(i)
+			if !sorted {
+				u = nd(rapid.IntRange(1, n+2).Draw(t, "node"))
+			}
+			switch rapid.IntRange(0, 3).Draw(t, "pick") {
+			case 0:
+				list = append(list, u)
+			case 1:
+				list = append(list, reborn(i))
+			}
+		}
+		for _, valid := range []bool{true, false} {
+			r := &step{c: NewChecker(), s: s, valid: valid}
+			at := 0
+			for _, u := range list {
+				i, ok := r.member(u, &at)
+				j, found := want[u]
+				if ok != found || (ok && i != j) {
+					t.Fatalf("members %v, list %v: member(%v) = %d, %v; want %d, %v", s.Members, list, u, i, ok, j, found)
+				}
+			}
+		}
+	})
+}

@@ -25,6 +25,11 @@ const (
 	// memberProbe is how many members past the last one found
 	// step.member looks at before it asks the member index.
 	memberProbe = 8
+	// maxTombList bounds the tombstones a step lists to look nodes up by
+	// comparison rather than in the map; listMembers bounds the members
+	// looked up that way.
+	maxTombList = 16
+	listMembers = 256
 	// maxMemberIndexes and maxClockDigests bound the memos of pure
 	// functions of immutable state parts (see Checker).
 	maxMemberIndexes = 64
@@ -141,6 +146,10 @@ type history struct {
 	// entriesClean: every registry row of state holds entries of its
 	// owner only.
 	entriesClean bool
+	// tombList holds the keys of state.Tombstones, in no order, when
+	// tombListed (at most maxTombList of them).
+	tombList   []proto.UniqueAddress
+	tombListed bool
 }
 
 type leaderRecord struct {
@@ -227,6 +236,8 @@ func (c *Checker) Observe(v View) []Violation {
 	r.version()
 	r.allocations()
 	r.leadership()
+	r.tombKeys()
+	h.tombList, h.tombListed = r.tombList, r.tombListed
 	h.state, h.phase, h.valid = v.State, v.Phase, r.valid
 	c.stats.Violations += uint64(len(r.out))
 	return r.out
@@ -246,8 +257,12 @@ type step struct {
 	// tombsSame: s tombstones the very nodes prev does; known once
 	// tombsKnown.
 	tombsSame, tombsKnown bool
-	index                 map[proto.UniqueAddress]int
-	out                   []Violation
+	// tombList holds the keys of s.Tombstones when tombListed; known
+	// once tombListKnown.
+	tombList                  []proto.UniqueAddress
+	tombListed, tombListKnown bool
+	index                     map[proto.UniqueAddress]int
+	out                       []Violation
 }
 
 func (r *step) report(invariant, format string, args ...any) {
@@ -346,13 +361,60 @@ func onlySeenChanged(p, s *proto.State) bool {
 }
 
 // tombsKept reports whether s tombstones the very nodes prev does (proto
-// builds a new map on every merge, mostly with the same keys).
+// builds a new map on every merge, mostly with the same keys). prev's
+// keys are compared as the list the node's history keeps, if any.
 func (r *step) tombsKept() bool {
 	if !r.tombsKnown {
 		r.tombsKnown = true
-		r.tombsSame = r.prev != nil && sameKeys(r.prev.Tombstones, r.s.Tombstones)
+		p, s := r.prev, r.s
+		switch {
+		case p == nil:
+		case r.h.tombListed && !r.c.noMemo:
+			r.tombsSame = len(p.Tombstones) == len(s.Tombstones) && keysListed(s.Tombstones, r.h.tombList)
+		default:
+			r.tombsSame = sameKeys(p.Tombstones, s.Tombstones)
+		}
 	}
 	return r.tombsSame
+}
+
+// tombKeys lists the keys of s.Tombstones, unless there are more than
+// maxTombList: the list of prev when s tombstones the same nodes, else a
+// new one.
+func (r *step) tombKeys() ([]proto.UniqueAddress, bool) {
+	if !r.tombListKnown {
+		r.tombListKnown = true
+		p, tombs := r.prev, r.s.Tombstones
+		switch {
+		case p != nil && r.h.tombListed && (sameMap(p.Tombstones, tombs) || (r.tombsKnown && r.tombsSame)):
+			r.tombList, r.tombListed = r.h.tombList, true
+		case len(tombs) <= maxTombList:
+			r.tombList, r.tombListed = make([]proto.UniqueAddress, 0, len(tombs)), true
+			for u := range tombs {
+				r.tombList = append(r.tombList, u)
+			}
+		}
+	}
+	return r.tombList, r.tombListed
+}
+
+// isTombstoned reports whether s tombstones u.
+func (r *step) isTombstoned(u proto.UniqueAddress) bool {
+	if list, ok := r.tombKeys(); ok && !r.c.noMemo {
+		return containsNode(list, u)
+	}
+	_, dead := r.s.Tombstones[u]
+	return dead
+}
+
+// keysListed reports whether every key of m is in list.
+func keysListed[V any](m map[proto.UniqueAddress]V, list []proto.UniqueAddress) bool {
+	for u := range m {
+		if !containsNode(list, u) {
+			return false
+		}
+	}
+	return true
 }
 
 // membership: allowed-transition and no-resurrection, by pairing the
@@ -450,6 +512,9 @@ func (r *step) composed() bool {
 // of the members, it looks the tombstones up among the members once.
 func (r *step) tombstoned(sorted bool) func(j int) bool {
 	ms, tombs := r.s.Members, r.s.Tombstones
+	if list, ok := r.tombKeys(); ok && !r.c.noMemo && len(ms) <= listMembers {
+		return func(j int) bool { return containsNode(list, ms[j].Node) }
+	}
 	if !sorted || len(tombs)*bits.Len(uint(len(ms))) >= len(ms) {
 		return func(j int) bool {
 			_, dead := tombs[ms[j].Node]
@@ -803,7 +868,7 @@ func (r *step) tableShape(t proto.TypeAllocation) bool {
 	tombs := r.s.Tombstones
 	for i, a := range t.Shards {
 		if len(tombs) > 0 && a.Primary != (proto.UniqueAddress{}) {
-			if _, dead := tombs[a.Primary]; dead {
+			if r.isTombstoned(a.Primary) {
 				bad = append(bad, fmt.Sprintf("shard %d: primary %v is tombstoned", i, a.Primary))
 			}
 		}
@@ -815,7 +880,7 @@ func (r *step) tableShape(t proto.TypeAllocation) bool {
 				bad = append(bad, fmt.Sprintf("shard %d: replica %v listed twice", i, rep))
 			}
 			if len(tombs) > 0 {
-				if _, dead := tombs[rep]; dead {
+				if r.isTombstoned(rep) {
 					bad = append(bad, fmt.Sprintf("shard %d: replica %v is tombstoned", i, rep))
 				}
 			}
@@ -1075,8 +1140,8 @@ func subsequence(list []proto.UniqueAddress, members []proto.Member) bool {
 }
 
 func containsNode(list []proto.UniqueAddress, u proto.UniqueAddress) bool {
-	for _, x := range list {
-		if x == u {
+	for i := range list {
+		if x := &list[i]; x.UID == u.UID && *x == u {
 			return true
 		}
 	}

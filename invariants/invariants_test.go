@@ -1082,6 +1082,7 @@ func TestTombstoneKeysReuse(t *testing.T) {
 	y := retomb(x, nd(9))    // the same keys
 	z := retomb(y, nd(9), c) // c is listed and tombstoned
 	w := retomb(z, nd(9), c) // the same keys, c still listed
+	swapped := retomb(x, c)  // as many keys, c listed and tombstoned
 	back := func() *proto.State {
 		s := *retomb(y, nd(9))
 		s.Members = append(append([]proto.Member(nil), y.Members...), mem(nd(9), proto.Up))
@@ -1111,6 +1112,7 @@ func TestTombstoneKeysReuse(t *testing.T) {
 		{"same keys, clean", []View{at(b, x), at(b, y)}, nil},
 		{"same keys, a member stays tombstoned", []View{at(b, x), at(b, z), at(b, w)}, []string{NoResurrection, NoResurrection}},
 		{"same keys, a fresh member is tombstoned", []View{at(b, x), at(b, y), at(b, back)}, []string{NoResurrection}},
+		{"other keys as many", []View{at(b, x), at(b, y), at(b, swapped)}, []string{NoResurrection}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

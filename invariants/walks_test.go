@@ -40,9 +40,9 @@ func TestLiveSeenMatchesNaive(t *testing.T) {
 	})
 }
 
-// TestTombstonedMatchesMap checks step.tombstoned, which looks few
-// tombstones up among sorted members, against a lookup of each member in
-// the tombstone map.
+// TestTombstonedMatchesMap checks step.tombstoned, which compares
+// members with a list of few tombstones, or looks few tombstones up among
+// sorted members, against a lookup of each member in the tombstone map.
 func TestTombstonedMatchesMap(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := proto.NewState()
@@ -52,16 +52,25 @@ func TestTombstonedMatchesMap(t *testing.T) {
 				s.Members = append(s.Members, mem(nd(i), proto.Up))
 			}
 		}
-		for k := rapid.IntRange(0, 6).Draw(t, "tombstones"); k > 0; k-- {
+		for k := rapid.IntRange(0, maxTombList+4).Draw(t, "tombstones"); k > 0; k-- {
 			s.Tombstones[nd(rapid.IntRange(1, 45).Draw(t, "tombstone"))] = time.Time{}
 		}
-		r := &step{s: s}
-		for _, sorted := range []bool{true, false} {
-			dead := r.tombstoned(sorted)
-			for j, m := range s.Members {
-				_, want := s.Tombstones[m.Node]
-				if got := dead(j); got != want {
-					t.Fatalf("sorted=%v members %v tombstones %v: member %d tombstoned = %v, want %v", sorted, s.Members, s.Tombstones, j, got, want)
+		for _, noMemo := range []bool{false, true} {
+			c := NewChecker()
+			c.noMemo = noMemo
+			for _, sorted := range []bool{true, false} {
+				r := &step{c: c, h: &history{}, s: s}
+				dead := r.tombstoned(sorted)
+				for j, m := range s.Members {
+					_, want := s.Tombstones[m.Node]
+					if got := dead(j); got != want {
+						t.Fatalf("noMemo=%v sorted=%v members %v tombstones %v: member %d tombstoned = %v, want %v",
+							noMemo, sorted, s.Members, s.Tombstones, j, got, want)
+					}
+					if got := r.isTombstoned(m.Node); got != want {
+						t.Fatalf("noMemo=%v members %v tombstones %v: isTombstoned(%v) = %v, want %v",
+							noMemo, s.Members, s.Tombstones, m.Node, got, want)
+					}
 				}
 			}
 		}

@@ -35,6 +35,8 @@ const (
 	maxMemberIndexes = 64
 	maxClockDigests  = 1024
 	maxClockPairs    = 4096
+	// recentNodes is the size of Checker.recent (a power of two).
+	recentNodes = 64
 )
 
 // Checker runs the safety invariants incrementally: the simulator calls
@@ -44,7 +46,10 @@ const (
 //
 // A Checker is not safe for concurrent use.
 type Checker struct {
-	nodes   map[proto.UniqueAddress]*history
+	nodes map[proto.UniqueAddress]*history
+	// recent caches histories of nodes by UID, so that most views find
+	// theirs without hashing the address.
+	recent  [recentNodes]*history
 	leaders fifo[uint64, leaderRecord]
 	tables  fifo[tableKey, tableRecord]
 	stats   Stats
@@ -125,6 +130,7 @@ type Stats struct {
 
 // history is what the Checker keeps about one incarnation.
 type history struct {
+	self  proto.UniqueAddress
 	state *proto.State // last state checked; states are immutable once handed out
 	phase proto.Phase
 	valid bool // state passed proto.ValidateState
@@ -208,7 +214,7 @@ func (c *Checker) Stats() Stats {
 // full check.
 func (c *Checker) Observe(v View) []Violation {
 	c.stats.Views++
-	h := c.nodes[v.Self]
+	h := c.history(v.Self)
 	if v.State == nil || (h != nil && h.state == v.State && h.phase == v.Phase) {
 		c.stats.Unchanged++
 		if v.State != nil && v.Ticked && h.leaderPending {
@@ -223,8 +229,9 @@ func (c *Checker) Observe(v View) []Violation {
 		return nil
 	}
 	if h == nil {
-		h = &history{removed: map[proto.UniqueAddress]struct{}{}, typeEpochs: map[string]proto.Epoch{}}
+		h = &history{self: v.Self, removed: map[proto.UniqueAddress]struct{}{}, typeEpochs: map[string]proto.Epoch{}}
 		c.nodes[v.Self] = h
+		c.recent[uint64(v.Self.UID)%recentNodes] = h
 	}
 	c.stats.Checked++
 	r := &step{c: c, h: h, v: v, prev: h.state, s: v.State}
@@ -241,6 +248,19 @@ func (c *Checker) Observe(v View) []Violation {
 	h.state, h.phase, h.valid = v.State, v.Phase, r.valid
 	c.stats.Violations += uint64(len(r.out))
 	return r.out
+}
+
+// history returns the history of u, nil if it has none.
+func (c *Checker) history(u proto.UniqueAddress) *history {
+	slot := &c.recent[uint64(u.UID)%recentNodes]
+	if h := *slot; h != nil && h.self.UID == u.UID && h.self == u {
+		return h
+	}
+	h := c.nodes[u]
+	if h != nil {
+		*slot = h
+	}
+	return h
 }
 
 // step is one Observe of a changed state.

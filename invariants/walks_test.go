@@ -201,3 +201,30 @@ func TestMemberMatchesIndex(t *testing.T) {
 		}
 	})
 }
+
+// TestHistoryMatchesMap checks Checker.history, which caches histories by
+// UID, against the map of all histories, with nodes whose UIDs collide in
+// the cache and nodes that share a UID at different addresses.
+func TestHistoryMatchesMap(t *testing.T) {
+	nodes := []proto.UniqueAddress{nd(1), nd(2), reborn(1)}
+	for _, uid := range []proto.UID{7, 7 + recentNodes, 7 + 2*recentNodes} {
+		for i := 1; i <= 2; i++ {
+			u := nd(i)
+			u.UID = uid
+			nodes = append(nodes, u)
+		}
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		c := NewChecker()
+		s := state(mem(nd(1), proto.Up))
+		for k := rapid.IntRange(1, 20).Draw(t, "views"); k > 0; k-- {
+			u := nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "node")]
+			c.Observe(at(u, s))
+			for _, w := range nodes {
+				if got, want := c.history(w), c.nodes[w]; got != want {
+					t.Fatalf("history(%v) = %p, want %p", w, got, want)
+				}
+			}
+		}
+	})
+}

@@ -353,8 +353,9 @@ func (r *step) selfConsistent() {
 	if !r.h.valid || r.c.noMemo {
 		since = nil
 	}
+	clockKnown := false
 	if since != nil && !sameMap(since.Version, s.Version) && len(s.Version) > 0 {
-		if _, ok := r.c.validClocks.get(mapPointer(s.Version)); ok {
+		if _, clockKnown = r.c.validClocks.get(mapPointer(s.Version)); clockKnown {
 			// A clock is valid or not on its own: since with s's clock,
 			// which passed before, is as valid as since, and spares
 			// checking the clock again.
@@ -368,7 +369,7 @@ func (r *step) selfConsistent() {
 		return
 	}
 	r.valid = true
-	if !r.c.noMemo && len(s.Version) > 0 {
+	if !r.c.noMemo && len(s.Version) > 0 && !clockKnown {
 		r.c.validClocks.put(mapPointer(s.Version), s.Version)
 	}
 }
@@ -969,11 +970,11 @@ func (r *step) leadership() {
 	var leader proto.UniqueAddress
 	var hasLeader bool
 	if r.valid && r.seenSub {
-		if !liveSeen(s) {
+		if len(s.Members) == 0 || !liveSeen(s) {
 			return // not converged, whoever is unreachable
 		}
 		unreachable := r.unreachable()
-		if !fastConverged(s, unreachable) {
+		if !liveReachable(s, unreachable) {
 			return
 		}
 		leader, hasLeader = fastLeader(s, r.v.Self, unreachable)
@@ -991,11 +992,12 @@ func (r *step) leadership() {
 // UniqueAddress.Compare; nil when nobody is unreachable.
 func (r *step) unreachable() map[proto.UniqueAddress]struct{} {
 	var out map[proto.UniqueAddress]struct{}
+	at := 0
 	for _, row := range r.s.Reachability.Rows {
 		if len(row.Unreachable) == 0 {
 			continue
 		}
-		i, ok := r.memberIndex()[row.Observer]
+		i, ok := r.member(row.Observer, &at)
 		if !ok || r.s.Members[i].Status == proto.Down || r.s.Members[i].Status == proto.Exiting {
 			continue
 		}
@@ -1012,8 +1014,14 @@ func (r *step) unreachable() map[proto.UniqueAddress]struct{} {
 // fastConverged is proto.State.Converged for a valid state whose seen set
 // is a subsequence of its members, given its unreachable set.
 func fastConverged(s *proto.State, unreachable map[proto.UniqueAddress]struct{}) bool {
-	if len(s.Members) == 0 || !liveSeen(s) {
-		return false
+	return len(s.Members) > 0 && liveSeen(s) && liveReachable(s, unreachable)
+}
+
+// liveReachable reports whether no member that is not Down or Exiting is
+// in the unreachable set: the part of fastConverged that needs it.
+func liveReachable(s *proto.State, unreachable map[proto.UniqueAddress]struct{}) bool {
+	if len(unreachable) == 0 {
+		return true
 	}
 	for i := range s.Members {
 		m := &s.Members[i]

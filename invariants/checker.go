@@ -30,11 +30,10 @@ const (
 	// looked up that way.
 	maxTombList = 16
 	listMembers = 256
-	// maxMemberIndexes and maxClockDigests bound the memos of pure
-	// functions of immutable state parts (see Checker).
+	// maxMemberIndexes bounds the member indexes remembered, and
+	// clockMemoBits sizes the memos of clocks (see Checker).
 	maxMemberIndexes = 64
-	maxClockDigests  = 1024
-	maxClockPairs    = 4096
+	clockMemoBits    = 11
 	// recentNodes is the size of Checker.recent (a power of two).
 	recentNodes = 64
 )
@@ -56,15 +55,14 @@ type Checker struct {
 
 	// Memos of pure functions of state parts, which are immutable and
 	// shared between the states of many nodes: the member index of a
-	// member list, the digest of a clock and whether one clock is
-	// nowhere below another. Each record holds the part
-	// it is keyed by, so that its memory cannot be reused by another part
-	// while remembered.
-	indexes fifo[memberList, indexRecord]
-	digests fifo[unsafe.Pointer, digestRecord]
-	pairs   fifo[clockPair, pairRecord]
-	// validClocks holds clocks of states that passed validation.
-	validClocks fifo[unsafe.Pointer, proto.VClock]
+	// member list, the digest of a clock, whether one clock is nowhere
+	// below another and which clocks passed validation. Each record holds
+	// the part it is keyed by, so that its memory cannot be reused by
+	// another part while remembered.
+	indexes     fifo[memberList, indexRecord]
+	digests     memo[uint64]
+	pairs       memo[bool]
+	validClocks memo[struct{}]
 	noMemo      bool // tests: compute everything afresh
 }
 
@@ -76,18 +74,6 @@ type memberList struct {
 type indexRecord struct {
 	members []proto.Member
 	index   map[proto.UniqueAddress]int
-}
-
-type clockPair struct{ a, b unsafe.Pointer }
-
-type pairRecord struct {
-	a, b     proto.VClock // held, so that their memory is not reused while remembered
-	notBelow bool
-}
-
-type digestRecord struct {
-	clock  proto.VClock
-	digest uint64
 }
 
 // Stats counts what a Checker did.
@@ -182,10 +168,10 @@ func NewChecker() *Checker {
 		leaders: newFIFO[uint64, leaderRecord](MaxLeaderVersions),
 		tables:  newFIFO[tableKey, tableRecord](MaxTableEpochs),
 		indexes: newFIFO[memberList, indexRecord](maxMemberIndexes),
-		digests: newFIFO[unsafe.Pointer, digestRecord](maxClockDigests),
-		pairs:   newFIFO[clockPair, pairRecord](maxClockPairs),
 
-		validClocks: newFIFO[unsafe.Pointer, proto.VClock](maxClockDigests),
+		digests:     newMemo[uint64](clockMemoBits),
+		pairs:       newMemo[bool](clockMemoBits),
+		validClocks: newMemo[struct{}](clockMemoBits),
 	}
 }
 
@@ -355,7 +341,7 @@ func (r *step) selfConsistent() {
 	}
 	clockKnown := false
 	if since != nil && !sameMap(since.Version, s.Version) && len(s.Version) > 0 {
-		if _, clockKnown = r.c.validClocks.get(mapPointer(s.Version)); clockKnown {
+		if _, clockKnown = r.c.validClocks.get(mapPointer(s.Version), nil); clockKnown {
 			// A clock is valid or not on its own: since with s's clock,
 			// which passed before, is as valid as since, and spares
 			// checking the clock again.
@@ -370,7 +356,7 @@ func (r *step) selfConsistent() {
 	}
 	r.valid = true
 	if !r.c.noMemo && len(s.Version) > 0 && !clockKnown {
-		r.c.validClocks.put(mapPointer(s.Version), s.Version)
+		r.c.validClocks.put(mapPointer(s.Version), nil, struct{}{})
 	}
 }
 
@@ -790,10 +776,10 @@ func (r *step) version() {
 // shared, so the nodes that hold one clock mostly move on to the same
 // next one).
 func (c *Checker) clockNotBelow(a, b proto.VClock) bool {
-	k := clockPair{mapPointer(a), mapPointer(b)}
+	pa, pb := mapPointer(a), mapPointer(b)
 	if !c.noMemo {
-		if rec, ok := c.pairs.get(k); ok {
-			return rec.notBelow
+		if notBelow, ok := c.pairs.get(pa, pb); ok {
+			return notBelow
 		}
 	}
 	notBelow := true
@@ -804,7 +790,7 @@ func (c *Checker) clockNotBelow(a, b proto.VClock) bool {
 		}
 	}
 	if !c.noMemo {
-		c.pairs.put(k, pairRecord{a: a, b: b, notBelow: notBelow})
+		c.pairs.put(pa, pb, notBelow)
 	}
 	return notBelow
 }
@@ -1137,14 +1123,14 @@ func mapPointer[K comparable, V any](m map[K]V) unsafe.Pointer {
 // digest is clockDigest(v), remembered for recent clocks.
 func (c *Checker) digest(v proto.VClock) uint64 {
 	p := mapPointer(v)
-	if rec, ok := c.digests.get(p); ok {
-		return rec.digest
+	if d, ok := c.digests.get(p, nil); ok {
+		return d
 	}
 	d := clockDigest(v)
 	if c.noMemo {
 		return d
 	}
-	c.digests.put(p, digestRecord{clock: v, digest: d})
+	c.digests.put(p, nil, d)
 	return d
 }
 

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -227,4 +228,43 @@ func TestHistoryMatchesMap(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestMemo checks the direct-mapped memo: a key finds only its own value,
+// never another key's, even when all keys share one slot, and nothing is
+// found before it is put (a nil key included).
+func TestMemo(t *testing.T) {
+	parts := make([]*int, 6)
+	for i := range parts {
+		parts[i] = new(int)
+	}
+	ptr := func(i int) unsafe.Pointer {
+		if i == len(parts) {
+			return nil
+		}
+		return unsafe.Pointer(parts[i])
+	}
+	for _, bits := range []uint{0, 3, 11} {
+		rapid.Check(t, func(t *rapid.T) {
+			m := newMemo[int](bits)
+			want := map[[2]int]int{}
+			for k := rapid.IntRange(0, 20).Draw(t, "ops"); k > 0; k-- {
+				a, b := rapid.IntRange(0, len(parts)).Draw(t, "a"), rapid.IntRange(0, len(parts)).Draw(t, "b")
+				key := [2]int{a, b}
+				if rapid.Bool().Draw(t, "put") {
+					v := rapid.IntRange(1, 100).Draw(t, "value")
+					m.put(ptr(a), ptr(b), v)
+					want[key] = v
+					continue
+				}
+				got, ok := m.get(ptr(a), ptr(b))
+				if w, held := want[key]; ok && (!held || got != w) {
+					t.Fatalf("bits %d: get(%d, %d) = %d, want %d (held %v)", bits, a, b, got, w, held)
+				}
+				if bits == 11 && !ok && want[key] != 0 {
+					t.Fatalf("bits %d: get(%d, %d) forgot %d", bits, a, b, want[key])
+				}
+			}
+		})
+	}
 }

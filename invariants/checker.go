@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"sort"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/rumorhq/rumor/proto"
@@ -133,6 +134,8 @@ type history struct {
 	leaderPending bool
 	// rowsClean: every reachability list of state names members only.
 	rowsClean bool
+	// seenSub and liveSeen are step's for state.
+	seenSub, liveSeen bool
 	// tombsClean: no member of state is tombstoned in it.
 	tombsClean bool
 	// entriesClean: every registry row of state holds entries of its
@@ -207,7 +210,7 @@ func (c *Checker) Observe(v View) []Violation {
 			// The leader ticked and left its converged state as it was.
 			h.leaderPending = false
 			c.stats.LeaderChecks++
-			r := &step{c: c, h: h, v: v, prev: h.state, s: v.State, valid: h.valid}
+			r := &step{c: c, h: h, self: v.Self, phase: v.Phase, prev: h.state, s: v.State, valid: h.valid}
 			r.leaderAllocations()
 			c.stats.Violations += uint64(len(r.out))
 			return r.out
@@ -220,8 +223,8 @@ func (c *Checker) Observe(v View) []Violation {
 		c.recent[uint64(v.Self.UID)%recentNodes] = h
 	}
 	c.stats.Checked++
-	r := &step{c: c, h: h, v: v, prev: h.state, s: v.State}
-	r.seenSub = subsequence(r.s.Seen, r.s.Members)
+	r := &step{c: c, h: h, self: v.Self, phase: v.Phase, prev: h.state, s: v.State}
+	r.seen()
 	r.selfConsistent()
 	r.membership()
 	r.membersOnly()
@@ -232,6 +235,7 @@ func (c *Checker) Observe(v View) []Violation {
 	r.tombKeys()
 	h.tombList, h.tombListed = r.tombList, r.tombListed
 	h.state, h.phase, h.valid = v.State, v.Phase, r.valid
+	h.seenSub, h.liveSeen = r.seenSub, r.liveSeen
 	c.stats.Violations += uint64(len(r.out))
 	return r.out
 }
@@ -251,13 +255,16 @@ func (c *Checker) history(u proto.UniqueAddress) *history {
 
 // step is one Observe of a changed state.
 type step struct {
-	c       *Checker
-	h       *history
-	v       View
-	prev    *proto.State // nil on the node's first view
-	s       *proto.State
-	valid   bool // s passed proto.ValidateState
-	seenSub bool // s.Seen is a subsequence of the members' nodes
+	c     *Checker
+	h     *history
+	self  proto.UniqueAddress // the observer (View.Self)
+	phase proto.Phase
+	prev  *proto.State // nil on the node's first view
+	s     *proto.State
+	valid bool // s passed proto.ValidateState
+	// seenSub: s.Seen is a subsequence of the members' nodes; liveSeen
+	// (when seenSub): every member not Down or Exiting is in it.
+	seenSub, liveSeen bool
 	// membersKept: every member of prev is a member of s.
 	membersKept bool
 	// tombsSame: s tombstones the very nodes prev does; known once
@@ -272,7 +279,40 @@ type step struct {
 }
 
 func (r *step) report(invariant, format string, args ...any) {
-	r.out = append(r.out, Violation{Invariant: invariant, Node: r.v.Self, Detail: fmt.Sprintf(format, args...)})
+	r.out = append(r.out, Violation{Invariant: invariant, Node: r.self, Detail: fmt.Sprintf(format, args...)})
+}
+
+// seen sets seenSub and liveSeen: the previous state's when s has its
+// seen set and members.
+func (r *step) seen() {
+	p, s := r.prev, r.s
+	if p != nil && !r.c.noMemo && sameSlice(p.Seen, s.Seen) && sameSlice(p.Members, s.Members) {
+		r.seenSub, r.liveSeen = r.h.seenSub, r.h.liveSeen
+		return
+	}
+	r.seenSub, r.liveSeen = seenWalk(s.Seen, s.Members)
+}
+
+// seenWalk is subsequence(list, members) and, when that holds, whether
+// every member that is not Down or Exiting is in list (liveSeen), in one
+// walk.
+func seenWalk(list []proto.UniqueAddress, members []proto.Member) (sub, live bool) {
+	if len(list) > len(members) {
+		return false, false
+	}
+	j := 0
+	live = true
+	for i := range members {
+		m := &members[i]
+		if j < len(list) && list[j] == m.Node {
+			j++
+			continue
+		}
+		if m.Status != proto.Down && m.Status != proto.Exiting {
+			live = false
+		}
+	}
+	return j == len(list), live
 }
 
 // memberIndex maps each member's node to its position, built once per
@@ -454,7 +494,7 @@ func (r *step) membership() {
 		if now != nil {
 			u := now.Node
 			if was == nil || tombsChanged {
-				if dead(j) {
+				if dead.has(j) {
 					clean = false
 					r.report(NoResurrection, "lists %v (%v) although it holds a tombstone for it", u, now.Status)
 					return
@@ -510,23 +550,20 @@ func skipsLeaving(from, to proto.MemberStatus) bool {
 // leader acts only in Tick, never in the Step that merged gossip, so each
 // state a node holds is one merge or one change of its own.
 func (r *step) composed() bool {
-	i, ok := r.memberIndex()[r.v.Self]
+	i, ok := r.memberIndex()[r.self]
 	return !ok || r.s.Members[i].Status == proto.Down || r.s.Members[i].Status == proto.Exiting
 }
 
 // tombstoned returns whether s.Members[j] is tombstoned in s. Given a
 // sorted member list and fewer tombstones than it would take map lookups
 // of the members, it looks the tombstones up among the members once.
-func (r *step) tombstoned(sorted bool) func(j int) bool {
+func (r *step) tombstoned(sorted bool) deadSet {
 	ms, tombs := r.s.Members, r.s.Tombstones
 	if list, ok := r.tombKeys(); ok && !r.c.noMemo && len(ms) <= listMembers {
-		return func(j int) bool { return containsNode(list, ms[j].Node) }
+		return deadSet{ms: ms, list: list, how: deadListed}
 	}
 	if !sorted || len(tombs)*bits.Len(uint(len(ms))) >= len(ms) {
-		return func(j int) bool {
-			_, dead := tombs[ms[j].Node]
-			return dead
-		}
+		return deadSet{ms: ms, tombs: tombs, how: deadMapped}
 	}
 	marked := make([]bool, len(ms))
 	for u := range tombs {
@@ -535,7 +572,35 @@ func (r *step) tombstoned(sorted bool) func(j int) bool {
 			marked[i] = true
 		}
 	}
-	return func(j int) bool { return marked[j] }
+	return deadSet{marked: marked, how: deadMarked}
+}
+
+// deadSet answers which members of a state are tombstoned in it, by one
+// of three means (see step.tombstoned).
+type deadSet struct {
+	how    int
+	ms     []proto.Member
+	list   []proto.UniqueAddress // deadListed: the tombstones
+	tombs  map[proto.UniqueAddress]time.Time
+	marked []bool // deadMarked: by member position
+}
+
+const (
+	deadListed = iota
+	deadMapped
+	deadMarked
+)
+
+// has reports whether member j is tombstoned.
+func (d *deadSet) has(j int) bool {
+	switch d.how {
+	case deadListed:
+		return containsNode(d.list, d.ms[j].Node)
+	case deadMapped:
+		_, dead := d.tombs[d.ms[j].Node]
+		return dead
+	}
+	return d.marked[j]
 }
 
 // mergeWalk pairs the records of two member lists sorted by node. Equal
@@ -666,7 +731,9 @@ func (r *step) nonMembers(list []proto.UniqueAddress) []proto.UniqueAddress {
 			bad = append(bad, u)
 		}
 	}
-	sortNodes(bad)
+	if len(bad) > 1 {
+		sortNodes(bad)
+	}
 	return bad
 }
 
@@ -873,9 +940,13 @@ func (r *step) tableShape(t proto.TypeAllocation) bool {
 		bad = append(bad, fmt.Sprintf("%d shards allocated, type declares %d", len(t.Shards), t.Type.Shards))
 	}
 	tombs := r.s.Tombstones
+	dead := r.isTombstoned
+	if list, ok := r.tombKeys(); ok && !r.c.noMemo {
+		dead = func(u proto.UniqueAddress) bool { return containsNode(list, u) }
+	}
 	for i, a := range t.Shards {
 		if len(tombs) > 0 && a.Primary != (proto.UniqueAddress{}) {
-			if r.isTombstoned(a.Primary) {
+			if dead(a.Primary) {
 				bad = append(bad, fmt.Sprintf("shard %d: primary %v is tombstoned", i, a.Primary))
 			}
 		}
@@ -887,7 +958,7 @@ func (r *step) tableShape(t proto.TypeAllocation) bool {
 				bad = append(bad, fmt.Sprintf("shard %d: replica %v listed twice", i, rep))
 			}
 			if len(tombs) > 0 {
-				if r.isTombstoned(rep) {
+				if dead(rep) {
 					bad = append(bad, fmt.Sprintf("shard %d: replica %v is tombstoned", i, rep))
 				}
 			}
@@ -911,7 +982,7 @@ func (r *step) registerTable(t proto.TypeAllocation) {
 		}
 		return
 	}
-	r.c.tables.put(key, tableRecord{table: t, node: r.v.Self})
+	r.c.tables.put(key, tableRecord{table: t, node: r.self})
 }
 
 // equalTables reports whether two tables are equal: the same type and
@@ -949,29 +1020,29 @@ func equalTables(a, b proto.TypeAllocation) bool {
 // next Ticked view if the state is still the same pointer.
 func (r *step) leadership() {
 	r.h.leaderPending = false
-	if r.v.Phase != proto.PhaseMember {
+	if r.phase != proto.PhaseMember {
 		return
 	}
 	s := r.s
 	var leader proto.UniqueAddress
 	var hasLeader bool
 	if r.valid && r.seenSub {
-		if len(s.Members) == 0 || !liveSeen(s) {
+		if len(s.Members) == 0 || !r.liveSeen {
 			return // not converged, whoever is unreachable
 		}
 		unreachable := r.unreachable()
 		if !liveReachable(s, unreachable) {
 			return
 		}
-		leader, hasLeader = fastLeader(s, r.v.Self, unreachable)
+		leader, hasLeader = fastLeader(s, r.self, unreachable)
 	} else {
 		if !s.Converged() {
 			return
 		}
-		leader, hasLeader = s.Leader(r.v.Self)
+		leader, hasLeader = s.Leader(r.self)
 	}
 	r.oneLeader(leader, hasLeader)
-	r.h.leaderPending = hasLeader && leader == r.v.Self && len(r.s.Allocations) > 0
+	r.h.leaderPending = hasLeader && leader == r.self && len(r.s.Allocations) > 0
 }
 
 // unreachable is proto.State.Unreachable as a set, built without
@@ -1065,7 +1136,7 @@ func (r *step) oneLeader(leader proto.UniqueAddress, hasLeader bool) {
 		}
 		return
 	}
-	r.c.leaders.put(d, leaderRecord{version: s.Version, leader: leader, hasLeader: hasLeader, node: r.v.Self})
+	r.c.leaders.put(d, leaderRecord{version: s.Version, leader: leader, hasLeader: hasLeader, node: r.self})
 }
 
 // leaderAllocations: in a converged view held by its leader, every

@@ -64,7 +64,7 @@ func TestTombstonedMatchesMap(t *testing.T) {
 				dead := r.tombstoned(sorted)
 				for j, m := range s.Members {
 					_, want := s.Tombstones[m.Node]
-					if got := dead(j); got != want {
+					if got := dead.has(j); got != want {
 						t.Fatalf("noMemo=%v sorted=%v members %v tombstones %v: member %d tombstoned = %v, want %v",
 							noMemo, sorted, s.Members, s.Tombstones, j, got, want)
 					}
@@ -267,4 +267,29 @@ func TestMemo(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSeenWalkMatchesNaive checks seenWalk, which Observe runs on every
+// changed state, against subsequence and liveSeen.
+func TestSeenWalkMatchesNaive(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := proto.NewState()
+		n := rapid.IntRange(0, 10).Draw(t, "members")
+		for i := 1; i <= n; i++ {
+			st := proto.MemberStatus(rapid.IntRange(int(proto.Joining), int(proto.Down)).Draw(t, "status"))
+			s.Members = append(s.Members, mem(nd(i), st))
+		}
+		for i := 1; i <= n+2; i++ {
+			if rapid.Bool().Draw(t, "seen") {
+				s.Seen = append(s.Seen, nd(rapid.IntRange(1, n+2).Draw(t, "node")))
+			}
+		}
+		sub, live := seenWalk(s.Seen, s.Members)
+		if want := subsequence(s.Seen, s.Members); sub != want {
+			t.Fatalf("members %v seen %v: sub = %v, subsequence says %v", s.Members, s.Seen, sub, want)
+		}
+		if want := liveSeen(s); sub && live != want {
+			t.Fatalf("members %v seen %v: live = %v, liveSeen says %v", s.Members, s.Seen, live, want)
+		}
+	})
 }

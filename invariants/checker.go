@@ -64,7 +64,10 @@ type Checker struct {
 	digests     memo[uint64]
 	pairs       memo[bool]
 	validClocks memo[struct{}]
-	noMemo      bool // tests: compute everything afresh
+	// validParts holds the member lists, reachability tables, registries
+	// and allocation tables of states that passed validation.
+	validParts memo[struct{}]
+	noMemo     bool // tests: compute everything afresh
 }
 
 type memberList struct {
@@ -175,6 +178,7 @@ func NewChecker() *Checker {
 		digests:     newMemo[uint64](clockMemoBits),
 		pairs:       newMemo[bool](clockMemoBits),
 		validClocks: newMemo[struct{}](clockMemoBits),
+		validParts:  newMemo[struct{}](clockMemoBits),
 	}
 }
 
@@ -379,24 +383,119 @@ func (r *step) selfConsistent() {
 	if !r.h.valid || r.c.noMemo {
 		since = nil
 	}
+	var composite proto.State
 	clockKnown := false
-	if since != nil && !sameMap(since.Version, s.Version) && len(s.Version) > 0 {
-		if _, clockKnown = r.c.validClocks.get(mapPointer(s.Version), nil); clockKnown {
-			// A clock is valid or not on its own: since with s's clock,
-			// which passed before, is as valid as since, and spares
-			// checking the clock again.
-			withClock := *since
-			withClock.Version = s.Version
-			since = &withClock
-		}
+	if since != nil {
+		since, clockKnown = r.composite(since, &composite)
 	}
 	if err := proto.ValidateStateSince(s, since); err != nil {
 		r.report(SelfConsistent, "%v", err)
 		return
 	}
 	r.valid = true
-	if !r.c.noMemo && len(s.Version) > 0 && !clockKnown {
-		r.c.validClocks.put(mapPointer(s.Version), nil, struct{}{})
+	if !r.c.noMemo {
+		if len(s.Version) > 0 && !clockKnown {
+			r.c.validClocks.put(mapPointer(s.Version), nil, struct{}{})
+		}
+		putValidPart(r.c, s.Members)
+		putValidPart(r.c, s.Reachability.Rows)
+		putValidPart(r.c, s.Registry)
+		putValidPart(r.c, s.Allocations)
+	}
+}
+
+// composite returns a state that passes validation as since does and
+// holds every part of s found valid before, in any node's state, so that
+// ValidateStateSince walks only the parts of s never validated. A part's
+// own checks (order, sizes, fields) do not depend on the rest of the
+// state; the checks across parts (the seen set, row and registry counts
+// and row lengths against the member count, table epochs against the
+// allocation epoch) are made here on the composite, which keeps only
+// since's parts (and s's clock) when they fail. clockKnown reports that
+// the composite holds s's clock. c is where the composite is built.
+func (r *step) composite(since, c *proto.State) (_ *proto.State, clockKnown bool) {
+	s := r.s
+	if len(s.Version) > 0 && !sameMap(since.Version, s.Version) {
+		_, clockKnown = r.c.validClocks.get(mapPointer(s.Version), nil)
+	}
+	*c = *since
+	if clockKnown {
+		// A clock is valid or not on its own: since with s's clock is
+		// as valid as since.
+		c.Version = s.Version
+	}
+	parts := 0
+	if !sameSlice(c.Members, s.Members) && validPart(r.c, s.Members) {
+		c.Members = s.Members
+		parts++
+	}
+	if !sameSlice(c.Reachability.Rows, s.Reachability.Rows) && validPart(r.c, s.Reachability.Rows) {
+		c.Reachability.Rows = s.Reachability.Rows
+		parts++
+	}
+	if !sameSlice(c.Registry, s.Registry) && validPart(r.c, s.Registry) {
+		c.Registry = s.Registry
+		parts++
+	}
+	if (!sameSlice(c.Allocations, s.Allocations) || c.AllocationEpoch != s.AllocationEpoch) && validPart(r.c, s.Allocations) {
+		c.Allocations, c.AllocationEpoch = s.Allocations, s.AllocationEpoch
+		parts++
+	}
+	if parts > 0 && !partsAgree(c) {
+		*c = *since
+		if clockKnown {
+			c.Version = s.Version
+		}
+		parts = 0
+	}
+	if parts == 0 && !clockKnown {
+		return since, false
+	}
+	return c, clockKnown
+}
+
+// partsAgree makes the checks of proto.ValidateState that hold one part
+// of a state against another, given parts that each passed it in some
+// state: the seen set, the reachability rows and each of their lists and
+// the registry rows number at most the members, and no table's epoch is
+// above the allocation epoch. (ValidateStateSince checks the counts of
+// the seen set, rows and registry of any state itself; they are checked
+// here too so that the composite is a state that passes validation, as it
+// requires of prev.)
+func partsAgree(s *proto.State) bool {
+	n := len(s.Members)
+	if len(s.Seen) > n || len(s.Reachability.Rows) > n || len(s.Registry) > n {
+		return false
+	}
+	for i := range s.Reachability.Rows {
+		if len(s.Reachability.Rows[i].Unreachable) > n {
+			return false
+		}
+	}
+	for i := range s.Allocations {
+		if s.Allocations[i].Epoch > s.AllocationEpoch {
+			return false
+		}
+	}
+	return true
+}
+
+// validPart reports whether x, a part of some state (its members,
+// reachability rows, registry or allocation tables), was part of a state
+// that passed validation.
+func validPart[T any](c *Checker, x []T) bool {
+	if len(x) == 0 || c.noMemo {
+		return false
+	}
+	_, ok := c.validParts.get(unsafe.Pointer(&x[0]), unsafe.Pointer(&x[len(x)-1]))
+	return ok
+}
+
+// putValidPart remembers x as part of a state that passed validation. A
+// slice is named by its first and last elements.
+func putValidPart[T any](c *Checker, x []T) {
+	if len(x) > 0 {
+		c.validParts.put(unsafe.Pointer(&x[0]), unsafe.Pointer(&x[len(x)-1]), struct{}{})
 	}
 }
 

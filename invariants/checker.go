@@ -405,7 +405,8 @@ func (r *step) selfConsistent() {
 }
 
 // composite returns a state that passes validation as since does and
-// holds every part of s found valid before, in any node's state, so that
+// holds every part of s found valid before, in any node's state (and its
+// seen set when that is a subsequence of members known valid), so that
 // ValidateStateSince walks only the parts of s never validated. A part's
 // own checks (order, sizes, fields) do not depend on the rest of the
 // state; the checks across parts (the seen set, row and registry counts
@@ -427,6 +428,11 @@ func (r *step) composite(since, c *proto.State) (_ *proto.State, clockKnown bool
 	parts := 0
 	if !sameSlice(c.Members, s.Members) && validPart(r.c, s.Members) {
 		c.Members = s.Members
+		parts++
+	}
+	if !sameSlice(c.Seen, s.Seen) && r.seenSub && sameSlice(c.Members, s.Members) {
+		// A subsequence of a valid member list is sorted.
+		c.Seen = s.Seen
 		parts++
 	}
 	if !sameSlice(c.Reachability.Rows, s.Reachability.Rows) && validPart(r.c, s.Reachability.Rows) {

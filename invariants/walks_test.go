@@ -293,3 +293,79 @@ func TestSeenWalkMatchesNaive(t *testing.T) {
 		}
 	})
 }
+
+// TestLivenessKeysMatchFields checks the keys Liveness groups views by:
+// two states get the same key exactly when the fields the key stands for
+// are equal, on random states over nodes and names whose plain
+// concatenations would collide.
+func TestLivenessKeysMatchFields(t *testing.T) {
+	tricky := []proto.UniqueAddress{
+		{Address: proto.Address{Host: "a", Port: 12}, UID: 1},
+		{Address: proto.Address{Host: "a1", Port: 2}, UID: 1},
+		{Address: proto.Address{Host: "a", Port: 1}, UID: 21},
+		nd(1),
+	}
+	outcomes := map[bool]int{}
+	rapid.Check(t, func(t *rapid.T) {
+		node := func(label string) proto.UniqueAddress { return tricky[rapid.IntRange(0, len(tricky)-1).Draw(t, label)] }
+		name := func(label string) string { return rapid.SampledFrom([]string{"x", "x1", "1", ""}).Draw(t, label) }
+		gen := func() View {
+			s := proto.NewState()
+			for i := rapid.IntRange(0, 2).Draw(t, "members"); i > 0; i-- {
+				s.Members = append(s.Members, mem(node("member"), proto.MemberStatus(rapid.IntRange(1, 3).Draw(t, "status"))))
+			}
+			s.AllocationEpoch = proto.Epoch(rapid.IntRange(1, 2).Draw(t, "allocation epoch"))
+			for i := rapid.IntRange(0, 2).Draw(t, "tables"); i > 0; i-- {
+				tb := proto.TypeAllocation{Type: proto.ShardType{Name: name("type"), Shards: 1, Replicas: rapid.IntRange(1, 2).Draw(t, "type replicas")}, Epoch: 1}
+				for j := rapid.IntRange(0, 2).Draw(t, "shards"); j > 0; j-- {
+					sh := proto.ShardAllocation{Primary: node("primary"), Epoch: proto.Epoch(rapid.IntRange(1, 2).Draw(t, "shard epoch"))}
+					for k := rapid.IntRange(0, 2).Draw(t, "replicas"); k > 0; k-- {
+						sh.Replicas = append(sh.Replicas, node("replica"))
+					}
+					tb.Shards = append(tb.Shards, sh)
+				}
+				s.Allocations = append(s.Allocations, tb)
+			}
+			for i := rapid.IntRange(0, 2).Draw(t, "rows"); i > 0; i-- {
+				owner := node("owner")
+				r := proto.RegistryRow{Owner: owner, Version: 1}
+				for j := rapid.IntRange(0, 2).Draw(t, "entries"); j > 0; j-- {
+					r.Entries = append(r.Entries, proto.ServiceEntry{Key: name("key"), Node: owner, Path: name("path")})
+				}
+				s.Registry = append(s.Registry, r)
+			}
+			return View{State: s}
+		}
+		a, b := gen(), gen()
+		type statusOf struct {
+			node   proto.UniqueAddress
+			status proto.MemberStatus
+		}
+		statuses := func(v View) []statusOf {
+			var out []statusOf
+			for _, m := range v.State.Members {
+				out = append(out, statusOf{m.Node, m.Status})
+			}
+			return out
+		}
+		eq := cmp.AllowUnexported(statusOf{})
+		for _, c := range []struct {
+			name string
+			key  func(View) string
+			same bool
+		}{
+			{"members", membersKey, cmp.Equal(statuses(a), statuses(b), eq)},
+			{"allocations", allocationsKey, a.State.AllocationEpoch == b.State.AllocationEpoch &&
+				cmp.Equal(a.State.Allocations, b.State.Allocations, cmpopts.EquateEmpty())},
+			{"registry", registryKey, cmp.Equal(entries(a.State), entries(b.State), cmpopts.EquateEmpty())},
+		} {
+			if got := c.key(a) == c.key(b); got != c.same {
+				t.Fatalf("%s: same key = %v, same fields = %v:\n%+v\n%+v", c.name, got, c.same, a.State, b.State)
+			}
+			outcomes[c.same]++
+		}
+	})
+	if outcomes[true] == 0 || outcomes[false] == 0 {
+		t.Errorf("outcomes %v: both equal and different states must be tried", outcomes)
+	}
+}

@@ -35,6 +35,7 @@ const (
 	// clockMemoBits sizes the memos of clocks (see Checker).
 	maxMemberIndexes = 64
 	clockMemoBits    = 11
+	shapeMemoBits    = 8
 	// recentNodes is the size of Checker.recent (a power of two).
 	recentNodes = 64
 )
@@ -67,7 +68,10 @@ type Checker struct {
 	// validParts holds the member lists, reachability tables, registries
 	// and allocation tables of states that passed validation.
 	validParts memo[struct{}]
-	noMemo     bool // tests: compute everything afresh
+	// shapes holds the shards of tables that passed tableShape's checks
+	// but the tombstones'.
+	shapes memo[shapeRecord]
+	noMemo bool // tests: compute everything afresh
 }
 
 type memberList struct {
@@ -102,7 +106,8 @@ type Stats struct {
 	LeaderChecks uint64
 	// TableShapes counts tables checked for their shape; a table the
 	// node's previous state held too, under the same tombstoned nodes, is
-	// not checked again.
+	// not checked again, and one whose shards passed in any view is held
+	// only against the tombstones.
 	TableShapes uint64
 	// RegistryRows counts registry rows whose entries were checked; a row
 	// the node's previous state held too, when all of that state's rows
@@ -179,6 +184,7 @@ func NewChecker() *Checker {
 		pairs:       newMemo[bool](clockMemoBits),
 		validClocks: newMemo[struct{}](clockMemoBits),
 		validParts:  newMemo[struct{}](clockMemoBits),
+		shapes:      newMemo[shapeRecord](shapeMemoBits),
 	}
 }
 
@@ -987,7 +993,6 @@ func (r *step) allocations() {
 		if reuse && holdsTable(p.Allocations, t) {
 			continue
 		}
-		r.c.stats.TableShapes++
 		ok = r.tableShape(t) && ok
 	}
 	r.h.shapesOK = ok
@@ -1038,12 +1043,27 @@ func sameKeys[K comparable, V any](a, b map[K]V) bool {
 
 // tableShape checks one table in any view: Type.Shards allocations,
 // replicas distinct and never the primary, no tombstoned holder. It
-// reports whether the table passed.
+// reports whether the table passed. Shards that passed every check but
+// the tombstones' in some view, under the same type (shards are immutable
+// and shared by the views of many nodes), are only held against the
+// tombstones, through the nodes they were found to name.
 func (r *step) tableShape(t proto.TypeAllocation) bool {
+	memo := !r.c.noMemo && len(t.Shards) > 0
+	if memo {
+		if list, ok := r.tombKeys(); ok {
+			rec, found := r.c.shapes.get(unsafe.Pointer(&t.Shards[0]), unsafe.Pointer(&t.Shards[len(t.Shards)-1]))
+			if found && rec.typ == t.Type && !anyListed(rec.holders, list) {
+				return true
+			}
+		}
+	}
+	r.c.stats.TableShapes++
 	var bad []string
 	if len(t.Shards) != t.Type.Shards {
 		bad = append(bad, fmt.Sprintf("%d shards allocated, type declares %d", len(t.Shards), t.Type.Shards))
 	}
+	shaped := len(bad) == 0 // the checks but the tombstones' passed
+	var holders []proto.UniqueAddress
 	tombs := r.s.Tombstones
 	dead := r.isTombstoned
 	if list, ok := r.tombKeys(); ok && !r.c.noMemo {
@@ -1055,12 +1075,20 @@ func (r *step) tableShape(t proto.TypeAllocation) bool {
 				bad = append(bad, fmt.Sprintf("shard %d: primary %v is tombstoned", i, a.Primary))
 			}
 		}
+		if memo && a.Primary != (proto.UniqueAddress{}) && !containsNode(holders, a.Primary) {
+			holders = append(holders, a.Primary)
+		}
 		for k, rep := range a.Replicas {
 			switch {
 			case rep == a.Primary:
+				shaped = false
 				bad = append(bad, fmt.Sprintf("shard %d: replica %v is the primary", i, rep))
 			case containsNode(a.Replicas[:k], rep):
+				shaped = false
 				bad = append(bad, fmt.Sprintf("shard %d: replica %v listed twice", i, rep))
+			}
+			if memo && !containsNode(holders, rep) {
+				holders = append(holders, rep)
 			}
 			if len(tombs) > 0 {
 				if dead(rep) {
@@ -1069,11 +1097,31 @@ func (r *step) tableShape(t proto.TypeAllocation) bool {
 			}
 		}
 	}
+	if memo && shaped {
+		r.c.shapes.put(unsafe.Pointer(&t.Shards[0]), unsafe.Pointer(&t.Shards[len(t.Shards)-1]), shapeRecord{typ: t.Type, holders: holders})
+	}
 	if len(bad) > 0 {
 		r.report(AllocationValid, "table %q (epoch %d): %s", t.Type.Name, t.Epoch, itemList(bad))
 		return false
 	}
 	return true
+}
+
+// shapeRecord remembers shards that passed tableShape's checks but the
+// tombstones' under typ, and the nodes they name.
+type shapeRecord struct {
+	typ     proto.ShardType
+	holders []proto.UniqueAddress
+}
+
+// anyListed reports whether some node of a is in list.
+func anyListed(a, list []proto.UniqueAddress) bool {
+	for _, u := range a {
+		if containsNode(list, u) {
+			return true
+		}
+	}
+	return false
 }
 
 // registerTable remembers the table of a (type, epoch) pair this node holds

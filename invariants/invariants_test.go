@@ -1304,3 +1304,55 @@ func TestSelfConsistentMatchesValidateState(t *testing.T) {
 		t.Errorf("outcomes %v: both valid and invalid states must be tried", outcomes)
 	}
 }
+
+// TestTableShapesAcrossNodes: shards found in shape at one node are only
+// held against the tombstones at another, which still catches a
+// tombstoned holder, and they are checked afresh under another type.
+func TestTableShapesAcrossNodes(t *testing.T) {
+	a, b, c := nd(1), nd(2), nd(3)
+	x := next(three(), withTable(4, table(4, shard(4, a, nd(9)), shard(4, b, a))))
+	// share is x's table in another node's state, under other tombstones
+	// or another type.
+	share := func(tombs map[proto.UniqueAddress]time.Time, shards int) *proto.State {
+		s := next(three(), func(s *proto.State) {})
+		s.Allocations = append([]proto.TypeAllocation(nil), x.Allocations...)
+		s.Allocations[0].Type.Shards = shards
+		s.AllocationEpoch = x.AllocationEpoch
+		s.Tombstones = tombs
+		return s
+	}
+	twice := next(three(), withTable(4, table(4, shard(4, a, b, b), shard(4, b, a))))
+	twiceElsewhere := next(three(), func(s *proto.State) {})
+	twiceElsewhere.Allocations, twiceElsewhere.AllocationEpoch = twice.Allocations, twice.AllocationEpoch
+	y := share(map[proto.UniqueAddress]time.Time{}, 2)
+	z := share(map[proto.UniqueAddress]time.Time{nd(9): t0}, 2)
+	w := share(map[proto.UniqueAddress]time.Time{}, 3)
+
+	chk := NewChecker()
+	for i, v := range []View{at(a, x), at(b, y)} {
+		if vs := chk.Observe(v); len(vs) != 0 {
+			t.Fatalf("view %d: %v", i, vs)
+		}
+	}
+	if got := chk.Stats().TableShapes; got != 1 {
+		t.Errorf("tables checked after a second node held the same shards: %d, want 1", got)
+	}
+	cases := []struct {
+		name  string
+		views []View
+		want  []string
+	}{
+		{"same shards elsewhere", []View{at(a, x), at(b, y)}, nil},
+		{"a holder tombstoned elsewhere", []View{at(a, x), at(c, z)}, []string{AllocationValid}},
+		{"another type elsewhere", []View{at(a, x), at(c, w)}, []string{SelfConsistent, AllocationValid, EpochUnique}},
+		{"bad shards at two nodes", []View{at(a, twice), at(b, twiceElsewhere)},
+			[]string{SelfConsistent, AllocationValid, SelfConsistent, AllocationValid}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, observeAll(t, tc.views)); diff != "" {
+				t.Errorf("violations (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -253,7 +253,7 @@ func (c *Checker) Observe(v View) []Violation {
 // history returns the history of u, nil if it has none.
 func (c *Checker) history(u proto.UniqueAddress) *history {
 	slot := &c.recent[uint64(u.UID)%recentNodes]
-	if h := *slot; h != nil && h.self.UID == u.UID && h.self == u {
+	if h := *slot; h != nil && sameNode(&h.self, &u) {
 		return h
 	}
 	h := c.nodes[u]
@@ -314,7 +314,7 @@ func seenWalk(list []proto.UniqueAddress, members []proto.Member) (sub, live boo
 	live = true
 	for i := range members {
 		m := &members[i]
-		if j < len(list) && list[j] == m.Node {
+		if j < len(list) && sameNode(&list[j], &m.Node) {
 			j++
 			continue
 		}
@@ -361,7 +361,7 @@ func (r *step) member(u proto.UniqueAddress, at *int) (int, bool) {
 	if r.valid {
 		ms := r.s.Members
 		for i := *at; i < len(ms) && i < *at+memberProbe; i++ {
-			if ms[i].Node == u {
+			if sameNode(&ms[i].Node, &u) {
 				*at = i + 1
 				return i, true
 			}
@@ -528,7 +528,7 @@ func (r *step) tombsKept() bool {
 		switch {
 		case p == nil:
 		case r.h.tombListed && !r.c.noMemo:
-			r.tombsSame = len(p.Tombstones) == len(s.Tombstones) && keysListed(s.Tombstones, r.h.tombList)
+			r.tombsSame = len(p.Tombstones) == len(s.Tombstones) && (len(s.Tombstones) == 0 || keysListed(s.Tombstones, r.h.tombList))
 		default:
 			r.tombsSame = sameKeys(p.Tombstones, s.Tombstones)
 		}
@@ -721,7 +721,7 @@ func mergeWalk(a, b []proto.Member, fn func(was, now *proto.Member, j int)) {
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
-		case i < len(a) && j < len(b) && a[i].Node == b[j].Node:
+		case i < len(a) && j < len(b) && sameNode(&a[i].Node, &b[j].Node):
 			fn(&a[i], &b[j], j)
 			i++
 			j++
@@ -787,7 +787,7 @@ func (r *step) membersOnly() {
 	j := 0
 	for i := range s.Members {
 		m := &s.Members[i]
-		if j < len(rows) && rows[j].Observer == m.Node {
+		if j < len(rows) && sameNode(&rows[j].Observer, &m.Node) {
 			j++
 		}
 	}
@@ -825,7 +825,7 @@ func (r *step) membersOnly() {
 // very list for its observer, looking from prev[*k] on for a few rows.
 func heldClean(prev []proto.ObserverRow, k *int, row proto.ObserverRow) bool {
 	for j := *k; j < len(prev) && j < *k+8; j++ {
-		if prev[j].Observer == row.Observer {
+		if sameNode(&prev[j].Observer, &row.Observer) {
 			*k = j + 1
 			return sameSlice(prev[j].Unreachable, row.Unreachable)
 		}
@@ -879,7 +879,7 @@ func (r *step) registry() {
 		r.c.stats.RegistryRows++
 		var bad []string
 		for _, e := range row.Entries {
-			if e.Node != row.Owner {
+			if !sameNode(&e.Node, &row.Owner) {
 				bad = append(bad, fmt.Sprintf("{%s %v %s}", e.Key, e.Node, e.Path))
 			}
 		}
@@ -895,7 +895,7 @@ func (r *step) registry() {
 // very entries for its owner, looking from prev[*k] on for a few rows.
 func heldRow(prev []proto.RegistryRow, k *int, row proto.RegistryRow) bool {
 	for j := *k; j < len(prev) && j < *k+8; j++ {
-		if prev[j].Owner == row.Owner {
+		if sameNode(&prev[j].Owner, &row.Owner) {
 			*k = j + 1
 			return sameSlice(prev[j].Entries, row.Entries)
 		}
@@ -1377,9 +1377,17 @@ func subsequence(list []proto.UniqueAddress, members []proto.Member) bool {
 	return j == len(list)
 }
 
+// sameNode is *a == *b, comparing the cheap fields first and the hosts'
+// bytes only when they are not the very same string, as they mostly are
+// (a node's address is shared by every state that names it).
+func sameNode(a, b *proto.UniqueAddress) bool {
+	return a.UID == b.UID && a.Port == b.Port && len(a.Host) == len(b.Host) &&
+		(unsafe.StringData(a.Host) == unsafe.StringData(b.Host) || a.Host == b.Host)
+}
+
 func containsNode(list []proto.UniqueAddress, u proto.UniqueAddress) bool {
 	for i := range list {
-		if x := &list[i]; x.UID == u.UID && *x == u {
+		if sameNode(&list[i], &u) {
 			return true
 		}
 	}

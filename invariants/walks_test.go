@@ -369,3 +369,21 @@ func TestLivenessKeysMatchFields(t *testing.T) {
 		t.Errorf("outcomes %v: both equal and different states must be tried", outcomes)
 	}
 }
+
+// TestSameNodeMatchesEquality checks sameNode against ==, on addresses
+// whose hosts are the same string, equal strings apart, or different.
+func TestSameNodeMatchesEquality(t *testing.T) {
+	hosts := []string{"10.0.0.1", string([]byte("10.0.0.1")), "10.0.0.2", "10.0.0.10", ""}
+	rapid.Check(t, func(t *rapid.T) {
+		node := func(label string) proto.UniqueAddress {
+			return proto.UniqueAddress{
+				Address: proto.Address{Host: rapid.SampledFrom(hosts).Draw(t, label+" host"), Port: uint16(rapid.IntRange(7000, 7001).Draw(t, label+" port"))},
+				UID:     proto.UID(rapid.IntRange(1, 2).Draw(t, label+" uid")),
+			}
+		}
+		a, b := node("a"), node("b")
+		if got, want := sameNode(&a, &b), a == b; got != want {
+			t.Fatalf("sameNode(%v, %v) = %v, want %v", a, b, got, want)
+		}
+	})
+}

@@ -43,7 +43,8 @@ const (
 // Checker runs the safety invariants incrementally: the simulator calls
 // Observe with the view of each node right after that node stepped. It
 // keeps, per incarnation, the last state it checked, and across nodes a
-// bounded memory of converged versions and allocation tables.
+// bounded memory of converged versions and allocation tables, and memos
+// of what it found about the state parts nodes share.
 //
 // A Checker is not safe for concurrent use.
 type Checker struct {
@@ -204,7 +205,9 @@ func (c *Checker) Stats() Stats {
 // survives a Tick unchanged, the leader's allocations are judged,
 // O(allocated shards).
 // Otherwise it costs O(members) plus the size of the parts of the state
-// that changed (allocation tables, registry, clock, tombstones).
+// that changed (allocation tables, registry, clock, tombstones); parts
+// that passed validation, and shards that passed the shape checks, in any
+// node's view are not walked again for those checks.
 //
 // A violation is reported when the state (or the changed part of it) that
 // shows it is first observed at that node; a part shared unchanged with

@@ -295,8 +295,8 @@ func (r *step) report(invariant, format string, args ...any) {
 	r.out = append(r.out, Violation{Invariant: invariant, Node: r.self, Detail: fmt.Sprintf(format, args...)})
 }
 
-// seen sets seenSub and liveSeen: the previous state's when s has its
-// seen set and members.
+// seen sets seenSub and liveSeen: the previous state's when s has the
+// previous state's seen set and members.
 func (r *step) seen() {
 	p, s := r.prev, r.s
 	if p != nil && !r.c.noMemo && sameSlice(p.Seen, s.Seen) && sameSlice(p.Members, s.Members) {
@@ -379,8 +379,9 @@ func (r *step) member(u proto.UniqueAddress, at *int) (int, bool) {
 // or map), it is enough that the seen set is a subsequence of the sorted
 // member list: that makes it sorted, unique and no longer than the list,
 // which is all ValidateState asks of it. Otherwise a valid previous state
-// spares the walk of the parts the new one shares with it
-// (proto.ValidateStateSince, which gives ValidateState's verdict).
+// spares the walk of the parts the new one shares with it, or with any
+// state that passed before (proto.ValidateStateSince against a composite,
+// which gives ValidateState's verdict).
 func (r *step) selfConsistent() {
 	p, s := r.prev, r.s
 	if p != nil && r.h.valid && r.seenSub && onlySeenChanged(p, s) {
@@ -668,9 +669,11 @@ func (r *step) composed() bool {
 	return !ok || r.s.Members[i].Status == proto.Down || r.s.Members[i].Status == proto.Exiting
 }
 
-// tombstoned returns whether s.Members[j] is tombstoned in s. Given a
-// sorted member list and fewer tombstones than it would take map lookups
-// of the members, it looks the tombstones up among the members once.
+// tombstoned returns whether s.Members[j] is tombstoned in s. Given the
+// tombstones listed (few, see tombKeys) and not too many members, it
+// compares each member with the list; otherwise, given a sorted member
+// list and fewer tombstones than it would take map lookups of the
+// members, it looks the tombstones up among the members once.
 func (r *step) tombstoned(sorted bool) deadSet {
 	ms, tombs := r.s.Members, r.s.Tombstones
 	if list, ok := r.tombKeys(); ok && !r.c.noMemo && len(ms) <= listMembers {

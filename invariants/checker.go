@@ -3,9 +3,9 @@ package invariants
 import (
 	"fmt"
 	"math/bits"
-	"reflect"
 	"sort"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/rumorhq/rumor/proto"
@@ -23,37 +23,56 @@ const (
 	MaxTableEpochs = 4096
 	// maxItems bounds the problems one Detail lists.
 	maxItems = 8
-	// maxMemberIndexes and maxClockDigests bound the memos of pure
-	// functions of immutable state parts (see Checker).
+	// memberProbe is how many members past the last one found
+	// step.member looks at before it asks the member index.
+	memberProbe = 8
+	// maxTombList bounds the tombstones a step lists to look nodes up by
+	// comparison rather than in the map; listMembers bounds the members
+	// looked up that way.
+	maxTombList = 16
+	listMembers = 256
+	// maxMemberIndexes bounds the member indexes remembered, and
+	// clockMemoBits sizes the memos of clocks (see Checker).
 	maxMemberIndexes = 64
-	maxClockDigests  = 1024
-	maxClockPairs    = 4096
+	clockMemoBits    = 11
+	shapeMemoBits    = 8
+	// recentNodes is the size of Checker.recent (a power of two).
+	recentNodes = 64
 )
 
 // Checker runs the safety invariants incrementally: the simulator calls
 // Observe with the view of each node right after that node stepped. It
 // keeps, per incarnation, the last state it checked, and across nodes a
-// bounded memory of converged versions and allocation tables.
+// bounded memory of converged versions and allocation tables, and memos
+// of what it found about the state parts nodes share.
 //
 // A Checker is not safe for concurrent use.
 type Checker struct {
-	nodes   map[proto.UniqueAddress]*history
+	nodes map[proto.UniqueAddress]*history
+	// recent caches histories of nodes by UID, so that most views find
+	// theirs without hashing the address.
+	recent  [recentNodes]*history
 	leaders fifo[uint64, leaderRecord]
 	tables  fifo[tableKey, tableRecord]
 	stats   Stats
 
 	// Memos of pure functions of state parts, which are immutable and
 	// shared between the states of many nodes: the member index of a
-	// member list, the digest of a clock and whether one clock is
-	// nowhere below another. Each record holds the part
-	// it is keyed by, so that its memory cannot be reused by another part
-	// while remembered.
-	indexes fifo[memberList, indexRecord]
-	digests fifo[unsafe.Pointer, digestRecord]
-	pairs   fifo[clockPair, pairRecord]
-	// validClocks holds clocks of states that passed validation.
-	validClocks fifo[unsafe.Pointer, proto.VClock]
-	noMemo      bool // tests: compute everything afresh
+	// member list, the digest of a clock, whether one clock is nowhere
+	// below another and which clocks passed validation. Each record holds
+	// the part it is keyed by, so that its memory cannot be reused by
+	// another part while remembered.
+	indexes     fifo[memberList, indexRecord]
+	digests     memo[uint64]
+	pairs       memo[bool]
+	validClocks memo[struct{}]
+	// validParts holds the member lists, reachability tables, registries
+	// and allocation tables of states that passed validation.
+	validParts memo[struct{}]
+	// shapes holds the shards of tables that passed tableShape's checks
+	// but the tombstones'.
+	shapes memo[shapeRecord]
+	noMemo bool // tests: compute everything afresh
 }
 
 type memberList struct {
@@ -64,18 +83,6 @@ type memberList struct {
 type indexRecord struct {
 	members []proto.Member
 	index   map[proto.UniqueAddress]int
-}
-
-type clockPair struct{ a, b unsafe.Pointer }
-
-type pairRecord struct {
-	a, b     proto.VClock // held, so that their memory is not reused while remembered
-	notBelow bool
-}
-
-type digestRecord struct {
-	clock  proto.VClock
-	digest uint64
 }
 
 // Stats counts what a Checker did.
@@ -100,8 +107,13 @@ type Stats struct {
 	LeaderChecks uint64
 	// TableShapes counts tables checked for their shape; a table the
 	// node's previous state held too, under the same tombstoned nodes, is
-	// not checked again.
+	// not checked again, and one whose shards passed in any view is held
+	// only against the tombstones.
 	TableShapes uint64
+	// RegistryRows counts registry rows whose entries were checked; a row
+	// the node's previous state held too, when all of that state's rows
+	// held entries of their owners only, is not checked again.
+	RegistryRows uint64
 	// Violations counts the violations reported.
 	Violations uint64
 	// Nodes is the number of incarnations with a history.
@@ -114,6 +126,7 @@ type Stats struct {
 
 // history is what the Checker keeps about one incarnation.
 type history struct {
+	self  proto.UniqueAddress
 	state *proto.State // last state checked; states are immutable once handed out
 	phase proto.Phase
 	valid bool // state passed proto.ValidateState
@@ -130,6 +143,17 @@ type history struct {
 	leaderPending bool
 	// rowsClean: every reachability list of state names members only.
 	rowsClean bool
+	// seenSub and liveSeen are step's for state.
+	seenSub, liveSeen bool
+	// tombsClean: no member of state is tombstoned in it.
+	tombsClean bool
+	// entriesClean: every registry row of state holds entries of its
+	// owner only.
+	entriesClean bool
+	// tombList holds the keys of state.Tombstones, in no order, when
+	// tombListed (at most maxTombList of them).
+	tombList   []proto.UniqueAddress
+	tombListed bool
 }
 
 type leaderRecord struct {
@@ -145,8 +169,7 @@ type tableKey struct {
 }
 
 type tableRecord struct {
-	hash  uint64
-	table proto.TypeAllocation
+	table proto.TypeAllocation // immutable, shared with the state that held it
 	node  proto.UniqueAddress
 }
 
@@ -157,10 +180,12 @@ func NewChecker() *Checker {
 		leaders: newFIFO[uint64, leaderRecord](MaxLeaderVersions),
 		tables:  newFIFO[tableKey, tableRecord](MaxTableEpochs),
 		indexes: newFIFO[memberList, indexRecord](maxMemberIndexes),
-		digests: newFIFO[unsafe.Pointer, digestRecord](maxClockDigests),
-		pairs:   newFIFO[clockPair, pairRecord](maxClockPairs),
 
-		validClocks: newFIFO[unsafe.Pointer, proto.VClock](maxClockDigests),
+		digests:     newMemo[uint64](clockMemoBits),
+		pairs:       newMemo[bool](clockMemoBits),
+		validClocks: newMemo[struct{}](clockMemoBits),
+		validParts:  newMemo[struct{}](clockMemoBits),
+		shapes:      newMemo[shapeRecord](shapeMemoBits),
 	}
 }
 
@@ -180,7 +205,9 @@ func (c *Checker) Stats() Stats {
 // survives a Tick unchanged, the leader's allocations are judged,
 // O(allocated shards).
 // Otherwise it costs O(members) plus the size of the parts of the state
-// that changed (allocation tables, registry, clock, tombstones).
+// that changed (allocation tables, registry, clock, tombstones); parts
+// that passed validation, and shards that passed the shape checks, in any
+// node's view are not walked again for those checks.
 //
 // A violation is reported when the state (or the changed part of it) that
 // shows it is first observed at that node; a part shared unchanged with
@@ -189,14 +216,14 @@ func (c *Checker) Stats() Stats {
 // full check.
 func (c *Checker) Observe(v View) []Violation {
 	c.stats.Views++
-	h := c.nodes[v.Self]
+	h := c.history(v.Self)
 	if v.State == nil || (h != nil && h.state == v.State && h.phase == v.Phase) {
 		c.stats.Unchanged++
 		if v.State != nil && v.Ticked && h.leaderPending {
 			// The leader ticked and left its converged state as it was.
 			h.leaderPending = false
 			c.stats.LeaderChecks++
-			r := &step{c: c, h: h, v: v, prev: h.state, s: v.State, valid: h.valid}
+			r := &step{c: c, h: h, self: v.Self, phase: v.Phase, prev: h.state, s: v.State, valid: h.valid}
 			r.leaderAllocations()
 			c.stats.Violations += uint64(len(r.out))
 			return r.out
@@ -204,12 +231,13 @@ func (c *Checker) Observe(v View) []Violation {
 		return nil
 	}
 	if h == nil {
-		h = &history{removed: map[proto.UniqueAddress]struct{}{}, typeEpochs: map[string]proto.Epoch{}}
+		h = &history{self: v.Self, removed: map[proto.UniqueAddress]struct{}{}, typeEpochs: map[string]proto.Epoch{}}
 		c.nodes[v.Self] = h
+		c.recent[uint64(v.Self.UID)%recentNodes] = h
 	}
 	c.stats.Checked++
-	r := &step{c: c, h: h, v: v, prev: h.state, s: v.State}
-	r.seenSub = subsequence(r.s.Seen, r.s.Members)
+	r := &step{c: c, h: h, self: v.Self, phase: v.Phase, prev: h.state, s: v.State}
+	r.seen()
 	r.selfConsistent()
 	r.membership()
 	r.membersOnly()
@@ -217,28 +245,87 @@ func (c *Checker) Observe(v View) []Violation {
 	r.version()
 	r.allocations()
 	r.leadership()
+	r.tombKeys()
+	h.tombList, h.tombListed = r.tombList, r.tombListed
 	h.state, h.phase, h.valid = v.State, v.Phase, r.valid
+	h.seenSub, h.liveSeen = r.seenSub, r.liveSeen
 	c.stats.Violations += uint64(len(r.out))
 	return r.out
 }
 
+// history returns the history of u, nil if it has none.
+func (c *Checker) history(u proto.UniqueAddress) *history {
+	slot := &c.recent[uint64(u.UID)%recentNodes]
+	if h := *slot; h != nil && sameNode(&h.self, &u) {
+		return h
+	}
+	h := c.nodes[u]
+	if h != nil {
+		*slot = h
+	}
+	return h
+}
+
 // step is one Observe of a changed state.
 type step struct {
-	c       *Checker
-	h       *history
-	v       View
-	prev    *proto.State // nil on the node's first view
-	s       *proto.State
-	valid   bool // s passed proto.ValidateState
-	seenSub bool // s.Seen is a subsequence of the members' nodes
+	c     *Checker
+	h     *history
+	self  proto.UniqueAddress // the observer (View.Self)
+	phase proto.Phase
+	prev  *proto.State // nil on the node's first view
+	s     *proto.State
+	valid bool // s passed proto.ValidateState
+	// seenSub: s.Seen is a subsequence of the members' nodes; liveSeen
+	// (when seenSub): every member not Down or Exiting is in it.
+	seenSub, liveSeen bool
 	// membersKept: every member of prev is a member of s.
 	membersKept bool
-	index       map[proto.UniqueAddress]int
-	out         []Violation
+	// tombsSame: s tombstones the very nodes prev does; known once
+	// tombsKnown.
+	tombsSame, tombsKnown bool
+	// tombList holds the keys of s.Tombstones when tombListed; known
+	// once tombListKnown.
+	tombList                  []proto.UniqueAddress
+	tombListed, tombListKnown bool
+	index                     map[proto.UniqueAddress]int
+	out                       []Violation
 }
 
 func (r *step) report(invariant, format string, args ...any) {
-	r.out = append(r.out, Violation{Invariant: invariant, Node: r.v.Self, Detail: fmt.Sprintf(format, args...)})
+	r.out = append(r.out, Violation{Invariant: invariant, Node: r.self, Detail: fmt.Sprintf(format, args...)})
+}
+
+// seen sets seenSub and liveSeen: the previous state's when s has the
+// previous state's seen set and members.
+func (r *step) seen() {
+	p, s := r.prev, r.s
+	if p != nil && !r.c.noMemo && sameSlice(p.Seen, s.Seen) && sameSlice(p.Members, s.Members) {
+		r.seenSub, r.liveSeen = r.h.seenSub, r.h.liveSeen
+		return
+	}
+	r.seenSub, r.liveSeen = seenWalk(s.Seen, s.Members)
+}
+
+// seenWalk is subsequence(list, members) and, when that holds, whether
+// every member that is not Down or Exiting is in list (liveSeen), in one
+// walk.
+func seenWalk(list []proto.UniqueAddress, members []proto.Member) (sub, live bool) {
+	if len(list) > len(members) {
+		return false, false
+	}
+	j := 0
+	live = true
+	for i := range members {
+		m := &members[i]
+		if j < len(list) && sameNode(&list[j], &m.Node) {
+			j++
+			continue
+		}
+		if m.Status != proto.Down && m.Status != proto.Exiting {
+			live = false
+		}
+	}
+	return j == len(list), live
 }
 
 // memberIndex maps each member's node to its position, built once per
@@ -268,13 +355,33 @@ func (r *step) memberIndex() map[proto.UniqueAddress]int {
 	return r.index
 }
 
+// member returns the position of u among the members of s. In a valid
+// state, whose members are sorted and unique, a list sorted like them
+// finds each node a few places after the previous one found (*at
+// remembers where, 0 to start); other nodes are looked up in the member
+// index.
+func (r *step) member(u proto.UniqueAddress, at *int) (int, bool) {
+	if r.valid {
+		ms := r.s.Members
+		for i := *at; i < len(ms) && i < *at+memberProbe; i++ {
+			if sameNode(&ms[i].Node, &u) {
+				*at = i + 1
+				return i, true
+			}
+		}
+	}
+	i, ok := r.memberIndex()[u]
+	return i, ok
+}
+
 // selfConsistent: proto.ValidateState passes. When the previous state was
 // valid and only the seen set changed (every other part is the same slice
 // or map), it is enough that the seen set is a subsequence of the sorted
 // member list: that makes it sorted, unique and no longer than the list,
 // which is all ValidateState asks of it. Otherwise a valid previous state
-// spares the walk of the parts the new one shares with it
-// (proto.ValidateStateSince, which gives ValidateState's verdict).
+// spares the walk of the parts the new one shares with it, or with any
+// state that passed before (proto.ValidateStateSince against a composite,
+// which gives ValidateState's verdict).
 func (r *step) selfConsistent() {
 	p, s := r.prev, r.s
 	if p != nil && r.h.valid && r.seenSub && onlySeenChanged(p, s) {
@@ -286,23 +393,125 @@ func (r *step) selfConsistent() {
 	if !r.h.valid || r.c.noMemo {
 		since = nil
 	}
-	if since != nil && !sameMap(since.Version, s.Version) && len(s.Version) > 0 {
-		if _, ok := r.c.validClocks.get(mapPointer(s.Version)); ok {
-			// A clock is valid or not on its own: since with s's clock,
-			// which passed before, is as valid as since, and spares
-			// checking the clock again.
-			withClock := *since
-			withClock.Version = s.Version
-			since = &withClock
-		}
+	var composite proto.State
+	clockKnown := false
+	if since != nil {
+		since, clockKnown = r.composite(since, &composite)
 	}
 	if err := proto.ValidateStateSince(s, since); err != nil {
 		r.report(SelfConsistent, "%v", err)
 		return
 	}
 	r.valid = true
-	if !r.c.noMemo && len(s.Version) > 0 {
-		r.c.validClocks.put(mapPointer(s.Version), s.Version)
+	if !r.c.noMemo {
+		if len(s.Version) > 0 && !clockKnown {
+			r.c.validClocks.put(mapPointer(s.Version), nil, struct{}{})
+		}
+		putValidPart(r.c, s.Members)
+		putValidPart(r.c, s.Reachability.Rows)
+		putValidPart(r.c, s.Registry)
+		putValidPart(r.c, s.Allocations)
+	}
+}
+
+// composite returns a state that passes validation as since does and
+// holds every part of s found valid before, in any node's state (and its
+// seen set when that is a subsequence of members known valid), so that
+// ValidateStateSince walks only the parts of s never validated. A part's
+// own checks (order, sizes, fields) do not depend on the rest of the
+// state; the checks across parts (the seen set, row and registry counts
+// and row lengths against the member count, table epochs against the
+// allocation epoch) are made here on the composite, which keeps only
+// since's parts (and s's clock) when they fail. clockKnown reports that
+// the composite holds s's clock. c is where the composite is built.
+func (r *step) composite(since, c *proto.State) (_ *proto.State, clockKnown bool) {
+	s := r.s
+	if len(s.Version) > 0 && !sameMap(since.Version, s.Version) {
+		_, clockKnown = r.c.validClocks.get(mapPointer(s.Version), nil)
+	}
+	*c = *since
+	if clockKnown {
+		// A clock is valid or not on its own: since with s's clock is
+		// as valid as since.
+		c.Version = s.Version
+	}
+	parts := 0
+	if !sameSlice(c.Members, s.Members) && validPart(r.c, s.Members) {
+		c.Members = s.Members
+		parts++
+	}
+	if !sameSlice(c.Seen, s.Seen) && r.seenSub && sameSlice(c.Members, s.Members) {
+		// A subsequence of a valid member list is sorted.
+		c.Seen = s.Seen
+		parts++
+	}
+	if !sameSlice(c.Reachability.Rows, s.Reachability.Rows) && validPart(r.c, s.Reachability.Rows) {
+		c.Reachability.Rows = s.Reachability.Rows
+		parts++
+	}
+	if !sameSlice(c.Registry, s.Registry) && validPart(r.c, s.Registry) {
+		c.Registry = s.Registry
+		parts++
+	}
+	if (!sameSlice(c.Allocations, s.Allocations) || c.AllocationEpoch != s.AllocationEpoch) && validPart(r.c, s.Allocations) {
+		c.Allocations, c.AllocationEpoch = s.Allocations, s.AllocationEpoch
+		parts++
+	}
+	if parts > 0 && !partsAgree(c) {
+		*c = *since
+		if clockKnown {
+			c.Version = s.Version
+		}
+		parts = 0
+	}
+	if parts == 0 && !clockKnown {
+		return since, false
+	}
+	return c, clockKnown
+}
+
+// partsAgree makes the checks of proto.ValidateState that hold one part
+// of a state against another, given parts that each passed it in some
+// state: the seen set, the reachability rows and each of their lists and
+// the registry rows number at most the members, and no table's epoch is
+// above the allocation epoch. (ValidateStateSince checks the counts of
+// the seen set, rows and registry of any state itself; they are checked
+// here too so that the composite is a state that passes validation, as it
+// requires of prev.)
+func partsAgree(s *proto.State) bool {
+	n := len(s.Members)
+	if len(s.Seen) > n || len(s.Reachability.Rows) > n || len(s.Registry) > n {
+		return false
+	}
+	for i := range s.Reachability.Rows {
+		if len(s.Reachability.Rows[i].Unreachable) > n {
+			return false
+		}
+	}
+	for i := range s.Allocations {
+		if s.Allocations[i].Epoch > s.AllocationEpoch {
+			return false
+		}
+	}
+	return true
+}
+
+// validPart reports whether x, a part of some state (its members,
+// reachability rows, registry or allocation tables), was part of a state
+// that passed validation.
+func validPart[T any](c *Checker, x []T) bool {
+	if len(x) == 0 || c.noMemo {
+		return false
+	}
+	_, ok := c.validParts.get(unsafe.Pointer(&x[0]), unsafe.Pointer(&x[len(x)-1]))
+	return ok
+}
+
+// putValidPart remembers x as part of a state that passed validation. A
+// slice is named by its first and last elements.
+func putValidPart[T any](c *Checker, x []T) {
+	if len(x) > 0 {
+		c.validParts.put(unsafe.Pointer(&x[0]), unsafe.Pointer(&x[len(x)-1]), struct{}{})
 	}
 }
 
@@ -313,15 +522,82 @@ func onlySeenChanged(p, s *proto.State) bool {
 		len(s.Tombstones) <= proto.MaxMembers
 }
 
+// tombsKept reports whether s tombstones the very nodes prev does (proto
+// builds a new map on every merge, mostly with the same keys). prev's
+// keys are compared as the list the node's history keeps, if any.
+func (r *step) tombsKept() bool {
+	if !r.tombsKnown {
+		r.tombsKnown = true
+		p, s := r.prev, r.s
+		switch {
+		case p == nil:
+		case r.h.tombListed && !r.c.noMemo:
+			r.tombsSame = len(p.Tombstones) == len(s.Tombstones) && (len(s.Tombstones) == 0 || keysListed(s.Tombstones, r.h.tombList))
+		default:
+			r.tombsSame = sameKeys(p.Tombstones, s.Tombstones)
+		}
+	}
+	return r.tombsSame
+}
+
+// tombKeys lists the keys of s.Tombstones, unless there are more than
+// maxTombList: the list of prev when s tombstones the same nodes, else a
+// new one.
+func (r *step) tombKeys() ([]proto.UniqueAddress, bool) {
+	if !r.tombListKnown {
+		r.tombListKnown = true
+		p, tombs := r.prev, r.s.Tombstones
+		switch {
+		case p != nil && r.h.tombListed && (sameMap(p.Tombstones, tombs) || (r.tombsKnown && r.tombsSame)):
+			r.tombList, r.tombListed = r.h.tombList, true
+		case len(tombs) <= maxTombList:
+			r.tombList, r.tombListed = make([]proto.UniqueAddress, 0, len(tombs)), true
+			for u := range tombs {
+				r.tombList = append(r.tombList, u)
+			}
+		}
+	}
+	return r.tombList, r.tombListed
+}
+
+// isTombstoned reports whether s tombstones u.
+func (r *step) isTombstoned(u proto.UniqueAddress) bool {
+	if list, ok := r.tombKeys(); ok && !r.c.noMemo {
+		return containsNode(list, u)
+	}
+	_, dead := r.s.Tombstones[u]
+	return dead
+}
+
+// keysListed reports whether every key of m is in list.
+func keysListed[V any](m map[proto.UniqueAddress]V, list []proto.UniqueAddress) bool {
+	for u := range m {
+		if !containsNode(list, u) {
+			return false
+		}
+	}
+	return true
+}
+
 // membership: allowed-transition and no-resurrection, by pairing the
-// previous member list with the new one.
+// previous member list with the new one. Only the tombstones' keys
+// matter here: when s tombstones the nodes prev did and no member of prev
+// was tombstoned in it, the members s keeps from prev are not tombstoned
+// in s either, and every tombstone is in h.removed already, so only fresh
+// members are looked up, as if the map were prev's.
 func (r *step) membership() {
 	p, s := r.prev, r.s
 	tombsChanged := p == nil || !sameMap(p.Tombstones, s.Tombstones)
+	if tombsChanged && !r.c.noMemo && r.h.tombsClean && r.tombsKept() {
+		tombsChanged = false
+	}
 	r.membersKept = p != nil
 	if p != nil && sameSlice(p.Members, s.Members) && !tombsChanged {
 		return
 	}
+	// Members that were checked against the tombstones before and kept
+	// their tombstone status are clean if they were.
+	clean := tombsChanged || r.h.tombsClean
 	var old []proto.Member
 	if p != nil {
 		old = p.Members
@@ -333,7 +609,8 @@ func (r *step) membership() {
 		if now != nil {
 			u := now.Node
 			if was == nil || tombsChanged {
-				if dead(j) {
+				if dead.has(j) {
+					clean = false
 					r.report(NoResurrection, "lists %v (%v) although it holds a tombstone for it", u, now.Status)
 					return
 				}
@@ -370,6 +647,7 @@ func (r *step) membership() {
 			r.h.removed[u] = struct{}{}
 		}
 	}
+	r.h.tombsClean = clean
 }
 
 // skipsLeaving reports whether from -> to is a forward move that
@@ -387,20 +665,22 @@ func skipsLeaving(from, to proto.MemberStatus) bool {
 // leader acts only in Tick, never in the Step that merged gossip, so each
 // state a node holds is one merge or one change of its own.
 func (r *step) composed() bool {
-	i, ok := r.memberIndex()[r.v.Self]
+	i, ok := r.memberIndex()[r.self]
 	return !ok || r.s.Members[i].Status == proto.Down || r.s.Members[i].Status == proto.Exiting
 }
 
-// tombstoned returns whether s.Members[j] is tombstoned in s. Given a
-// sorted member list and fewer tombstones than it would take map lookups
-// of the members, it looks the tombstones up among the members once.
-func (r *step) tombstoned(sorted bool) func(j int) bool {
+// tombstoned returns whether s.Members[j] is tombstoned in s. Given the
+// tombstones listed (few, see tombKeys) and not too many members, it
+// compares each member with the list; otherwise, given a sorted member
+// list and fewer tombstones than it would take map lookups of the
+// members, it looks the tombstones up among the members once.
+func (r *step) tombstoned(sorted bool) deadSet {
 	ms, tombs := r.s.Members, r.s.Tombstones
+	if list, ok := r.tombKeys(); ok && !r.c.noMemo && len(ms) <= listMembers {
+		return deadSet{ms: ms, list: list, how: deadListed}
+	}
 	if !sorted || len(tombs)*bits.Len(uint(len(ms))) >= len(ms) {
-		return func(j int) bool {
-			_, dead := tombs[ms[j].Node]
-			return dead
-		}
+		return deadSet{ms: ms, tombs: tombs, how: deadMapped}
 	}
 	marked := make([]bool, len(ms))
 	for u := range tombs {
@@ -409,7 +689,35 @@ func (r *step) tombstoned(sorted bool) func(j int) bool {
 			marked[i] = true
 		}
 	}
-	return func(j int) bool { return marked[j] }
+	return deadSet{marked: marked, how: deadMarked}
+}
+
+// deadSet answers which members of a state are tombstoned in it, by one
+// of three means (see step.tombstoned).
+type deadSet struct {
+	how    int
+	ms     []proto.Member
+	list   []proto.UniqueAddress // deadListed: the tombstones
+	tombs  map[proto.UniqueAddress]time.Time
+	marked []bool // deadMarked: by member position
+}
+
+const (
+	deadListed = iota
+	deadMapped
+	deadMarked
+)
+
+// has reports whether member j is tombstoned.
+func (d *deadSet) has(j int) bool {
+	switch d.how {
+	case deadListed:
+		return containsNode(d.list, d.ms[j].Node)
+	case deadMapped:
+		_, dead := d.tombs[d.ms[j].Node]
+		return dead
+	}
+	return d.marked[j]
 }
 
 // mergeWalk pairs the records of two member lists sorted by node. Equal
@@ -419,7 +727,7 @@ func mergeWalk(a, b []proto.Member, fn func(was, now *proto.Member, j int)) {
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
-		case i < len(a) && j < len(b) && a[i].Node == b[j].Node:
+		case i < len(a) && j < len(b) && sameNode(&a[i].Node, &b[j].Node):
 			fn(&a[i], &b[j], j)
 			i++
 			j++
@@ -485,7 +793,7 @@ func (r *step) membersOnly() {
 	j := 0
 	for i := range s.Members {
 		m := &s.Members[i]
-		if j < len(rows) && rows[j].Observer == m.Node {
+		if j < len(rows) && sameNode(&rows[j].Observer, &m.Node) {
 			j++
 		}
 	}
@@ -523,7 +831,7 @@ func (r *step) membersOnly() {
 // very list for its observer, looking from prev[*k] on for a few rows.
 func heldClean(prev []proto.ObserverRow, k *int, row proto.ObserverRow) bool {
 	for j := *k; j < len(prev) && j < *k+8; j++ {
-		if prev[j].Observer == row.Observer {
+		if sameNode(&prev[j].Observer, &row.Observer) {
 			*k = j + 1
 			return sameSlice(prev[j].Unreachable, row.Unreachable)
 		}
@@ -533,42 +841,72 @@ func heldClean(prev []proto.ObserverRow, k *int, row proto.ObserverRow) bool {
 
 // nonMembers returns the entries of list that are not members, sorted.
 func (r *step) nonMembers(list []proto.UniqueAddress) []proto.UniqueAddress {
-	idx := r.memberIndex()
 	var bad []proto.UniqueAddress
+	at := 0
 	for _, u := range list {
-		if _, ok := idx[u]; !ok {
+		if _, ok := r.member(u, &at); !ok {
 			bad = append(bad, u)
 		}
 	}
-	sortNodes(bad)
+	if len(bad) > 1 {
+		sortNodes(bad)
+	}
 	return bad
 }
 
-// registry: registry-live.
+// registry: registry-live. A row the previous state held too (the same
+// owner and entries), when every row of that state held entries of its
+// owner only, still does: only its owner is looked up again.
 func (r *step) registry() {
 	p, s := r.prev, r.s
-	if len(s.Registry) == 0 || (p != nil && sameSlice(p.Registry, s.Registry) && sameSlice(p.Members, s.Members)) {
+	if len(s.Registry) == 0 {
+		r.h.entriesClean = true
 		return
 	}
-	idx := r.memberIndex()
+	if p != nil && sameSlice(p.Registry, s.Registry) && sameSlice(p.Members, s.Members) {
+		return
+	}
+	var prevRows []proto.RegistryRow
+	if p != nil && r.h.entriesClean && !r.c.noMemo {
+		prevRows = p.Registry
+	}
+	clean, k, at := true, 0, 0
 	for _, row := range s.Registry {
-		i, ok := idx[row.Owner]
+		i, ok := r.member(row.Owner, &at)
 		switch {
 		case !ok:
 			r.report(RegistryLive, "registry row (version %d, %d entries) of %v, which is not a member", row.Version, len(row.Entries), row.Owner)
 		case s.Members[i].Status == proto.Down:
 			r.report(RegistryLive, "registry row (version %d, %d entries) of %v, which is Down", row.Version, len(row.Entries), row.Owner)
 		}
+		if heldRow(prevRows, &k, row) {
+			continue
+		}
+		r.c.stats.RegistryRows++
 		var bad []string
 		for _, e := range row.Entries {
-			if e.Node != row.Owner {
+			if !sameNode(&e.Node, &row.Owner) {
 				bad = append(bad, fmt.Sprintf("{%s %v %s}", e.Key, e.Node, e.Path))
 			}
 		}
 		if len(bad) > 0 {
+			clean = false
 			r.report(RegistryLive, "registry row of %v holds entries of other nodes: %s", row.Owner, itemList(bad))
 		}
 	}
+	r.h.entriesClean = clean
+}
+
+// heldRow reports whether prev, a registry in owner order, holds row's
+// very entries for its owner, looking from prev[*k] on for a few rows.
+func heldRow(prev []proto.RegistryRow, k *int, row proto.RegistryRow) bool {
+	for j := *k; j < len(prev) && j < *k+8; j++ {
+		if sameNode(&prev[j].Owner, &row.Owner) {
+			*k = j + 1
+			return sameSlice(prev[j].Entries, row.Entries)
+		}
+	}
+	return false
 }
 
 // version: version-monotone. Entries of incarnations the new state has
@@ -622,10 +960,10 @@ func (r *step) version() {
 // shared, so the nodes that hold one clock mostly move on to the same
 // next one).
 func (c *Checker) clockNotBelow(a, b proto.VClock) bool {
-	k := clockPair{mapPointer(a), mapPointer(b)}
+	pa, pb := mapPointer(a), mapPointer(b)
 	if !c.noMemo {
-		if rec, ok := c.pairs.get(k); ok {
-			return rec.notBelow
+		if notBelow, ok := c.pairs.get(pa, pb); ok {
+			return notBelow
 		}
 	}
 	notBelow := true
@@ -636,7 +974,7 @@ func (c *Checker) clockNotBelow(a, b proto.VClock) bool {
 		}
 	}
 	if !c.noMemo {
-		c.pairs.put(k, pairRecord{a: a, b: b, notBelow: notBelow})
+		c.pairs.put(pa, pb, notBelow)
 	}
 	return notBelow
 }
@@ -652,13 +990,15 @@ func (r *step) allocations() {
 	// A table's shape depends on the table and the tombstoned nodes only:
 	// a table the previous state held too, under the same tombstones,
 	// passed already.
-	reuse := p != nil && r.h.shapesOK && !r.c.noMemo && sameKeys(p.Tombstones, s.Tombstones)
+	reuse := p != nil && r.h.shapesOK && !r.c.noMemo && len(s.Allocations) > 0 && r.tombsKept()
+	if reuse && same {
+		return // every table is one prev held
+	}
 	ok := true
 	for _, t := range s.Allocations {
 		if reuse && holdsTable(p.Allocations, t) {
 			continue
 		}
-		r.c.stats.TableShapes++
 		ok = r.tableShape(t) && ok
 	}
 	r.h.shapesOK = ok
@@ -696,7 +1036,7 @@ func sameKeys[K comparable, V any](a, b map[K]V) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	if sameMap(a, b) {
+	if len(b) == 0 || sameMap(a, b) {
 		return true
 	}
 	for k := range b {
@@ -709,32 +1049,62 @@ func sameKeys[K comparable, V any](a, b map[K]V) bool {
 
 // tableShape checks one table in any view: Type.Shards allocations,
 // replicas distinct and never the primary, no tombstoned holder. It
-// reports whether the table passed.
+// reports whether the table passed. Shards that passed every check but
+// the tombstones' in some view, under the same type (shards are immutable
+// and shared by the views of many nodes), are only held against the
+// tombstones, through the nodes they were found to name.
 func (r *step) tableShape(t proto.TypeAllocation) bool {
+	memo := !r.c.noMemo && len(t.Shards) > 0
+	if memo {
+		if list, ok := r.tombKeys(); ok {
+			rec, found := r.c.shapes.get(unsafe.Pointer(&t.Shards[0]), unsafe.Pointer(&t.Shards[len(t.Shards)-1]))
+			if found && rec.typ == t.Type && !anyListed(rec.holders, list) {
+				return true
+			}
+		}
+	}
+	r.c.stats.TableShapes++
 	var bad []string
 	if len(t.Shards) != t.Type.Shards {
 		bad = append(bad, fmt.Sprintf("%d shards allocated, type declares %d", len(t.Shards), t.Type.Shards))
 	}
+	shaped := len(bad) == 0 // the checks but the tombstones' passed
+	var holders []proto.UniqueAddress
 	tombs := r.s.Tombstones
+	dead := r.isTombstoned
+	if list, ok := r.tombKeys(); ok && !r.c.noMemo {
+		dead = func(u proto.UniqueAddress) bool { return containsNode(list, u) }
+	}
 	for i, a := range t.Shards {
 		if len(tombs) > 0 && a.Primary != (proto.UniqueAddress{}) {
-			if _, dead := tombs[a.Primary]; dead {
+			if dead(a.Primary) {
 				bad = append(bad, fmt.Sprintf("shard %d: primary %v is tombstoned", i, a.Primary))
 			}
+		}
+		if memo && a.Primary != (proto.UniqueAddress{}) && !containsNode(holders, a.Primary) {
+			holders = append(holders, a.Primary)
 		}
 		for k, rep := range a.Replicas {
 			switch {
 			case rep == a.Primary:
+				shaped = false
 				bad = append(bad, fmt.Sprintf("shard %d: replica %v is the primary", i, rep))
 			case containsNode(a.Replicas[:k], rep):
+				shaped = false
 				bad = append(bad, fmt.Sprintf("shard %d: replica %v listed twice", i, rep))
 			}
+			if memo && !containsNode(holders, rep) {
+				holders = append(holders, rep)
+			}
 			if len(tombs) > 0 {
-				if _, dead := tombs[rep]; dead {
+				if dead(rep) {
 					bad = append(bad, fmt.Sprintf("shard %d: replica %v is tombstoned", i, rep))
 				}
 			}
 		}
+	}
+	if memo && shaped {
+		r.c.shapes.put(unsafe.Pointer(&t.Shards[0]), unsafe.Pointer(&t.Shards[len(t.Shards)-1]), shapeRecord{typ: t.Type, holders: holders})
 	}
 	if len(bad) > 0 {
 		r.report(AllocationValid, "table %q (epoch %d): %s", t.Type.Name, t.Epoch, itemList(bad))
@@ -743,19 +1113,61 @@ func (r *step) tableShape(t proto.TypeAllocation) bool {
 	return true
 }
 
+// shapeRecord remembers shards that passed tableShape's checks but the
+// tombstones' under typ, and the nodes they name.
+type shapeRecord struct {
+	typ     proto.ShardType
+	holders []proto.UniqueAddress
+}
+
+// anyListed reports whether some node of a is in list.
+func anyListed(a, list []proto.UniqueAddress) bool {
+	for _, u := range a {
+		if containsNode(list, u) {
+			return true
+		}
+	}
+	return false
+}
+
 // registerTable remembers the table of a (type, epoch) pair this node holds
 // for the first time and compares it with the one remembered from any node.
 func (r *step) registerTable(t proto.TypeAllocation) {
 	key := tableKey{name: t.Type.Name, epoch: t.Epoch}
-	h := tableHash(t)
 	if rec, ok := r.c.tables.get(key); ok {
-		if rec.hash != h {
+		if !equalTables(rec.table, t) {
 			r.report(EpochUnique, "table %q at epoch %d differs from the one %v held: %s",
 				t.Type.Name, t.Epoch, rec.node, tableDiff(t, rec.table, "here", "there"))
 		}
 		return
 	}
-	r.c.tables.put(key, tableRecord{hash: h, table: t, node: r.v.Self})
+	r.c.tables.put(key, tableRecord{table: t, node: r.self})
+}
+
+// equalTables reports whether two tables are equal: the same type and
+// epoch and, shard by shard, the same primary, epoch and replicas (a nil
+// replica list equals an empty one). Tables that share their Shards slice,
+// as the copies of one table gossiped between nodes do, are equal without
+// a walk.
+func equalTables(a, b proto.TypeAllocation) bool {
+	if a.Type != b.Type || a.Epoch != b.Epoch || len(a.Shards) != len(b.Shards) {
+		return false
+	}
+	if sameSlice(a.Shards, b.Shards) {
+		return true
+	}
+	for i := range a.Shards {
+		x, y := &a.Shards[i], &b.Shards[i]
+		if x.Primary != y.Primary || x.Epoch != y.Epoch || len(x.Replicas) != len(y.Replicas) {
+			return false
+		}
+		for k := range x.Replicas {
+			if x.Replicas[k] != y.Replicas[k] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // leadership: one-leader for converged views of member nodes, and the
@@ -767,40 +1179,41 @@ func (r *step) registerTable(t proto.TypeAllocation) {
 // next Ticked view if the state is still the same pointer.
 func (r *step) leadership() {
 	r.h.leaderPending = false
-	if r.v.Phase != proto.PhaseMember {
+	if r.phase != proto.PhaseMember {
 		return
 	}
 	s := r.s
 	var leader proto.UniqueAddress
 	var hasLeader bool
 	if r.valid && r.seenSub {
-		if !liveSeen(s) {
+		if len(s.Members) == 0 || !r.liveSeen {
 			return // not converged, whoever is unreachable
 		}
 		unreachable := r.unreachable()
-		if !fastConverged(s, unreachable) {
+		if !liveReachable(s, unreachable) {
 			return
 		}
-		leader, hasLeader = fastLeader(s, r.v.Self, unreachable)
+		leader, hasLeader = fastLeader(s, r.self, unreachable)
 	} else {
 		if !s.Converged() {
 			return
 		}
-		leader, hasLeader = s.Leader(r.v.Self)
+		leader, hasLeader = s.Leader(r.self)
 	}
 	r.oneLeader(leader, hasLeader)
-	r.h.leaderPending = hasLeader && leader == r.v.Self && len(r.s.Allocations) > 0
+	r.h.leaderPending = hasLeader && leader == r.self && len(r.s.Allocations) > 0
 }
 
 // unreachable is proto.State.Unreachable as a set, built without
 // UniqueAddress.Compare; nil when nobody is unreachable.
 func (r *step) unreachable() map[proto.UniqueAddress]struct{} {
 	var out map[proto.UniqueAddress]struct{}
+	at := 0
 	for _, row := range r.s.Reachability.Rows {
 		if len(row.Unreachable) == 0 {
 			continue
 		}
-		i, ok := r.memberIndex()[row.Observer]
+		i, ok := r.member(row.Observer, &at)
 		if !ok || r.s.Members[i].Status == proto.Down || r.s.Members[i].Status == proto.Exiting {
 			continue
 		}
@@ -817,8 +1230,14 @@ func (r *step) unreachable() map[proto.UniqueAddress]struct{} {
 // fastConverged is proto.State.Converged for a valid state whose seen set
 // is a subsequence of its members, given its unreachable set.
 func fastConverged(s *proto.State, unreachable map[proto.UniqueAddress]struct{}) bool {
-	if len(s.Members) == 0 || !liveSeen(s) {
-		return false
+	return len(s.Members) > 0 && liveSeen(s) && liveReachable(s, unreachable)
+}
+
+// liveReachable reports whether no member that is not Down or Exiting is
+// in the unreachable set: the part of fastConverged that needs it.
+func liveReachable(s *proto.State, unreachable map[proto.UniqueAddress]struct{}) bool {
+	if len(unreachable) == 0 {
+		return true
 	}
 	for i := range s.Members {
 		m := &s.Members[i]
@@ -876,7 +1295,7 @@ func (r *step) oneLeader(leader proto.UniqueAddress, hasLeader bool) {
 		}
 		return
 	}
-	r.c.leaders.put(d, leaderRecord{version: s.Version, leader: leader, hasLeader: hasLeader, node: r.v.Self})
+	r.c.leaders.put(d, leaderRecord{version: s.Version, leader: leader, hasLeader: hasLeader, node: r.self})
 }
 
 // leaderAllocations: in a converged view held by its leader, every
@@ -925,22 +1344,23 @@ func sameSlice[T any](a, b []T) bool {
 // sameMap reports whether a and b are the same map.
 func sameMap[K comparable, V any](a, b map[K]V) bool { return mapPointer(a) == mapPointer(b) }
 
-// mapPointer identifies a map (nil for a nil map).
+// mapPointer identifies a map (nil for a nil map): a map value is a
+// pointer to the map's header, read here without reflect's checks.
 func mapPointer[K comparable, V any](m map[K]V) unsafe.Pointer {
-	return reflect.ValueOf(m).UnsafePointer()
+	return *(*unsafe.Pointer)(unsafe.Pointer(&m))
 }
 
 // digest is clockDigest(v), remembered for recent clocks.
 func (c *Checker) digest(v proto.VClock) uint64 {
 	p := mapPointer(v)
-	if rec, ok := c.digests.get(p); ok {
-		return rec.digest
+	if d, ok := c.digests.get(p, nil); ok {
+		return d
 	}
 	d := clockDigest(v)
 	if c.noMemo {
 		return d
 	}
-	c.digests.put(p, digestRecord{clock: v, digest: d})
+	c.digests.put(p, nil, d)
 	return d
 }
 
@@ -963,9 +1383,17 @@ func subsequence(list []proto.UniqueAddress, members []proto.Member) bool {
 	return j == len(list)
 }
 
+// sameNode is *a == *b, comparing the cheap fields first and the hosts'
+// bytes only when they are not the very same string, as they mostly are
+// (a node's address is shared by every state that names it).
+func sameNode(a, b *proto.UniqueAddress) bool {
+	return a.UID == b.UID && a.Port == b.Port && len(a.Host) == len(b.Host) &&
+		(unsafe.StringData(a.Host) == unsafe.StringData(b.Host) || a.Host == b.Host)
+}
+
 func containsNode(list []proto.UniqueAddress, u proto.UniqueAddress) bool {
-	for _, x := range list {
-		if x == u {
+	for i := range list {
+		if sameNode(&list[i], &u) {
 			return true
 		}
 	}

@@ -15,25 +15,6 @@ func clockDigest(v proto.VClock) uint64 {
 	return sum
 }
 
-// tableHash is a 64-bit FNV-1a hash of a whole table.
-func tableHash(t proto.TypeAllocation) uint64 {
-	h := newHasher()
-	h.str(t.Type.Name)
-	h.uint(uint64(t.Type.Shards))
-	h.uint(uint64(t.Type.Replicas))
-	h.uint(uint64(t.Epoch))
-	h.uint(uint64(len(t.Shards)))
-	for _, a := range t.Shards {
-		h.node(a.Primary)
-		h.uint(uint64(a.Epoch))
-		h.uint(uint64(len(a.Replicas)))
-		for _, rep := range a.Replicas {
-			h.node(rep)
-		}
-	}
-	return h.sum
-}
-
 type hasher struct{ sum uint64 }
 
 func newHasher() *hasher { return &hasher{sum: 14695981039346656037} }
@@ -51,12 +32,6 @@ func (h *hasher) str(s string) {
 		h.sum ^= uint64(s[i])
 		h.sum *= 1099511628211
 	}
-}
-
-func (h *hasher) node(u proto.UniqueAddress) {
-	h.str(u.Host)
-	h.uint(uint64(u.Port))
-	h.uint(uint64(u.UID))
 }
 
 // mix is MurmurHash3's fmix64, so that sums of hashes spread.

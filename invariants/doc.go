@@ -18,9 +18,12 @@
 // those of the node's previous Observe costs O(1); any other costs
 // O(members) plus the size of whatever parts of the state changed: parts
 // shared by pointer with the node's previous state (proto shares them when
-// only the seen set moves) are not checked again. A deep copy
-// (proto.Node.Snapshot) works but forfeits all of this. A violation is
-// reported when the state that shows it is first observed at that node.
+// only the seen set moves) are not checked again, and parts shared with
+// any node's state that passed validation or the shape checks (gossip
+// shares them between nodes) are not walked again for those checks. A
+// deep copy (proto.Node.Snapshot) works but forfeits all of this. A
+// violation is reported when the state that shows it is first observed at
+// that node.
 //
 // After healing and settling, the simulator calls Liveness with every
 // node's view and an Expectation built from its fault schedule.

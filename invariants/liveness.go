@@ -3,6 +3,7 @@ package invariants
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/rumorhq/rumor/proto"
@@ -167,11 +168,34 @@ func agree(live []View, name string, key func(View) string, diff func(here, ref 
 }
 
 func membersKey(v View) string {
-	var b strings.Builder
+	var k keyWriter
+	k.num(uint64(len(v.State.Members)))
 	for _, m := range v.State.Members {
-		fmt.Fprintf(&b, "%v=%v;", m.Node, m.Status)
+		k.node(m.Node)
+		k.num(uint64(m.Status))
 	}
-	return b.String()
+	return string(k.b)
+}
+
+// keyWriter encodes the fields of a state part, in a fixed order with
+// every string and list preceded by its length, so that two parts have
+// the same key exactly when their fields are equal.
+type keyWriter struct{ b []byte }
+
+func (k *keyWriter) num(x uint64) {
+	k.b = strconv.AppendUint(k.b, x, 10)
+	k.b = append(k.b, ',')
+}
+
+func (k *keyWriter) str(s string) {
+	k.num(uint64(len(s)))
+	k.b = append(k.b, s...)
+}
+
+func (k *keyWriter) node(u proto.UniqueAddress) {
+	k.str(u.Host)
+	k.num(uint64(u.Port))
+	k.num(uint64(u.UID))
 }
 
 func statusName(s proto.MemberStatus, ok bool) string {
@@ -224,17 +248,25 @@ func leaderDiff(here, ref View) string {
 }
 
 func allocationsKey(v View) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d|", v.State.AllocationEpoch)
+	var k keyWriter
+	k.num(uint64(v.State.AllocationEpoch))
+	k.num(uint64(len(v.State.Allocations)))
 	for _, t := range v.State.Allocations {
-		fmt.Fprintf(&b, "%s/%d/%d@%d:", t.Type.Name, t.Type.Shards, t.Type.Replicas, t.Epoch)
+		k.str(t.Type.Name)
+		k.num(uint64(t.Type.Shards))
+		k.num(uint64(t.Type.Replicas))
+		k.num(uint64(t.Epoch))
+		k.num(uint64(len(t.Shards)))
 		for _, a := range t.Shards {
-			b.WriteString(shardString(a))
-			b.WriteByte(',')
+			k.node(a.Primary)
+			k.num(uint64(a.Epoch))
+			k.num(uint64(len(a.Replicas)))
+			for _, rep := range a.Replicas {
+				k.node(rep)
+			}
 		}
-		b.WriteByte('|')
 	}
-	return b.String()
+	return string(k.b)
 }
 
 func shardString(a proto.ShardAllocation) string {
@@ -363,11 +395,15 @@ func allocationsPlaced(live []View) []Violation {
 }
 
 func registryKey(v View) string {
-	var b strings.Builder
-	for _, e := range entries(v.State) {
-		fmt.Fprintf(&b, "%q %v %q;", e.Key, e.Node, e.Path)
+	var k keyWriter
+	es := entries(v.State)
+	k.num(uint64(len(es)))
+	for _, e := range es {
+		k.str(e.Key)
+		k.node(e.Node)
+		k.str(e.Path)
 	}
-	return b.String()
+	return string(k.b)
 }
 
 // entries flattens a state's registry, sorted by key, node, path.

@@ -54,9 +54,15 @@ type derived struct {
 	validState *State
 	validParts validMemo // clocks of states from the network found valid
 
-	// The UIDs of a tombstone map, sorted (tombstoned).
+	// The UIDs of a tombstone map, sorted (tombstoned), and the last
+	// state found to hold that map.
 	tombs    map[UniqueAddress]time.Time
 	tombUIDs []UID
+	tombsOf  *State
+
+	// The last state in which checkSelf found this node neither Down,
+	// Exiting nor Removed.
+	selfFine *State
 
 	// Scratch buffers of gossipRound.
 	gossipUnseen, gossipSeen []int32 // member indexes
@@ -153,23 +159,43 @@ func (n *Node) flatRegistry() []ServiceEntry {
 // tombstoned reports whether u is in the state's tombstones. Every message
 // asks it of its sender: the tombstones' UIDs, collected once per tombstone
 // map (maps are never changed once in a state), rule most senders out
-// without hashing an address.
+// without hashing an address. The map is recognised by the state that
+// holds it first (states are never modified once assigned), so a run of
+// messages under one state compares no map.
 func (n *Node) tombstoned(u UniqueAddress) bool {
 	t := n.st.Tombstones
 	if len(t) == 0 {
 		return false
 	}
 	d := &n.derived
-	if reflect.ValueOf(d.tombs).UnsafePointer() != reflect.ValueOf(t).UnsafePointer() {
-		d.tombs, d.tombUIDs = t, d.tombUIDs[:0]
-		for k := range t {
-			d.tombUIDs = append(d.tombUIDs, k.UID)
+	if d.tombsOf != n.st {
+		if reflect.ValueOf(d.tombs).UnsafePointer() != reflect.ValueOf(t).UnsafePointer() {
+			d.tombs, d.tombUIDs = t, d.tombUIDs[:0]
+			for k := range t {
+				d.tombUIDs = append(d.tombUIDs, k.UID)
+			}
+			slices.Sort(d.tombUIDs)
 		}
-		slices.Sort(d.tombUIDs)
+		d.tombsOf = n.st
 	}
-	if _, found := slices.BinarySearch(d.tombUIDs, u.UID); !found {
+	if !containsUID(d.tombUIDs, u.UID) {
 		return false
 	}
 	_, dead := t[u]
 	return dead
+}
+
+// containsUID reports whether a sorted list holds uid: by a scan while
+// the list is short (tombstones mostly are), else by halving.
+func containsUID(list []UID, uid UID) bool {
+	if len(list) > 8 {
+		_, found := slices.BinarySearch(list, uid)
+		return found
+	}
+	for _, x := range list {
+		if x >= uid {
+			return x == uid
+		}
+	}
+	return false
 }

@@ -2,28 +2,50 @@ package proto
 
 import (
 	"math/rand"
+	"slices"
 	"testing"
 	"time"
 )
 
 // TestTombstonedIsTheMapLookup: the sender check answers as a lookup in
 // the state's tombstones would, across tombstone maps that replace each
-// other, for senders that share a UID or an address with a tombstone.
+// other (fresh ones, the previous one in a new state, an older one again,
+// the same state again), short and long, for senders that share a UID or
+// an address with a tombstone.
 func TestTombstonedIsTheMapLookup(t *testing.T) {
 	n := fxOneNode(t)
 	rng := rand.New(rand.NewSource(1))
 	base := *n.st
 	hits := 0
-	for round := 0; round < 300; round++ {
-		s := base
-		s.Tombstones = map[UniqueAddress]time.Time{}
-		for k := rng.Intn(40); k > 0; k-- {
-			s.Tombstones[fxNode(1+rng.Intn(30), UID(1+rng.Intn(30)))] = time.Time{}
+	var maps []map[UniqueAddress]time.Time
+	var states []*State
+	for round := 0; round < 600; round++ {
+		var st *State
+		switch r := rng.Intn(10); {
+		case r < 2 && len(states) > 0: // a state held before
+			st = states[rng.Intn(len(states))]
+		case r < 5 && len(maps) > 0: // a new state with a map held before
+			s := base
+			s.Tombstones = maps[rng.Intn(len(maps))]
+			st = &s
+		default:
+			s := base
+			s.Tombstones = map[UniqueAddress]time.Time{}
+			size := rng.Intn(9) // mostly short lists, scanned
+			if rng.Intn(3) == 0 {
+				size = rng.Intn(40) // long ones, searched
+			}
+			for k := size; k > 0; k-- {
+				s.Tombstones[fxNode(1+rng.Intn(30), UID(1+rng.Intn(30)))] = time.Time{}
+			}
+			maps = append(maps, s.Tombstones)
+			st = &s
 		}
-		n.st = &s
+		states = append(states, st)
+		n.st = st
 		for q := 0; q < 50; q++ {
 			u := fxNode(1+rng.Intn(30), UID(1+rng.Intn(30)))
-			_, want := s.Tombstones[u]
+			_, want := st.Tombstones[u]
 			if got := n.tombstoned(u); got != want {
 				t.Fatalf("round %d: tombstoned(%v) = %v, the map says %v", round, u, got, want)
 			}
@@ -34,5 +56,80 @@ func TestTombstonedIsTheMapLookup(t *testing.T) {
 	}
 	if hits < 100 {
 		t.Fatalf("only %d lookups hit a tombstone: the check was barely exercised", hits)
+	}
+}
+
+// TestContainsUIDIsTheSearch: the scan of short lists and the search of
+// long ones answer as slices.Contains.
+func TestContainsUIDIsTheSearch(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	for round := 0; round < 2000; round++ {
+		list := make([]UID, rng.Intn(20))
+		for i := range list {
+			list[i] = UID(rng.Intn(40))
+		}
+		slices.Sort(list)
+		uid := UID(rng.Intn(42))
+		if got, want := containsUID(list, uid), slices.Contains(list, uid); got != want {
+			t.Fatalf("containsUID(%v, %d) = %v, want %v", list, uid, got, want)
+		}
+	}
+}
+
+// TestCheckSelfMemoIsTheCheck: over a run of states, new and held before,
+// in which this node is Up, Leaving, Down, Exiting or removed, checkSelf
+// stops the node exactly as it does with its memo cleared before every
+// call.
+func TestCheckSelfMemoIsTheCheck(t *testing.T) {
+	memo, naive := fxOneNode(t), fxOneNode(t)
+	self := memo.self
+	rng := rand.New(rand.NewSource(3))
+	statuses := []MemberStatus{Up, Up, Up, Leaving, Down, Exiting, Removed}
+	var states []*State
+	stops := 0
+	for round := 0; round < 500; round++ {
+		var st *State
+		if len(states) > 0 && rng.Intn(2) == 0 {
+			st = states[rng.Intn(len(states))]
+		} else {
+			st = memo.st.Clone()
+			m, _ := st.Member(self)
+			m.Status = statuses[rng.Intn(len(statuses))]
+			if m.Status == Removed {
+				st.Members = nil
+				st.Tombstones[self] = epoch
+			} else {
+				st.setMember(m)
+			}
+			states = append(states, st)
+		}
+		memo.st, naive.st = st, st
+		naive.derived.selfFine = nil
+		memo.checkSelf()
+		naive.checkSelf()
+		if memo.stopping != naive.stopping || len(memo.out.Messages) != len(naive.out.Messages) {
+			t.Fatalf("round %d: stopping %q with %d messages, want %q with %d",
+				round, memo.stopping, len(memo.out.Messages), naive.stopping, len(naive.out.Messages))
+		}
+		if memo.stopping != "" {
+			stops++
+		}
+		memo.stopping, naive.stopping = "", ""
+		memo.out, naive.out = Output{}, Output{}
+	}
+	if stops < 100 {
+		t.Fatalf("only %d checks stopped the node: the check was barely exercised", stops)
+	}
+}
+
+// TestNoClockIsAValidClock: onStatus skips the checks of a status without
+// a clock, which must be what they answer for it.
+func TestNoClockIsAValidClock(t *testing.T) {
+	n := fxOneNode(t)
+	if err := validateClock(nil); err != nil {
+		t.Errorf("validateClock(nil) = %v, want nil", err)
+	}
+	if !n.ownEntryValid(nil) {
+		t.Errorf("ownEntryValid(nil) = false, want true")
 	}
 }

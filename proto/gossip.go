@@ -23,7 +23,9 @@ func (n *Node) onStatus(from UniqueAddress, g GossipStatus) {
 		n.stats.DroppedIgnored++
 		return
 	}
-	if err := validateClock(g.Version); err != nil || !n.ownEntryValid(g.Version) {
+	// A digest-only status (no clock) is a valid clock whose entry for
+	// this node is zero.
+	if g.Version != nil && (validateClock(g.Version) != nil || !n.ownEntryValid(g.Version)) {
 		n.stats.DroppedInvalid++
 		return
 	}

@@ -49,7 +49,7 @@ func (n *Node) stop(reason string) {
 // has finished leaving. A node that is Down or Exiting first hands its
 // state to its peers, so they learn it has seen its fate.
 func (n *Node) checkSelf() {
-	if n.stopping != "" {
+	if n.stopping != "" || n.derived.selfFine == n.st {
 		return
 	}
 	switch n.selfStatus() {
@@ -61,6 +61,9 @@ func (n *Node) checkSelf() {
 		n.stop("left")
 	case Removed:
 		n.stop("removed")
+	default:
+		// The status is the state's: the same state needs no look again.
+		n.derived.selfFine = n.st
 	}
 }
 

@@ -340,11 +340,14 @@ func (n *Node) merge(remote *State) Ordering {
 		return ord
 	}
 	version := remote.Version
-	if ord != Before || !sameClock(lv, local.Version) || !sameClock(rv, remote.Version) {
+	// Unpruned clocks hold no tombstoned entry, and so neither does their
+	// join.
+	clean := sameClock(lv, local.Version) && sameClock(rv, remote.Version)
+	if ord != Before || !clean {
 		// Only an unpruned Before says the remote clock dominates.
 		version = mergeShared(local.Version, remote.Version)
 	}
-	merged := mergeContentClock(local, remote, n.now, version, &n.keys)
+	merged := mergeContentKnown(local, remote, n.now, version, clean, &n.keys)
 	if n.cfg.PlantedBug == BugStatusRegress && ord == Concurrent {
 		regress(merged, local, remote)
 	}
@@ -356,12 +359,23 @@ func (n *Node) merge(remote *State) Ordering {
 		self = []UniqueAddress{n.self}
 	}
 	if ord == Before {
-		// pruneTombstoned copies on write, so a shallow copy of remote
-		// is safe to prune.
-		norm := *remote
-		norm.Tombstones = merged.Tombstones
-		norm.pruneTombstonedWith(n.now, &n.keys)
-		if contentEqual(merged, &norm) || !member {
+		// Does the join hold what remote holds, once remote is pruned by
+		// the merged tombstones? If it holds what remote holds, yes:
+		// the join is pruned, and pruning (a function of the contents
+		// and the tombstones) leaves pruned contents as they are.
+		// Otherwise remote is pruned to see.
+		equal := contentEqual(merged, remote)
+		if !equal {
+			// pruneTombstoned copies on write, so a shallow copy of
+			// remote is safe to prune. It writes no tombstone into the
+			// map merged may share with local: a Removed member of
+			// remote would be one of the join, whose map is then its own.
+			norm := *remote
+			norm.Tombstones = merged.Tombstones
+			norm.pruneTombstonedWith(n.now, &n.keys)
+			equal = contentEqual(merged, &norm)
+		}
+		if equal || !member {
 			// self, when set, is a member of merged.
 			merged.Seen = filteredUnion(merged, remote.Seen, self, &n.keys)
 			n.st = merged

@@ -1,0 +1,294 @@
+package proto
+
+import (
+	"fmt"
+	"math/rand"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// The merge of a gossip state takes shortcuts (a shared tombstone map, a
+// clock left unpruned, remote's contents recognised without pruning a
+// copy). These tests hold it against the full computation it replaced,
+// kept here as naiveMerge.
+
+// naiveMergeContentClock joins a and b as mergeContentClock did before its
+// shortcuts: a fresh tombstone map, and every part pruned.
+func naiveMergeContentClock(a, b *State, now time.Time, version VClock, kc *keyCache) *State {
+	out := &State{
+		Members:    mergeMembers(a.Members, b.Members),
+		Version:    version,
+		Tombstones: make(map[UniqueAddress]time.Time, len(a.Tombstones)+len(b.Tombstones)),
+	}
+	for k, t := range a.Tombstones {
+		out.Tombstones[k] = t
+	}
+	for k := range b.Tombstones {
+		if _, ok := out.Tombstones[k]; !ok {
+			out.Tombstones[k] = now
+		}
+	}
+	out.Reachability = mergeReachability(a.Reachability, b.Reachability)
+	out.Allocations = naiveMergeAllocations(a.Allocations, b.Allocations)
+	out.AllocationEpoch = a.AllocationEpoch
+	if b.AllocationEpoch > out.AllocationEpoch {
+		out.AllocationEpoch = b.AllocationEpoch
+	}
+	out.Registry = naiveMergeRegistry(a.Registry, b.Registry)
+	out.pruneTombstonedWith(now, kc)
+	return out
+}
+
+// naiveMerge is Node.merge as it was before its shortcuts.
+func naiveMerge(n *Node, remote *State) Ordering {
+	local := n.st
+	lv := prunedVersion(local.Version, local.Tombstones, remote.Tombstones)
+	rv := prunedVersion(remote.Version, local.Tombstones, remote.Tombstones)
+	ord := lv.Compare(rv)
+	if ord == After {
+		n.stats.NoopMerges++
+		return ord
+	}
+	if ord == Same {
+		n.mergeSeen(remote.Seen)
+		return ord
+	}
+	version := remote.Version
+	if ord != Before || !sameClock(lv, local.Version) || !sameClock(rv, remote.Version) {
+		version = mergeShared(local.Version, remote.Version)
+	}
+	merged := naiveMergeContentClock(local, remote, n.now, version, &n.keys)
+	var self []UniqueAddress
+	_, member := merged.Member(n.self)
+	if member {
+		self = []UniqueAddress{n.self}
+	}
+	if ord == Before {
+		norm := *remote
+		norm.Tombstones = merged.Tombstones
+		norm.pruneTombstonedWith(n.now, &n.keys)
+		if contentEqual(merged, &norm) || !member {
+			merged.Seen = filteredUnion(merged, remote.Seen, self, &n.keys)
+			n.st = merged
+			n.stats.Merges++
+			return ord
+		}
+		merged.Version = merged.Version.Increment(n.self)
+	}
+	merged.Seen = self
+	n.st = merged
+	n.stats.Merges++
+	return ord
+}
+
+// mergeChecker merges remote states into local ones both ways and counts
+// the shapes it saw.
+type mergeChecker struct {
+	t      *testing.T
+	orders [Concurrent + 1]int
+	shared int // merges whose result shares the local tombstone map
+	cases  int
+}
+
+// check merges remote into local at self both ways and fails on any
+// difference: the ordering, the counters, and the resulting state in full
+// (tombstone times included).
+func (c *mergeChecker) check(self UniqueAddress, now time.Time, local, remote *State) {
+	c.t.Helper()
+	fast := &Node{self: self, now: now, st: local}
+	naive := &Node{self: self, now: now, st: local}
+	got, want := fast.merge(remote), naiveMerge(naive, remote)
+	if got != want || fast.stats != naive.stats {
+		c.t.Fatalf("merge ordering %v, stats %+v; want %v, %+v\nlocal:  %s\nremote: %s",
+			got, fast.stats, want, naive.stats, lawRender(local), lawRender(remote))
+	}
+	if diff := cmp.Diff(naive.st, fast.st); diff != "" {
+		c.t.Fatalf("merged state (-naive +fast):\n%s\nlocal:  %s\nremote: %s", diff, lawRender(local), lawRender(remote))
+	}
+	if err := ValidateState(fast.st); err != nil && ValidateState(local) == nil && ValidateState(remote) == nil {
+		c.t.Fatalf("merged state of valid inputs is invalid: %v", err)
+	}
+	c.orders[got]++
+	c.cases++
+	if fast.st != local && len(local.Tombstones) > 0 && sameTombstones(fast.st.Tombstones, local.Tombstones) {
+		c.shared++
+	}
+}
+
+func sameTombstones(a, b map[UniqueAddress]time.Time) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// lawStep returns a copy of s that a peer might gossip after s: a member's
+// status raised, a tombstone added, a row or clock entry bumped; parts
+// it leaves alone are shared with s.
+func lawStep(rng *rand.Rand, s *State) *State {
+	out := *s
+	out.Version = s.Version.Clone()
+	for k := 1 + rng.Intn(2); k > 0; k-- {
+		switch rng.Intn(5) {
+		case 0:
+			if len(out.Members) > 0 {
+				ms := append([]Member(nil), out.Members...)
+				i := rng.Intn(len(ms))
+				if ms[i].Status < Down {
+					ms[i].Status++
+				}
+				out.Members = ms
+			}
+		case 1:
+			if len(out.Members) > 0 {
+				u := out.Members[rng.Intn(len(out.Members))].Node
+				tombs := make(map[UniqueAddress]time.Time, len(out.Tombstones)+1)
+				for k, t := range out.Tombstones {
+					tombs[k] = t
+				}
+				tombs[u] = epoch
+				out.Tombstones = tombs
+				out.pruneTombstoned(epoch)
+				out.Version = out.Version.Clone()
+			}
+		case 2:
+			ms := make([]UniqueAddress, 0, len(out.Members))
+			for _, m := range out.Members {
+				ms = append(ms, m.Node)
+			}
+			out.Reachability = lawRandReachability(rng, ms, ms)
+		case 3:
+			out.Seen = lawSubset(rng, out.Seen, 2)
+		}
+	}
+	if len(out.Members) > 0 {
+		out.Version[out.Members[rng.Intn(len(out.Members))].Node]++
+	}
+	return &out
+}
+
+// TestMergeIsTheNaiveMergeOnLawStates: random states, and states a step
+// or two apart sharing most of their parts (so that one clock mostly
+// dominates), merge alike both ways, at a member and at a stranger.
+func TestMergeIsTheNaiveMergeOnLawStates(t *testing.T) {
+	rng := rand.New(rand.NewSource(*lawSeed))
+	c := &mergeChecker{t: t}
+	for i := 0; i < 3000; i++ {
+		a := lawRandState(rng)
+		var b *State
+		switch rng.Intn(4) {
+		case 0:
+			b = lawRandState(rng)
+		case 1:
+			b = lawStep(rng, a)
+		case 2:
+			b = lawStep(rng, a)
+			a = lawStep(rng, a)
+		default:
+			b = lawStep(rng, lawStep(rng, a))
+		}
+		self := lawUniverse[rng.Intn(len(lawUniverse))]
+		if len(a.Members) > 0 && rng.Intn(4) != 0 {
+			self = a.Members[rng.Intn(len(a.Members))].Node
+		}
+		c.check(self, lawNow, a, b)
+		c.check(self, lawNow, b, a)
+	}
+	for o, k := range c.orders {
+		if k < 100 {
+			t.Errorf("only %d merges were %v: the shortcuts were barely exercised", k, Ordering(o))
+		}
+	}
+	if c.shared < 100 {
+		t.Errorf("only %d merges shared the local tombstone map", c.shared)
+	}
+}
+
+// TestMergeIsTheNaiveMergeInACluster: every gossip state a node of a
+// small cluster receives (through joins, shard hosting, registrations,
+// partitions, a crash, a restart and a leave) merges alike both ways.
+func TestMergeIsTheNaiveMergeInACluster(t *testing.T) {
+	c := newTestCluster(t, LocalConfig(), 7)
+	mc := &mergeChecker{t: t}
+	check := func(m Message) {
+		n, ok := c.nodes[m.To]
+		g, isState := m.Body.(GossipState)
+		if !ok || !isState || n.Phase() != PhaseMember || c.crashed[m.To] {
+			return
+		}
+		mc.check(n.self, c.now, n.st, g.State)
+	}
+	step := func(d time.Duration) {
+		end := c.now.Add(d)
+		for c.now.Before(end) {
+			c.now = c.now.Add(50 * time.Millisecond)
+			for _, a := range c.order {
+				if c.live(a) {
+					c.nodes[a].Tick(c.now)
+					c.collect(a)
+				}
+			}
+			for i := 0; i < 100000 && len(c.inbox) > 0; i++ {
+				m := c.inbox[0]
+				c.inbox = c.inbox[1:]
+				if c.rng.Intn(10) == 0 {
+					continue // lost: peers fall behind and concurrent versions arise
+				}
+				if !c.cut[[2]Address{m.From.Address, m.To}] {
+					check(m)
+				}
+				c.deliver(m)
+			}
+		}
+	}
+	c.start(addr(1), addr(1))
+	for i := 2; i <= 5; i++ {
+		c.start(addr(i), addr(1))
+	}
+	step(3 * time.Second)
+	for i := 1; i <= 5; i++ {
+		c.command(addr(i), HostShards{Type: ShardType{Name: "users", Shards: 8, Replicas: 1}})
+		c.command(addr(i), Register{Key: "svc", Path: addr(i).String()})
+	}
+	step(3 * time.Second)
+	for round := 0; round < 60; round++ {
+		a := addr(1 + c.rng.Intn(5))
+		switch c.rng.Intn(6) {
+		case 0:
+			c.partition([]Address{addr(1), addr(2), addr(3)}, []Address{addr(4), addr(5)})
+			step(2 * time.Second)
+			c.heal()
+		case 1: // a crash, and a restart under a new UID
+			if a != addr(1) && c.live(a) {
+				c.crashed[a] = true
+				step(4 * time.Second)
+				c.start(a, addr(1))
+			}
+		case 2:
+			if c.live(a) {
+				c.command(a, Register{Key: fmt.Sprintf("svc-%d", round), Path: "/"})
+			}
+		case 3:
+			if c.live(a) {
+				c.command(a, Deregister{Key: "svc", Path: a.String()})
+			}
+		case 4:
+			if c.live(a) {
+				c.command(a, HostShards{Type: ShardType{Name: fmt.Sprintf("t%d", round%3), Shards: 4, Replicas: 1}})
+			}
+		case 5:
+			if c.live(a) {
+				c.command(a, StopHosting{Name: "users"})
+			}
+		}
+		step(2 * time.Second)
+	}
+	if c.live(addr(3)) {
+		c.command(addr(3), Leave{})
+	}
+	step(5 * time.Second)
+	if mc.cases < 300 || mc.orders[Before] < 100 || mc.orders[Concurrent] == 0 || mc.shared < 50 {
+		t.Errorf("merges checked %d, by ordering %v, sharing the local tombstones %d: the run was too tame",
+			mc.cases, mc.orders, mc.shared)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -290,5 +291,158 @@ func TestMergeIsTheNaiveMergeInACluster(t *testing.T) {
 	if mc.cases < 300 || mc.orders[Before] < 100 || mc.orders[Concurrent] == 0 || mc.shared < 50 {
 		t.Errorf("merges checked %d, by ordering %v, sharing the local tombstones %d: the run was too tame",
 			mc.cases, mc.orders, mc.shared)
+	}
+}
+
+// fullMergeAllocations is mergeAllocations without its aligned shortcut:
+// the join built in full, then held against the inputs.
+func fullMergeAllocations(a, b []TypeAllocation) []TypeAllocation {
+	out := joinSorted(a, b,
+		func(x, y TypeAllocation) int { return strings.Compare(x.Type.Name, y.Type.Name) },
+		same[TypeAllocation],
+		func(x, y TypeAllocation) TypeAllocation {
+			if sameTable(x, y) || compareTypeAllocation(x, y) >= 0 {
+				return x
+			}
+			return y
+		})
+	switch {
+	case len(out) > 0 && sameTables(out, a) && allocationsNormal(a):
+		return a
+	case len(out) > 0 && sameTables(out, b) && allocationsNormal(b):
+		return b
+	}
+	for i := range out {
+		if !allocationsNormal(out[i : i+1]) {
+			out[i] = out[i].Clone()
+		}
+	}
+	return out
+}
+
+// fullMergeRegistry is mergeRegistry without its aligned shortcut: the
+// join built in full, then held against the inputs.
+func fullMergeRegistry(a, b []RegistryRow) []RegistryRow {
+	out := joinSorted(a, b,
+		func(x, y RegistryRow) int {
+			if x.Owner == y.Owner {
+				return 0
+			}
+			return x.Owner.Compare(y.Owner)
+		},
+		same[RegistryRow],
+		func(ra, rb RegistryRow) RegistryRow {
+			switch {
+			case ra.Version > rb.Version:
+				return ra
+			case rb.Version > ra.Version:
+				return rb
+			case sameEntries(ra.Entries, rb.Entries) || entriesEqual(ra.Entries, rb.Entries):
+				return ra
+			}
+			ra.Entries = unionEntries(ra.Entries, rb.Entries)
+			return ra
+		})
+	switch {
+	case len(out) == 0:
+		return out
+	case registryRowsEqual(out, a) && registryNormal(a):
+		return a
+	case registryRowsEqual(out, b) && registryNormal(b):
+		return b
+	}
+	for i := range out {
+		if out[i].Entries != nil && len(out[i].Entries) == 0 {
+			out[i].Entries = nil
+		}
+	}
+	return out
+}
+
+// whichOf names the input a merge result is: "a", "b" or "new".
+func whichOf[T any](got, a, b []T) string {
+	same := func(x, y []T) bool { return len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0]) }
+	switch {
+	case len(got) > 0 && same(got, a):
+		return "a"
+	case len(got) > 0 && same(got, b):
+		return "b"
+	}
+	return "new"
+}
+
+// TestMergeTablesAndRegistryAreTheFullJoin: on lists mostly of the same
+// types or owners in the same places (shared, cloned, a table or row
+// moved on, in cloned form or not), the aligned shortcuts return what the
+// full join does, and the same input when it returns one.
+func TestMergeTablesAndRegistryAreTheFullJoin(t *testing.T) {
+	rng := rand.New(rand.NewSource(*lawSeed))
+	counts := map[string]int{}
+	for i := 0; i < 5000; i++ {
+		ta := lawRandTables(rng)
+		tb := cloneAllocations(ta)
+		switch rng.Intn(5) {
+		case 0:
+			tb = ta
+		case 1:
+			tb = lawRandTables(rng)
+		case 2:
+			tb = lawDenormal(ta)
+		default:
+			for k := range tb {
+				if rng.Intn(2) == 0 {
+					tb[k].Epoch += Epoch(rng.Intn(3)) - 1
+				} else if rng.Intn(2) == 0 {
+					tb[k] = ta[k] // the very table
+				}
+			}
+		}
+		if rng.Intn(2) == 0 {
+			ta, tb = tb, ta
+		}
+		want, got := fullMergeAllocations(ta, tb), mergeAllocations(ta, tb)
+		if !reflect.DeepEqual(want, got) || whichOf(want, ta, tb) != whichOf(got, ta, tb) {
+			t.Fatalf("mergeAllocations is %s, want %s (-full +got):\n%s", whichOf(got, ta, tb), whichOf(want, ta, tb), cmp.Diff(want, got))
+		}
+		counts["tables "+whichOf(got, ta, tb)]++
+
+		ra := lawRandRegistry(rng)
+		rb := cloneRegistry(ra)
+		switch rng.Intn(5) {
+		case 0:
+			rb = ra
+		case 1:
+			rb = lawRandRegistry(rng)
+		case 2:
+			for k := range rb {
+				if rb[k].Entries == nil {
+					rb[k].Entries = []ServiceEntry{}
+				}
+			}
+		default:
+			for k := range rb {
+				switch rng.Intn(3) {
+				case 0:
+					rb[k].Version += uint64(rng.Intn(3)) - 1
+				case 1:
+					if len(rb[k].Entries) > 0 {
+						rb[k].Entries = rb[k].Entries[1:]
+					}
+				}
+			}
+		}
+		if rng.Intn(2) == 0 {
+			ra, rb = rb, ra
+		}
+		wantR, gotR := fullMergeRegistry(ra, rb), mergeRegistry(ra, rb)
+		if !reflect.DeepEqual(wantR, gotR) || whichOf(wantR, ra, rb) != whichOf(gotR, ra, rb) {
+			t.Fatalf("mergeRegistry is %s, want %s (-full +got):\n%s", whichOf(gotR, ra, rb), whichOf(wantR, ra, rb), cmp.Diff(wantR, gotR))
+		}
+		counts["registry "+whichOf(gotR, ra, rb)]++
+	}
+	for _, k := range []string{"tables a", "tables b", "tables new", "registry a", "registry b", "registry new"} {
+		if counts[k] < 100 {
+			t.Errorf("only %d merges returned %q: %v", counts[k], k, counts)
+		}
 	}
 }

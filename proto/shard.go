@@ -170,6 +170,9 @@ func typeAllocationHash(t TypeAllocation) uint64 {
 // inputs' own tables where they have that form (states never modify their
 // tables, so they may share them).
 func mergeAllocations(a, b []TypeAllocation) []TypeAllocation {
+	if out, ok := joinAlignedTables(a, b); ok {
+		return out
+	}
 	out := joinSorted(a, b,
 		func(x, y TypeAllocation) int { return strings.Compare(x.Type.Name, y.Type.Name) },
 		same[TypeAllocation],
@@ -193,6 +196,40 @@ func mergeAllocations(a, b []TypeAllocation) []TypeAllocation {
 		}
 	}
 	return out
+}
+
+// joinAlignedTables is mergeAllocations for lists of the same types in
+// the same places, when their join is a or b without being built: table
+// by table the one the join keeps is the same table as that list's. It
+// reports false when the join must be built to decide.
+func joinAlignedTables(a, b []TypeAllocation) ([]TypeAllocation, bool) {
+	if len(a) == 0 || len(a) != len(b) {
+		return nil, false
+	}
+	fromA, fromB := true, true
+	for i := range a {
+		x, y := &a[i], &b[i]
+		switch {
+		case x.Type.Name != y.Type.Name:
+			return nil, false
+		case sameTable(*x, *y):
+			// The join keeps x, the same table as both.
+		case compareTypeAllocation(*x, *y) >= 0:
+			fromB = false // the join keeps x, which is not b's table
+		default:
+			fromA = false
+		}
+		if !fromA && !fromB {
+			return nil, false
+		}
+	}
+	switch {
+	case fromA && allocationsNormal(a):
+		return a, true
+	case fromB && allocationsNormal(b):
+		return b, true
+	}
+	return nil, false
 }
 
 // sameTable reports whether x and y are the same table: equal type and

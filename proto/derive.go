@@ -151,7 +151,11 @@ func ringIs(nodes []UniqueAddress, ms []Member) bool {
 func (n *Node) flatRegistry() []ServiceEntry {
 	d := &n.derived
 	if !d.regValid || !sameRegistry(d.registry, n.st.Registry) {
-		d.registry, d.regValid, d.flattened = n.st.Registry, true, flattenRegistry(n.st.Registry)
+		// Registries held in other slices mostly hold equal rows.
+		if !d.regValid || !registryEqual(d.registry, n.st.Registry) {
+			d.flattened = flattenRegistry(n.st.Registry)
+		}
+		d.registry, d.regValid = n.st.Registry, true
 	}
 	return d.flattened
 }

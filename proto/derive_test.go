@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestTombstonedIsTheMapLookup: the sender check answers as a lookup in
@@ -131,5 +133,41 @@ func TestNoClockIsAValidClock(t *testing.T) {
 	}
 	if !n.ownEntryValid(nil) {
 		t.Errorf("ownEntryValid(nil) = false, want true")
+	}
+}
+
+// TestFlatRegistryMemoIsTheFlattening: over a run of states whose
+// registries are new, the very registry held before, or a copy of one,
+// the memo answers as flattenRegistry does.
+func TestFlatRegistryMemoIsTheFlattening(t *testing.T) {
+	n := fxOneNode(t)
+	rng := rand.New(rand.NewSource(4))
+	var held [][]RegistryRow
+	reused := 0
+	for round := 0; round < 2000; round++ {
+		var rows []RegistryRow
+		switch r := rng.Intn(3); {
+		case r == 0 && len(held) > 0:
+			rows = held[rng.Intn(len(held))]
+		case r == 1 && len(held) > 0:
+			rows = cloneRegistry(held[len(held)-1-rng.Intn(min(2, len(held)))])
+		default:
+			rows = lawRandRegistry(rng)
+		}
+		held = append(held, rows)
+		s := *n.st
+		s.Registry = rows
+		n.st = &s
+		before := n.derived.flattened
+		got := n.flatRegistry()
+		if diff := cmp.Diff(flattenRegistry(rows), got); diff != "" {
+			t.Fatalf("round %d: flatRegistry (-flattened +memo):\n%s", round, diff)
+		}
+		if len(got) > 0 && sameEntries(before, got) {
+			reused++
+		}
+	}
+	if reused < 300 {
+		t.Fatalf("the memo answered only %d times: barely exercised", reused)
 	}
 }

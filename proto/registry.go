@@ -237,20 +237,81 @@ func (s *State) Entries() []ServiceEntry { return flattenRegistry(s.Registry) }
 // flattenRegistry flattens registry rows into one list sorted by (Key,
 // Node, Path).
 func flattenRegistry(rows []RegistryRow) []ServiceEntry {
-	var out []ServiceEntry
+	// Rows are in owner order and a row's entries, all the owner's, in
+	// (key, path) order, so ordering by key alone, stably, puts them in
+	// order without comparing addresses. A state breaking those
+	// invariants takes the full sort.
+	total, kept := registryShape(rows)
+	if total == 0 {
+		return nil
+	}
+	if kept && len(rows) <= flattenMergeRows {
+		return mergeRowsByKey(rows, total)
+	}
+	out := make([]ServiceEntry, 0, total)
 	for _, r := range rows {
 		out = append(out, r.Entries...)
 	}
-	// Rows are in owner order and a row's entries, all the owner's, in
-	// (key, path) order, so a stable sort by key alone puts them in order
-	// without comparing addresses. A state breaking those invariants
-	// takes the full sort.
 	slices.SortStableFunc(out, func(a, b ServiceEntry) int { return strings.Compare(a.Key, b.Key) })
+	if kept {
+		return out
+	}
 	for i := 1; i < len(out); i++ {
 		if compareFlat(out[i-1], out[i]) >= 0 {
 			sort.Slice(out, func(i, j int) bool { return compareFlat(out[i], out[j]) < 0 })
 			break
 		}
+	}
+	return out
+}
+
+// flattenMergeRows is the most rows flattenRegistry merges by scanning
+// every row's next entry; more are sorted.
+const flattenMergeRows = 8
+
+// registryShape counts the entries of rows and reports whether the rows
+// keep the registry's invariants: owners in strictly increasing order,
+// and each row's entries the owner's, in strictly increasing (key, path)
+// order.
+func registryShape(rows []RegistryRow) (total int, kept bool) {
+	kept = true
+	for i := range rows {
+		r := &rows[i]
+		total += len(r.Entries)
+		if !kept {
+			continue
+		}
+		if i > 0 && rows[i-1].Owner.Compare(r.Owner) >= 0 {
+			kept = false
+			continue
+		}
+		for j := range r.Entries {
+			if r.Entries[j].Node != r.Owner || (j > 0 && !entryLess(r.Entries[j-1], r.Entries[j])) {
+				kept = false
+				break
+			}
+		}
+	}
+	return total, kept
+}
+
+// mergeRowsByKey is the stable sort by key of the rows' entries, in row
+// order, holding total entries: each step takes the first row's next
+// entry among those with the least key. The rows are at most
+// flattenMergeRows.
+func mergeRowsByKey(rows []RegistryRow, total int) []ServiceEntry {
+	out := make([]ServiceEntry, 0, total)
+	var next [flattenMergeRows]int
+	for len(out) < total {
+		best := -1
+		var key string
+		for i := range rows {
+			if es := rows[i].Entries; next[i] < len(es) && (best < 0 || es[next[i]].Key < key) {
+				best, key = i, es[next[i]].Key
+			}
+		}
+		out = append(out, rows[best].Entries[next[best]])
+		next[best]++
 	}
 	return out
 }

@@ -54,9 +54,11 @@ type derived struct {
 	validState *State
 	validParts validMemo // clocks of states from the network found valid
 
-	// The UIDs of a tombstone map, sorted (tombstoned), and the last
-	// state found to hold that map.
-	tombs    map[UniqueAddress]time.Time
+	// The sorted UIDs of the last tombstone maps asked about
+	// (tombUIDsOf), and those of the current state's map (tombUIDs) with
+	// the last state found to hold that map (tombsOf).
+	tombRing [tombRingSize]tombRecord
+	tombNext int
 	tombUIDs []UID
 	tombsOf  *State
 
@@ -160,6 +162,40 @@ func (n *Node) flatRegistry() []ServiceEntry {
 	return d.flattened
 }
 
+// tombRingSize is how many tombstone maps tombUIDsOf remembers: this
+// node's and a few peers'.
+const tombRingSize = 4
+
+// tombRecord holds the sorted UIDs of a tombstone map, and the map, so
+// that its memory is not reused while it is remembered.
+type tombRecord struct {
+	tombs map[UniqueAddress]time.Time
+	at    uintptr // the map's identity
+	uids  []UID
+}
+
+// tombUIDsOf returns the sorted UIDs of the keys of t, a map held in a
+// state (so never changed again). The result must not be modified.
+func (d *derived) tombUIDsOf(t map[UniqueAddress]time.Time) []UID {
+	if len(t) == 0 {
+		return nil
+	}
+	at := reflect.ValueOf(t).Pointer()
+	for i := range d.tombRing {
+		if r := &d.tombRing[i]; r.at == at && r.tombs != nil {
+			return r.uids
+		}
+	}
+	uids := make([]UID, 0, len(t))
+	for k := range t {
+		uids = append(uids, k.UID)
+	}
+	slices.Sort(uids)
+	d.tombRing[d.tombNext] = tombRecord{tombs: t, at: at, uids: uids}
+	d.tombNext = (d.tombNext + 1) % tombRingSize
+	return uids
+}
+
 // tombstoned reports whether u is in the state's tombstones. Every message
 // asks it of its sender: the tombstones' UIDs, collected once per tombstone
 // map (maps are never changed once in a state), rule most senders out
@@ -173,20 +209,40 @@ func (n *Node) tombstoned(u UniqueAddress) bool {
 	}
 	d := &n.derived
 	if d.tombsOf != n.st {
-		if reflect.ValueOf(d.tombs).UnsafePointer() != reflect.ValueOf(t).UnsafePointer() {
-			d.tombs, d.tombUIDs = t, d.tombUIDs[:0]
-			for k := range t {
-				d.tombUIDs = append(d.tombUIDs, k.UID)
-			}
-			slices.Sort(d.tombUIDs)
-		}
-		d.tombsOf = n.st
+		d.tombUIDs, d.tombsOf = d.tombUIDsOf(t), n.st
 	}
 	if !containsUID(d.tombUIDs, u.UID) {
 		return false
 	}
 	_, dead := t[u]
 	return dead
+}
+
+// prunedVersions returns prunedVersion of the local and the remote clock
+// by both tombstone maps. Most clocks name no tombstoned incarnation, and
+// most UIDs none a tombstone has: the clocks' UIDs are looked up in the
+// maps' (remembered) UIDs first, and only a hit prunes.
+func (n *Node) prunedVersions(local, remote *State) (lv, rv VClock) {
+	lv, rv = local.Version, remote.Version
+	if len(local.Tombstones) == 0 && len(remote.Tombstones) == 0 {
+		return lv, rv
+	}
+	d := &n.derived
+	lu, ru := d.tombUIDsOf(local.Tombstones), d.tombUIDsOf(remote.Tombstones)
+	if !namesUID(lv, lu, ru) && (sameClock(lv, rv) || !namesUID(rv, lu, ru)) {
+		return lv, rv
+	}
+	return prunedVersion(lv, local.Tombstones, remote.Tombstones), prunedVersion(rv, local.Tombstones, remote.Tombstones)
+}
+
+// namesUID reports whether some entry of v has a UID in a or b (sorted).
+func namesUID(v VClock, a, b []UID) bool {
+	for k := range v {
+		if containsUID(a, k.UID) || containsUID(b, k.UID) {
+			return true
+		}
+	}
+	return false
 }
 
 // containsUID reports whether a sorted list holds uid: by a scan while

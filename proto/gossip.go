@@ -328,8 +328,7 @@ func subsetNodes(a, b []UniqueAddress) bool {
 // without the entries either side has tombstoned.
 func (n *Node) merge(remote *State) Ordering {
 	local := n.st
-	lv := prunedVersion(local.Version, local.Tombstones, remote.Tombstones)
-	rv := prunedVersion(remote.Version, local.Tombstones, remote.Tombstones)
+	lv, rv := n.prunedVersions(local, remote)
 	ord := lv.Compare(rv)
 	if ord == After {
 		n.stats.NoopMerges++

@@ -446,3 +446,82 @@ func TestMergeTablesAndRegistryAreTheFullJoin(t *testing.T) {
 		}
 	}
 }
+
+// lawRenamed returns s with every UID u replaced by uids[u] (drawn at
+// random the first time), so that UIDs no longer coincide across
+// addresses. Parts without UIDs are shared.
+func lawRenamed(rng *rand.Rand, s *State, uids map[UniqueAddress]UID) *State {
+	re := func(u UniqueAddress) UniqueAddress {
+		if _, ok := uids[u]; !ok {
+			uids[u] = UID(rng.Uint64() | 1)
+		}
+		u.UID = uids[u]
+		return u
+	}
+	out := *s
+	out.Version = VClock{}
+	for k, c := range s.Version {
+		out.Version[re(k)] = c
+	}
+	out.Tombstones = map[UniqueAddress]time.Time{}
+	for k, at := range s.Tombstones {
+		out.Tombstones[re(k)] = at
+	}
+	return &out
+}
+
+// TestPrunedVersionsIsPrunedVersion: the UID check before pruning answers
+// as prunedVersion does for both clocks, the clocks themselves when it
+// prunes nothing, over tombstone maps met again and new ones, with UIDs
+// that coincide across addresses and UIDs that do not, and clocks that
+// name their own state's tombstones.
+func TestPrunedVersionsIsPrunedVersion(t *testing.T) {
+	rng := rand.New(rand.NewSource(*lawSeed))
+	n := &Node{}
+	var pool []*State
+	kept, pruned := 0, 0
+	for i := 0; i < 20000; i++ {
+		var s *State
+		if len(pool) > 0 && rng.Intn(2) == 0 {
+			s = pool[rng.Intn(len(pool))]
+		} else {
+			s = lawRandState(rng)
+			if rng.Intn(2) == 0 {
+				s = lawRenamed(rng, s, map[UniqueAddress]UID{})
+			}
+			if rng.Intn(4) == 0 {
+				// A clock naming one of its own tombstones, as a
+				// malformed peer's may.
+				for k := range s.Version {
+					s.Tombstones[k] = epoch
+					break
+				}
+			}
+			pool = append(pool, s)
+			if len(pool) > 8 {
+				pool = pool[1:]
+			}
+		}
+		local, remote := s, pool[rng.Intn(len(pool))]
+		if rng.Intn(4) == 0 {
+			remote = &State{Version: local.Version, Tombstones: remote.Tombstones} // the same clock
+		}
+		lv, rv := n.prunedVersions(local, remote)
+		wl := prunedVersion(local.Version, local.Tombstones, remote.Tombstones)
+		wr := prunedVersion(remote.Version, local.Tombstones, remote.Tombstones)
+		if d := lawDiff("local", wl, lv) + lawDiff("remote", wr, rv); d != "" {
+			t.Fatalf("case %d: %s", i, d)
+		}
+		if sameClock(wl, local.Version) != sameClock(lv, local.Version) || sameClock(wr, remote.Version) != sameClock(rv, remote.Version) {
+			t.Fatalf("case %d: pruned a clock prunedVersion leaves alone, or the other way round", i)
+		}
+		if sameClock(lv, local.Version) && sameClock(rv, remote.Version) {
+			kept++
+		} else {
+			pruned++
+		}
+	}
+	if kept < 2000 || pruned < 2000 {
+		t.Fatalf("clocks kept %d, pruned %d: both paths must be exercised", kept, pruned)
+	}
+}

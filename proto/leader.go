@@ -244,7 +244,7 @@ func (n *Node) leaderActions() {
 	if converged && n.st != n.allocIdle && !n.allocIdleFor(n.st.Members, n.st.Allocations, n.nextEpoch()) {
 		types, hosts := shardInputs(n.st)
 		if next, changed := Allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
-			allocations = next
+			allocations = reuseTables(next, n.st.Allocations)
 		} else {
 			// Allocate is pure: the same inputs give the same answer.
 			n.allocIdle = n.st

@@ -525,3 +525,62 @@ func TestPrunedVersionsIsPrunedVersion(t *testing.T) {
 		t.Fatalf("clocks kept %d, pruned %d: both paths must be exercised", kept, pruned)
 	}
 }
+
+// copyTablesExact deep-copies tables, keeping which lists are nil.
+func copyTablesExact(in []TypeAllocation) []TypeAllocation {
+	if in == nil {
+		return nil
+	}
+	out := make([]TypeAllocation, len(in))
+	for i, t := range in {
+		if t.Shards != nil {
+			t.Shards = append(make([]ShardAllocation, 0, len(t.Shards)), t.Shards...)
+			for k := range t.Shards {
+				if r := t.Shards[k].Replicas; r != nil {
+					t.Shards[k].Replicas = append(make([]UniqueAddress, 0, len(r)), r...)
+				}
+			}
+		}
+		out[i] = t
+	}
+	return out
+}
+
+// TestReuseTablesChangesNothingButIdentity: the tables of an allocation
+// with those unchanged taken from the current ones are exactly the
+// allocation (nil lists included), on random calls and on calls repeated
+// on their own output, in cloned form or not; only tables equal in form
+// are taken, and the current ones are left alone.
+func TestReuseTablesChangesNothingButIdentity(t *testing.T) {
+	rng := rand.New(rand.NewSource(*lawSeed))
+	shared := 0
+	for i := 0; i < 3000; i++ {
+		c := lawRandAlloc(rng)
+		for round := 0; round < 3; round++ {
+			if rng.Intn(3) == 0 {
+				c.Current = lawDenormal(c.Current)
+			}
+			current := copyTablesExact(c.Current)
+			next, _ := c.run()
+			want := copyTablesExact(next)
+			got := reuseTables(next, c.Current)
+			if !reflect.DeepEqual(want, got) {
+				t.Fatalf("case %d round %d (%s) (-allocated +reused):\n%s", i, round, c.Origin, cmp.Diff(want, got))
+			}
+			if !reflect.DeepEqual(current, c.Current) {
+				t.Fatalf("case %d: reuseTables changed the current tables", i)
+			}
+			for _, g := range got {
+				for _, in := range c.Current {
+					if sameTable(g, in) && len(g.Shards) > 0 {
+						shared++
+					}
+				}
+			}
+			c.Current, c.Next = got, c.Next+1
+		}
+	}
+	if shared < 1000 {
+		t.Fatalf("only %d tables were taken from the current ones: barely exercised", shared)
+	}
+}

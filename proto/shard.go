@@ -352,6 +352,38 @@ func Allocate(current []TypeAllocation, types []ShardType, hosts map[string][]Un
 	return out, changed
 }
 
+// sameTableForm reports whether two tables are equal down to which of
+// their lists are nil, so that one may stand for the other.
+func sameTableForm(a, b TypeAllocation) bool {
+	if !typeAllocationEqual(a, b) || (a.Shards == nil) != (b.Shards == nil) {
+		return false
+	}
+	for i := range a.Shards {
+		if (a.Shards[i].Replicas == nil) != (b.Shards[i].Replicas == nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// reuseTables replaces, in next (the caller's own, sorted by type name),
+// every table that equals the table of its type in current (sorted too)
+// in form by that table itself, and returns next. States never modify
+// their tables, so the next state may share the unchanged ones: states
+// that share a table compare it in O(1).
+func reuseTables(next, current []TypeAllocation) []TypeAllocation {
+	j := 0
+	for i := range next {
+		for j < len(current) && current[j].Type.Name < next[i].Type.Name {
+			j++
+		}
+		if j < len(current) && current[j].Type.Name == next[i].Type.Name && sameTableForm(next[i], current[j]) {
+			next[i] = current[j]
+		}
+	}
+	return next
+}
+
 func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAddress, next Epoch, budget int, moves *int) TypeAllocation {
 	t := TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: make([]ShardAllocation, typ.Shards)}
 	if had && cur.Type == typ {

@@ -584,3 +584,186 @@ func TestReuseTablesChangesNothingButIdentity(t *testing.T) {
 		t.Fatalf("only %d tables were taken from the current ones: barely exercised", shared)
 	}
 }
+
+// fullAllocateType is allocateType before it counted by host position:
+// counts in maps, hosts searched by address.
+func fullAllocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAddress, next Epoch, budget int, moves *int) TypeAllocation {
+	t := TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: make([]ShardAllocation, typ.Shards)}
+	if had && cur.Type == typ {
+		for i, a := range cur.Shards {
+			a.Replicas = append([]UniqueAddress(nil), a.Replicas...)
+			t.Shards[i] = a
+		}
+	}
+	eligible := func(u UniqueAddress) bool { return containsNode(hosts, u) }
+	primaries := map[UniqueAddress]int{}
+	replicas := map[UniqueAddress]int{}
+	for _, h := range hosts {
+		primaries[h], replicas[h] = 0, 0
+	}
+	for i := range t.Shards {
+		a := &t.Shards[i]
+		kept := a.Replicas[:0]
+		for _, r := range a.Replicas {
+			if eligible(r) && r != a.Primary {
+				kept = append(kept, r)
+			}
+		}
+		a.Replicas = kept
+		if a.Primary != (UniqueAddress{}) && !eligible(a.Primary) {
+			a.Primary = UniqueAddress{}
+			if len(a.Replicas) > 0 {
+				a.Primary = a.Replicas[0]
+				a.Replicas = a.Replicas[1:]
+				a.Epoch = next
+			}
+		}
+		if a.Primary != (UniqueAddress{}) {
+			primaries[a.Primary]++
+		}
+		for _, r := range a.Replicas {
+			replicas[r]++
+		}
+	}
+	least := func(count map[UniqueAddress]int, skip func(UniqueAddress) bool) (UniqueAddress, bool) {
+		var best UniqueAddress
+		found := false
+		for _, h := range hosts { // address order: ties go to the lowest
+			if skip(h) {
+				continue
+			}
+			if !found || count[h] < count[best] {
+				best, found = h, true
+			}
+		}
+		return best, found
+	}
+	for i := range t.Shards {
+		a := &t.Shards[i]
+		if a.Primary != (UniqueAddress{}) {
+			continue
+		}
+		p, ok := least(primaries, func(u UniqueAddress) bool { return false })
+		if !ok {
+			a.Replicas, a.Epoch = nil, 0
+			continue
+		}
+		a.Primary, a.Epoch = p, next
+		a.Replicas = removeNode(a.Replicas, p)
+		primaries[p]++
+	}
+	for budget > 0 && len(hosts) > 1 {
+		most, fewest := hosts[0], hosts[0]
+		for _, h := range hosts {
+			if primaries[h] > primaries[most] {
+				most = h
+			}
+			if primaries[h] < primaries[fewest] {
+				fewest = h
+			}
+		}
+		if primaries[most]-primaries[fewest] <= 1 {
+			break
+		}
+		for i := range t.Shards {
+			a := &t.Shards[i]
+			if a.Primary != most {
+				continue
+			}
+			if containsNodeUnsorted(a.Replicas, fewest) {
+				replicas[fewest]--
+			}
+			a.Replicas = removeNode(a.Replicas, fewest)
+			a.Primary, a.Epoch = fewest, next
+			primaries[most]--
+			primaries[fewest]++
+			break
+		}
+		*moves++
+		budget--
+	}
+	want := typ.Replicas
+	if len(hosts)-1 < want {
+		want = len(hosts) - 1
+	}
+	for i := range t.Shards {
+		a := &t.Shards[i]
+		if a.Primary == (UniqueAddress{}) {
+			continue
+		}
+		for len(a.Replicas) < want {
+			r, ok := least(replicas, func(u UniqueAddress) bool { return u == a.Primary || containsNodeUnsorted(a.Replicas, u) })
+			if !ok {
+				break
+			}
+			a.Replicas = append(a.Replicas, r)
+			replicas[r]++
+		}
+		if len(a.Replicas) > want {
+			for _, r := range a.Replicas[want:] {
+				replicas[r]--
+			}
+			a.Replicas = a.Replicas[:want]
+		}
+	}
+	if !had || !typeAllocationEqual(TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: t.Shards}, cur) {
+		t.Epoch = next
+	}
+	return t
+}
+
+// TestAllocateTypeIsTheFullAllocation: counting by host position and
+// searching hosts by equality allocates exactly as counting in maps and
+// searching by address did, for hosts in address order, shuffled, with
+// duplicates, and more than are searched by equality.
+func TestAllocateTypeIsTheFullAllocation(t *testing.T) {
+	rng := rand.New(rand.NewSource(*lawSeed))
+	var many []UniqueAddress // more hosts than hostScanMax, sorted
+	for i := 1; i <= hostScanMax+4; i++ {
+		many = append(many, fxNode(i, 1))
+	}
+	sortNodes(many)
+	shapes := map[string]int{}
+	for i := 0; i < 5000; i++ {
+		c := lawRandAlloc(rng)
+		for _, typ := range c.Types {
+			hosts := append([]UniqueAddress(nil), c.Hosts[typ.Name]...)
+			shape := "sorted"
+			switch rng.Intn(5) {
+			case 0:
+				rng.Shuffle(len(hosts), func(i, j int) { hosts[i], hosts[j] = hosts[j], hosts[i] })
+				shape = "shuffled"
+			case 1:
+				if len(hosts) > 0 {
+					hosts = append(hosts, hosts[rng.Intn(len(hosts))])
+					sortNodes(hosts)
+					shape = "duplicated"
+				}
+			case 2:
+				hosts = lawSubset(rng, many, 1)
+				shape = "many"
+			}
+			var cur TypeAllocation
+			had := false
+			for _, ct := range c.Current {
+				if ct.Type.Name == typ.Name {
+					cur, had = ct, true
+				}
+			}
+			budget := rng.Intn(4)
+			movesWant, movesGot := rng.Intn(3), 0
+			movesGot = movesWant
+			want := fullAllocateType(cur, had, typ, hosts, c.Next, budget, &movesWant)
+			got := allocateType(cur, had, typ, hosts, c.Next, budget, &movesGot)
+			if !reflect.DeepEqual(want, got) || movesWant != movesGot {
+				t.Fatalf("case %d (%s hosts %v): moves %d, want %d (-full +got):\n%s", i, shape, hosts, movesGot, movesWant, cmp.Diff(want, got))
+			}
+			shapes[shape]++
+		}
+	}
+	for _, s := range []string{"sorted", "shuffled", "duplicated", "many"} {
+		if shapes[s] < 500 {
+			t.Errorf("only %d allocations over %s hosts: %v", shapes[s], s, shapes)
+		}
+	}
+}

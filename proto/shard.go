@@ -392,12 +392,17 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 			t.Shards[i] = a
 		}
 	}
-	eligible := func(u UniqueAddress) bool { return containsNode(hosts, u) }
-	primaries := map[UniqueAddress]int{}
-	replicas := map[UniqueAddress]int{}
-	for _, h := range hosts {
-		primaries[h], replicas[h] = 0, 0
+	// Hosts come in address order: a short list without duplicates is
+	// searched by equality (no address parsed), and counts are kept by
+	// host position.
+	byScan := len(hosts) <= hostScanMax && strictlySortedNodes(hosts)
+	eligible := func(u UniqueAddress) bool {
+		if byScan {
+			return containsNodeUnsorted(hosts, u)
+		}
+		return containsNode(hosts, u)
 	}
+	primaries, replicas := newHostCounts(hosts, byScan), newHostCounts(hosts, byScan)
 	for i := range t.Shards {
 		a := &t.Shards[i]
 		kept := a.Replicas[:0]
@@ -416,21 +421,21 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 			}
 		}
 		if a.Primary != (UniqueAddress{}) {
-			primaries[a.Primary]++
+			primaries.add(a.Primary, 1)
 		}
 		for _, r := range a.Replicas {
-			replicas[r]++
+			replicas.add(r, 1)
 		}
 	}
-	least := func(count map[UniqueAddress]int, skip func(UniqueAddress) bool) (UniqueAddress, bool) {
+	least := func(count *hostCounts, skip func(UniqueAddress) bool) (UniqueAddress, bool) {
 		var best UniqueAddress
-		found := false
-		for _, h := range hosts { // address order: ties go to the lowest
+		found, bestCount := false, 0
+		for i, h := range hosts { // address order: ties go to the lowest
 			if skip(h) {
 				continue
 			}
-			if !found || count[h] < count[best] {
-				best, found = h, true
+			if c := count.at(i); !found || c < bestCount {
+				best, found, bestCount = h, true, c
 			}
 		}
 		return best, found
@@ -447,19 +452,20 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 		}
 		a.Primary, a.Epoch = p, next
 		a.Replicas = removeNode(a.Replicas, p)
-		primaries[p]++
+		primaries.add(p, 1)
 	}
 	for budget > 0 && len(hosts) > 1 {
 		most, fewest := hosts[0], hosts[0]
-		for _, h := range hosts {
-			if primaries[h] > primaries[most] {
-				most = h
+		mostCount, fewestCount := primaries.at(0), primaries.at(0)
+		for i, h := range hosts {
+			if c := primaries.at(i); c > mostCount {
+				most, mostCount = h, c
 			}
-			if primaries[h] < primaries[fewest] {
-				fewest = h
+			if c := primaries.at(i); c < fewestCount {
+				fewest, fewestCount = h, c
 			}
 		}
-		if primaries[most]-primaries[fewest] <= 1 {
+		if mostCount-fewestCount <= 1 {
 			break
 		}
 		for i := range t.Shards {
@@ -468,12 +474,12 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 				continue
 			}
 			if containsNodeUnsorted(a.Replicas, fewest) {
-				replicas[fewest]--
+				replicas.add(fewest, -1)
 			}
 			a.Replicas = removeNode(a.Replicas, fewest)
 			a.Primary, a.Epoch = fewest, next
-			primaries[most]--
-			primaries[fewest]++
+			primaries.add(most, -1)
+			primaries.add(fewest, 1)
 			break
 		}
 		*moves++
@@ -494,11 +500,11 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 				break
 			}
 			a.Replicas = append(a.Replicas, r)
-			replicas[r]++
+			replicas.add(r, 1)
 		}
 		if len(a.Replicas) > want {
 			for _, r := range a.Replicas[want:] {
-				replicas[r]--
+				replicas.add(r, -1)
 			}
 			a.Replicas = a.Replicas[:want]
 		}
@@ -507,6 +513,65 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 		t.Epoch = next
 	}
 	return t
+}
+
+// hostScanMax is the most hosts allocateType searches by equality.
+const hostScanMax = 16
+
+// strictlySortedNodes reports whether list is in strictly increasing
+// address order.
+func strictlySortedNodes(list []UniqueAddress) bool {
+	for i := 1; i < len(list); i++ {
+		if list[i-1].Compare(list[i]) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// hostCounts counts shards per host of a list: by position when the
+// hosts are distinct (byPos), else in a map. Every node counted is one of
+// the hosts.
+type hostCounts struct {
+	hosts []UniqueAddress
+	pos   []int
+	m     map[UniqueAddress]int
+}
+
+func newHostCounts(hosts []UniqueAddress, byPos bool) *hostCounts {
+	c := &hostCounts{hosts: hosts}
+	if byPos {
+		c.pos = make([]int, len(hosts))
+		return c
+	}
+	c.m = make(map[UniqueAddress]int, len(hosts))
+	for _, h := range hosts {
+		c.m[h] = 0
+	}
+	return c
+}
+
+// at is the count of hosts[i].
+func (c *hostCounts) at(i int) int {
+	if c.m != nil {
+		return c.m[c.hosts[i]]
+	}
+	return c.pos[i]
+}
+
+// add adds d to u's count.
+func (c *hostCounts) add(u UniqueAddress, d int) {
+	if c.m != nil {
+		c.m[u] += d
+		return
+	}
+	for i, h := range c.hosts {
+		if h == u {
+			c.pos[i] += d
+			return
+		}
+	}
+	panic("proto: invariant host-counts broken: a count for a node that is not a host")
 }
 
 func removeNode(list []UniqueAddress, u UniqueAddress) []UniqueAddress {

@@ -767,3 +767,70 @@ func TestAllocateTypeIsTheFullAllocation(t *testing.T) {
 		}
 	}
 }
+
+// fullDiffAllocations is diffAllocations before it walked sorted tables
+// together: prev's tables looked up by name, every shard compared.
+func fullDiffAllocations(prev, next []TypeAllocation, at time.Time, seq uint64) []Event {
+	var out []Event
+	old := map[string]TypeAllocation{}
+	for _, t := range prev {
+		old[t.Type.Name] = t
+	}
+	for _, t := range next {
+		p := old[t.Type.Name]
+		var moved []int
+		for i, a := range t.Shards {
+			if i >= len(p.Shards) || p.Shards[i].Primary != a.Primary || !nodesEqual(p.Shards[i].Replicas, a.Replicas) {
+				moved = append(moved, i)
+			}
+		}
+		if len(moved) > 0 {
+			out = append(out, Event{Type: ShardsMoved, At: at, Seq: seq, ShardType: t.Type.Name, Shards: moved})
+		}
+	}
+	return out
+}
+
+// TestDiffAllocationsIsTheFullDiff: on successive allocations (sharing
+// unchanged tables), unrelated ones, and lists out of order or with a
+// type twice, the walk emits exactly the events the lookup by name did.
+func TestDiffAllocationsIsTheFullDiff(t *testing.T) {
+	rng := rand.New(rand.NewSource(*lawSeed))
+	shapes := map[string]int{}
+	for i := 0; i < 5000; i++ {
+		c := lawRandAlloc(rng)
+		prev := c.Current
+		next, _ := c.run()
+		next = reuseTables(next, prev)
+		shape := "successive"
+		switch rng.Intn(4) {
+		case 0:
+			next = lawRandTables(rng)
+			shape = "unrelated"
+		case 1:
+			if len(next) > 1 {
+				next = append([]TypeAllocation(nil), next...)
+				j := rng.Intn(len(next) - 1)
+				if rng.Intn(2) == 0 {
+					next[j], next[j+1] = next[j+1], next[j]
+				} else {
+					next[j+1] = next[j]
+				}
+				shape = "disordered"
+			}
+		}
+		if rng.Intn(2) == 0 {
+			prev, next = next, prev
+		}
+		want, got := fullDiffAllocations(prev, next, epoch, 7), diffAllocations(prev, next, epoch, 7)
+		if !reflect.DeepEqual(want, got) {
+			t.Fatalf("case %d (%s) (-full +got):\n%s", i, shape, cmp.Diff(want, got))
+		}
+		shapes[shape]++
+	}
+	for _, s := range []string{"successive", "unrelated", "disordered"} {
+		if shapes[s] < 500 {
+			t.Errorf("only %d %s cases: %v", shapes[s], s, shapes)
+		}
+	}
+}

@@ -505,6 +505,14 @@ func TestValidMemoAcrossStates(t *testing.T) {
 			s.Members = valSwap(rng, s.Members)
 		case 4:
 			s.Reachability.Rows = valSwap(rng, s.Reachability.Rows)
+		case 5:
+			// One owner's entries under another owner.
+			if n := len(s.Registry); n > 1 {
+				rows := append([]RegistryRow(nil), s.Registry...)
+				i := rng.Intn(n - 1)
+				rows[i].Entries = rows[i+1].Entries
+				s.Registry = rows
+			}
 		}
 		want := fmt.Sprint(naiveValidateState(&s))
 		var got string

@@ -228,7 +228,13 @@ func (n *Node) prunedVersions(local, remote *State) (lv, rv VClock) {
 		return lv, rv
 	}
 	d := &n.derived
-	lu, ru := d.tombUIDsOf(local.Tombstones), d.tombUIDsOf(remote.Tombstones)
+	var lu []UID
+	if local == n.st && d.tombsOf == local {
+		lu = d.tombUIDs // the sender check just collected them
+	} else {
+		lu = d.tombUIDsOf(local.Tombstones)
+	}
+	ru := d.tombUIDsOf(remote.Tombstones)
 	if !namesUID(lv, lu, ru) && (sameClock(lv, rv) || !namesUID(rv, lu, ru)) {
 		return lv, rv
 	}

@@ -506,6 +506,16 @@ func TestPrunedVersionsIsPrunedVersion(t *testing.T) {
 		if rng.Intn(4) == 0 {
 			remote = &State{Version: local.Version, Tombstones: remote.Tombstones} // the same clock
 		}
+		if rng.Intn(2) == 0 {
+			// As in Step: the sender check runs first on the state
+			// the merge starts from, or on an older one.
+			n.st = local
+			if rng.Intn(4) == 0 {
+				n.st = pool[rng.Intn(len(pool))]
+			}
+			n.tombstoned(lawUniverse[rng.Intn(len(lawUniverse))])
+			n.st = local
+		}
 		lv, rv := n.prunedVersions(local, remote)
 		wl := prunedVersion(local.Version, local.Tombstones, remote.Tombstones)
 		wr := prunedVersion(remote.Version, local.Tombstones, remote.Tombstones)

@@ -218,6 +218,15 @@ func (n *Node) tombstoned(u UniqueAddress) bool {
 	return dead
 }
 
+// localTombUIDs is the sorted UIDs of the current state's tombstones.
+func (n *Node) localTombUIDs() []UID {
+	d := &n.derived
+	if d.tombsOf == n.st {
+		return d.tombUIDs // the sender check collected them
+	}
+	return d.tombUIDsOf(n.st.Tombstones)
+}
+
 // prunedVersions returns prunedVersion of the local and the remote clock
 // by both tombstone maps. Most clocks name no tombstoned incarnation, and
 // most UIDs none a tombstone has: the clocks' UIDs are looked up in the
@@ -229,8 +238,8 @@ func (n *Node) prunedVersions(local, remote *State) (lv, rv VClock) {
 	}
 	d := &n.derived
 	var lu []UID
-	if local == n.st && d.tombsOf == local {
-		lu = d.tombUIDs // the sender check just collected them
+	if local == n.st {
+		lu = n.localTombUIDs()
 	} else {
 		lu = d.tombUIDsOf(local.Tombstones)
 	}

@@ -346,7 +346,7 @@ func (n *Node) merge(remote *State) Ordering {
 		// Only an unpruned Before says the remote clock dominates.
 		version = mergeShared(local.Version, remote.Version)
 	}
-	merged := mergeContentKnown(local, remote, n.now, version, clean, &n.keys)
+	merged := mergeContentKnown(local, remote, n.now, version, clean, n.localTombUIDs(), &n.keys)
 	if n.cfg.PlantedBug == BugStatusRegress && ord == Concurrent {
 		regress(merged, local, remote)
 	}

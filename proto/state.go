@@ -524,22 +524,24 @@ func mergeContent(a, b *State, now time.Time) *State {
 // (the caller compared the clocks and found one dominating).
 // Its lookups share the parsed member lists of kc (nil for none).
 func mergeContentClock(a, b *State, now time.Time, version VClock, kc *keyCache) *State {
-	return mergeContentKnown(a, b, now, version, false, kc)
+	return mergeContentKnown(a, b, now, version, false, nil, kc)
 }
 
 // mergeContentKnown is mergeContentClock, told whether version is known to
 // hold no entry of a's or b's tombstones (clean: the clock then needs no
-// pruning unless the merge tombstones a Removed member).
-func mergeContentKnown(a, b *State, now time.Time, version VClock, clean bool, kc *keyCache) *State {
+// pruning unless the merge tombstones a Removed member), and given the
+// sorted UIDs of a's tombstones (aUIDs, nil when not known).
+func mergeContentKnown(a, b *State, now time.Time, version VClock, clean bool, aUIDs []UID, kc *keyCache) *State {
 	out := &State{
 		Members: mergeMembers(a.Members, b.Members),
 		Version: version,
 	}
+	var uids []UID // of out.Tombstones, when known
 	if a.Tombstones != nil && !anyRemoved(out.Members) && tombstonesCover(a.Tombstones, b.Tombstones) {
 		// The union is a's map, times and all. With no member Removed,
 		// pruning only reads the map, so the result may share it: maps
 		// are never changed once in a state.
-		out.Tombstones = a.Tombstones
+		out.Tombstones, uids = a.Tombstones, aUIDs
 	} else {
 		out.Tombstones = make(map[UniqueAddress]time.Time, len(a.Tombstones)+len(b.Tombstones))
 		for k, t := range a.Tombstones {
@@ -560,7 +562,7 @@ func mergeContentKnown(a, b *State, now time.Time, version VClock, clean bool, k
 		out.AllocationEpoch = b.AllocationEpoch
 	}
 	out.Registry = mergeRegistry(a.Registry, b.Registry)
-	out.prune(now, kc, clean)
+	out.prune(now, kc, clean, uids)
 	return out
 }
 
@@ -598,12 +600,14 @@ func (s *State) pruneTombstoned(now time.Time) { s.pruneTombstonedWith(now, nil)
 // pruneTombstonedWith is pruneTombstoned, its lookups sharing the parsed
 // member lists of kc (nil for none). The member list it leaves must not
 // be modified afterwards (see keyCache).
-func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) { s.prune(now, kc, false) }
+func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) { s.prune(now, kc, false, nil) }
 
 // prune is pruneTombstonedWith, told whether the clock is known to hold no
-// entry of the tombstones (clean). The tombstone map is written only to
-// tombstone a Removed member.
-func (s *State) prune(now time.Time, kc *keyCache, clean bool) {
+// entry of the tombstones (clean), and given the sorted UIDs of the
+// tombstones (uids; nil when not known), which rule most members out
+// without hashing them. The tombstone map is written only to tombstone a
+// Removed member, which a known uids must not come with.
+func (s *State) prune(now time.Time, kc *keyCache, clean bool, uids []UID) {
 	// Copy on write: the slices and the clock may be shared with other
 	// states, so they are replaced, never changed in place. The tombstone
 	// map is the caller's own if the state has a Removed member (which it
@@ -634,7 +638,7 @@ func (s *State) prune(now time.Time, kc *keyCache, clean bool) {
 			drop = true
 		} else if dead != nil {
 			drop = dead[i]
-		} else if len(s.Tombstones) > 0 {
+		} else if len(s.Tombstones) > 0 && (uids == nil || containsUID(uids, m.Node.UID)) {
 			_, drop = s.Tombstones[m.Node]
 		}
 		if drop && members == nil {

@@ -171,3 +171,66 @@ func TestFlatRegistryMemoIsTheFlattening(t *testing.T) {
 		t.Fatalf("the memo answered only %d times: barely exercised", reused)
 	}
 }
+
+// TestOwnRowMemoIsTheLookup: over states whose reachability tables are
+// new, held before, or empty, ownRow answers as the table's own Row does.
+func TestOwnRowMemoIsTheLookup(t *testing.T) {
+	n := fxOneNode(t)
+	rng := rand.New(rand.NewSource(5))
+	pool := append([]UniqueAddress{n.self}, lawUniverse...)
+	sortNodes(pool)
+	var held []Reachability
+	found := 0
+	for round := 0; round < 3000; round++ {
+		var r Reachability
+		switch k := rng.Intn(4); {
+		case k == 0 && len(held) > 0:
+			r = held[rng.Intn(len(held))]
+		case k == 1:
+			r = Reachability{Rows: []ObserverRow{}}
+		default:
+			r = lawRandReachability(rng, pool, pool)
+			held = append(held, r)
+		}
+		s := *n.st
+		s.Reachability = r
+		n.st = &s
+		row, ok := r.Row(n.self)
+		if got := n.ownRow(); !nodesEqual(got, row.Unreachable) || (ok && !sameNodes(got, row.Unreachable)) {
+			t.Fatalf("round %d: ownRow %v, the table says %v", round, got, row.Unreachable)
+		}
+		if ok && len(row.Unreachable) > 0 {
+			found++
+		}
+	}
+	if found < 300 {
+		t.Fatalf("only %d tables had a row of this node: barely exercised", found)
+	}
+}
+
+// TestGossipRoundBodiesAreTheStatus: the targets of a round share one
+// boxed status, which is the round's status.
+func TestGossipRoundBodiesAreTheStatus(t *testing.T) {
+	c := newTestCluster(t, LocalConfig(), 3)
+	c.start(addr(1), addr(1))
+	for i := 2; i <= 5; i++ {
+		c.start(addr(i), addr(1))
+	}
+	c.run(3*time.Second, 50*time.Millisecond)
+	n := c.nodes[addr(1)]
+	n.Output()
+	n.gossipRound()
+	want := n.roundStatus(false)
+	sent := 0
+	for _, m := range n.Output().Messages {
+		if g, ok := m.Body.(GossipStatus); ok {
+			sent++
+			if diff := cmp.Diff(want, g); diff != "" {
+				t.Errorf("status to %v (-want +got):\n%s", m.To, diff)
+			}
+		}
+	}
+	if sent < 2 {
+		t.Fatalf("the round sent %d statuses, want several", sent)
+	}
+}

@@ -495,9 +495,7 @@ func (n *Node) gossipRound() {
 	// They hold member indexes, which are shuffled as the nodes would be.
 	d := &n.derived
 	var own nodeCursor // n.st.Reachability.Observes(n.self, ·)
-	if row, ok := n.st.Reachability.Row(n.self); ok {
-		own.list = row.Unreachable
-	}
+	own.list = n.ownRow()
 	ms, sn := n.st.Members, n.st.Seen
 	if !d.gossipValid || !sameMembers(d.gossipMembers, ms) || !sameNodes(d.gossipOf, sn) || !sameNodes(d.gossipOwn, own.list) {
 		// Seen is a sorted subset of the members, so one walk in step
@@ -522,7 +520,9 @@ func (n *Node) gossipRound() {
 		d.gossipUnseen, d.gossipSeen = unseen, seen
 		d.gossipMembers, d.gossipOf, d.gossipOwn, d.gossipValid = ms, sn, own.list, true
 	}
-	status := n.roundStatus(false)
+	// One boxed status serves every target: message bodies are never
+	// modified.
+	var status Body = n.roundStatus(false)
 	left := n.cfg.GossipFanout
 	for _, list := range [2][]int32{d.gossipUnseen, d.gossipSeen} {
 		// A partial Fisher-Yates shuffle draws the targets uniformly
@@ -550,6 +550,20 @@ func (n *Node) gossipRound() {
 			list[i], list[k] = list[k], list[i]
 		}
 	}
+}
+
+// ownRow is the list of this node's own reachability row in the current
+// state (nil for none), looked up once per table.
+func (n *Node) ownRow() []UniqueAddress {
+	d := &n.derived
+	rows := n.st.Reachability.Rows
+	if !d.ownRowValid || !sameRows(d.ownRowOf, rows) {
+		d.ownRowOf, d.ownRow, d.ownRowValid = rows, nil, true
+		if row, ok := n.st.Reachability.Row(n.self); ok {
+			d.ownRow = row.Unreachable
+		}
+	}
+	return d.ownRow
 }
 
 // seenDigest is the current state's SeenDigest, computed once per state.

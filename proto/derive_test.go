@@ -234,3 +234,45 @@ func TestGossipRoundBodiesAreTheStatus(t *testing.T) {
 		t.Fatalf("the round sent %d statuses, want several", sent)
 	}
 }
+
+// TestStatusWithIsStatus: the status looked up through a key cache shared
+// over many states (IPv4 hosts and others, members and tombstones) is
+// Status.
+func TestStatusWithIsStatus(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	var kc keyCache
+	var held []*State
+	statuses := map[MemberStatus]int{}
+	for round := 0; round < 3000; round++ {
+		var s *State
+		if len(held) > 0 && rng.Intn(2) == 0 {
+			s = held[rng.Intn(len(held))]
+		} else {
+			s = lawRandState(rng)
+			if rng.Intn(2) == 0 {
+				var ms []Member
+				for i := 1 + rng.Intn(30); i > 0; i-- {
+					ms = append(ms, fxMember(1+rng.Intn(60), Up, 1))
+				}
+				s = fxState(ms, nil)
+			}
+			held = append(held, s)
+		}
+		for q := 0; q < 5; q++ {
+			u := lawUniverse[rng.Intn(len(lawUniverse))]
+			if len(s.Members) > 0 && rng.Intn(2) == 0 {
+				u = s.Members[rng.Intn(len(s.Members))].Node
+			} else if rng.Intn(3) == 0 {
+				u = fxNode(1+rng.Intn(60), 1)
+			}
+			want := s.Status(u)
+			if got := s.statusWith(u, &kc); got != want {
+				t.Fatalf("round %d: statusWith(%v) = %v, Status says %v", round, u, got, want)
+			}
+			statuses[want]++
+		}
+	}
+	if statuses[0] < 100 || statuses[Removed] < 100 || statuses[Up] < 100 {
+		t.Fatalf("statuses reached: %v", statuses)
+	}
+}

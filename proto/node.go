@@ -782,7 +782,7 @@ func (n *Node) receive(m Message) error {
 
 func (n *Node) selfStatus() MemberStatus {
 	if n.st != n.statusOf || n.st == nil {
-		n.statusOf, n.selfSt = n.st, n.st.Status(n.self)
+		n.statusOf, n.selfSt = n.st, n.st.statusWith(n.self, &n.keys)
 	}
 	return n.selfSt
 }

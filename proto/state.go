@@ -277,6 +277,19 @@ func (s *State) Status(u UniqueAddress) MemberStatus {
 	return 0
 }
 
+// statusWith is Status(u), its lookup sharing the parsed member list of
+// kc (nil for none).
+func (s *State) statusWith(u UniqueAddress, kc *keyCache) MemberStatus {
+	cur := memberCursor{s: s, kc: kc}
+	if i, ok := cur.index(u); ok {
+		return s.Members[i].Status
+	}
+	if _, ok := s.Tombstones[u]; ok {
+		return Removed
+	}
+	return 0
+}
+
 // setMember inserts or replaces m. The state must be owned by the caller.
 func (s *State) setMember(m Member) {
 	i, ok := s.memberIndex(m.Node)

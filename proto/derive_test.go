@@ -235,9 +235,9 @@ func TestGossipRoundBodiesAreTheStatus(t *testing.T) {
 	}
 }
 
-// TestStatusWithIsStatus: the status looked up through a key cache shared
-// over many states (IPv4 hosts and others, members and tombstones) is
-// Status.
+// TestStatusWithIsStatus: the status and the record looked up through a
+// key cache shared over many states (IPv4 hosts and others, members and
+// tombstones) are Status and Member.
 func TestStatusWithIsStatus(t *testing.T) {
 	rng := rand.New(rand.NewSource(6))
 	var kc keyCache
@@ -268,6 +268,10 @@ func TestStatusWithIsStatus(t *testing.T) {
 			want := s.Status(u)
 			if got := s.statusWith(u, &kc); got != want {
 				t.Fatalf("round %d: statusWith(%v) = %v, Status says %v", round, u, got, want)
+			}
+			wm, wok := s.Member(u)
+			if gm, gok := s.memberWith(u, &kc); gok != wok || !memberEqual(gm, wm) {
+				t.Fatalf("round %d: memberWith(%v) = %+v, %v; Member says %+v, %v", round, u, gm, gok, wm, wok)
 			}
 			statuses[want]++
 		}

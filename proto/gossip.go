@@ -353,7 +353,7 @@ func (n *Node) merge(remote *State) Ordering {
 	// A node that learns from this merge that it was removed has seen
 	// nothing and writes nothing: it only stops (checkSelf).
 	var self []UniqueAddress
-	_, member := merged.Member(n.self)
+	_, member := merged.memberWith(n.self, &n.keys)
 	if member {
 		self = []UniqueAddress{n.self}
 	}

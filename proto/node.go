@@ -516,7 +516,7 @@ func (n *Node) syncOwn() {
 		return
 	}
 	defer func() { n.ownSynced, n.ownDirty = n.st, false }()
-	m, ok := n.st.Member(n.self)
+	m, ok := n.st.memberWith(n.self, &n.keys)
 	if !ok || m.Status >= Exiting {
 		return
 	}

@@ -277,12 +277,21 @@ func (s *State) Status(u UniqueAddress) MemberStatus {
 	return 0
 }
 
+// memberWith is Member(u), its lookup sharing the parsed member list of
+// kc (nil for none).
+func (s *State) memberWith(u UniqueAddress, kc *keyCache) (Member, bool) {
+	cur := memberCursor{s: s, kc: kc}
+	if i, ok := cur.index(u); ok {
+		return s.Members[i], true
+	}
+	return Member{}, false
+}
+
 // statusWith is Status(u), its lookup sharing the parsed member list of
 // kc (nil for none).
 func (s *State) statusWith(u UniqueAddress, kc *keyCache) MemberStatus {
-	cur := memberCursor{s: s, kc: kc}
-	if i, ok := cur.index(u); ok {
-		return s.Members[i].Status
+	if m, ok := s.memberWith(u, kc); ok {
+		return m.Status
 	}
 	if _, ok := s.Tombstones[u]; ok {
 		return Removed

@@ -36,6 +36,9 @@ type derived struct {
 	registry  []RegistryRow
 	regValid  bool
 	flattened []ServiceEntry
+	// flatRows[i] is the row of registry flattened[i] came from, when
+	// registry keeps its invariants (nil otherwise).
+	flatRows []int32
 
 	// The members, tables and next epoch for which Allocate last changed
 	// nothing.
@@ -158,14 +161,109 @@ func ringIs(nodes []UniqueAddress, ms []Member) bool {
 // modified.
 func (n *Node) flatRegistry() []ServiceEntry {
 	d := &n.derived
-	if !d.regValid || !sameRegistry(d.registry, n.st.Registry) {
-		// Registries held in other slices mostly hold equal rows.
-		if !d.regValid || !registryEqual(d.registry, n.st.Registry) {
-			d.flattened = flattenRegistry(n.st.Registry)
+	rows := n.st.Registry
+	if !d.regValid || !sameRegistry(d.registry, rows) {
+		// Registries held in other slices mostly hold equal rows, or
+		// rows of which one changed.
+		if !d.regValid || !registryEqual(d.registry, rows) {
+			if c, ok := oneRowChanged(d.registry, rows); ok && d.flatRows != nil && rowKept(rows[c]) {
+				d.flattened, d.flatRows = reflattenRow(d.flattened, d.flatRows, rows[c].Entries, int32(c))
+			} else {
+				d.flattened, d.flatRows = flattenIndexed(rows)
+			}
 		}
-		d.registry, d.regValid = n.st.Registry, true
+		d.registry, d.regValid = rows, true
 	}
 	return d.flattened
+}
+
+// oneRowChanged reports the one row of rows whose entries differ from
+// prev's, when both list the same owners in the same places.
+func oneRowChanged(prev, rows []RegistryRow) (int, bool) {
+	if len(prev) != len(rows) {
+		return 0, false
+	}
+	changed := -1
+	for i := range rows {
+		if rows[i].Owner != prev[i].Owner {
+			return 0, false
+		}
+		if sameEntries(rows[i].Entries, prev[i].Entries) || entriesEqual(rows[i].Entries, prev[i].Entries) {
+			continue
+		}
+		if changed >= 0 {
+			return 0, false
+		}
+		changed = i
+	}
+	return changed, changed >= 0
+}
+
+// rowKept reports whether a row keeps the registry's invariants: its
+// entries the owner's, in strictly increasing (key, path) order.
+func rowKept(r RegistryRow) bool {
+	for j := range r.Entries {
+		if r.Entries[j].Node != r.Owner || (j > 0 && !entryLess(r.Entries[j-1], r.Entries[j])) {
+			return false
+		}
+	}
+	return true
+}
+
+// flattenIndexed is flattenRegistry(rows) and, when the rows keep their
+// invariants, the row each entry came from (nil otherwise).
+func flattenIndexed(rows []RegistryRow) ([]ServiceEntry, []int32) {
+	total, kept := registryShape(rows)
+	if !kept || total == 0 {
+		return flattenRegistry(rows), nil
+	}
+	// The stable order by key of the rows' entries, in row order, as
+	// mergeRowsByKey takes it, without a bound on the rows.
+	out := make([]ServiceEntry, 0, total)
+	from := make([]int32, 0, total)
+	next := make([]int, len(rows))
+	for len(out) < total {
+		best := -1
+		var key string
+		for i := range rows {
+			if es := rows[i].Entries; next[i] < len(es) && (best < 0 || es[next[i]].Key < key) {
+				best, key = i, es[next[i]].Key
+			}
+		}
+		out = append(out, rows[best].Entries[next[best]])
+		from = append(from, int32(best))
+		next[best]++
+	}
+	return out, from
+}
+
+// reflattenRow is flattenIndexed of rows whose flattening (flat, from)
+// it was, but for row c, whose entries (kept: the owner's, in strictly
+// increasing (key, path) order) are now entries: the entries of the other
+// rows keep their order, and c's are merged in by (key, row).
+func reflattenRow(flat []ServiceEntry, from []int32, entries []ServiceEntry, c int32) ([]ServiceEntry, []int32) {
+	out := make([]ServiceEntry, 0, len(flat)+len(entries))
+	outFrom := make([]int32, 0, len(flat)+len(entries))
+	j := 0
+	for i := range flat {
+		if from[i] == c {
+			continue
+		}
+		// c's entries that sort before flat[i]: a lower key, or the
+		// same key and c an earlier row.
+		for j < len(entries) && (entries[j].Key < flat[i].Key || (entries[j].Key == flat[i].Key && c < from[i])) {
+			out, outFrom = append(out, entries[j]), append(outFrom, c)
+			j++
+		}
+		out, outFrom = append(out, flat[i]), append(outFrom, from[i])
+	}
+	for ; j < len(entries); j++ {
+		out, outFrom = append(out, entries[j]), append(outFrom, c)
+	}
+	if len(out) == 0 {
+		return nil, outFrom // flattenRegistry flattens no entries to nil
+	}
+	return out, outFrom
 }
 
 // tombRingSize is how many tombstone maps tombUIDsOf remembers: this

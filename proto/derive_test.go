@@ -137,20 +137,43 @@ func TestNoClockIsAValidClock(t *testing.T) {
 }
 
 // TestFlatRegistryMemoIsTheFlattening: over a run of states whose
-// registries are new, the very registry held before, or a copy of one,
-// the memo answers as flattenRegistry does.
+// registries are new, the very registry held before, a copy of one, or
+// the last one with one row changed (in order or not), the memo answers
+// as flattenRegistry does.
 func TestFlatRegistryMemoIsTheFlattening(t *testing.T) {
 	n := fxOneNode(t)
 	rng := rand.New(rand.NewSource(4))
 	var held [][]RegistryRow
-	reused := 0
-	for round := 0; round < 2000; round++ {
+	reused, incremental := 0, 0
+	for round := 0; round < 4000; round++ {
 		var rows []RegistryRow
-		switch r := rng.Intn(3); {
+		switch r := rng.Intn(5); {
 		case r == 0 && len(held) > 0:
 			rows = held[rng.Intn(len(held))]
 		case r == 1 && len(held) > 0:
 			rows = cloneRegistry(held[len(held)-1-rng.Intn(min(2, len(held)))])
+		case r >= 2 && len(n.st.Registry) > 0:
+			// One row of the current registry changed: new entries,
+			// none, or entries that break the row's invariants.
+			rows = append([]RegistryRow(nil), n.st.Registry...)
+			k := rng.Intn(len(rows))
+			var es []ServiceEntry
+			for _, e := range lawEntryPool {
+				if rng.Intn(2) == 0 {
+					es = append(es, ServiceEntry{Key: e[0], Node: rows[k].Owner, Path: e[1]})
+				}
+			}
+			switch {
+			case rng.Intn(8) == 0 && len(es) > 1:
+				es[0], es[1] = es[1], es[0]
+			case rng.Intn(8) == 0 && len(es) > 0:
+				es[0].Node = lawUniverse[rng.Intn(len(lawUniverse))]
+			}
+			rows[k].Entries = es
+			rows[k].Version++
+			if _, ok := oneRowChanged(n.st.Registry, rows); ok && n.derived.flatRows != nil {
+				incremental++
+			}
 		default:
 			rows = lawRandRegistry(rng)
 		}
@@ -167,8 +190,8 @@ func TestFlatRegistryMemoIsTheFlattening(t *testing.T) {
 			reused++
 		}
 	}
-	if reused < 300 {
-		t.Fatalf("the memo answered only %d times: barely exercised", reused)
+	if reused < 300 || incremental < 500 {
+		t.Fatalf("the memo answered %d times, reflattened one row %d times: barely exercised", reused, incremental)
 	}
 }
 

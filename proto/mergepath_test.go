@@ -114,12 +114,12 @@ func (c *mergeChecker) check(self UniqueAddress, now time.Time, local, remote *S
 	}
 	c.orders[got]++
 	c.cases++
-	if fast.st != local && len(local.Tombstones) > 0 && sameTombstones(fast.st.Tombstones, local.Tombstones) {
+	if fast.st != local && len(local.Tombstones) > 0 && sharesTombstoneMap(fast.st.Tombstones, local.Tombstones) {
 		c.shared++
 	}
 }
 
-func sameTombstones(a, b map[UniqueAddress]time.Time) bool {
+func sharesTombstoneMap(a, b map[UniqueAddress]time.Time) bool {
 	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 

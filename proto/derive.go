@@ -36,6 +36,9 @@ type derived struct {
 	registry  []RegistryRow
 	regValid  bool
 	flattened []ServiceEntry
+	// flatRows[i] is the row of registry flattened[i] came from, when
+	// registry keeps its invariants (nil otherwise).
+	flatRows []int32
 
 	// The members, tables and next epoch for which Allocate last changed
 	// nothing.
@@ -54,9 +57,23 @@ type derived struct {
 	validState *State
 	validParts validMemo // clocks of states from the network found valid
 
-	// The UIDs of a tombstone map, sorted (tombstoned).
-	tombs    map[UniqueAddress]time.Time
+	// The sorted UIDs of the last tombstone maps asked about
+	// (tombUIDsOf), and those of the current state's map (tombUIDs) with
+	// the last state found to hold that map (tombsOf).
+	tombRing [tombRingSize]tombRecord
+	tombNext int
 	tombUIDs []UID
+	tombsOf  *State
+
+	// The last state in which checkSelf found this node neither Down,
+	// Exiting nor Removed.
+	selfFine *State
+
+	// The list of this node's own reachability row in the table
+	// ownRowOf (ownRow).
+	ownRowOf    []ObserverRow
+	ownRow      []UniqueAddress
+	ownRowValid bool
 
 	// Scratch buffers of gossipRound.
 	gossipUnseen, gossipSeen []int32 // member indexes
@@ -144,32 +161,220 @@ func ringIs(nodes []UniqueAddress, ms []Member) bool {
 // modified.
 func (n *Node) flatRegistry() []ServiceEntry {
 	d := &n.derived
-	if !d.regValid || !sameRegistry(d.registry, n.st.Registry) {
-		d.registry, d.regValid, d.flattened = n.st.Registry, true, flattenRegistry(n.st.Registry)
+	rows := n.st.Registry
+	if !d.regValid || !sameRegistry(d.registry, rows) {
+		// Registries held in other slices mostly hold equal rows, or
+		// rows of which one changed.
+		if !d.regValid || !registryEqual(d.registry, rows) {
+			if c, ok := oneRowChanged(d.registry, rows); ok && d.flatRows != nil && rowKept(rows[c]) {
+				d.flattened, d.flatRows = reflattenRow(d.flattened, d.flatRows, rows[c].Entries, int32(c))
+			} else {
+				d.flattened, d.flatRows = flattenIndexed(rows)
+			}
+		}
+		d.registry, d.regValid = rows, true
 	}
 	return d.flattened
+}
+
+// oneRowChanged reports the one row of rows whose entries differ from
+// prev's, when both list the same owners in the same places.
+func oneRowChanged(prev, rows []RegistryRow) (int, bool) {
+	if len(prev) != len(rows) {
+		return 0, false
+	}
+	changed := -1
+	for i := range rows {
+		if rows[i].Owner != prev[i].Owner {
+			return 0, false
+		}
+		if sameEntries(rows[i].Entries, prev[i].Entries) || entriesEqual(rows[i].Entries, prev[i].Entries) {
+			continue
+		}
+		if changed >= 0 {
+			return 0, false
+		}
+		changed = i
+	}
+	return changed, changed >= 0
+}
+
+// rowKept reports whether a row keeps the registry's invariants: its
+// entries the owner's, in strictly increasing (key, path) order.
+func rowKept(r RegistryRow) bool {
+	for j := range r.Entries {
+		if r.Entries[j].Node != r.Owner || (j > 0 && !entryLess(r.Entries[j-1], r.Entries[j])) {
+			return false
+		}
+	}
+	return true
+}
+
+// flattenIndexed is flattenRegistry(rows) and, when the rows keep their
+// invariants, the row each entry came from (nil otherwise).
+func flattenIndexed(rows []RegistryRow) ([]ServiceEntry, []int32) {
+	total, kept := registryShape(rows)
+	if !kept || total == 0 {
+		return flattenRegistry(rows), nil
+	}
+	// The stable order by key of the rows' entries, in row order, as
+	// mergeRowsByKey takes it, without a bound on the rows.
+	out := make([]ServiceEntry, 0, total)
+	from := make([]int32, 0, total)
+	next := make([]int, len(rows))
+	for len(out) < total {
+		best := -1
+		var key string
+		for i := range rows {
+			if es := rows[i].Entries; next[i] < len(es) && (best < 0 || es[next[i]].Key < key) {
+				best, key = i, es[next[i]].Key
+			}
+		}
+		out = append(out, rows[best].Entries[next[best]])
+		from = append(from, int32(best))
+		next[best]++
+	}
+	return out, from
+}
+
+// reflattenRow is flattenIndexed of rows whose flattening (flat, from)
+// it was, but for row c, whose entries (kept: the owner's, in strictly
+// increasing (key, path) order) are now entries: the entries of the other
+// rows keep their order, and c's are merged in by (key, row).
+func reflattenRow(flat []ServiceEntry, from []int32, entries []ServiceEntry, c int32) ([]ServiceEntry, []int32) {
+	out := make([]ServiceEntry, 0, len(flat)+len(entries))
+	outFrom := make([]int32, 0, len(flat)+len(entries))
+	j := 0
+	for i := range flat {
+		if from[i] == c {
+			continue
+		}
+		// c's entries that sort before flat[i]: a lower key, or the
+		// same key and c an earlier row.
+		for j < len(entries) && (entries[j].Key < flat[i].Key || (entries[j].Key == flat[i].Key && c < from[i])) {
+			out, outFrom = append(out, entries[j]), append(outFrom, c)
+			j++
+		}
+		out, outFrom = append(out, flat[i]), append(outFrom, from[i])
+	}
+	for ; j < len(entries); j++ {
+		out, outFrom = append(out, entries[j]), append(outFrom, c)
+	}
+	if len(out) == 0 {
+		return nil, outFrom // flattenRegistry flattens no entries to nil
+	}
+	return out, outFrom
+}
+
+// tombRingSize is how many tombstone maps tombUIDsOf remembers: this
+// node's and a few peers'.
+const tombRingSize = 4
+
+// tombRecord holds the sorted UIDs of a tombstone map, and the map, so
+// that its memory is not reused while it is remembered.
+type tombRecord struct {
+	tombs map[UniqueAddress]time.Time
+	at    uintptr // the map's identity
+	uids  []UID
+}
+
+// tombUIDsOf returns the sorted UIDs of the keys of t, a map held in a
+// state (so never changed again). The result must not be modified.
+func (d *derived) tombUIDsOf(t map[UniqueAddress]time.Time) []UID {
+	if len(t) == 0 {
+		return nil
+	}
+	at := reflect.ValueOf(t).Pointer()
+	for i := range d.tombRing {
+		if r := &d.tombRing[i]; r.at == at && r.tombs != nil {
+			return r.uids
+		}
+	}
+	uids := make([]UID, 0, len(t))
+	for k := range t {
+		uids = append(uids, k.UID)
+	}
+	slices.Sort(uids)
+	d.tombRing[d.tombNext] = tombRecord{tombs: t, at: at, uids: uids}
+	d.tombNext = (d.tombNext + 1) % tombRingSize
+	return uids
 }
 
 // tombstoned reports whether u is in the state's tombstones. Every message
 // asks it of its sender: the tombstones' UIDs, collected once per tombstone
 // map (maps are never changed once in a state), rule most senders out
-// without hashing an address.
+// without hashing an address. The map is recognised by the state that
+// holds it first (states are never modified once assigned), so a run of
+// messages under one state compares no map.
 func (n *Node) tombstoned(u UniqueAddress) bool {
 	t := n.st.Tombstones
 	if len(t) == 0 {
 		return false
 	}
 	d := &n.derived
-	if reflect.ValueOf(d.tombs).UnsafePointer() != reflect.ValueOf(t).UnsafePointer() {
-		d.tombs, d.tombUIDs = t, d.tombUIDs[:0]
-		for k := range t {
-			d.tombUIDs = append(d.tombUIDs, k.UID)
-		}
-		slices.Sort(d.tombUIDs)
+	if d.tombsOf != n.st {
+		d.tombUIDs, d.tombsOf = d.tombUIDsOf(t), n.st
 	}
-	if _, found := slices.BinarySearch(d.tombUIDs, u.UID); !found {
+	if !containsUID(d.tombUIDs, u.UID) {
 		return false
 	}
 	_, dead := t[u]
 	return dead
+}
+
+// localTombUIDs is the sorted UIDs of the current state's tombstones.
+func (n *Node) localTombUIDs() []UID {
+	d := &n.derived
+	if d.tombsOf == n.st {
+		return d.tombUIDs // the sender check collected them
+	}
+	return d.tombUIDsOf(n.st.Tombstones)
+}
+
+// prunedVersions returns prunedVersion of the local and the remote clock
+// by both tombstone maps. Most clocks name no tombstoned incarnation, and
+// most UIDs none a tombstone has: the clocks' UIDs are looked up in the
+// maps' (remembered) UIDs first, and only a hit prunes.
+func (n *Node) prunedVersions(local, remote *State) (lv, rv VClock) {
+	lv, rv = local.Version, remote.Version
+	if len(local.Tombstones) == 0 && len(remote.Tombstones) == 0 {
+		return lv, rv
+	}
+	d := &n.derived
+	var lu []UID
+	if local == n.st {
+		lu = n.localTombUIDs()
+	} else {
+		lu = d.tombUIDsOf(local.Tombstones)
+	}
+	ru := d.tombUIDsOf(remote.Tombstones)
+	if !namesUID(lv, lu, ru) && (sameClock(lv, rv) || !namesUID(rv, lu, ru)) {
+		return lv, rv
+	}
+	return prunedVersion(lv, local.Tombstones, remote.Tombstones), prunedVersion(rv, local.Tombstones, remote.Tombstones)
+}
+
+// namesUID reports whether some entry of v has a UID in a or b (sorted).
+func namesUID(v VClock, a, b []UID) bool {
+	for k := range v {
+		if containsUID(a, k.UID) || containsUID(b, k.UID) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsUID reports whether a sorted list holds uid: by a scan while
+// the list is short (tombstones mostly are), else by halving.
+func containsUID(list []UID, uid UID) bool {
+	if len(list) > 8 {
+		_, found := slices.BinarySearch(list, uid)
+		return found
+	}
+	for _, x := range list {
+		if x >= uid {
+			return x == uid
+		}
+	}
+	return false
 }

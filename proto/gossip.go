@@ -23,7 +23,9 @@ func (n *Node) onStatus(from UniqueAddress, g GossipStatus) {
 		n.stats.DroppedIgnored++
 		return
 	}
-	if err := validateClock(g.Version); err != nil || !n.ownEntryValid(g.Version) {
+	// A digest-only status (no clock) is a valid clock whose entry for
+	// this node is zero.
+	if g.Version != nil && (validateClock(g.Version) != nil || !n.ownEntryValid(g.Version)) {
 		n.stats.DroppedInvalid++
 		return
 	}
@@ -326,8 +328,7 @@ func subsetNodes(a, b []UniqueAddress) bool {
 // without the entries either side has tombstoned.
 func (n *Node) merge(remote *State) Ordering {
 	local := n.st
-	lv := prunedVersion(local.Version, local.Tombstones, remote.Tombstones)
-	rv := prunedVersion(remote.Version, local.Tombstones, remote.Tombstones)
+	lv, rv := n.prunedVersions(local, remote)
 	ord := lv.Compare(rv)
 	if ord == After {
 		n.stats.NoopMerges++
@@ -338,28 +339,42 @@ func (n *Node) merge(remote *State) Ordering {
 		return ord
 	}
 	version := remote.Version
-	if ord != Before || !sameClock(lv, local.Version) || !sameClock(rv, remote.Version) {
+	// Unpruned clocks hold no tombstoned entry, and so neither does their
+	// join.
+	clean := sameClock(lv, local.Version) && sameClock(rv, remote.Version)
+	if ord != Before || !clean {
 		// Only an unpruned Before says the remote clock dominates.
 		version = mergeShared(local.Version, remote.Version)
 	}
-	merged := mergeContentClock(local, remote, n.now, version, &n.keys)
+	merged := mergeContentKnown(local, remote, n.now, version, clean, n.localTombUIDs(), &n.keys)
 	if n.cfg.PlantedBug == BugStatusRegress && ord == Concurrent {
 		regress(merged, local, remote)
 	}
 	// A node that learns from this merge that it was removed has seen
 	// nothing and writes nothing: it only stops (checkSelf).
 	var self []UniqueAddress
-	_, member := merged.Member(n.self)
+	_, member := merged.memberWith(n.self, &n.keys)
 	if member {
 		self = []UniqueAddress{n.self}
 	}
 	if ord == Before {
-		// pruneTombstoned copies on write, so a shallow copy of remote
-		// is safe to prune.
-		norm := *remote
-		norm.Tombstones = merged.Tombstones
-		norm.pruneTombstonedWith(n.now, &n.keys)
-		if contentEqual(merged, &norm) || !member {
+		// Does the join hold what remote holds, once remote is pruned by
+		// the merged tombstones? If it holds what remote holds, yes:
+		// the join is pruned, and pruning (a function of the contents
+		// and the tombstones) leaves pruned contents as they are.
+		// Otherwise remote is pruned to see.
+		equal := contentEqual(merged, remote)
+		if !equal {
+			// pruneTombstoned copies on write, so a shallow copy of
+			// remote is safe to prune. It writes no tombstone into the
+			// map merged may share with local: a Removed member of
+			// remote would be one of the join, whose map is then its own.
+			norm := *remote
+			norm.Tombstones = merged.Tombstones
+			norm.pruneTombstonedWith(n.now, &n.keys)
+			equal = contentEqual(merged, &norm)
+		}
+		if equal || !member {
 			// self, when set, is a member of merged.
 			merged.Seen = filteredUnion(merged, remote.Seen, self, &n.keys)
 			n.st = merged
@@ -480,9 +495,7 @@ func (n *Node) gossipRound() {
 	// They hold member indexes, which are shuffled as the nodes would be.
 	d := &n.derived
 	var own nodeCursor // n.st.Reachability.Observes(n.self, ·)
-	if row, ok := n.st.Reachability.Row(n.self); ok {
-		own.list = row.Unreachable
-	}
+	own.list = n.gossipOwnRow()
 	ms, sn := n.st.Members, n.st.Seen
 	if !d.gossipValid || !sameMembers(d.gossipMembers, ms) || !sameNodes(d.gossipOf, sn) || !sameNodes(d.gossipOwn, own.list) {
 		// Seen is a sorted subset of the members, so one walk in step
@@ -507,7 +520,9 @@ func (n *Node) gossipRound() {
 		d.gossipUnseen, d.gossipSeen = unseen, seen
 		d.gossipMembers, d.gossipOf, d.gossipOwn, d.gossipValid = ms, sn, own.list, true
 	}
-	status := n.roundStatus(false)
+	// One boxed status serves every target: message bodies are never
+	// modified.
+	var status Body = n.roundStatus(false)
 	left := n.cfg.GossipFanout
 	for _, list := range [2][]int32{d.gossipUnseen, d.gossipSeen} {
 		// A partial Fisher-Yates shuffle draws the targets uniformly
@@ -535,6 +550,20 @@ func (n *Node) gossipRound() {
 			list[i], list[k] = list[k], list[i]
 		}
 	}
+}
+
+// gossipOwnRow is the list of this node's own reachability row in the current
+// state (nil for none), looked up once per table.
+func (n *Node) gossipOwnRow() []UniqueAddress {
+	d := &n.derived
+	rows := n.st.Reachability.Rows
+	if !d.ownRowValid || !sameRows(d.ownRowOf, rows) {
+		d.ownRowOf, d.ownRow, d.ownRowValid = rows, nil, true
+		if row, ok := n.st.Reachability.Row(n.self); ok {
+			d.ownRow = row.Unreachable
+		}
+	}
+	return d.ownRow
 }
 
 // seenDigest is the current state's SeenDigest, computed once per state.

@@ -49,7 +49,7 @@ func (n *Node) stop(reason string) {
 // has finished leaving. A node that is Down or Exiting first hands its
 // state to its peers, so they learn it has seen its fate.
 func (n *Node) checkSelf() {
-	if n.stopping != "" {
+	if n.stopping != "" || n.derived.selfFine == n.st {
 		return
 	}
 	switch n.selfStatus() {
@@ -61,6 +61,9 @@ func (n *Node) checkSelf() {
 		n.stop("left")
 	case Removed:
 		n.stop("removed")
+	default:
+		// The status is the state's: the same state needs no look again.
+		n.derived.selfFine = n.st
 	}
 }
 
@@ -241,7 +244,7 @@ func (n *Node) leaderActions() {
 	if converged && n.st != n.allocIdle && !n.allocIdleFor(n.st.Members, n.st.Allocations, n.nextEpoch()) {
 		types, hosts := shardInputs(n.st)
 		if next, changed := Allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
-			allocations = next
+			allocations = reuseTables(next, n.st.Allocations)
 		} else {
 			// Allocate is pure: the same inputs give the same answer.
 			n.allocIdle = n.st

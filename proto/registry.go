@@ -96,6 +96,9 @@ func registryEqual(a, b []RegistryRow) bool {
 // list whose rows share their entries with the inputs (states never modify
 // their rows, so they may share them).
 func mergeRegistry(a, b []RegistryRow) []RegistryRow {
+	if out, ok := joinAlignedRegistry(a, b); ok {
+		return out
+	}
 	out := joinSorted(a, b,
 		func(x, y RegistryRow) int {
 			if x.Owner == y.Owner {
@@ -132,6 +135,42 @@ func mergeRegistry(a, b []RegistryRow) []RegistryRow {
 		}
 	}
 	return out
+}
+
+// joinAlignedRegistry is mergeRegistry for lists of the same owners in
+// the same places, when their join is a or b without being built: row by
+// row the join keeps one input's row and it equals that list's. It
+// reports false when the join must be built to decide.
+func joinAlignedRegistry(a, b []RegistryRow) ([]RegistryRow, bool) {
+	if len(a) == 0 || len(a) != len(b) {
+		return nil, false
+	}
+	fromA, fromB := true, true
+	for i := range a {
+		ra, rb := &a[i], &b[i]
+		switch {
+		case ra.Owner != rb.Owner:
+			return nil, false
+		case ra.Version > rb.Version:
+			fromB = false
+		case rb.Version > ra.Version:
+			fromA = false
+		case sameEntries(ra.Entries, rb.Entries) || entriesEqual(ra.Entries, rb.Entries):
+			// The join keeps ra, which equals both rows.
+		default:
+			return nil, false // the join is the union of the entries
+		}
+		if !fromA && !fromB {
+			return nil, false
+		}
+	}
+	switch {
+	case fromA && registryNormal(a):
+		return a, true
+	case fromB && registryNormal(b):
+		return b, true
+	}
+	return nil, false
 }
 
 // registryRowsEqual reports whether a and b hold equal rows in the same
@@ -198,20 +237,81 @@ func (s *State) Entries() []ServiceEntry { return flattenRegistry(s.Registry) }
 // flattenRegistry flattens registry rows into one list sorted by (Key,
 // Node, Path).
 func flattenRegistry(rows []RegistryRow) []ServiceEntry {
-	var out []ServiceEntry
+	// Rows are in owner order and a row's entries, all the owner's, in
+	// (key, path) order, so ordering by key alone, stably, puts them in
+	// order without comparing addresses. A state breaking those
+	// invariants takes the full sort.
+	total, kept := registryShape(rows)
+	if total == 0 {
+		return nil
+	}
+	if kept && len(rows) <= flattenMergeRows {
+		return mergeRowsByKey(rows, total)
+	}
+	out := make([]ServiceEntry, 0, total)
 	for _, r := range rows {
 		out = append(out, r.Entries...)
 	}
-	// Rows are in owner order and a row's entries, all the owner's, in
-	// (key, path) order, so a stable sort by key alone puts them in order
-	// without comparing addresses. A state breaking those invariants
-	// takes the full sort.
 	slices.SortStableFunc(out, func(a, b ServiceEntry) int { return strings.Compare(a.Key, b.Key) })
+	if kept {
+		return out
+	}
 	for i := 1; i < len(out); i++ {
 		if compareFlat(out[i-1], out[i]) >= 0 {
 			sort.Slice(out, func(i, j int) bool { return compareFlat(out[i], out[j]) < 0 })
 			break
 		}
+	}
+	return out
+}
+
+// flattenMergeRows is the most rows flattenRegistry merges by scanning
+// every row's next entry; more are sorted.
+const flattenMergeRows = 8
+
+// registryShape counts the entries of rows and reports whether the rows
+// keep the registry's invariants: owners in strictly increasing order,
+// and each row's entries the owner's, in strictly increasing (key, path)
+// order.
+func registryShape(rows []RegistryRow) (total int, kept bool) {
+	kept = true
+	for i := range rows {
+		r := &rows[i]
+		total += len(r.Entries)
+		if !kept {
+			continue
+		}
+		if i > 0 && rows[i-1].Owner.Compare(r.Owner) >= 0 {
+			kept = false
+			continue
+		}
+		for j := range r.Entries {
+			if r.Entries[j].Node != r.Owner || (j > 0 && !entryLess(r.Entries[j-1], r.Entries[j])) {
+				kept = false
+				break
+			}
+		}
+	}
+	return total, kept
+}
+
+// mergeRowsByKey is the stable sort by key of the rows' entries, in row
+// order, holding total entries: each step takes the first row's next
+// entry among those with the least key. The rows are at most
+// flattenMergeRows.
+func mergeRowsByKey(rows []RegistryRow, total int) []ServiceEntry {
+	out := make([]ServiceEntry, 0, total)
+	var next [flattenMergeRows]int
+	for len(out) < total {
+		best := -1
+		var key string
+		for i := range rows {
+			if es := rows[i].Entries; next[i] < len(es) && (best < 0 || es[next[i]].Key < key) {
+				best, key = i, es[next[i]].Key
+			}
+		}
+		out = append(out, rows[best].Entries[next[best]])
+		next[best]++
 	}
 	return out
 }

@@ -423,6 +423,20 @@ func TestChangedKeysMatchesNaive(t *testing.T) {
 func TestFlattenRegistryMatchesNaive(t *testing.T) {
 	gen := lawFrom(func(rng *rand.Rand) []RegistryRow {
 		rows := lawRandRegistry(rng)
+		if rng.Intn(3) == 0 {
+			// A row for every owner: more rows than flattenRegistry
+			// merges by scanning.
+			rows = nil
+			for _, u := range lawUniverse {
+				r := RegistryRow{Owner: u, Version: 1}
+				for _, e := range lawEntryPool {
+					if rng.Intn(2) == 0 {
+						r.Entries = append(r.Entries, ServiceEntry{Key: e[0], Node: u, Path: e[1]})
+					}
+				}
+				rows = append(rows, r)
+			}
+		}
 		if len(rows) > 1 && rng.Intn(2) == 0 {
 			switch i := rng.Intn(len(rows) - 1); rng.Intn(3) {
 			case 0:

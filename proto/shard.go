@@ -170,6 +170,9 @@ func typeAllocationHash(t TypeAllocation) uint64 {
 // inputs' own tables where they have that form (states never modify their
 // tables, so they may share them).
 func mergeAllocations(a, b []TypeAllocation) []TypeAllocation {
+	if out, ok := joinAlignedTables(a, b); ok {
+		return out
+	}
 	out := joinSorted(a, b,
 		func(x, y TypeAllocation) int { return strings.Compare(x.Type.Name, y.Type.Name) },
 		same[TypeAllocation],
@@ -193,6 +196,40 @@ func mergeAllocations(a, b []TypeAllocation) []TypeAllocation {
 		}
 	}
 	return out
+}
+
+// joinAlignedTables is mergeAllocations for lists of the same types in
+// the same places, when their join is a or b without being built: table
+// by table the one the join keeps is the same table as that list's. It
+// reports false when the join must be built to decide.
+func joinAlignedTables(a, b []TypeAllocation) ([]TypeAllocation, bool) {
+	if len(a) == 0 || len(a) != len(b) {
+		return nil, false
+	}
+	fromA, fromB := true, true
+	for i := range a {
+		x, y := &a[i], &b[i]
+		switch {
+		case x.Type.Name != y.Type.Name:
+			return nil, false
+		case sameTable(*x, *y):
+			// The join keeps x, the same table as both.
+		case compareTypeAllocation(*x, *y) >= 0:
+			fromB = false // the join keeps x, which is not b's table
+		default:
+			fromA = false
+		}
+		if !fromA && !fromB {
+			return nil, false
+		}
+	}
+	switch {
+	case fromA && allocationsNormal(a):
+		return a, true
+	case fromB && allocationsNormal(b):
+		return b, true
+	}
+	return nil, false
 }
 
 // sameTable reports whether x and y are the same table: equal type and
@@ -315,6 +352,38 @@ func Allocate(current []TypeAllocation, types []ShardType, hosts map[string][]Un
 	return out, changed
 }
 
+// sameTableForm reports whether two tables are equal down to which of
+// their lists are nil, so that one may stand for the other.
+func sameTableForm(a, b TypeAllocation) bool {
+	if !typeAllocationEqual(a, b) || (a.Shards == nil) != (b.Shards == nil) {
+		return false
+	}
+	for i := range a.Shards {
+		if (a.Shards[i].Replicas == nil) != (b.Shards[i].Replicas == nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// reuseTables replaces, in next (the caller's own, sorted by type name),
+// every table that equals the table of its type in current (sorted too)
+// in form by that table itself, and returns next. States never modify
+// their tables, so the next state may share the unchanged ones: states
+// that share a table compare it in O(1).
+func reuseTables(next, current []TypeAllocation) []TypeAllocation {
+	j := 0
+	for i := range next {
+		for j < len(current) && current[j].Type.Name < next[i].Type.Name {
+			j++
+		}
+		if j < len(current) && current[j].Type.Name == next[i].Type.Name && sameTableForm(next[i], current[j]) {
+			next[i] = current[j]
+		}
+	}
+	return next
+}
+
 func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAddress, next Epoch, budget int, moves *int) TypeAllocation {
 	t := TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: make([]ShardAllocation, typ.Shards)}
 	if had && cur.Type == typ {
@@ -323,12 +392,17 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 			t.Shards[i] = a
 		}
 	}
-	eligible := func(u UniqueAddress) bool { return containsNode(hosts, u) }
-	primaries := map[UniqueAddress]int{}
-	replicas := map[UniqueAddress]int{}
-	for _, h := range hosts {
-		primaries[h], replicas[h] = 0, 0
+	// Hosts come in address order: a short list without duplicates is
+	// searched by equality (no address parsed), and counts are kept by
+	// host position.
+	byScan := len(hosts) <= hostScanMax && strictlySortedNodes(hosts)
+	eligible := func(u UniqueAddress) bool {
+		if byScan {
+			return containsNodeUnsorted(hosts, u)
+		}
+		return containsNode(hosts, u)
 	}
+	primaries, replicas := newHostCounts(hosts, byScan), newHostCounts(hosts, byScan)
 	for i := range t.Shards {
 		a := &t.Shards[i]
 		kept := a.Replicas[:0]
@@ -347,21 +421,21 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 			}
 		}
 		if a.Primary != (UniqueAddress{}) {
-			primaries[a.Primary]++
+			primaries.add(a.Primary, 1)
 		}
 		for _, r := range a.Replicas {
-			replicas[r]++
+			replicas.add(r, 1)
 		}
 	}
-	least := func(count map[UniqueAddress]int, skip func(UniqueAddress) bool) (UniqueAddress, bool) {
+	least := func(count *hostCounts, skip func(UniqueAddress) bool) (UniqueAddress, bool) {
 		var best UniqueAddress
-		found := false
-		for _, h := range hosts { // address order: ties go to the lowest
+		found, bestCount := false, 0
+		for i, h := range hosts { // address order: ties go to the lowest
 			if skip(h) {
 				continue
 			}
-			if !found || count[h] < count[best] {
-				best, found = h, true
+			if c := count.at(i); !found || c < bestCount {
+				best, found, bestCount = h, true, c
 			}
 		}
 		return best, found
@@ -378,19 +452,20 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 		}
 		a.Primary, a.Epoch = p, next
 		a.Replicas = removeNode(a.Replicas, p)
-		primaries[p]++
+		primaries.add(p, 1)
 	}
 	for budget > 0 && len(hosts) > 1 {
 		most, fewest := hosts[0], hosts[0]
-		for _, h := range hosts {
-			if primaries[h] > primaries[most] {
-				most = h
+		mostCount, fewestCount := primaries.at(0), primaries.at(0)
+		for i, h := range hosts {
+			if c := primaries.at(i); c > mostCount {
+				most, mostCount = h, c
 			}
-			if primaries[h] < primaries[fewest] {
-				fewest = h
+			if c := primaries.at(i); c < fewestCount {
+				fewest, fewestCount = h, c
 			}
 		}
-		if primaries[most]-primaries[fewest] <= 1 {
+		if mostCount-fewestCount <= 1 {
 			break
 		}
 		for i := range t.Shards {
@@ -399,12 +474,12 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 				continue
 			}
 			if containsNodeUnsorted(a.Replicas, fewest) {
-				replicas[fewest]--
+				replicas.add(fewest, -1)
 			}
 			a.Replicas = removeNode(a.Replicas, fewest)
 			a.Primary, a.Epoch = fewest, next
-			primaries[most]--
-			primaries[fewest]++
+			primaries.add(most, -1)
+			primaries.add(fewest, 1)
 			break
 		}
 		*moves++
@@ -425,11 +500,11 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 				break
 			}
 			a.Replicas = append(a.Replicas, r)
-			replicas[r]++
+			replicas.add(r, 1)
 		}
 		if len(a.Replicas) > want {
 			for _, r := range a.Replicas[want:] {
-				replicas[r]--
+				replicas.add(r, -1)
 			}
 			a.Replicas = a.Replicas[:want]
 		}
@@ -438,6 +513,65 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 		t.Epoch = next
 	}
 	return t
+}
+
+// hostScanMax is the most hosts allocateType searches by equality.
+const hostScanMax = 16
+
+// strictlySortedNodes reports whether list is in strictly increasing
+// address order.
+func strictlySortedNodes(list []UniqueAddress) bool {
+	for i := 1; i < len(list); i++ {
+		if list[i-1].Compare(list[i]) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// hostCounts counts shards per host of a list: by position when the
+// hosts are distinct (byPos), else in a map. Every node counted is one of
+// the hosts.
+type hostCounts struct {
+	hosts []UniqueAddress
+	pos   []int
+	m     map[UniqueAddress]int
+}
+
+func newHostCounts(hosts []UniqueAddress, byPos bool) *hostCounts {
+	c := &hostCounts{hosts: hosts}
+	if byPos {
+		c.pos = make([]int, len(hosts))
+		return c
+	}
+	c.m = make(map[UniqueAddress]int, len(hosts))
+	for _, h := range hosts {
+		c.m[h] = 0
+	}
+	return c
+}
+
+// at is the count of hosts[i].
+func (c *hostCounts) at(i int) int {
+	if c.m != nil {
+		return c.m[c.hosts[i]]
+	}
+	return c.pos[i]
+}
+
+// add adds d to u's count.
+func (c *hostCounts) add(u UniqueAddress, d int) {
+	if c.m != nil {
+		c.m[u] += d
+		return
+	}
+	for i, h := range c.hosts {
+		if h == u {
+			c.pos[i] += d
+			return
+		}
+	}
+	panic("proto: invariant host-counts broken: a count for a node that is not a host")
 }
 
 func removeNode(list []UniqueAddress, u UniqueAddress) []UniqueAddress {

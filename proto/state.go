@@ -325,6 +325,28 @@ func (s *State) Status(u UniqueAddress) MemberStatus {
 	return 0
 }
 
+// memberWith is Member(u), its lookup sharing the parsed member list of
+// kc (nil for none).
+func (s *State) memberWith(u UniqueAddress, kc *keyCache) (Member, bool) {
+	cur := memberCursor{s: s, kc: kc}
+	if i, ok := cur.index(u); ok {
+		return s.Members[i], true
+	}
+	return Member{}, false
+}
+
+// statusWith is Status(u), its lookup sharing the parsed member list of
+// kc (nil for none).
+func (s *State) statusWith(u UniqueAddress, kc *keyCache) MemberStatus {
+	if m, ok := s.memberWith(u, kc); ok {
+		return m.Status
+	}
+	if _, ok := s.Tombstones[u]; ok {
+		return Removed
+	}
+	return 0
+}
+
 // setMember inserts or replaces m. The state must be owned by the caller.
 func (s *State) setMember(m Member) {
 	i, ok := s.memberIndex(m.Node)
@@ -572,17 +594,33 @@ func mergeContent(a, b *State, now time.Time) *State {
 // (the caller compared the clocks and found one dominating).
 // Its lookups share the parsed member lists of kc (nil for none).
 func mergeContentClock(a, b *State, now time.Time, version VClock, kc *keyCache) *State {
+	return mergeContentKnown(a, b, now, version, false, nil, kc)
+}
+
+// mergeContentKnown is mergeContentClock, told whether version is known to
+// hold no entry of a's or b's tombstones (clean: the clock then needs no
+// pruning unless the merge tombstones a Removed member), and given the
+// sorted UIDs of a's tombstones (aUIDs, nil when not known).
+func mergeContentKnown(a, b *State, now time.Time, version VClock, clean bool, aUIDs []UID, kc *keyCache) *State {
 	out := &State{
-		Members:    mergeMembers(a.Members, b.Members),
-		Version:    version,
-		Tombstones: make(map[UniqueAddress]time.Time, len(a.Tombstones)+len(b.Tombstones)),
+		Members: mergeMembers(a.Members, b.Members),
+		Version: version,
 	}
-	for k, t := range a.Tombstones {
-		out.Tombstones[k] = t
-	}
-	for k := range b.Tombstones {
-		if _, ok := out.Tombstones[k]; !ok {
-			out.Tombstones[k] = now
+	var uids []UID // of out.Tombstones, when known
+	if a.Tombstones != nil && !anyRemoved(out.Members) && tombstonesCover(a.Tombstones, b.Tombstones) {
+		// The union is a's map, times and all. With no member Removed,
+		// pruning only reads the map, so the result may share it: maps
+		// are never changed once in a state.
+		out.Tombstones, uids = a.Tombstones, aUIDs
+	} else {
+		out.Tombstones = make(map[UniqueAddress]time.Time, len(a.Tombstones)+len(b.Tombstones))
+		for k, t := range a.Tombstones {
+			out.Tombstones[k] = t
+		}
+		for k := range b.Tombstones {
+			if _, ok := out.Tombstones[k]; !ok {
+				out.Tombstones[k] = now
+			}
 		}
 	}
 	// The merged rows share their lists with a and b: pruneTombstoned
@@ -594,8 +632,31 @@ func mergeContentClock(a, b *State, now time.Time, version VClock, kc *keyCache)
 		out.AllocationEpoch = b.AllocationEpoch
 	}
 	out.Registry = mergeRegistry(a.Registry, b.Registry)
-	out.pruneTombstonedWith(now, kc)
+	out.prune(now, kc, clean, uids)
 	return out
+}
+
+// anyRemoved reports whether a member is Removed.
+func anyRemoved(ms []Member) bool {
+	for i := range ms {
+		if ms[i].Status == Removed {
+			return true
+		}
+	}
+	return false
+}
+
+// tombstonesCover reports whether every key of b is a key of a.
+func tombstonesCover(a, b map[UniqueAddress]time.Time) bool {
+	if len(b) > len(a) {
+		return false
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // pruneTombstoned drops members, clock entries, seen entries and
@@ -609,10 +670,18 @@ func (s *State) pruneTombstoned(now time.Time) { s.pruneTombstonedWith(now, nil)
 // pruneTombstonedWith is pruneTombstoned, its lookups sharing the parsed
 // member lists of kc (nil for none). The member list it leaves must not
 // be modified afterwards (see keyCache).
-func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) {
+func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) { s.prune(now, kc, false, nil) }
+
+// prune is pruneTombstonedWith, told whether the clock is known to hold no
+// entry of the tombstones (clean), and given the sorted UIDs of the
+// tombstones (uids; nil when not known), which rule most members out
+// without hashing them. The tombstone map is written only to tombstone a
+// Removed member, which a known uids must not come with.
+func (s *State) prune(now time.Time, kc *keyCache, clean bool, uids []UID) {
 	// Copy on write: the slices and the clock may be shared with other
 	// states, so they are replaced, never changed in place. The tombstone
-	// map is the caller's own.
+	// map is the caller's own if the state has a Removed member (which it
+	// tombstones); otherwise it is only read.
 	var members []Member
 	// Tombstones are mostly few: when looking each up among the members
 	// costs less than looking every member up among them, mark the
@@ -627,17 +696,19 @@ func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) {
 			}
 		}
 	}
+	added := false // a tombstone the clock was not checked against
 	for i := range s.Members {
 		m := &s.Members[i]
 		drop := false
 		if m.Status == Removed {
 			if _, ok := s.Tombstones[m.Node]; !ok {
 				s.Tombstones[m.Node] = now
+				added = true
 			}
 			drop = true
 		} else if dead != nil {
 			drop = dead[i]
-		} else if len(s.Tombstones) > 0 {
+		} else if len(s.Tombstones) > 0 && (uids == nil || containsUID(uids, m.Node.UID)) {
 			_, drop = s.Tombstones[m.Node]
 		}
 		if drop && members == nil {
@@ -699,7 +770,7 @@ func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) {
 			s.Registry = rows
 		}
 	}
-	if len(s.Tombstones) == 0 {
+	if len(s.Tombstones) == 0 || (clean && !added) {
 		return
 	}
 	// Tombstones are few and clocks large: look the tombstones up.

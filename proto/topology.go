@@ -280,12 +280,31 @@ func diffSnapshots(prev, next TopologySnapshot, at time.Time) []Event {
 // in type order, listing the changed shard ids.
 func diffAllocations(prev, next []TypeAllocation, at time.Time, seq uint64) []Event {
 	var out []Event
-	old := map[string]TypeAllocation{}
-	for _, t := range prev {
-		old[t.Type.Name] = t
+	// Tables are sorted by type name: one walk finds prev's table of
+	// each type of next. Only lists out of order are looked up by name.
+	var old map[string]TypeAllocation
+	if !strictlySortedTables(prev) || !strictlySortedTables(next) {
+		old = map[string]TypeAllocation{}
+		for _, t := range prev {
+			old[t.Type.Name] = t
+		}
 	}
+	k := 0 // where in prev the next type's table is, if it has one
 	for _, t := range next {
-		p := old[t.Type.Name]
+		var p TypeAllocation
+		if old != nil {
+			p = old[t.Type.Name]
+		} else {
+			for k < len(prev) && prev[k].Type.Name < t.Type.Name {
+				k++
+			}
+			if k < len(prev) && prev[k].Type.Name == t.Type.Name {
+				p = prev[k]
+			}
+		}
+		if sameTable(p, t) {
+			continue // the very table: nothing moved
+		}
 		var moved []int
 		for i, a := range t.Shards {
 			if i >= len(p.Shards) || p.Shards[i].Primary != a.Primary || !nodesEqual(p.Shards[i].Replicas, a.Replicas) {
@@ -297,6 +316,17 @@ func diffAllocations(prev, next []TypeAllocation, at time.Time, seq uint64) []Ev
 		}
 	}
 	return out
+}
+
+// strictlySortedTables reports whether tables are in strictly increasing
+// type name order.
+func strictlySortedTables(tables []TypeAllocation) bool {
+	for i := 1; i < len(tables); i++ {
+		if tables[i-1].Type.Name >= tables[i].Type.Name {
+			return false
+		}
+	}
+	return true
 }
 
 // changedKeys lists, sorted, the keys whose entries differ between two

@@ -54,16 +54,32 @@ func ValidateStateSince(s, prev *State) error {
 	return validateStateSince(s, prev, nil)
 }
 
-// validMemo remembers the last clocks of states that passed validation:
-// a clock's check does not depend on the rest of the state. Clocks are
-// named by identity and never change once in a state; the memo holds
-// them, so that their memory cannot be reused while they are remembered.
+// validMemo remembers the last parts of states that passed validation
+// (clocks, member lists, seen sets, reachability tables, allocation
+// tables, registries): a part's own checks do not depend on the rest of
+// the state, so a part found valid needs only the checks that hold it
+// against the rest (lengths against the member count, tables' epochs
+// against the state's). Parts are named by identity and never change once
+// in a state; the memo holds them, so that their memory cannot be reused
+// while they are remembered.
 type validMemo struct {
 	clocks [validClocks]VClock
 	next   int
+
+	members  partMemo[Member]
+	seen     partMemo[UniqueAddress]
+	rows     partMemo[ObserverRow]
+	registry partMemo[RegistryRow]
+	tables   partMemo[TypeAllocation]
+	// tableEpochs[i] is the allocation epoch tables.parts[i] was found
+	// valid under; a higher one only relaxes the check.
+	tableEpochs [validParts]Epoch
 }
 
-const validClocks = 4
+const (
+	validClocks = 4
+	validParts  = 4
+)
 
 func (m *validMemo) clockValid(v VClock) bool {
 	if m == nil || v == nil {
@@ -85,6 +101,93 @@ func (m *validMemo) addClock(v VClock) {
 	m.next = (m.next + 1) % validClocks
 }
 
+// tablesValid reports whether tables were found valid under an
+// allocation epoch no higher than epoch.
+func (m *validMemo) tablesValid(tables []TypeAllocation, epoch Epoch) bool {
+	if m == nil {
+		return false
+	}
+	i := m.tables.index(tables)
+	return i >= 0 && m.tableEpochs[i] <= epoch
+}
+
+func (m *validMemo) addTables(tables []TypeAllocation, epoch Epoch) {
+	if m == nil || len(tables) == 0 {
+		return
+	}
+	m.tableEpochs[m.tables.next] = epoch
+	m.tables.add(tables)
+}
+
+// partMemo remembers the last validParts non-empty lists of one kind
+// found valid.
+type partMemo[E any] struct {
+	parts [validParts][]E
+	next  int
+}
+
+// index is where the memo holds list (the same slice), or -1.
+func (m *partMemo[E]) index(list []E) int {
+	if len(list) == 0 {
+		return -1
+	}
+	for i, p := range m.parts {
+		if len(p) == len(list) && &p[0] == &list[0] {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *partMemo[E]) add(list []E) {
+	if len(list) == 0 {
+		return
+	}
+	m.parts[m.next] = list
+	m.next = (m.next + 1) % validParts
+}
+
+// The memo's parts by kind; a nil memo holds none and keeps none.
+func (m *validMemo) membersValid(ms []Member) bool {
+	return m != nil && m.members.index(ms) >= 0
+}
+
+func (m *validMemo) seenValid(seen []UniqueAddress) bool {
+	return m != nil && m.seen.index(seen) >= 0
+}
+
+func (m *validMemo) rowsValid(rows []ObserverRow) bool {
+	return m != nil && m.rows.index(rows) >= 0
+}
+
+func (m *validMemo) registryValid(rows []RegistryRow) bool {
+	return m != nil && m.registry.index(rows) >= 0
+}
+
+func (m *validMemo) addMembers(ms []Member) {
+	if m != nil {
+		m.members.add(ms)
+	}
+}
+
+func (m *validMemo) addSeen(seen []UniqueAddress) {
+	if m != nil {
+		m.seen.add(seen)
+	}
+}
+
+func (m *validMemo) addRows(rows []ObserverRow) {
+	if m != nil {
+		m.rows.add(rows)
+	}
+}
+
+func (m *validMemo) addRegistry(rows []RegistryRow) {
+	if m != nil {
+		m.registry.add(rows)
+	}
+}
+
 // validateStateSince is validateStateKnowing(s, prev.Members, true),
 // given a valid prev whose parts s may share, and what vm (nil for
 // nothing) remembers of parts found valid before.
@@ -101,49 +204,63 @@ func validateStateSince(s, prev *State, vm *validMemo) error {
 		}
 		vm.addClock(s.Version)
 	}
-	if !sameMembers(prev.Members, s.Members) {
+	if !sameMembers(prev.Members, s.Members) && !vm.membersValid(s.Members) {
 		if err := validateMembersKnowing(s.Members, prev.Members); err != nil {
 			return err
 		}
+		vm.addMembers(s.Members)
 	}
 	if len(s.Seen) > len(s.Members) {
 		return invalid("seen set larger than members")
 	}
-	if !sameNodes(prev.Seen, s.Seen) && !strictlySortedAlong(s.Seen, s.Members) {
-		return invalid("seen set not sorted")
+	if !sameNodes(prev.Seen, s.Seen) && !vm.seenValid(s.Seen) {
+		if !strictlySortedAlong(s.Seen, s.Members) {
+			return invalid("seen set not sorted")
+		}
+		vm.addSeen(s.Seen)
 	}
 	if len(s.Reachability.Rows) > len(s.Members) {
 		return invalid("more reachability rows than members")
 	}
-	if sameRows(prev.Reachability.Rows, s.Reachability.Rows) {
-		// Sorted as they were: only their lengths meet a new member count.
-		if len(s.Members) < len(prev.Members) {
+	if sameRows(prev.Reachability.Rows, s.Reachability.Rows) || vm.rowsValid(s.Reachability.Rows) {
+		// Sorted as they were: only their lengths meet a new member
+		// count (prev's rows passed against prev's members).
+		if len(s.Members) < len(prev.Members) || !sameRows(prev.Reachability.Rows, s.Reachability.Rows) {
 			for _, row := range s.Reachability.Rows {
 				if len(row.Unreachable) > len(s.Members) {
 					return invalid("reachability row too long")
 				}
 			}
 		}
-	} else if err := validateRows(s, prev.Reachability.Rows); err != nil {
-		return err
+	} else {
+		if err := validateRows(s, prev.Reachability.Rows); err != nil {
+			return err
+		}
+		vm.addRows(s.Reachability.Rows)
 	}
 	if len(s.Tombstones) > MaxMembers {
 		return invalid("%d tombstones, limit %d", len(s.Tombstones), MaxMembers)
 	}
 	// A table's epoch is checked against the state's, which never lowers
 	// it when the tables are prev's.
-	if !sameAllocations(prev.Allocations, s.Allocations) || s.AllocationEpoch < prev.AllocationEpoch {
-		if err := validateAllocations(s); err != nil {
+	if (!sameAllocations(prev.Allocations, s.Allocations) || s.AllocationEpoch < prev.AllocationEpoch) &&
+		!vm.tablesValid(s.Allocations, s.AllocationEpoch) {
+		if err := validateAllocationsKnowing(s, prev.Allocations); err != nil {
 			return err
 		}
+		vm.addTables(s.Allocations, s.AllocationEpoch)
 	}
-	if sameRegistry(prev.Registry, s.Registry) {
+	if sameRegistry(prev.Registry, s.Registry) || vm.registryValid(s.Registry) {
 		if len(s.Registry) > len(s.Members) {
 			return invalid("more registry rows than members")
 		}
 		return nil
 	}
-	return validateRegistry(s)
+	if err := validateRegistry(s); err != nil {
+		return err
+	}
+	vm.addRegistry(s.Registry)
+	return nil
 }
 
 // validateStateKnowing is validateState, except that it skips the checks of
@@ -347,13 +464,22 @@ func strictlySortedAlong(list []UniqueAddress, members []Member) bool {
 	return true
 }
 
-func validateAllocations(s *State) error {
+func validateAllocations(s *State) error { return validateAllocationsKnowing(s, nil) }
+
+// validateAllocationsKnowing is validateAllocations given the tables of a
+// valid state (known, nil for none): a table that is the very table known
+// holds (the same type, epoch and shards) passed every check of its own
+// and meets only those against the rest of s.
+func validateAllocationsKnowing(s *State, known []TypeAllocation) error {
 	if len(s.Allocations) > MaxShardTypes {
 		return invalid("%d shard types, limit %d", len(s.Allocations), MaxShardTypes)
 	}
 	for i, t := range s.Allocations {
-		if err := t.Type.Validate(); err != nil {
-			return invalid("allocation table %d: %v", i, err)
+		held := i < len(known) && sameTable(known[i], t)
+		if !held {
+			if err := t.Type.Validate(); err != nil {
+				return invalid("allocation table %d: %v", i, err)
+			}
 		}
 		if i > 0 && s.Allocations[i-1].Type.Name >= t.Type.Name {
 			return invalid("allocation tables not sorted at %q", t.Type.Name)
@@ -361,6 +487,9 @@ func validateAllocations(s *State) error {
 		if len(t.Shards) != t.Type.Shards || t.Epoch > s.AllocationEpoch {
 			return invalid("allocation table %q has %d shards (want %d) or epoch %d above %d",
 				t.Type.Name, len(t.Shards), t.Type.Shards, t.Epoch, s.AllocationEpoch)
+		}
+		if held {
+			continue
 		}
 		for id, a := range t.Shards {
 			if len(a.Replicas) > MaxReplicas || a.Epoch > t.Epoch {

@@ -456,3 +456,84 @@ func TestValidateStateSinceMatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestValidMemoAcrossStates: one memo and one predecessor carried over a
+// long run of states, each assembled from parts of earlier ones (shared,
+// so the memo recognises them) under other member lists and allocation
+// epochs, sometimes broken, gives the naive validation's verdict every
+// time.
+func TestValidMemoAcrossStates(t *testing.T) {
+	rng := rand.New(rand.NewSource(*lawSeed))
+	var vm validMemo
+	var prev *State
+	pool := []*State{valRandPart(rng)}
+	verdicts := map[bool]int{}
+	for i := 0; i < 20000; i++ {
+		pick := func() *State { return pool[rng.Intn(len(pool))] }
+		s := *pick()
+		if rng.Intn(2) == 0 {
+			s = *valRandPart(rng)
+		}
+		if rng.Intn(2) == 0 {
+			s.Members = pick().Members
+		}
+		if rng.Intn(2) == 0 {
+			s.Seen = pick().Seen
+		}
+		if rng.Intn(2) == 0 {
+			s.Reachability = pick().Reachability
+		}
+		if rng.Intn(2) == 0 {
+			s.Allocations = pick().Allocations
+		}
+		if rng.Intn(2) == 0 {
+			s.AllocationEpoch = pick().AllocationEpoch
+		}
+		if rng.Intn(2) == 0 {
+			s.Registry = pick().Registry
+		}
+		switch rng.Intn(8) {
+		case 0:
+			if len(s.Members) > 0 {
+				s.Members = s.Members[:rng.Intn(len(s.Members))]
+			}
+		case 1:
+			s.Seen = valSwap(rng, s.Seen)
+		case 2:
+			s.Registry = valSwap(rng, s.Registry)
+		case 3:
+			s.Members = valSwap(rng, s.Members)
+		case 4:
+			s.Reachability.Rows = valSwap(rng, s.Reachability.Rows)
+		case 5:
+			// One owner's entries under another owner.
+			if n := len(s.Registry); n > 1 {
+				rows := append([]RegistryRow(nil), s.Registry...)
+				i := rng.Intn(n - 1)
+				rows[i].Entries = rows[i+1].Entries
+				s.Registry = rows
+			}
+		}
+		want := fmt.Sprint(naiveValidateState(&s))
+		var got string
+		if prev == nil {
+			got = fmt.Sprint(validateStateSince(&s, &State{}, &vm))
+		} else {
+			got = fmt.Sprint(validateStateSince(&s, prev, &vm))
+		}
+		if got != want {
+			t.Fatalf("state %d: %s, naive %s", i, got, want)
+		}
+		verdicts[want == "<nil>"]++
+		if want == "<nil>" {
+			prev = &s
+		}
+		pool = append(pool, &s)
+		if len(pool) > 12 {
+			pool = pool[1:]
+		}
+	}
+	if verdicts[true] < 2000 || verdicts[false] < 2000 {
+		t.Fatalf("verdicts %v: both must be common", verdicts)
+	}
+}

@@ -658,15 +658,29 @@ func skipsLeaving(from, to proto.MemberStatus) bool {
 }
 
 // composed reports whether this node may legitimately have missed the
-// Leaving step: its seen mark does not count towards convergence (it is
-// Down, Exiting or gone in the new state), so the leader did not wait for
-// it to see Leaving before moving the member to Exiting. Every other node
-// is in the seen set of a version with the member Leaving, and proto's
-// leader acts only in Tick, never in the Step that merged gossip, so each
-// state a node holds is one merge or one change of its own.
+// Leaving step, because the leader did not wait for it to see Leaving
+// before moving the member to Exiting:
+//   - its seen mark does not count towards convergence (it is Down,
+//     Exiting or gone in the new state); or
+//   - it was still Joining or WeaklyUp in its previous state: a node
+//     admitted by a member the leader's side could not reach (and then
+//     downed) holds that member's older view, and the leader converged
+//     without knowing the joiner at all.
+//
+// Every other node is in the seen set of a version with the member
+// Leaving, and proto's leader acts only in Tick, never in the Step that
+// merged gossip, so each state a node holds is one merge or one change of
+// its own.
 func (r *step) composed() bool {
 	i, ok := r.memberIndex()[r.self]
-	return !ok || r.s.Members[i].Status == proto.Down || r.s.Members[i].Status == proto.Exiting
+	if !ok || r.s.Members[i].Status == proto.Down || r.s.Members[i].Status == proto.Exiting {
+		return true
+	}
+	if r.prev == nil {
+		return false
+	}
+	was, listed := r.prev.Member(r.self)
+	return listed && (was.Status == proto.Joining || was.Status == proto.WeaklyUp)
 }
 
 // tombstoned returns whether s.Members[j] is tombstoned in s. Given the

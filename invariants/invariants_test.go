@@ -220,6 +220,13 @@ func observeCases() []observeCase {
 			x := edit(s0, func(s *proto.State) { setStatus(s, b, proto.Exiting); setStatus(s, c, proto.Down); s.Version[a] = 2 })
 			return []View{at(c, s0), at(c, x)}
 		}},
+		{name: "valid: Up to Exiting seen by a node that was Joining", views: func() []View {
+			// c was admitted through a member the leader's side had
+			// downed, with that member's view, in which b is still Up.
+			j := edit(s0, func(s *proto.State) { setStatus(s, c, proto.Joining) })
+			x := edit(j, func(s *proto.State) { setStatus(s, b, proto.Exiting); s.Version[a] = 2 })
+			return []View{at(c, j), at(c, x)}
+		}},
 		{name: "allowed-transition: Leaving to Up with a local change", views: func() []View {
 			x := next(s0, func(s *proto.State) { setStatus(s, b, proto.Leaving) })
 			return []View{at(a, x), at(a, next(x, func(s *proto.State) { setStatus(s, b, proto.Up) }))}

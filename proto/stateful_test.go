@@ -66,10 +66,13 @@ func newSFObserver(self UniqueAddress, closed bool) *sfObserver {
 //	(e) the node never sends a message to itself.
 //
 // One exemption from (a), for exactly one skipped status (X→Exiting
-// without Leaving in between): a node that learns in this very step that
-// it is itself Down, Exiting or Removed may never have seen the Leaving
-// record, since the leader's convergence does not wait for Down or Exiting
-// members. It stops in the same step. An open observer (the fuzzer, whose
+// without Leaving in between), for two kinds of node that may never have
+// seen the Leaving record: one that learns in this very step that it is
+// itself Down, Exiting or Removed, since the leader's convergence does not
+// wait for Down or Exiting members (it stops in the same step); and one
+// that was still Joining or WeaklyUp, since a member the leader's side
+// could not reach (and downed) may have admitted it with that member's
+// older view, while the leader converged without knowing it. An open observer (the fuzzer, whose
 // peers may claim any later status) applies the exemption to every step:
 // members may skip Leaving but never move backwards.
 func (o *sfObserver) observe(n *Node, msgs []Message) []string {
@@ -92,6 +95,9 @@ func (o *sfObserver) observe(n *Node, msgs []Message) []string {
 	exempt := !o.closed
 	switch st.Status(o.self) {
 	case Down, Exiting, Removed:
+		exempt = true
+	}
+	if was, listed := o.status[o.self]; listed && (was == Joining || was == WeaklyUp) {
 		exempt = true
 	}
 	cur := make(map[UniqueAddress]MemberStatus, len(st.Members))

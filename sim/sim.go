@@ -558,8 +558,8 @@ func (s *sim) afterStep(sl *slot) {
 	out := &s.out
 	if msgs := out.Messages; len(msgs) > 0 {
 		now := unixNanos(s.now)
-		for _, m := range msgs {
-			s.net.SendNanos(now, m)
+		for i := range msgs {
+			s.net.SendNanos(now, &msgs[i])
 		}
 	}
 	for i := range out.Events {

@@ -75,10 +75,10 @@ func seqBody(seq uint64) int {
 	return 2 + cborUint(seq)
 }
 
-func (z *sizer) size(m proto.Message) int {
-	n := z.measure(&m)
+func (z *sizer) size(m *proto.Message) int {
+	n := z.measure(m)
 	if sizeCheck != nil {
-		sizeCheck(m, n)
+		sizeCheck(*m, n)
 	}
 	return n
 }

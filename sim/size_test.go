@@ -177,7 +177,7 @@ func TestStateSizesMatchWire(t *testing.T) {
 			to := poolNode(rapid.IntRange(0, pool-1).Draw(t, "to"))
 			for _, body := range []proto.Body{proto.GossipState{State: s}, proto.GossipState{State: s, Reply: true}, proto.Welcome{State: s}} {
 				m := proto.Message{From: from, To: to.Address, ToUID: to.UID, Body: body}
-				if got, want := z.size(m), wire.Size(m); got != want {
+				if got, want := z.size(&m), wire.Size(m); got != want {
 					t.Fatalf("state %d, %s: size %d, wire.Size %d", i, body.Kind(), got, want)
 				}
 			}

@@ -17,8 +17,8 @@ import (
 // cached body size stays exact; the caches hold the values they are keyed
 // by, so a key's memory can never be reused by another value while cached.
 type sizer struct {
-	states map[stateKey]int
-	clocks []clockBody // recent gossip-status clocks, newest last
+	states map[*proto.State]int // CBOR length of a state's wireState
+	clocks []clockBody          // recent gossip-status clocks, newest last
 	st     *stateSizer
 	envs   [1 << envBits]envEntry // envelope lengths, direct-mapped by envSlot
 }
@@ -37,12 +37,6 @@ type envEntry struct {
 
 // envBits is the log2 of the size of sizer.envs.
 const envBits = 8
-
-type stateKey struct {
-	state   *proto.State
-	welcome bool
-	reply   bool
-}
 
 type clockBody struct {
 	clock  proto.VClock   // held so that ptr stays unique
@@ -64,7 +58,7 @@ const (
 var sizeCheck func(m proto.Message, size int)
 
 func newSizer() *sizer {
-	return &sizer{states: map[stateKey]int{}, st: newStateSizer()}
+	return &sizer{states: map[*proto.State]int{}, st: newStateSizer()}
 }
 
 // cborUint is the length of an unsigned integer in CBOR (RFC 8949 §3.1).
@@ -112,12 +106,12 @@ func (z *sizer) measure(m *proto.Message) int {
 		if b.State == nil {
 			return max(0, wire.Size(*m))
 		}
-		body = z.stateBody(stateKey{state: b.State, reply: b.Reply})
+		body = z.stateBody(b.State, b.Reply)
 	case proto.Welcome:
 		if b.State == nil {
 			return max(0, wire.Size(*m))
 		}
-		body = z.stateBody(stateKey{state: b.State, welcome: true})
+		body = z.stateBody(b.State, false)
 	case proto.GossipStatus:
 		body = z.statusBody(&b)
 	case proto.GossipSeen:
@@ -194,20 +188,21 @@ func optText(s string) int {
 }
 
 // stateBody is the length of a state body, {1: state} or {1: state, 2:
-// true} (or the welcome's {1: state}).
-func (z *sizer) stateBody(k stateKey) int {
-	if body, ok := z.states[k]; ok {
-		return body
+// true} (or the welcome's {1: state}). The state's length is cached by
+// state alone: a state is sent as gossip, reply and welcome alike.
+func (z *sizer) stateBody(st *proto.State, reply bool) int {
+	n, ok := z.states[st]
+	if !ok {
+		n = z.st.size(st)
+		if len(z.states) >= maxStateSizes {
+			clear(z.states)
+		}
+		z.states[st] = n
 	}
-	body := 2 + z.st.size(k.state)
-	if k.reply {
-		body += 2
+	if reply {
+		return n + 4
 	}
-	if len(z.states) >= maxStateSizes {
-		clear(z.states)
-	}
-	z.states[k] = body
-	return body
+	return n + 2
 }
 
 // statusBody is the length of a gossip status body.

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"math/bits"
-	"reflect"
 	"unsafe"
 
 	"github.com/rumorhq/rumor/proto"
@@ -207,7 +206,7 @@ func (z *sizer) stateBody(st *proto.State, reply bool) int {
 
 // statusBody is the length of a gossip status body.
 func (z *sizer) statusBody(g *proto.GossipStatus) int {
-	p := reflect.ValueOf(g.Version).UnsafePointer()
+	p := clockPtr(g.Version)
 	d := cborUint(g.SeenDigest)
 	if g.SeenDigest == 0 {
 		d = 0 // omitted
@@ -231,6 +230,10 @@ func (z *sizer) statusBody(g *proto.GossipStatus) int {
 	z.clocks = append(z.clocks, clockBody{clock: g.Version, ptr: p, reply: g.Reply, digest: d, body: body})
 	return body
 }
+
+// clockPtr is reflect.ValueOf(v).UnsafePointer() without reflect: a map
+// value is one pointer to the runtime's map, nil for a nil map.
+func clockPtr(v proto.VClock) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&v)) }
 
 // statusLen is the CBOR length of a gossip status's wireStatus map. Its
 // node table holds the clock's identities, each named once by the clock,

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -269,4 +270,19 @@ func TestEnvelopeCacheIsExact(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestClockPtrIsReflects: clockPtr names a clock's map as reflect does,
+// nil for a nil clock, and tells apart clocks of equal content.
+func TestClockPtrIsReflects(t *testing.T) {
+	a := proto.VClock{poolNode(1): 3}
+	b := proto.VClock{poolNode(1): 3}
+	for _, v := range []proto.VClock{nil, {}, a, b} {
+		if got, want := clockPtr(v), reflect.ValueOf(v).UnsafePointer(); got != want {
+			t.Errorf("clockPtr(%v) = %p, reflect %p", v, got, want)
+		}
+	}
+	if clockPtr(a) == clockPtr(b) {
+		t.Errorf("clocks of equal content share a pointer %p", clockPtr(a))
+	}
 }

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -214,7 +213,7 @@ func (z *stateSizer) size(s *proto.State) int {
 		z.others = append(z.others, z.rows.get(keyOf(rows), func(p *part) { z.rowsPart(p, rows) }))
 	}
 	if v := s.Version; len(v) > 0 {
-		z.others = append(z.others, z.maps.get(reflect.ValueOf(v).UnsafePointer(), func(p *part) { z.versionPart(p, v) }))
+		z.others = append(z.others, z.maps.get(clockPtr(v), func(p *part) { z.versionPart(p, v) }))
 	}
 	if len(s.Seen) > 0 {
 		z.seenPart(&z.seen, s.Seen, s.Members, mp)

@@ -252,7 +252,10 @@ func newSim(o Options) (*sim, error) {
 		Loss:        p.Loss,
 		Duplicate:   p.Dup,
 		MaxInFlight: p.MaxInFlight,
-		Sizer:       s.sizer.size,
+		Sizer:       s.sizer.measure, // size, less its test hook when unset
+	}
+	if sizeCheck != nil {
+		s.netCfg.Sizer = s.sizer.size
 	}
 	if p.LatencyMean == 0 {
 		s.netCfg.Latency = netsim.Constant(p.LatencyMin)

@@ -31,7 +31,9 @@ import (
 // own table is cached with it: it is the state's table whenever the other
 // parts name only members, the common case, and gives the state's length
 // too when they name a few others (tombstones) but the table stays within
-// 23 identities, so that every ref is one byte. A new member list mostly
+// 23 identities, so that every ref is one byte. A cached part that names
+// only members remembers its refs' length in the last member table it was
+// measured against. A new member list mostly
 // names the members of the last one, whose ids it takes by position.
 type stateSizer struct {
 	ids      map[proto.UniqueAddress]int32
@@ -80,6 +82,13 @@ type part struct {
 	count   int     // identities in the table
 	refLen  []uint8 // by id: length of the id's ref in it; 0: not a member
 	refs    int     // total length of the members' own refs
+
+	// A cached part found to name only members of a member list whose
+	// refLen starts at inMembers (member lists naming the same nodes share
+	// it): its refs' total length in that list's table. Invariant: nil in
+	// the scratch parts (seen, tombstones), whose ids change.
+	inMembers *uint8
+	inRefs    int
 }
 
 // partCache holds the parts of one kind, keyed by the slice or map they
@@ -256,10 +265,16 @@ func (z *stateSizer) size(s *proto.State) int {
 func (z *stateSizer) memberRefs(mp *part) (int, bool) {
 	refs := mp.refs
 	others, extra, extraLen := 0, 0, 0 // refs to non-members; distinct ones; their entries
+	table := unsafe.SliceData(mp.refLen)
 	for _, p := range z.others {
+		if p.inMembers == table {
+			refs += p.inRefs
+			continue
+		}
+		pRefs, pOthers := 0, others
 		for _, i := range p.ids {
 			if int(i) < len(mp.refLen) && mp.refLen[i] != 0 {
-				refs += int(mp.refLen[i])
+				pRefs += int(mp.refLen[i])
 				continue
 			}
 			if others == 0 {
@@ -272,6 +287,10 @@ func (z *stateSizer) memberRefs(mp *part) (int, bool) {
 				extraLen += z.entryLen[i]
 			}
 		}
+		if others == pOthers && p != &z.seen && p != &z.tombs {
+			p.inMembers, p.inRefs = table, pRefs
+		}
+		refs += pRefs
 	}
 	if others == 0 {
 		return 1 + mp.table + refs, true // key of the node table

@@ -19,23 +19,7 @@ type sizer struct {
 	states map[*proto.State]int // CBOR length of a state's wireState
 	clocks []clockBody          // recent gossip-status clocks, newest last
 	st     *stateSizer
-	envs   [1 << envBits]envEntry // envelope lengths, direct-mapped by envSlot
 }
-
-// envEntry is a cached envelope length: n is envelope(m) for every m whose
-// From, To and ToUID equal the entry's, host strings compared by their
-// bytes' address and length: the same bytes in memory are the same text
-// (strings are immutable), and equal text elsewhere is only a miss. The entry holds the strings, so
-// their bytes stay put while cached. Invariant: n is 0 (empty) or >= 9.
-type envEntry struct {
-	from  proto.UniqueAddress
-	to    proto.Address
-	toUID proto.UID
-	n     int
-}
-
-// envBits is the log2 of the size of sizer.envs.
-const envBits = 8
 
 type clockBody struct {
 	clock  proto.VClock   // held so that ptr stays unique
@@ -118,25 +102,7 @@ func (z *sizer) measure(m *proto.Message) int {
 	default:
 		return max(0, wire.Size(*m))
 	}
-	return z.envelope(m) - 1 + body
-}
-
-// envelope is envelope(m), from z.envs when cached there.
-func (z *sizer) envelope(m *proto.Message) int {
-	h := uint64(m.From.UID) ^ uint64(m.ToUID)<<1 ^ uint64(uintptr(unsafe.Pointer(unsafe.StringData(m.To.Host))))
-	e := &z.envs[(h*0x9e3779b97f4a7c15)>>(64-envBits)]
-	// One branch on the fields' differences or'ed together: sameText for
-	// the hosts, == for the rest.
-	d := uint64(e.from.UID^m.From.UID) | uint64(e.toUID^m.ToUID) | uint64(e.from.Port^m.From.Port) | uint64(e.to.Port^m.To.Port) |
-		uint64(len(e.from.Host)^len(m.From.Host)) | uint64(len(e.to.Host)^len(m.To.Host)) |
-		uint64(uintptr(unsafe.Pointer(unsafe.StringData(e.from.Host)))^uintptr(unsafe.Pointer(unsafe.StringData(m.From.Host)))) |
-		uint64(uintptr(unsafe.Pointer(unsafe.StringData(e.to.Host)))^uintptr(unsafe.Pointer(unsafe.StringData(m.To.Host))))
-	if d == 0 && e.n != 0 {
-		return e.n
-	}
-	n := envelope(m)
-	*e = envEntry{from: m.From, to: m.To, toUID: m.ToUID, n: n}
-	return n
+	return envelope(m) - 1 + body
 }
 
 // seenBody is the CBOR length of a gossip-seen body: a map of its

@@ -285,6 +285,9 @@ func (z *stateSizer) memberRefs(mp *part) (int, bool) {
 				z.mark[i] = z.stamp
 				extra++
 				extraLen += z.entryLen[i]
+				if mp.count+extra > 23 {
+					return 0, false
+				}
 			}
 		}
 		if others == pOthers && p != &z.seen && p != &z.tombs {
@@ -294,9 +297,6 @@ func (z *stateSizer) memberRefs(mp *part) (int, bool) {
 	}
 	if others == 0 {
 		return 1 + mp.table + refs, true // key of the node table
-	}
-	if mp.count+extra > 23 {
-		return 0, false
 	}
 	return 1 + mp.table + extraLen + refs + others, true
 }

@@ -28,7 +28,8 @@ type Config struct {
 	MaxInFlight int
 	// Sizer returns the bytes a message takes on the wire, for
 	// Stats.BytesSent and Stats.BytesDelivered. Nil counts zero bytes.
-	Sizer func(proto.Message) int
+	// It is given the message sent, to read, not to keep or modify.
+	Sizer func(*proto.Message) int
 }
 
 // Validate reports every problem in c, joined with errors.Join; nil if c is

@@ -59,7 +59,8 @@ func workloadVia(t *testing.T, netSeed int64, cfg Config, nanos bool) []string {
 		from := w.Intn(nodes)
 		to := (from + 1 + w.Intn(nodes-1)) % nodes
 		if nanos {
-			n.SendNanos(now.UnixNano(), msg(from, to, seq))
+			m := msg(from, to, seq)
+			n.SendNanos(now.UnixNano(), &m)
 			sentAt[seq] = now
 		} else {
 			n.Send(now, msg(from, to, seq))
@@ -814,7 +815,7 @@ func TestSizer(t *testing.T) {
 	n := newNet(t, 1, Config{
 		Latency: Constant(ms(1)),
 		Loss:    0.5,
-		Sizer:   func(m proto.Message) int { return 10 + int(seqOf(m)%2) },
+		Sizer:   func(m *proto.Message) int { return 10 + int(seqOf(*m)%2) },
 	})
 	for i := range 1000 {
 		n.Send(epoch, msg(1, 2, uint64(i)))

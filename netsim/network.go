@@ -379,10 +379,11 @@ func (n *Network) countCut(c cause) {
 // are applied when the copy falls due (see Step). Send never delivers
 // synchronously: a copy with zero latency is due at now and is returned by
 // a later Step.
-func (n *Network) Send(now time.Time, m proto.Message) { n.SendNanos(nanos(now), m) }
+func (n *Network) Send(now time.Time, m proto.Message) { n.SendNanos(nanos(now), &m) }
 
-// SendNanos is Send at instant t in Unix nanoseconds.
-func (n *Network) SendNanos(t int64, m proto.Message) {
+// SendNanos is Send at instant t in Unix nanoseconds, of the message *m,
+// which it copies: the caller may reuse *m once it returns.
+func (n *Network) SendNanos(t int64, m *proto.Message) {
 	if t < n.now {
 		t = n.now
 	}
@@ -446,7 +447,7 @@ func (n *Network) SendNanos(t int64, m proto.Message) {
 		}
 		ref := n.allocPayload()
 		pl := &n.payloads[ref] // zero: field by field spares a temporary
-		pl.msg, pl.path, pl.sentAt, pl.pathSeq, pl.size, pl.dup = m, pi, t, p.nextSeq, size, c == 1
+		pl.msg, pl.path, pl.sentAt, pl.pathSeq, pl.size, pl.dup = *m, pi, t, p.nextSeq, size, c == 1
 		p.inFlight++
 		n.pendingMsgs++
 		n.seq++ // push, written out: at is no earlier than n.now

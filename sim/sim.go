@@ -252,7 +252,10 @@ func newSim(o Options) (*sim, error) {
 		Loss:        p.Loss,
 		Duplicate:   p.Dup,
 		MaxInFlight: p.MaxInFlight,
-		Sizer:       s.sizer.size,
+		Sizer:       s.sizer.measure, // size, less its test hook when unset
+	}
+	if sizeCheck != nil {
+		s.netCfg.Sizer = s.sizer.size
 	}
 	if p.LatencyMean == 0 {
 		s.netCfg.Latency = netsim.Constant(p.LatencyMin)
@@ -558,8 +561,8 @@ func (s *sim) afterStep(sl *slot) {
 	out := &s.out
 	if msgs := out.Messages; len(msgs) > 0 {
 		now := unixNanos(s.now)
-		for _, m := range msgs {
-			s.net.SendNanos(now, m)
+		for i := range msgs {
+			s.net.SendNanos(now, &msgs[i])
 		}
 	}
 	for i := range out.Events {

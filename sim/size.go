@@ -2,7 +2,6 @@ package sim
 
 import (
 	"math/bits"
-	"reflect"
 	"unsafe"
 
 	"github.com/rumorhq/rumor/proto"
@@ -17,15 +16,9 @@ import (
 // cached body size stays exact; the caches hold the values they are keyed
 // by, so a key's memory can never be reused by another value while cached.
 type sizer struct {
-	states map[stateKey]int
-	clocks []clockBody // recent gossip-status clocks, newest last
+	states map[*proto.State]int // CBOR length of a state's wireState
+	clocks []clockBody          // recent gossip-status clocks, newest last
 	st     *stateSizer
-}
-
-type stateKey struct {
-	state   *proto.State
-	welcome bool
-	reply   bool
 }
 
 type clockBody struct {
@@ -48,7 +41,7 @@ const (
 var sizeCheck func(m proto.Message, size int)
 
 func newSizer() *sizer {
-	return &sizer{states: map[stateKey]int{}, st: newStateSizer()}
+	return &sizer{states: map[*proto.State]int{}, st: newStateSizer()}
 }
 
 // cborUint is the length of an unsigned integer in CBOR (RFC 8949 §3.1).
@@ -75,10 +68,10 @@ func seqBody(seq uint64) int {
 	return 2 + cborUint(seq)
 }
 
-func (z *sizer) size(m proto.Message) int {
-	n := z.measure(&m)
+func (z *sizer) size(m *proto.Message) int {
+	n := z.measure(m)
 	if sizeCheck != nil {
-		sizeCheck(m, n)
+		sizeCheck(*m, n)
 	}
 	return n
 }
@@ -96,12 +89,12 @@ func (z *sizer) measure(m *proto.Message) int {
 		if b.State == nil {
 			return max(0, wire.Size(*m))
 		}
-		body = z.stateBody(stateKey{state: b.State, reply: b.Reply})
+		body = z.stateBody(b.State, b.Reply)
 	case proto.Welcome:
 		if b.State == nil {
 			return max(0, wire.Size(*m))
 		}
-		body = z.stateBody(stateKey{state: b.State, welcome: true})
+		body = z.stateBody(b.State, false)
 	case proto.GossipStatus:
 		body = z.statusBody(&b)
 	case proto.GossipSeen:
@@ -160,25 +153,26 @@ func optText(s string) int {
 }
 
 // stateBody is the length of a state body, {1: state} or {1: state, 2:
-// true} (or the welcome's {1: state}).
-func (z *sizer) stateBody(k stateKey) int {
-	if body, ok := z.states[k]; ok {
-		return body
+// true} (or the welcome's {1: state}). The state's length is cached by
+// state alone: a state is sent as gossip, reply and welcome alike.
+func (z *sizer) stateBody(st *proto.State, reply bool) int {
+	n, ok := z.states[st]
+	if !ok {
+		n = z.st.size(st)
+		if len(z.states) >= maxStateSizes {
+			clear(z.states)
+		}
+		z.states[st] = n
 	}
-	body := 2 + z.st.size(k.state)
-	if k.reply {
-		body += 2
+	if reply {
+		return n + 4
 	}
-	if len(z.states) >= maxStateSizes {
-		clear(z.states)
-	}
-	z.states[k] = body
-	return body
+	return n + 2
 }
 
 // statusBody is the length of a gossip status body.
 func (z *sizer) statusBody(g *proto.GossipStatus) int {
-	p := reflect.ValueOf(g.Version).UnsafePointer()
+	p := clockPtr(g.Version)
 	d := cborUint(g.SeenDigest)
 	if g.SeenDigest == 0 {
 		d = 0 // omitted
@@ -202,6 +196,10 @@ func (z *sizer) statusBody(g *proto.GossipStatus) int {
 	z.clocks = append(z.clocks, clockBody{clock: g.Version, ptr: p, reply: g.Reply, digest: d, body: body})
 	return body
 }
+
+// clockPtr is reflect.ValueOf(v).UnsafePointer() without reflect: a map
+// value is one pointer to the runtime's map, nil for a nil map.
+func clockPtr(v proto.VClock) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&v)) }
 
 // statusLen is the CBOR length of a gossip status's wireStatus map. Its
 // node table holds the clock's identities, each named once by the clock,

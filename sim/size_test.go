@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -177,7 +178,7 @@ func TestStateSizesMatchWire(t *testing.T) {
 			to := poolNode(rapid.IntRange(0, pool-1).Draw(t, "to"))
 			for _, body := range []proto.Body{proto.GossipState{State: s}, proto.GossipState{State: s, Reply: true}, proto.Welcome{State: s}} {
 				m := proto.Message{From: from, To: to.Address, ToUID: to.UID, Body: body}
-				if got, want := z.size(m), wire.Size(m); got != want {
+				if got, want := z.size(&m), wire.Size(m); got != want {
 					t.Fatalf("state %d, %s: size %d, wire.Size %d", i, body.Kind(), got, want)
 				}
 			}
@@ -244,4 +245,19 @@ func TestIDsAreExact(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestClockPtrIsReflects: clockPtr names a clock's map as reflect does,
+// nil for a nil clock, and tells apart clocks of equal content.
+func TestClockPtrIsReflects(t *testing.T) {
+	a := proto.VClock{poolNode(1): 3}
+	b := proto.VClock{poolNode(1): 3}
+	for _, v := range []proto.VClock{nil, {}, a, b} {
+		if got, want := clockPtr(v), reflect.ValueOf(v).UnsafePointer(); got != want {
+			t.Errorf("clockPtr(%v) = %p, reflect %p", v, got, want)
+		}
+	}
+	if clockPtr(a) == clockPtr(b) {
+		t.Errorf("clocks of equal content share a pointer %p", clockPtr(a))
+	}
 }

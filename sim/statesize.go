@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -30,7 +29,11 @@ import (
 // listed once in table order, so a state's table is found by marking the
 // ids it names and walking that list, without sorting. A member list's
 // own table is cached with it: it is the state's table whenever the other
-// parts name only members, the common case. A new member list mostly
+// parts name only members, the common case, and gives the state's length
+// too when they name a few others (tombstones) but the table stays within
+// 23 identities, so that every ref is one byte. A cached part that names
+// only members remembers its refs' length in the last member table it was
+// measured against. A new member list mostly
 // names the members of the last one, whose ids it takes by position.
 type stateSizer struct {
 	ids      map[proto.UniqueAddress]int32
@@ -76,8 +79,16 @@ type part struct {
 	// members.
 	members []proto.Member
 	table   int     // CBOR length of the table array
+	count   int     // identities in the table
 	refLen  []uint8 // by id: length of the id's ref in it; 0: not a member
 	refs    int     // total length of the members' own refs
+
+	// A cached part found to name only members of a member list whose
+	// refLen starts at inMembers (member lists naming the same nodes share
+	// it): its refs' total length in that list's table. Invariant: nil in
+	// the scratch parts (seen, tombstones), whose ids change.
+	inMembers *uint8
+	inRefs    int
 }
 
 // partCache holds the parts of one kind, keyed by the slice or map they
@@ -214,7 +225,7 @@ func (z *stateSizer) size(s *proto.State) int {
 		z.others = append(z.others, z.rows.get(keyOf(rows), func(p *part) { z.rowsPart(p, rows) }))
 	}
 	if v := s.Version; len(v) > 0 {
-		z.others = append(z.others, z.maps.get(reflect.ValueOf(v).UnsafePointer(), func(p *part) { z.versionPart(p, v) }))
+		z.others = append(z.others, z.maps.get(clockPtr(v), func(p *part) { z.versionPart(p, v) }))
 	}
 	if len(s.Seen) > 0 {
 		z.seenPart(&z.seen, s.Seen, s.Members, mp)
@@ -240,26 +251,54 @@ func (z *stateSizer) size(s *proto.State) int {
 	}
 	if mp != nil {
 		if refs, ok := z.memberRefs(mp); ok {
-			return n + 1 + mp.table + refs // key of the node table
+			return n + refs
 		}
 	}
 	return n + z.anyRefs(mp)
 }
 
-// memberRefs returns the total length of the state's refs when the
-// member list's table is the state's: every other part names only
-// members.
+// memberRefs returns the length of the node table field and every ref
+// when the member list's table gives it: when every other part names only
+// members, or when the others it names are so few that the table still
+// holds at most 23 identities, so that every ref is one byte whatever the
+// order, as is the table's header.
 func (z *stateSizer) memberRefs(mp *part) (int, bool) {
 	refs := mp.refs
+	others, extra, extraLen := 0, 0, 0 // refs to non-members; distinct ones; their entries
+	table := unsafe.SliceData(mp.refLen)
 	for _, p := range z.others {
-		for _, i := range p.ids {
-			if int(i) >= len(mp.refLen) || mp.refLen[i] == 0 {
-				return 0, false
-			}
-			refs += int(mp.refLen[i])
+		if p.inMembers == table {
+			refs += p.inRefs
+			continue
 		}
+		pRefs, pOthers := 0, others
+		for _, i := range p.ids {
+			if int(i) < len(mp.refLen) && mp.refLen[i] != 0 {
+				pRefs += int(mp.refLen[i])
+				continue
+			}
+			if others == 0 {
+				z.stamp++
+			}
+			others++
+			if z.mark[i] != z.stamp {
+				z.mark[i] = z.stamp
+				extra++
+				extraLen += z.entryLen[i]
+				if mp.count+extra > 23 {
+					return 0, false
+				}
+			}
+		}
+		if others == pOthers && p != &z.seen && p != &z.tombs {
+			p.inMembers, p.inRefs = table, pRefs
+		}
+		refs += pRefs
 	}
-	return refs, true
+	if others == 0 {
+		return 1 + mp.table + refs, true // key of the node table
+	}
+	return 1 + mp.table + extraLen + refs + others, true
 }
 
 // anyRefs returns the length of the node table field and every ref, for
@@ -308,7 +347,7 @@ func (z *stateSizer) membersPart(p *part, members []proto.Member) {
 	p.members = members
 	p.fixed = membersLen(members)
 	if last := z.lastMembers; last != nil && sameNodes(last.members, members) {
-		p.ids, p.table, p.refLen, p.refs = last.ids, last.table, last.refLen, last.refs
+		p.ids, p.table, p.count, p.refLen, p.refs = last.ids, last.table, last.count, last.refLen, last.refs
 		z.lastMembers = p
 		return
 	}
@@ -318,7 +357,7 @@ func (z *stateSizer) membersPart(p *part, members []proto.Member) {
 	for _, i := range p.ids {
 		z.mark[i] = z.stamp
 	}
-	p.table, _ = z.rank()
+	p.table, p.count = z.rank()
 	p.refLen = make([]uint8, len(z.nodes))
 	for _, i := range p.ids {
 		p.refLen[i] = z.refLen[i]

@@ -247,18 +247,19 @@ func (n *Node) refreshMonitors() {
 	n.monitorList = targets
 }
 
-// monitor returns the history of subject u, if this node monitors u.
-func (n *Node) monitor(u UniqueAddress) (*phi.History, bool) {
+// monitor returns the history of subject *u, if this node monitors it.
+func (n *Node) monitor(u *UniqueAddress) (*phi.History, bool) {
 	list := n.monitorList
 	if len(list) > cursorProbe {
 		c := nodeCursor{list: list}
-		if !c.contains(u) {
+		if !c.contains(*u) {
 			return nil, false
 		}
 		return n.monitors[c.next-1], true
 	}
+	uid := u.UID
 	for i := range list {
-		if list[i].UID == u.UID && list[i] == u { // the UID rules most out cheaply
+		if list[i].UID == uid && sameNode(&list[i], u) { // the UID rules most out cheaply
 			return n.monitors[i], true
 		}
 	}
@@ -298,7 +299,7 @@ func (n *Node) heartbeatRound() {
 	}
 }
 
-func (n *Node) onHeartbeatAck(from UniqueAddress) {
+func (n *Node) onHeartbeatAck(from *UniqueAddress) {
 	if h, ok := n.monitor(from); ok {
 		h.Heartbeat(n.now)
 	} else {
@@ -310,9 +311,9 @@ func (n *Node) onHeartbeatAck(from UniqueAddress) {
 // detector's verdicts.
 func (n *Node) checkAvailability() {
 	var unreachable []UniqueAddress
-	for i, u := range n.monitorList {
-		if !n.monitors[i].Available(n.now) {
-			unreachable = append(unreachable, u)
+	for i, h := range n.monitors {
+		if !h.Available(n.now) {
+			unreachable = append(unreachable, n.monitorList[i])
 		}
 	}
 	if nodesEqual(unreachable, n.ownUnreachable()) {

@@ -61,7 +61,7 @@ func TestMonitorLookup(t *testing.T) {
 					want = i
 				}
 			}
-			h, ok := n.monitor(u)
+			h, ok := n.monitor(&u)
 			switch {
 			case ok != (want >= 0):
 				t.Errorf("size %d: monitor(%v) found %v, want %v", size, u, ok, want >= 0)
@@ -197,4 +197,33 @@ type ringCase struct {
 	SelfHash uint64
 	Entries  []ringEntry
 	Real     bool
+}
+
+// TestSameAddress checks sameAddress, which reads the hosts' last bytes
+// first, against ==, on addresses that differ in port, host length, last
+// byte or an earlier byte only, and on empty hosts.
+func TestSameAddress(t *testing.T) {
+	hosts := []string{"", "a", "b", "10.0.0.1", "10.0.0.2", "10.0.1.1", "11.0.0.1", "10.0.0.11", "host-a", "host-b"}
+	ports := []uint16{0, 7000, 7001}
+	var all []Address
+	for _, h := range hosts {
+		for _, p := range ports {
+			all = append(all, Address{Host: h, Port: p})
+		}
+	}
+	equal := 0
+	for _, a := range all {
+		for _, b := range all {
+			b.Host = string([]byte(b.Host)) // not the same string header
+			if got, want := sameAddress(&a, &b), a == b; got != want {
+				t.Errorf("sameAddress(%v, %v) = %v, want %v", a, b, got, want)
+			}
+			if a == b {
+				equal++
+			}
+		}
+	}
+	if equal != len(all) {
+		t.Fatalf("%d equal pairs, want %d", equal, len(all))
+	}
 }

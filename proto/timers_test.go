@@ -33,6 +33,8 @@ type shortcutCluster struct {
 	cut    map[[2]Address]bool
 	out    Output // the buffers OutputTo trades with every node
 	checks int
+	// settledChecks counts the checks that found a node settled.
+	settledChecks int
 }
 
 func newShortcutCluster(t *testing.T, seed int64) *shortcutCluster {
@@ -65,7 +67,8 @@ func newShortcutCluster(t *testing.T, seed int64) *shortcutCluster {
 }
 
 // start creates (or restarts) node i and its twin, which gets the same
-// inputs and is drained with Output instead of OutputTo.
+// inputs, takes Step's general path for heartbeats too and is drained
+// with Output instead of OutputTo.
 func (c *shortcutCluster) start(i int) {
 	seed := c.rng.Int63()
 	a := Address{Host: fmt.Sprintf("10.0.2.%d", i+1), Port: 7000}
@@ -76,6 +79,7 @@ func (c *shortcutCluster) start(i int) {
 	if c.twins[i], err = New(c.cfg, a, rand.New(rand.NewSource(seed))); err != nil {
 		c.t.Fatal(err)
 	}
+	c.twins[i].slowSteps = true
 	c.down[i] = false
 	var seeds []Address // the first node's address first: it alone may form the cluster
 	for j := range c.nodes {
@@ -131,6 +135,9 @@ func (c *shortcutCluster) collect(i int) {
 		!reflect.DeepEqual(want.Snapshots, nilIfEmpty(c.out.Snapshots)) || want.Deadline != c.out.Deadline {
 		c.t.Fatalf("node %d: OutputTo gave %+v, Output %+v", i, c.out, want)
 	}
+	if got, want := n.Stats(), c.twins[i].Stats(); got != want || n.Phase() != c.twins[i].Phase() {
+		c.t.Fatalf("node %d: stats %+v in phase %v, twin's %+v in phase %v", i, got, n.Phase(), want, c.twins[i].Phase())
+	}
 	c.flight = append(c.flight, c.out.Messages...)
 }
 
@@ -166,6 +173,16 @@ func (c *shortcutCluster) checkShortcuts(n *Node) {
 	}
 	if n.Phase() == PhaseMember && n.ownIdle() && ownNeedsWrite(n) {
 		c.t.Fatalf("%v: syncOwn would skip a state that lacks its declarations or entries", n.Self())
+	}
+	if n.isSettled() {
+		// afterChange must have nothing to do: run it and look.
+		st, phase, out := n.st, n.phase, n.out
+		n.afterChange()
+		if n.st != st || n.phase != phase || n.stopping != "" || len(n.out.Messages) != len(out.Messages) ||
+			len(n.out.Events) != len(out.Events) || len(n.out.Snapshots) != len(out.Snapshots) {
+			c.t.Fatalf("%v: afterChange changed a node noted settled", n.Self())
+		}
+		c.settledChecks++
 	}
 	if n.Phase() == PhaseMember {
 		got, want := n.currentTargets(), naiveMonitorTargets(n.st, n.self, n.cfg.MonitoredBy)
@@ -271,12 +288,13 @@ func TestShortcutsMatchNaive(t *testing.T) {
 	if testing.Short() {
 		seeds = 8
 	}
-	members := 0
+	members, settled := 0, 0
 	for seed := int64(1); seed <= int64(seeds); seed++ {
 		c := newShortcutCluster(t, seed)
 		for k := 0; k < 4000; k++ {
 			c.act()
 		}
+		settled += c.settledChecks
 		for _, n := range c.nodes {
 			if n.Phase() == PhaseMember {
 				members++
@@ -285,6 +303,9 @@ func TestShortcutsMatchNaive(t *testing.T) {
 	}
 	if members == 0 {
 		t.Fatal("no node was a member at the end of any run: the runs exercised little")
+	}
+	if settled == 0 {
+		t.Fatal("no node was ever settled: afterChange was never skipped")
 	}
 }
 
@@ -423,4 +444,74 @@ func TestMonitorTargetsMatchNaive(t *testing.T) {
 			return ""
 		}, gen))
 	})
+}
+
+// TestHeartbeatRunsAfterChangeUnlessSettled checks that a heartbeat or
+// ack skips afterChange only while the node is settled: after a change
+// that no afterChange has seen (the state, a pending stop, own
+// declarations), the next heartbeat runs it.
+func TestHeartbeatRunsAfterChangeUnlessSettled(t *testing.T) {
+	peer := UniqueAddress{Address: addr(2), UID: 99}
+	cases := []struct {
+		name   string
+		change func(n *Node)
+		check  func(n *Node) string
+	}{
+		{"settled", func(*Node) {}, func(n *Node) string {
+			if !n.isSettled() || len(n.out.Events) != 0 || len(n.out.Snapshots) != 0 {
+				return fmt.Sprintf("settled %v, %d events, %d snapshots", n.isSettled(), len(n.out.Events), len(n.out.Snapshots))
+			}
+			return ""
+		}},
+		{"unseen state", func(n *Node) {
+			s := n.st.Clone()
+			s.Members[0].Roles = []string{"extra"}
+			n.st = s
+		}, func(n *Node) string {
+			if n.processed != n.st {
+				return "afterChange did not process the new state"
+			}
+			return ""
+		}},
+		{"pending stop", func(n *Node) { n.stopping = "test" }, func(n *Node) string {
+			if n.Phase() != PhaseStopped {
+				return fmt.Sprintf("phase %v, want stopped", n.Phase())
+			}
+			return ""
+		}},
+		{"own declarations", func(n *Node) {
+			n.entries = []ServiceEntry{{Key: "k", Node: n.self, Path: "/p"}}
+			n.regVersion++
+			n.ownDirty = true
+		}, func(n *Node) string {
+			if n.ownDirty || len(n.st.Registry) != 1 {
+				return fmt.Sprintf("own entries not synced: dirty %v, registry %v", n.ownDirty, n.st.Registry)
+			}
+			return ""
+		}},
+	}
+	for _, tc := range cases {
+		for _, body := range []Body{Heartbeat{Seq: 300}, HeartbeatAck{Seq: 300}} {
+			t.Run(tc.name+"/"+body.Kind(), func(t *testing.T) {
+				n, err := New(LocalConfig(), addr(1), rand.New(rand.NewSource(1)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := n.Step(epoch, Message{From: n.Self(), Body: JoinSeeds{}}); err != nil {
+					t.Fatal(err)
+				}
+				if n.Phase() != PhaseMember || !n.isSettled() {
+					t.Fatalf("a one-node cluster: phase %v, settled %v", n.Phase(), n.isSettled())
+				}
+				n.Output()
+				tc.change(n)
+				if err := n.Step(epoch.Add(time.Millisecond), Message{From: peer, To: n.Self().Address, Body: body}); err != nil {
+					t.Fatal(err)
+				}
+				if msg := tc.check(n); msg != "" {
+					t.Error(msg)
+				}
+			})
+		}
+	}
 }

@@ -215,8 +215,11 @@ func (h *History) Available(now time.Time) bool {
 	// answers on time.
 	mean := h.estimatedMean()
 	var elapsed time.Duration
-	if ts := now.Unix(); h.lastWall && ts > -wallRange && ts < wallRange && ts-h.lastSec > -subSecBound && ts-h.lastSec < subSecBound {
-		elapsed = time.Duration(ts-h.lastSec)*time.Second + time.Duration(now.Nanosecond()-h.lastNsec) // since, inline
+	// since, inline. With lastSec within wallRange, a difference below
+	// subSecBound puts now's Unix time within 2^62+subSecBound seconds of
+	// 1970, where it does not wrap.
+	if ds := now.Unix() - h.lastSec; h.lastWall && ds > -subSecBound && ds < subSecBound {
+		elapsed = time.Duration(ds)*time.Second + time.Duration(now.Nanosecond()-h.lastNsec)
 	} else {
 		elapsed = h.since(now)
 	}

@@ -114,11 +114,15 @@ func stepWallClock(t time.Time, d time.Duration) time.Time {
 // the same test written with since and Mean.
 func TestFastPathsMatchSlow(t *testing.T) {
 	rng := rand.New(rand.NewSource(11))
+	const maxInternal = math.MaxInt64 - 62135596800
 	mono := time.Now()
 	zone := time.FixedZone("x", 3600)
 	base := []time.Time{
 		time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), mono, mono.UTC(), time.Unix(0, 0), time.Unix(-wallRange+5, 0).UTC(),
 		time.Unix(wallRange-5, 0).UTC(), time.Unix(math.MaxInt64/2, 0).UTC(), time.Unix(1e9, 0).In(zone),
+		// Unix times past maxInternal wrap round time.Time's internal
+		// seconds to the bottom of their range.
+		time.Unix(maxInternal-3600, 0).UTC(), time.Unix(maxInternal+1, 0).UTC(),
 	}
 	fast, avail := 0, 0
 	for run := 0; run < 3000; run++ {

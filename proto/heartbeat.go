@@ -1,6 +1,10 @@
 package proto
 
-import "github.com/rumorhq/rumor/proto/phi"
+import (
+	"time"
+
+	"github.com/rumorhq/rumor/proto/phi"
+)
 
 // Heartbeat monitoring. Every member sits on a ring ordered by the hash of
 // its UniqueAddress; each node monitors the next MonitoredBy reachable
@@ -275,7 +279,7 @@ func (n *Node) monitor(u *UniqueAddress) (*phi.History, bool) {
 func (n *Node) detectOwnPause() {
 	last := n.lastTick
 	n.lastTick = n.now
-	if last.IsZero() || n.now.Sub(last) <= n.cfg.HeartbeatInterval+n.cfg.FailureDetector.AcceptableHeartbeatPause {
+	if last.IsZero() || elapsedAtMost(n.now, last, n.cfg.HeartbeatInterval+n.cfg.FailureDetector.AcceptableHeartbeatPause) {
 		return
 	}
 	for i := range n.monitors {
@@ -283,6 +287,22 @@ func (n *Node) detectOwnPause() {
 	}
 	n.monitorStarted()
 	n.stats.OwnPauses++
+}
+
+// elapsedAtMost reports whether now.Sub(last) <= d. Two instants in UTC
+// without monotonic readings (the simulator's) within 10^11 years of 1970
+// (so that their Unix times do not wrap) and less than 285 years apart (so
+// that the difference fits a Duration) are subtracted from their Unix
+// times, which skips Sub's overflow checks.
+func elapsedAtMost(now, last time.Time, d time.Duration) bool {
+	if now == now.UTC() && last == last.UTC() {
+		const wallRange, apart = 1 << 62, 9_000_000_000 // seconds
+		ts, ls := now.Unix(), last.Unix()
+		if ds := ts - ls; ts > -wallRange && ts < wallRange && ls > -wallRange && ls < wallRange && ds > -apart && ds < apart {
+			return time.Duration(ds)*time.Second+time.Duration(now.Nanosecond()-last.Nanosecond()) <= d
+		}
+	}
+	return now.Sub(last) <= d
 }
 
 // monitorStarted notes that a history started now: until it has had a

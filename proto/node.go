@@ -300,17 +300,19 @@ func (n *Node) Output() Output {
 // slices for ever; what o held before the call is gone, so copy out what
 // must outlive it.
 func (n *Node) OutputTo(o *Output) {
-	if len(o.Messages) > 0 || len(n.out.Messages) > 0 {
+	if spent, fill := o.Messages, n.out.Messages; len(spent)|len(fill) != 0 {
 		// Dropping the bodies releases what a spent message holds (states);
 		// its addresses are small and shared. This costs less than clearing
 		// the whole message.
-		for i := range o.Messages {
-			o.Messages[i].Body = nil
+		for i := range spent {
+			spent[i].Body = nil
 		}
-		o.Messages, n.out.Messages = n.out.Messages, o.Messages[:0]
+		o.Messages, n.out.Messages = fill, spent[:0]
 	}
-	trade(&o.Events, &n.out.Events)
-	trade(&o.Snapshots, &n.out.Snapshots)
+	if len(o.Events)|len(n.out.Events)|len(o.Snapshots)|len(n.out.Snapshots) != 0 {
+		trade(&o.Events, &n.out.Events)
+		trade(&o.Snapshots, &n.out.Snapshots)
+	}
 	o.Deadline = n.deadline()
 }
 
@@ -481,14 +483,20 @@ func (n *Node) Tick(now time.Time) {
 		// fall into step, so a member ticks once per heartbeat interval
 		// instead of at three unrelated phases.
 		soon := n.now.Add(n.cfg.HeartbeatInterval / 4)
+		var nextBeat time.Time // n.now + HeartbeatInterval, once computed
 		if due(n.nextHeartbeat, soon) {
 			n.heartbeatRound()
-			n.nextHeartbeat = n.now.Add(n.cfg.HeartbeatInterval)
+			nextBeat = n.now.Add(n.cfg.HeartbeatInterval)
+			n.nextHeartbeat = nextBeat
 			n.armed()
 		}
 		if due(n.nextAvailability, soon) {
 			n.checkAvailability()
-			n.nextAvailability = n.now.Add(n.cfg.AvailabilityInterval)
+			if n.cfg.AvailabilityInterval == n.cfg.HeartbeatInterval && !nextBeat.IsZero() {
+				n.nextAvailability = nextBeat // the profiles' intervals: the same sum
+			} else {
+				n.nextAvailability = n.now.Add(n.cfg.AvailabilityInterval)
+			}
 			n.armed()
 		}
 		if due(n.nextGossip, soon) {

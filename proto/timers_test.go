@@ -2,11 +2,13 @@ package proto
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/prop"
@@ -514,4 +516,72 @@ func TestHeartbeatRunsAfterChangeUnlessSettled(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestElapsedAtMostIsSub checks elapsedAtMost, which subtracts UTC wall
+// times itself, against time.Time.Sub on instants near each other and far
+// apart, at the ends of time.Time's range, with monotonic readings and in
+// other locations, for bounds on both sides of the difference.
+func TestElapsedAtMostIsSub(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	mono := time.Now()
+	zone := time.FixedZone("x", 3600)
+	// Unix times past maxInternal wrap round time.Time's internal seconds
+	// to the bottom of their range.
+	const maxInternal = math.MaxInt64 - 62135596800
+	extremes := []int64{math.MinInt64, math.MinInt64 / 2, -1 << 62, -9e9, -1, 0, 1, 9e9, 1 << 62, math.MaxInt64 / 2, maxInternal, math.MaxInt64}
+	instant := func() time.Time {
+		var at time.Time
+		switch rng.Intn(5) {
+		case 0:
+			at = time.Unix(extremes[rng.Intn(len(extremes))]+rng.Int63n(3)-1, rng.Int63n(1e9)).UTC()
+		case 1:
+			at = time.Unix(rng.Int63()-rng.Int63(), rng.Int63n(1e9)).UTC()
+		case 2:
+			at = mono.Add(time.Duration(rng.Int63n(int64(2*time.Hour)) - int64(time.Hour))) // monotonic
+			if rng.Intn(2) == 0 {
+				at = stepWallClock(at, time.Duration(rng.Int63n(int64(time.Hour))))
+			}
+		default:
+			at = epoch.Add(time.Duration(rng.Int63n(int64(time.Hour))))
+		}
+		if rng.Intn(8) == 0 {
+			at = at.In(zone)
+		}
+		return at
+	}
+	fast := 0
+	for i := 0; i < 200000; i++ {
+		now, last := instant(), instant()
+		if rng.Intn(2) == 0 {
+			last = now.Add(-time.Duration(rng.Int63n(int64(time.Minute))) + time.Duration(rng.Int63n(int64(time.Second))))
+		}
+		sub := now.Sub(last)
+		for _, d := range []time.Duration{sub - 1, sub, sub + 1, time.Duration(rng.Int63n(int64(time.Minute))), 0, math.MaxInt64} {
+			if got, want := elapsedAtMost(now, last, d), sub <= d; got != want {
+				t.Fatalf("elapsedAtMost(%v, %v, %v) = %v, want %v (Sub %v)", now, last, d, got, want, sub)
+			}
+		}
+		if now == now.UTC() && last == last.UTC() && sub < time.Hour && sub > -time.Hour {
+			fast++
+		}
+	}
+	if fast < 10000 {
+		t.Fatalf("only %d pairs took the fast path", fast)
+	}
+}
+
+// stepWallClock returns t, which must have a monotonic clock reading, with
+// its wall time moved by d and the reading kept: two instants read across
+// a step of the wall clock.
+func stepWallClock(t time.Time, d time.Duration) time.Time {
+	type layout struct { // time.Time's
+		wall uint64
+		ext  int64
+		loc  *time.Location
+	}
+	mono := (*layout)(unsafe.Pointer(&t)).ext
+	moved := t.Add(d)
+	(*layout)(unsafe.Pointer(&moved)).ext = mono
+	return moved
 }

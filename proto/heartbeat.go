@@ -26,12 +26,17 @@ func monitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
 	if row, ok := s.Reachability.Row(self); ok {
 		own = row.Unreachable
 	}
-	return monitorTargetsOwn(s, self, k, own)
+	return monitorTargetsOwn(s, self, k, own, nil)
 }
 
+// nearestMax is the most successors monitorTargetsOwn keeps in a sorted
+// list while it reads the ring; it orders more in a heap.
+const nearestMax = 16
+
 // monitorTargetsOwn is monitorTargets given self's own row's unreachable
-// list, own.
-func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress) []UniqueAddress {
+// list, own, and, unless it is nil, hashes[i] = s.Members[i].Node.Hash()
+// for every member that is not Down.
+func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress, hashes []uint64) []UniqueAddress {
 	const (
 		inOwnRow = 1 << iota
 		chosen
@@ -42,6 +47,7 @@ func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress)
 	ring := ringWalk{self: self, selfHash: self.Hash(), heap: make([]ringEntry, 0, len(s.Members))}
 	selfOnRing := false
 	ownRow := nodeCursor{list: own}
+	ownOthers := 0 // members on the ring other than self in the own row
 	for i := range s.Members {
 		m := &s.Members[i]
 		if m.Status == Down {
@@ -54,19 +60,41 @@ func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress)
 			selfOnRing = true
 			continue
 		}
-		ring.heap = append(ring.heap, ringEntry{node: m.Node, hash: m.Node.Hash(), index: i})
+		if mark[i] != 0 {
+			ownOthers++
+		}
+		e := ringEntry{node: m.Node, index: i}
+		if hashes != nil {
+			e.hash = hashes[i]
+		} else {
+			e.hash = m.Node.Hash()
+		}
+		ring.heap = append(ring.heap, e)
 	}
 	if selfOnRing {
-		ring.init()
-		for reachable := 0; reachable < k; {
-			e, ok := ring.next()
-			if !ok {
-				break
+		// The walk passes at most k members outside the own row and all
+		// those in it: only that many nearest successors matter.
+		if need := k + ownOthers; need <= nearestMax {
+			ring.keepNearest(need)
+			for reachable, j := 0, 0; reachable < k && j < len(ring.heap); j++ {
+				e := &ring.heap[j]
+				if mark[e.index]&inOwnRow == 0 {
+					reachable++
+				}
+				mark[e.index] |= chosen
 			}
-			if mark[e.index]&inOwnRow == 0 {
-				reachable++
+		} else {
+			ring.init()
+			for reachable := 0; reachable < k; {
+				e, ok := ring.next()
+				if !ok {
+					break
+				}
+				if mark[e.index]&inOwnRow == 0 {
+					reachable++
+				}
+				mark[e.index] |= chosen
 			}
-			mark[e.index] |= chosen
 		}
 	}
 	var out []UniqueAddress
@@ -116,6 +144,30 @@ func (w *ringWalk) before(a, b *ringEntry) bool {
 	return a.node.Compare(b.node) < 0
 }
 
+// keepNearest leaves in w.heap, sorted in ring order, only its n entries
+// nearest to self: each entry is inserted into the sorted prefix, which
+// most pass by after one comparison with its last.
+func (w *ringWalk) keepNearest(n int) {
+	h := w.heap
+	kept := 0
+	for i := range h {
+		e := h[i]
+		if kept == n {
+			if n == 0 || !w.before(&e, &h[n-1]) {
+				continue
+			}
+			kept-- // the last one drops out
+		}
+		j := kept
+		for ; j > 0 && w.before(&e, &h[j-1]); j-- {
+			h[j] = h[j-1]
+		}
+		h[j] = e
+		kept++
+	}
+	w.heap = h[:kept]
+}
+
 func (w *ringWalk) init() {
 	for i := len(w.heap)/2 - 1; i >= 0; i-- {
 		w.down(i)
@@ -160,9 +212,17 @@ func (w *ringWalk) down(i int) {
 type targetMemo struct {
 	members []Member        // the last member list found to have ring
 	ring    []UniqueAddress // the nodes of the members that are not Down, in order
-	own     []UniqueAddress // the node's own row's unreachable list
-	targets []UniqueAddress // monitorTargets of every state with ring and own
-	valid   bool
+	// hashes[i] is ring[i].Hash(): a new ring takes the hashes of the
+	// nodes it shares with the old one from here.
+	hashes []uint64
+	// Buffers for the next ring and hashes (the last ring's, which a new
+	// one is built beside), and for the members' hashes.
+	spareRing   []UniqueAddress
+	spareHashes []uint64
+	scratch     []uint64
+	own         []UniqueAddress // the node's own row's unreachable list
+	targets     []UniqueAddress // monitorTargets of every state with ring and own
+	valid       bool
 }
 
 // currentTargets returns monitorTargets(n.st, n.self, n.cfg.MonitoredBy),
@@ -180,14 +240,39 @@ func (n *Node) currentTargets() []UniqueAddress {
 			return m.targets
 		}
 	}
-	m.members, m.own, m.valid = n.st.Members, own, true
-	m.ring = m.ring[:0]
-	for i := range n.st.Members {
-		if n.st.Members[i].Status != Down {
-			m.ring = append(m.ring, n.st.Members[i].Node)
-		}
+	ms := n.st.Members
+	// The members' ring hashes, taken from the old ring where it has the
+	// same node in the same place or one further on (one member joined
+	// or left before it), computed for the rest.
+	hashes := m.scratch[:0]
+	if cap(hashes) < len(ms) {
+		hashes = make([]uint64, len(ms))
 	}
-	m.targets = monitorTargetsOwn(n.st, n.self, n.cfg.MonitoredBy, own)
+	hashes = hashes[:len(ms)]
+	ring, ringHashes := m.spareRing[:0], m.spareHashes[:0]
+	old, oldHashes, j := m.ring, m.hashes, 0
+	for i := range ms {
+		if ms[i].Status == Down {
+			continue
+		}
+		u := &ms[i].Node
+		switch {
+		case j < len(old) && old[j].UID == u.UID && sameNode(&old[j], u):
+			hashes[i] = oldHashes[j]
+			j++
+		case j+1 < len(old) && old[j+1].UID == u.UID && sameNode(&old[j+1], u):
+			hashes[i] = oldHashes[j+1]
+			j += 2
+		default:
+			hashes[i] = u.Hash()
+		}
+		ring = append(ring, *u)
+		ringHashes = append(ringHashes, hashes[i])
+	}
+	m.members, m.own, m.valid = ms, own, true
+	m.ring, m.hashes, m.spareRing, m.spareHashes = ring, ringHashes, old, oldHashes
+	m.scratch = hashes
+	m.targets = monitorTargetsOwn(n.st, n.self, n.cfg.MonitoredBy, own, hashes)
 	return m.targets
 }
 

@@ -147,8 +147,9 @@ func naiveRingOrder(self UniqueAddress, selfHash uint64, entries []ringEntry) []
 	return out
 }
 
-// TestRingWalkMatchesNaive checks the heap walk of the heartbeat ring
-// against sorting the whole ring, with hashes drawn from a few values so
+// TestRingWalkMatchesNaive checks the heap walk of the heartbeat ring, and
+// the sorted list of the nearest successors, against sorting the whole
+// ring, with hashes drawn from a few values so
 // that entries share self's hash and each other's, and with real hashes.
 func TestRingWalkMatchesNaive(t *testing.T) {
 	gen := lawFrom(func(rng *rand.Rand) ringCase {
@@ -186,6 +187,19 @@ func TestRingWalkMatchesNaive(t *testing.T) {
 			if !nodesEqual(want, got) {
 				return fmt.Sprintf("self %v hash %d, entries %v (-naive +walk):\n%s", c.Self, c.SelfHash, c.Entries,
 					cmp.Diff(want, got, cmpopts.EquateEmpty()))
+			}
+			// keepNearest(k) keeps the first k of the same order.
+			for k := 0; k <= len(c.Entries)+1; k++ {
+				w := ringWalk{self: c.Self, selfHash: c.SelfHash, heap: append([]ringEntry(nil), c.Entries...)}
+				w.keepNearest(k)
+				got = got[:0]
+				for _, e := range w.heap {
+					got = append(got, e.node)
+				}
+				if n := min(k, len(want)); !nodesEqual(want[:n], got) {
+					return fmt.Sprintf("self %v hash %d, entries %v, keepNearest(%d) (-naive +kept):\n%s", c.Self, c.SelfHash, c.Entries, k,
+						cmp.Diff(want[:n], got, cmpopts.EquateEmpty()))
+				}
 			}
 			return ""
 		}, gen))

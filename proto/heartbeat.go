@@ -44,7 +44,7 @@ func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress,
 	// mark[i] says what Members[i] is; the members are sorted, so the
 	// marked ones read in order are the result, sorted and unique.
 	mark := make([]uint8, len(s.Members))
-	ring := ringWalk{self: self, selfHash: self.Hash(), heap: make([]ringEntry, 0, len(s.Members))}
+	ring := ringWalk{self: self, selfHash: self.Hash(), members: s.Members, heap: make([]ringEntry, 0, len(s.Members))}
 	selfOnRing := false
 	ownRow := nodeCursor{list: own}
 	ownOthers := 0 // members on the ring other than self in the own row
@@ -63,7 +63,7 @@ func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress,
 		if mark[i] != 0 {
 			ownOthers++
 		}
-		e := ringEntry{node: m.Node, index: i}
+		e := ringEntry{index: i}
 		if hashes != nil {
 			e.hash = hashes[i]
 		} else {
@@ -106,11 +106,12 @@ func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress,
 	return out
 }
 
-// ringEntry is a member on the heartbeat ring.
+// ringEntry is a member on the heartbeat ring: its node's hash and its
+// index in the walk's member list. It holds no pointer, so moving one
+// costs no write barrier.
 type ringEntry struct {
-	node  UniqueAddress
 	hash  uint64
-	index int // in the member list
+	index int
 }
 
 // ringWalk yields the other members of the ring in ring order after self:
@@ -119,6 +120,7 @@ type ringEntry struct {
 type ringWalk struct {
 	self     UniqueAddress
 	selfHash uint64
+	members  []Member // the entries' nodes are members[index].Node
 	heap     []ringEntry
 }
 
@@ -129,20 +131,23 @@ func (w *ringWalk) before(a, b *ringEntry) bool {
 	da, db := a.hash-w.selfHash, b.hash-w.selfHash
 	if da != db {
 		if da == 0 {
-			return a.node.Compare(w.self) > 0
+			return w.node(a).Compare(w.self) > 0
 		}
 		if db == 0 {
-			return b.node.Compare(w.self) < 0
+			return w.node(b).Compare(w.self) < 0
 		}
 		return da < db
 	}
 	if da == 0 {
-		if wa, wb := a.node.Compare(w.self) < 0, b.node.Compare(w.self) < 0; wa != wb {
+		if wa, wb := w.node(a).Compare(w.self) < 0, w.node(b).Compare(w.self) < 0; wa != wb {
 			return wb
 		}
 	}
-	return a.node.Compare(b.node) < 0
+	return w.node(a).Compare(*w.node(b)) < 0
 }
+
+// node returns e's node.
+func (w *ringWalk) node(e *ringEntry) *UniqueAddress { return &w.members[e.index].Node }
 
 // keepNearest leaves in w.heap, sorted in ring order, only its n entries
 // nearest to self: each entry is inserted into the sorted prefix, which
@@ -250,6 +255,9 @@ func (n *Node) currentTargets() []UniqueAddress {
 	}
 	hashes = hashes[:len(ms)]
 	ring, ringHashes := m.spareRing[:0], m.spareHashes[:0]
+	if cap(ring) < len(ms) {
+		ring, ringHashes = make([]UniqueAddress, 0, len(ms)), make([]uint64, 0, len(ms))
+	}
 	old, oldHashes, j := m.ring, m.hashes, 0
 	for i := range ms {
 		if ms[i].Status == Down {

@@ -126,25 +126,41 @@ func TestTrackJoiningMatchesNaive(t *testing.T) {
 // naiveRingOrder is the ring walk by its definition: every entry and self
 // sorted by hash then address, read from the entry after self round to the
 // one before it.
-func naiveRingOrder(self UniqueAddress, selfHash uint64, entries []ringEntry) []UniqueAddress {
-	ring := append([]ringEntry{{node: self, hash: selfHash}}, entries...)
+func naiveRingOrder(self UniqueAddress, selfHash uint64, entries []ringNode) []UniqueAddress {
+	ring := append([]ringNode{{Node: self, Hash: selfHash}}, entries...)
 	sort.Slice(ring, func(i, j int) bool {
-		if ring[i].hash != ring[j].hash {
-			return ring[i].hash < ring[j].hash
+		if ring[i].Hash != ring[j].Hash {
+			return ring[i].Hash < ring[j].Hash
 		}
-		return ring[i].node.Compare(ring[j].node) < 0
+		return ring[i].Node.Compare(ring[j].Node) < 0
 	})
 	at := 0
 	for i, e := range ring {
-		if e.node == self {
+		if e.Node == self {
 			at = i
 		}
 	}
 	var out []UniqueAddress
 	for step := 1; step < len(ring); step++ {
-		out = append(out, ring[(at+step)%len(ring)].node)
+		out = append(out, ring[(at+step)%len(ring)].Node)
 	}
 	return out
+}
+
+// ringNode is a node on the ring with its hash.
+type ringNode struct {
+	Node UniqueAddress
+	Hash uint64
+}
+
+// walkOf returns a ringWalk from self over entries.
+func walkOf(self UniqueAddress, selfHash uint64, entries []ringNode) *ringWalk {
+	w := &ringWalk{self: self, selfHash: selfHash}
+	for i, e := range entries {
+		w.members = append(w.members, Member{Node: e.Node})
+		w.heap = append(w.heap, ringEntry{hash: e.Hash, index: i})
+	}
+	return w
 }
 
 // TestRingWalkMatchesNaive checks the heap walk of the heartbeat ring, and
@@ -170,7 +186,7 @@ func TestRingWalkMatchesNaive(t *testing.T) {
 		c.SelfHash = hashOf(c.Self)
 		for _, u := range nodes {
 			if u != c.Self {
-				c.Entries = append(c.Entries, ringEntry{node: u, hash: hashOf(u)})
+				c.Entries = append(c.Entries, ringNode{Node: u, Hash: hashOf(u)})
 			}
 		}
 		return c
@@ -178,11 +194,11 @@ func TestRingWalkMatchesNaive(t *testing.T) {
 	runLaws(t, func(p *gopter.Properties) {
 		p.Property("ringWalk is the sorted ring", prop.ForAll(func(c ringCase) string {
 			want := naiveRingOrder(c.Self, c.SelfHash, c.Entries)
-			w := ringWalk{self: c.Self, selfHash: c.SelfHash, heap: append([]ringEntry(nil), c.Entries...)}
+			w := walkOf(c.Self, c.SelfHash, c.Entries)
 			w.init()
 			var got []UniqueAddress
 			for e, ok := w.next(); ok; e, ok = w.next() {
-				got = append(got, e.node)
+				got = append(got, *w.node(&e))
 			}
 			if !nodesEqual(want, got) {
 				return fmt.Sprintf("self %v hash %d, entries %v (-naive +walk):\n%s", c.Self, c.SelfHash, c.Entries,
@@ -190,11 +206,11 @@ func TestRingWalkMatchesNaive(t *testing.T) {
 			}
 			// keepNearest(k) keeps the first k of the same order.
 			for k := 0; k <= len(c.Entries)+1; k++ {
-				w := ringWalk{self: c.Self, selfHash: c.SelfHash, heap: append([]ringEntry(nil), c.Entries...)}
+				w := walkOf(c.Self, c.SelfHash, c.Entries)
 				w.keepNearest(k)
 				got = got[:0]
-				for _, e := range w.heap {
-					got = append(got, e.node)
+				for i := range w.heap {
+					got = append(got, *w.node(&w.heap[i]))
 				}
 				if n := min(k, len(want)); !nodesEqual(want[:n], got) {
 					return fmt.Sprintf("self %v hash %d, entries %v, keepNearest(%d) (-naive +kept):\n%s", c.Self, c.SelfHash, c.Entries, k,
@@ -209,7 +225,7 @@ func TestRingWalkMatchesNaive(t *testing.T) {
 type ringCase struct {
 	Self     UniqueAddress
 	SelfHash uint64
-	Entries  []ringEntry
+	Entries  []ringNode
 	Real     bool
 }
 

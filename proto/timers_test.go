@@ -378,7 +378,7 @@ func naiveMonitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
 	if row, ok := s.Reachability.Row(self); ok {
 		own = row.Unreachable
 	}
-	var entries []ringEntry
+	var entries []ringNode
 	selfOnRing := false
 	for _, m := range s.Members {
 		switch {
@@ -386,7 +386,7 @@ func naiveMonitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
 		case m.Node == self:
 			selfOnRing = true
 		default:
-			entries = append(entries, ringEntry{node: m.Node, hash: m.Node.Hash()})
+			entries = append(entries, ringNode{Node: m.Node, Hash: m.Node.Hash()})
 		}
 	}
 	var out []UniqueAddress

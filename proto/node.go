@@ -552,6 +552,9 @@ func (n *Node) naiveDeadline() time.Time {
 
 // earliest returns the earlier of two times, ignoring zero ones.
 func earliest(a, b time.Time) time.Time {
+	if a == b {
+		return a // timers re-armed from one instant are often equal
+	}
 	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
 		return b
 	}

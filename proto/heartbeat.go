@@ -1,6 +1,10 @@
 package proto
 
-import "github.com/rumorhq/rumor/proto/phi"
+import (
+	"time"
+
+	"github.com/rumorhq/rumor/proto/phi"
+)
 
 // Heartbeat monitoring. Every member sits on a ring ordered by the hash of
 // its UniqueAddress; each node monitors the next MonitoredBy reachable
@@ -22,12 +26,17 @@ func monitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
 	if row, ok := s.Reachability.Row(self); ok {
 		own = row.Unreachable
 	}
-	return monitorTargetsOwn(s, self, k, own)
+	return monitorTargetsOwn(s, self, k, own, nil)
 }
 
+// nearestMax is the most successors monitorTargetsOwn keeps in a sorted
+// list while it reads the ring; it orders more in a heap.
+const nearestMax = 16
+
 // monitorTargetsOwn is monitorTargets given self's own row's unreachable
-// list, own.
-func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress) []UniqueAddress {
+// list, own, and, unless it is nil, hashes[i] = s.Members[i].Node.Hash()
+// for every member that is not Down.
+func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress, hashes []uint64) []UniqueAddress {
 	const (
 		inOwnRow = 1 << iota
 		chosen
@@ -35,9 +44,10 @@ func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress)
 	// mark[i] says what Members[i] is; the members are sorted, so the
 	// marked ones read in order are the result, sorted and unique.
 	mark := make([]uint8, len(s.Members))
-	ring := ringWalk{self: self, selfHash: self.Hash(), heap: make([]ringEntry, 0, len(s.Members))}
+	ring := ringWalk{self: self, selfHash: self.Hash(), members: s.Members, heap: make([]ringEntry, 0, len(s.Members))}
 	selfOnRing := false
 	ownRow := nodeCursor{list: own}
+	ownOthers := 0 // members on the ring other than self in the own row
 	for i := range s.Members {
 		m := &s.Members[i]
 		if m.Status == Down {
@@ -50,19 +60,41 @@ func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress)
 			selfOnRing = true
 			continue
 		}
-		ring.heap = append(ring.heap, ringEntry{node: m.Node, hash: m.Node.Hash(), index: i})
+		if mark[i] != 0 {
+			ownOthers++
+		}
+		e := ringEntry{index: i}
+		if hashes != nil {
+			e.hash = hashes[i]
+		} else {
+			e.hash = m.Node.Hash()
+		}
+		ring.heap = append(ring.heap, e)
 	}
 	if selfOnRing {
-		ring.init()
-		for reachable := 0; reachable < k; {
-			e, ok := ring.next()
-			if !ok {
-				break
+		// The walk passes at most k members outside the own row and all
+		// those in it: only that many nearest successors matter.
+		if need := k + ownOthers; need <= nearestMax {
+			ring.keepNearest(need)
+			for reachable, j := 0, 0; reachable < k && j < len(ring.heap); j++ {
+				e := &ring.heap[j]
+				if mark[e.index]&inOwnRow == 0 {
+					reachable++
+				}
+				mark[e.index] |= chosen
 			}
-			if mark[e.index]&inOwnRow == 0 {
-				reachable++
+		} else {
+			ring.init()
+			for reachable := 0; reachable < k; {
+				e, ok := ring.next()
+				if !ok {
+					break
+				}
+				if mark[e.index]&inOwnRow == 0 {
+					reachable++
+				}
+				mark[e.index] |= chosen
 			}
-			mark[e.index] |= chosen
 		}
 	}
 	var out []UniqueAddress
@@ -74,11 +106,12 @@ func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress)
 	return out
 }
 
-// ringEntry is a member on the heartbeat ring.
+// ringEntry is a member on the heartbeat ring: its node's hash and its
+// index in the walk's member list. It holds no pointer, so moving one
+// costs no write barrier.
 type ringEntry struct {
-	node  UniqueAddress
 	hash  uint64
-	index int // in the member list
+	index int
 }
 
 // ringWalk yields the other members of the ring in ring order after self:
@@ -87,6 +120,7 @@ type ringEntry struct {
 type ringWalk struct {
 	self     UniqueAddress
 	selfHash uint64
+	members  []Member // the entries' nodes are members[index].Node
 	heap     []ringEntry
 }
 
@@ -97,19 +131,46 @@ func (w *ringWalk) before(a, b *ringEntry) bool {
 	da, db := a.hash-w.selfHash, b.hash-w.selfHash
 	if da != db {
 		if da == 0 {
-			return a.node.Compare(w.self) > 0
+			return w.node(a).Compare(w.self) > 0
 		}
 		if db == 0 {
-			return b.node.Compare(w.self) < 0
+			return w.node(b).Compare(w.self) < 0
 		}
 		return da < db
 	}
 	if da == 0 {
-		if wa, wb := a.node.Compare(w.self) < 0, b.node.Compare(w.self) < 0; wa != wb {
+		if wa, wb := w.node(a).Compare(w.self) < 0, w.node(b).Compare(w.self) < 0; wa != wb {
 			return wb
 		}
 	}
-	return a.node.Compare(b.node) < 0
+	return w.node(a).Compare(*w.node(b)) < 0
+}
+
+// node returns e's node.
+func (w *ringWalk) node(e *ringEntry) *UniqueAddress { return &w.members[e.index].Node }
+
+// keepNearest leaves in w.heap, sorted in ring order, only its n entries
+// nearest to self: each entry is inserted into the sorted prefix, which
+// most pass by after one comparison with its last.
+func (w *ringWalk) keepNearest(n int) {
+	h := w.heap
+	kept := 0
+	for i := range h {
+		e := h[i]
+		if kept == n {
+			if n == 0 || !w.before(&e, &h[n-1]) {
+				continue
+			}
+			kept-- // the last one drops out
+		}
+		j := kept
+		for ; j > 0 && w.before(&e, &h[j-1]); j-- {
+			h[j] = h[j-1]
+		}
+		h[j] = e
+		kept++
+	}
+	w.heap = h[:kept]
 }
 
 func (w *ringWalk) init() {
@@ -156,9 +217,17 @@ func (w *ringWalk) down(i int) {
 type targetMemo struct {
 	members []Member        // the last member list found to have ring
 	ring    []UniqueAddress // the nodes of the members that are not Down, in order
-	own     []UniqueAddress // the node's own row's unreachable list
-	targets []UniqueAddress // monitorTargets of every state with ring and own
-	valid   bool
+	// hashes[i] is ring[i].Hash(): a new ring takes the hashes of the
+	// nodes it shares with the old one from here.
+	hashes []uint64
+	// Buffers for the next ring and hashes (the last ring's, which a new
+	// one is built beside), and for the members' hashes.
+	spareRing   []UniqueAddress
+	spareHashes []uint64
+	scratch     []uint64
+	own         []UniqueAddress // the node's own row's unreachable list
+	targets     []UniqueAddress // monitorTargets of every state with ring and own
+	valid       bool
 }
 
 // currentTargets returns monitorTargets(n.st, n.self, n.cfg.MonitoredBy),
@@ -176,14 +245,42 @@ func (n *Node) currentTargets() []UniqueAddress {
 			return m.targets
 		}
 	}
-	m.members, m.own, m.valid = n.st.Members, own, true
-	m.ring = m.ring[:0]
-	for i := range n.st.Members {
-		if n.st.Members[i].Status != Down {
-			m.ring = append(m.ring, n.st.Members[i].Node)
-		}
+	ms := n.st.Members
+	// The members' ring hashes, taken from the old ring where it has the
+	// same node in the same place or one further on (one member joined
+	// or left before it), computed for the rest.
+	hashes := m.scratch[:0]
+	if cap(hashes) < len(ms) {
+		hashes = make([]uint64, len(ms))
 	}
-	m.targets = monitorTargetsOwn(n.st, n.self, n.cfg.MonitoredBy, own)
+	hashes = hashes[:len(ms)]
+	ring, ringHashes := m.spareRing[:0], m.spareHashes[:0]
+	if cap(ring) < len(ms) {
+		ring, ringHashes = make([]UniqueAddress, 0, len(ms)), make([]uint64, 0, len(ms))
+	}
+	old, oldHashes, j := m.ring, m.hashes, 0
+	for i := range ms {
+		if ms[i].Status == Down {
+			continue
+		}
+		u := &ms[i].Node
+		switch {
+		case j < len(old) && old[j].UID == u.UID && sameNode(&old[j], u):
+			hashes[i] = oldHashes[j]
+			j++
+		case j+1 < len(old) && old[j+1].UID == u.UID && sameNode(&old[j+1], u):
+			hashes[i] = oldHashes[j+1]
+			j += 2
+		default:
+			hashes[i] = u.Hash()
+		}
+		ring = append(ring, *u)
+		ringHashes = append(ringHashes, hashes[i])
+	}
+	m.members, m.own, m.valid = ms, own, true
+	m.ring, m.hashes, m.spareRing, m.spareHashes = ring, ringHashes, old, oldHashes
+	m.scratch = hashes
+	m.targets = monitorTargetsOwn(n.st, n.self, n.cfg.MonitoredBy, own, hashes)
 	return m.targets
 }
 
@@ -247,18 +344,19 @@ func (n *Node) refreshMonitors() {
 	n.monitorList = targets
 }
 
-// monitor returns the history of subject u, if this node monitors u.
-func (n *Node) monitor(u UniqueAddress) (*phi.History, bool) {
+// monitor returns the history of subject *u, if this node monitors it.
+func (n *Node) monitor(u *UniqueAddress) (*phi.History, bool) {
 	list := n.monitorList
 	if len(list) > cursorProbe {
 		c := nodeCursor{list: list}
-		if !c.contains(u) {
+		if !c.contains(*u) {
 			return nil, false
 		}
 		return n.monitors[c.next-1], true
 	}
+	uid := u.UID
 	for i := range list {
-		if list[i].UID == u.UID && list[i] == u { // the UID rules most out cheaply
+		if list[i].UID == uid && sameNode(&list[i], u) { // the UID rules most out cheaply
 			return n.monitors[i], true
 		}
 	}
@@ -274,7 +372,7 @@ func (n *Node) monitor(u UniqueAddress) (*phi.History, bool) {
 func (n *Node) detectOwnPause() {
 	last := n.lastTick
 	n.lastTick = n.now
-	if last.IsZero() || n.now.Sub(last) <= n.cfg.HeartbeatInterval+n.cfg.FailureDetector.AcceptableHeartbeatPause {
+	if last.IsZero() || elapsedAtMost(n.now, last, n.cfg.HeartbeatInterval+n.cfg.FailureDetector.AcceptableHeartbeatPause) {
 		return
 	}
 	for i := range n.monitors {
@@ -282,6 +380,22 @@ func (n *Node) detectOwnPause() {
 	}
 	n.monitorStarted()
 	n.stats.OwnPauses++
+}
+
+// elapsedAtMost reports whether now.Sub(last) <= d. Two instants in UTC
+// without monotonic readings (the simulator's) within 10^11 years of 1970
+// (so that their Unix times do not wrap) and less than 285 years apart (so
+// that the difference fits a Duration) are subtracted from their Unix
+// times, which skips Sub's overflow checks.
+func elapsedAtMost(now, last time.Time, d time.Duration) bool {
+	if now == now.UTC() && last == last.UTC() {
+		const wallRange, apart = 1 << 62, 9_000_000_000 // seconds
+		ts, ls := now.Unix(), last.Unix()
+		if ds := ts - ls; ts > -wallRange && ts < wallRange && ls > -wallRange && ls < wallRange && ds > -apart && ds < apart {
+			return time.Duration(ds)*time.Second+time.Duration(now.Nanosecond()-last.Nanosecond()) <= d
+		}
+	}
+	return now.Sub(last) <= d
 }
 
 // monitorStarted notes that a history started now: until it has had a
@@ -298,7 +412,7 @@ func (n *Node) heartbeatRound() {
 	}
 }
 
-func (n *Node) onHeartbeatAck(from UniqueAddress) {
+func (n *Node) onHeartbeatAck(from *UniqueAddress) {
 	if h, ok := n.monitor(from); ok {
 		h.Heartbeat(n.now)
 	} else {
@@ -310,9 +424,9 @@ func (n *Node) onHeartbeatAck(from UniqueAddress) {
 // detector's verdicts.
 func (n *Node) checkAvailability() {
 	var unreachable []UniqueAddress
-	for i, u := range n.monitorList {
-		if !n.monitors[i].Available(n.now) {
-			unreachable = append(unreachable, u)
+	for i, h := range n.monitors {
+		if !h.Available(n.now) {
+			unreachable = append(unreachable, n.monitorList[i])
 		}
 	}
 	if nodesEqual(unreachable, n.ownUnreachable()) {

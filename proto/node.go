@@ -131,6 +131,12 @@ type Node struct {
 	hbSeq       uint64
 	lastTick    time.Time
 
+	settled settledMemo // see settle
+	// slowSteps sends every message through Step's general dispatch and
+	// afterChange, which heartbeats otherwise skip (tests compare the
+	// two).
+	slowSteps bool
+
 	hosts        []ShardType    // declared shard types, sorted by name
 	hostsVersion uint64         // raised on every declaration change
 	entries      []ServiceEntry // own service entries, sorted
@@ -294,17 +300,19 @@ func (n *Node) Output() Output {
 // slices for ever; what o held before the call is gone, so copy out what
 // must outlive it.
 func (n *Node) OutputTo(o *Output) {
-	if len(o.Messages) > 0 || len(n.out.Messages) > 0 {
+	if spent, fill := o.Messages, n.out.Messages; len(spent)|len(fill) != 0 {
 		// Dropping the bodies releases what a spent message holds (states);
 		// its addresses are small and shared. This costs less than clearing
 		// the whole message.
-		for i := range o.Messages {
-			o.Messages[i].Body = nil
+		for i := range spent {
+			spent[i].Body = nil
 		}
-		o.Messages, n.out.Messages = n.out.Messages, o.Messages[:0]
+		o.Messages, n.out.Messages = fill, spent[:0]
 	}
-	trade(&o.Events, &n.out.Events)
-	trade(&o.Snapshots, &n.out.Snapshots)
+	if len(o.Events)|len(n.out.Events)|len(o.Snapshots)|len(n.out.Snapshots) != 0 {
+		trade(&o.Events, &n.out.Events)
+		trade(&o.Snapshots, &n.out.Snapshots)
+	}
 	o.Deadline = n.deadline()
 }
 
@@ -322,6 +330,21 @@ func trade[T any](dst, fill *[]T) {
 // Step feeds one message or local command at time now. It returns an error
 // only for caller misuse; bad network input is dropped and counted.
 func (n *Node) Step(now time.Time, m Message) error {
+	// Heartbeats and their acks are most of the traffic: they skip the
+	// dispatch below (stepBeat does what it would, in the same order).
+	switch b := m.Body.(type) {
+	case Heartbeat:
+		if !n.slowSteps {
+			n.stepBeat(now, &m, b.Seq, false)
+			return nil
+		}
+	case HeartbeatAck:
+		if !n.slowSteps {
+			n.stepBeat(now, &m, 0, true)
+			return nil
+		}
+	}
+	n.settled.valid = false
 	if m.Body == nil {
 		return ErrNilBody
 	}
@@ -334,7 +357,7 @@ func (n *Node) Step(now time.Time, m Message) error {
 			return ErrStopped
 		}
 		err := n.command(m.Body)
-		n.afterChange()
+		n.settle()
 		return err
 	}
 	n.stats.Received++
@@ -342,32 +365,106 @@ func (n *Node) Step(now time.Time, m Message) error {
 		n.stats.DroppedIgnored++
 		return nil
 	}
-	if m.To != n.self.Address || (m.ToUID != 0 && m.ToUID != n.self.UID) || !validSender(m.From) ||
-		m.From.Address == n.self.Address {
+	if !n.fromPeer(&m) {
 		n.stats.DroppedAddress++
 		return nil
 	}
 	if n.tombstoned(m.From) {
 		n.stats.DroppedStale++
-		n.tellRemoved(m)
+		n.tellRemoved(&m)
 		return nil
 	}
-	if err := n.receive(m); err != nil {
+	if err := n.receive(&m); err != nil {
 		return err
 	}
-	n.afterChange()
+	n.settle()
 	return nil
+}
+
+// stepBeat is Step for a Heartbeat with sequence number seq, or for a
+// HeartbeatAck (ack). Neither changes anything afterChange reads, so
+// when the last Step or Tick left the node settled, afterChange, which
+// would find nothing to do, is skipped.
+func (n *Node) stepBeat(now time.Time, m *Message, seq uint64, ack bool) {
+	n.advance(now)
+	n.stats.Received++
+	if n.phase == PhaseStopped {
+		n.stats.DroppedIgnored++
+		return
+	}
+	if !n.fromPeer(m) {
+		n.stats.DroppedAddress++
+		return
+	}
+	if n.tombstoned(m.From) {
+		n.stats.DroppedStale++
+		n.tellRemoved(m)
+		return
+	}
+	if ack {
+		n.onHeartbeatAck(&m.From)
+	} else {
+		n.send(m.From, HeartbeatAck{Seq: seq})
+	}
+	if !n.isSettled() {
+		n.settle()
+	}
+}
+
+// fromPeer reports whether m is addressed to this incarnation and comes
+// from a valid sender at another address.
+func (n *Node) fromPeer(m *Message) bool {
+	return m.To == n.self.Address && (m.ToUID == 0 || m.ToUID == n.self.UID) && validSender(m.From) &&
+		!sameAddress(&m.From.Address, &n.self.Address)
+}
+
+// sameAddress is *a == *b, reading the last byte of the hosts first:
+// hosts of one cluster mostly differ there (10.0.0.1, 10.0.0.2) and share
+// their length.
+func sameAddress(a, b *Address) bool {
+	if a.Port != b.Port || len(a.Host) != len(b.Host) {
+		return false
+	}
+	if k := len(a.Host) - 1; k >= 0 && a.Host[k] != b.Host[k] {
+		return false
+	}
+	return a.Host == b.Host
+}
+
+// settledMemo notes that the last Step or Tick ended with afterChange and
+// left the node with state st in phase, no stop pending and its own
+// declarations synced. afterChange reads nothing else that a heartbeat
+// changes (it reads the time only for a new state), and running it twice
+// does nothing the second time, so until the state or phase changes it
+// has nothing to do.
+type settledMemo struct {
+	st    *State
+	phase Phase
+	valid bool
+}
+
+// settle runs afterChange and notes whether it left the node settled.
+func (n *Node) settle() {
+	n.afterChange()
+	n.settled = settledMemo{st: n.st, phase: n.phase, valid: n.stopping == "" && !n.ownDirty}
+}
+
+// isSettled reports whether afterChange would find nothing to do.
+func (n *Node) isSettled() bool {
+	s := &n.settled
+	return s.valid && s.st == n.st && s.phase == n.phase && n.stopping == "" && !n.ownDirty
 }
 
 // Tick runs every timer due at or before now.
 func (n *Node) Tick(now time.Time) {
+	n.settled.valid = false
 	n.advance(now)
 	if n.phase == PhaseStopped || n.phase == PhaseIdle {
 		return
 	}
 	if due(n.leaveAt, n.now) {
 		n.stop("leave timeout")
-		n.afterChange()
+		n.settle()
 		return
 	}
 	if n.phase == PhaseJoining {
@@ -386,14 +483,20 @@ func (n *Node) Tick(now time.Time) {
 		// fall into step, so a member ticks once per heartbeat interval
 		// instead of at three unrelated phases.
 		soon := n.now.Add(n.cfg.HeartbeatInterval / 4)
+		var nextBeat time.Time // n.now + HeartbeatInterval, once computed
 		if due(n.nextHeartbeat, soon) {
 			n.heartbeatRound()
-			n.nextHeartbeat = n.now.Add(n.cfg.HeartbeatInterval)
+			nextBeat = n.now.Add(n.cfg.HeartbeatInterval)
+			n.nextHeartbeat = nextBeat
 			n.armed()
 		}
 		if due(n.nextAvailability, soon) {
 			n.checkAvailability()
-			n.nextAvailability = n.now.Add(n.cfg.AvailabilityInterval)
+			if n.cfg.AvailabilityInterval == n.cfg.HeartbeatInterval && !nextBeat.IsZero() {
+				n.nextAvailability = nextBeat // the profiles' intervals: the same sum
+			} else {
+				n.nextAvailability = n.now.Add(n.cfg.AvailabilityInterval)
+			}
 			n.armed()
 		}
 		if due(n.nextGossip, soon) {
@@ -410,7 +513,7 @@ func (n *Node) Tick(now time.Time) {
 		n.trackUnreachable()
 		n.leaderActions()
 	}
-	n.afterChange()
+	n.settle()
 }
 
 // advance moves the node's notion of time forward; time never goes back,
@@ -449,6 +552,9 @@ func (n *Node) naiveDeadline() time.Time {
 
 // earliest returns the earlier of two times, ignoring zero ones.
 func earliest(a, b time.Time) time.Time {
+	if a == b {
+		return a // timers re-armed from one instant are often equal
+	}
 	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
 		return b
 	}
@@ -811,7 +917,7 @@ func checkAuthored(old, next *State) {
 }
 
 // receive dispatches one protocol message.
-func (n *Node) receive(m Message) error {
+func (n *Node) receive(m *Message) error {
 	switch b := m.Body.(type) {
 	case Join:
 		n.onJoin(m.From, b)
@@ -852,9 +958,9 @@ func (n *Node) receive(m Message) error {
 	case *Heartbeat:
 		n.send(m.From, HeartbeatAck(*b))
 	case HeartbeatAck:
-		n.onHeartbeatAck(m.From)
+		n.onHeartbeatAck(&m.From)
 	case *HeartbeatAck:
-		n.onHeartbeatAck(m.From)
+		n.onHeartbeatAck(&m.From)
 	default:
 		return fmt.Errorf("%w: %T", ErrUnknownBody, m.Body)
 	}
@@ -997,7 +1103,7 @@ func validSender(u UniqueAddress) bool {
 // know it is removed (it missed its own removal, or was removed before it
 // heard its Welcome): it gets this node's state, which carries its
 // tombstone, and stops. At most once per GossipInterval per incarnation.
-func (n *Node) tellRemoved(m Message) {
+func (n *Node) tellRemoved(m *Message) {
 	if n.phase != PhaseMember {
 		return
 	}

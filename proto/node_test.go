@@ -61,7 +61,7 @@ func TestMonitorLookup(t *testing.T) {
 					want = i
 				}
 			}
-			h, ok := n.monitor(u)
+			h, ok := n.monitor(&u)
 			switch {
 			case ok != (want >= 0):
 				t.Errorf("size %d: monitor(%v) found %v, want %v", size, u, ok, want >= 0)
@@ -126,29 +126,46 @@ func TestTrackJoiningMatchesNaive(t *testing.T) {
 // naiveRingOrder is the ring walk by its definition: every entry and self
 // sorted by hash then address, read from the entry after self round to the
 // one before it.
-func naiveRingOrder(self UniqueAddress, selfHash uint64, entries []ringEntry) []UniqueAddress {
-	ring := append([]ringEntry{{node: self, hash: selfHash}}, entries...)
+func naiveRingOrder(self UniqueAddress, selfHash uint64, entries []ringNode) []UniqueAddress {
+	ring := append([]ringNode{{Node: self, Hash: selfHash}}, entries...)
 	sort.Slice(ring, func(i, j int) bool {
-		if ring[i].hash != ring[j].hash {
-			return ring[i].hash < ring[j].hash
+		if ring[i].Hash != ring[j].Hash {
+			return ring[i].Hash < ring[j].Hash
 		}
-		return ring[i].node.Compare(ring[j].node) < 0
+		return ring[i].Node.Compare(ring[j].Node) < 0
 	})
 	at := 0
 	for i, e := range ring {
-		if e.node == self {
+		if e.Node == self {
 			at = i
 		}
 	}
 	var out []UniqueAddress
 	for step := 1; step < len(ring); step++ {
-		out = append(out, ring[(at+step)%len(ring)].node)
+		out = append(out, ring[(at+step)%len(ring)].Node)
 	}
 	return out
 }
 
-// TestRingWalkMatchesNaive checks the heap walk of the heartbeat ring
-// against sorting the whole ring, with hashes drawn from a few values so
+// ringNode is a node on the ring with its hash.
+type ringNode struct {
+	Node UniqueAddress
+	Hash uint64
+}
+
+// walkOf returns a ringWalk from self over entries.
+func walkOf(self UniqueAddress, selfHash uint64, entries []ringNode) *ringWalk {
+	w := &ringWalk{self: self, selfHash: selfHash}
+	for i, e := range entries {
+		w.members = append(w.members, Member{Node: e.Node})
+		w.heap = append(w.heap, ringEntry{hash: e.Hash, index: i})
+	}
+	return w
+}
+
+// TestRingWalkMatchesNaive checks the heap walk of the heartbeat ring, and
+// the sorted list of the nearest successors, against sorting the whole
+// ring, with hashes drawn from a few values so
 // that entries share self's hash and each other's, and with real hashes.
 func TestRingWalkMatchesNaive(t *testing.T) {
 	gen := lawFrom(func(rng *rand.Rand) ringCase {
@@ -169,7 +186,7 @@ func TestRingWalkMatchesNaive(t *testing.T) {
 		c.SelfHash = hashOf(c.Self)
 		for _, u := range nodes {
 			if u != c.Self {
-				c.Entries = append(c.Entries, ringEntry{node: u, hash: hashOf(u)})
+				c.Entries = append(c.Entries, ringNode{Node: u, Hash: hashOf(u)})
 			}
 		}
 		return c
@@ -177,15 +194,28 @@ func TestRingWalkMatchesNaive(t *testing.T) {
 	runLaws(t, func(p *gopter.Properties) {
 		p.Property("ringWalk is the sorted ring", prop.ForAll(func(c ringCase) string {
 			want := naiveRingOrder(c.Self, c.SelfHash, c.Entries)
-			w := ringWalk{self: c.Self, selfHash: c.SelfHash, heap: append([]ringEntry(nil), c.Entries...)}
+			w := walkOf(c.Self, c.SelfHash, c.Entries)
 			w.init()
 			var got []UniqueAddress
 			for e, ok := w.next(); ok; e, ok = w.next() {
-				got = append(got, e.node)
+				got = append(got, *w.node(&e))
 			}
 			if !nodesEqual(want, got) {
 				return fmt.Sprintf("self %v hash %d, entries %v (-naive +walk):\n%s", c.Self, c.SelfHash, c.Entries,
 					cmp.Diff(want, got, cmpopts.EquateEmpty()))
+			}
+			// keepNearest(k) keeps the first k of the same order.
+			for k := 0; k <= len(c.Entries)+1; k++ {
+				w := walkOf(c.Self, c.SelfHash, c.Entries)
+				w.keepNearest(k)
+				got = got[:0]
+				for i := range w.heap {
+					got = append(got, *w.node(&w.heap[i]))
+				}
+				if n := min(k, len(want)); !nodesEqual(want[:n], got) {
+					return fmt.Sprintf("self %v hash %d, entries %v, keepNearest(%d) (-naive +kept):\n%s", c.Self, c.SelfHash, c.Entries, k,
+						cmp.Diff(want[:n], got, cmpopts.EquateEmpty()))
+				}
 			}
 			return ""
 		}, gen))
@@ -195,6 +225,35 @@ func TestRingWalkMatchesNaive(t *testing.T) {
 type ringCase struct {
 	Self     UniqueAddress
 	SelfHash uint64
-	Entries  []ringEntry
+	Entries  []ringNode
 	Real     bool
+}
+
+// TestSameAddress checks sameAddress, which reads the hosts' last bytes
+// first, against ==, on addresses that differ in port, host length, last
+// byte or an earlier byte only, and on empty hosts.
+func TestSameAddress(t *testing.T) {
+	hosts := []string{"", "a", "b", "10.0.0.1", "10.0.0.2", "10.0.1.1", "11.0.0.1", "10.0.0.11", "host-a", "host-b"}
+	ports := []uint16{0, 7000, 7001}
+	var all []Address
+	for _, h := range hosts {
+		for _, p := range ports {
+			all = append(all, Address{Host: h, Port: p})
+		}
+	}
+	equal := 0
+	for _, a := range all {
+		for _, b := range all {
+			b.Host = string([]byte(b.Host)) // not the same string header
+			if got, want := sameAddress(&a, &b), a == b; got != want {
+				t.Errorf("sameAddress(%v, %v) = %v, want %v", a, b, got, want)
+			}
+			if a == b {
+				equal++
+			}
+		}
+	}
+	if equal != len(all) {
+		t.Fatalf("%d equal pairs, want %d", equal, len(all))
+	}
 }

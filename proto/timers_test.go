@@ -2,11 +2,13 @@ package proto
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/prop"
@@ -33,6 +35,8 @@ type shortcutCluster struct {
 	cut    map[[2]Address]bool
 	out    Output // the buffers OutputTo trades with every node
 	checks int
+	// settledChecks counts the checks that found a node settled.
+	settledChecks int
 }
 
 func newShortcutCluster(t *testing.T, seed int64) *shortcutCluster {
@@ -65,7 +69,8 @@ func newShortcutCluster(t *testing.T, seed int64) *shortcutCluster {
 }
 
 // start creates (or restarts) node i and its twin, which gets the same
-// inputs and is drained with Output instead of OutputTo.
+// inputs, takes Step's general path for heartbeats too and is drained
+// with Output instead of OutputTo.
 func (c *shortcutCluster) start(i int) {
 	seed := c.rng.Int63()
 	a := Address{Host: fmt.Sprintf("10.0.2.%d", i+1), Port: 7000}
@@ -76,6 +81,7 @@ func (c *shortcutCluster) start(i int) {
 	if c.twins[i], err = New(c.cfg, a, rand.New(rand.NewSource(seed))); err != nil {
 		c.t.Fatal(err)
 	}
+	c.twins[i].slowSteps = true
 	c.down[i] = false
 	var seeds []Address // the first node's address first: it alone may form the cluster
 	for j := range c.nodes {
@@ -131,6 +137,9 @@ func (c *shortcutCluster) collect(i int) {
 		!reflect.DeepEqual(want.Snapshots, nilIfEmpty(c.out.Snapshots)) || want.Deadline != c.out.Deadline {
 		c.t.Fatalf("node %d: OutputTo gave %+v, Output %+v", i, c.out, want)
 	}
+	if got, want := n.Stats(), c.twins[i].Stats(); got != want || n.Phase() != c.twins[i].Phase() {
+		c.t.Fatalf("node %d: stats %+v in phase %v, twin's %+v in phase %v", i, got, n.Phase(), want, c.twins[i].Phase())
+	}
 	c.flight = append(c.flight, c.out.Messages...)
 }
 
@@ -166,6 +175,16 @@ func (c *shortcutCluster) checkShortcuts(n *Node) {
 	}
 	if n.Phase() == PhaseMember && n.ownIdle() && ownNeedsWrite(n) {
 		c.t.Fatalf("%v: syncOwn would skip a state that lacks its declarations or entries", n.Self())
+	}
+	if n.isSettled() {
+		// afterChange must have nothing to do: run it and look.
+		st, phase, out := n.st, n.phase, n.out
+		n.afterChange()
+		if n.st != st || n.phase != phase || n.stopping != "" || len(n.out.Messages) != len(out.Messages) ||
+			len(n.out.Events) != len(out.Events) || len(n.out.Snapshots) != len(out.Snapshots) {
+			c.t.Fatalf("%v: afterChange changed a node noted settled", n.Self())
+		}
+		c.settledChecks++
 	}
 	if n.Phase() == PhaseMember {
 		got, want := n.currentTargets(), naiveMonitorTargets(n.st, n.self, n.cfg.MonitoredBy)
@@ -271,12 +290,13 @@ func TestShortcutsMatchNaive(t *testing.T) {
 	if testing.Short() {
 		seeds = 8
 	}
-	members := 0
+	members, settled := 0, 0
 	for seed := int64(1); seed <= int64(seeds); seed++ {
 		c := newShortcutCluster(t, seed)
 		for k := 0; k < 4000; k++ {
 			c.act()
 		}
+		settled += c.settledChecks
 		for _, n := range c.nodes {
 			if n.Phase() == PhaseMember {
 				members++
@@ -285,6 +305,9 @@ func TestShortcutsMatchNaive(t *testing.T) {
 	}
 	if members == 0 {
 		t.Fatal("no node was a member at the end of any run: the runs exercised little")
+	}
+	if settled == 0 {
+		t.Fatal("no node was ever settled: afterChange was never skipped")
 	}
 }
 
@@ -355,7 +378,7 @@ func naiveMonitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
 	if row, ok := s.Reachability.Row(self); ok {
 		own = row.Unreachable
 	}
-	var entries []ringEntry
+	var entries []ringNode
 	selfOnRing := false
 	for _, m := range s.Members {
 		switch {
@@ -363,7 +386,7 @@ func naiveMonitorTargets(s *State, self UniqueAddress, k int) []UniqueAddress {
 		case m.Node == self:
 			selfOnRing = true
 		default:
-			entries = append(entries, ringEntry{node: m.Node, hash: m.Node.Hash()})
+			entries = append(entries, ringNode{Node: m.Node, Hash: m.Node.Hash()})
 		}
 	}
 	var out []UniqueAddress
@@ -423,4 +446,142 @@ func TestMonitorTargetsMatchNaive(t *testing.T) {
 			return ""
 		}, gen))
 	})
+}
+
+// TestHeartbeatRunsAfterChangeUnlessSettled checks that a heartbeat or
+// ack skips afterChange only while the node is settled: after a change
+// that no afterChange has seen (the state, a pending stop, own
+// declarations), the next heartbeat runs it.
+func TestHeartbeatRunsAfterChangeUnlessSettled(t *testing.T) {
+	peer := UniqueAddress{Address: addr(2), UID: 99}
+	cases := []struct {
+		name   string
+		change func(n *Node)
+		check  func(n *Node) string
+	}{
+		{"settled", func(*Node) {}, func(n *Node) string {
+			if !n.isSettled() || len(n.out.Events) != 0 || len(n.out.Snapshots) != 0 {
+				return fmt.Sprintf("settled %v, %d events, %d snapshots", n.isSettled(), len(n.out.Events), len(n.out.Snapshots))
+			}
+			return ""
+		}},
+		{"unseen state", func(n *Node) {
+			s := n.st.Clone()
+			s.Members[0].Roles = []string{"extra"}
+			n.st = s
+		}, func(n *Node) string {
+			if n.processed != n.st {
+				return "afterChange did not process the new state"
+			}
+			return ""
+		}},
+		{"pending stop", func(n *Node) { n.stopping = "test" }, func(n *Node) string {
+			if n.Phase() != PhaseStopped {
+				return fmt.Sprintf("phase %v, want stopped", n.Phase())
+			}
+			return ""
+		}},
+		{"own declarations", func(n *Node) {
+			n.entries = []ServiceEntry{{Key: "k", Node: n.self, Path: "/p"}}
+			n.regVersion++
+			n.ownDirty = true
+		}, func(n *Node) string {
+			if n.ownDirty || len(n.st.Registry) != 1 {
+				return fmt.Sprintf("own entries not synced: dirty %v, registry %v", n.ownDirty, n.st.Registry)
+			}
+			return ""
+		}},
+	}
+	for _, tc := range cases {
+		for _, body := range []Body{Heartbeat{Seq: 300}, HeartbeatAck{Seq: 300}} {
+			t.Run(tc.name+"/"+body.Kind(), func(t *testing.T) {
+				n, err := New(LocalConfig(), addr(1), rand.New(rand.NewSource(1)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := n.Step(epoch, Message{From: n.Self(), Body: JoinSeeds{}}); err != nil {
+					t.Fatal(err)
+				}
+				if n.Phase() != PhaseMember || !n.isSettled() {
+					t.Fatalf("a one-node cluster: phase %v, settled %v", n.Phase(), n.isSettled())
+				}
+				n.Output()
+				tc.change(n)
+				if err := n.Step(epoch.Add(time.Millisecond), Message{From: peer, To: n.Self().Address, Body: body}); err != nil {
+					t.Fatal(err)
+				}
+				if msg := tc.check(n); msg != "" {
+					t.Error(msg)
+				}
+			})
+		}
+	}
+}
+
+// TestElapsedAtMostIsSub checks elapsedAtMost, which subtracts UTC wall
+// times itself, against time.Time.Sub on instants near each other and far
+// apart, at the ends of time.Time's range, with monotonic readings and in
+// other locations, for bounds on both sides of the difference.
+func TestElapsedAtMostIsSub(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	mono := time.Now()
+	zone := time.FixedZone("x", 3600)
+	// Unix times past maxInternal wrap round time.Time's internal seconds
+	// to the bottom of their range.
+	const maxInternal = math.MaxInt64 - 62135596800
+	extremes := []int64{math.MinInt64, math.MinInt64 / 2, -1 << 62, -9e9, -1, 0, 1, 9e9, 1 << 62, math.MaxInt64 / 2, maxInternal, math.MaxInt64}
+	instant := func() time.Time {
+		var at time.Time
+		switch rng.Intn(5) {
+		case 0:
+			at = time.Unix(extremes[rng.Intn(len(extremes))]+rng.Int63n(3)-1, rng.Int63n(1e9)).UTC()
+		case 1:
+			at = time.Unix(rng.Int63()-rng.Int63(), rng.Int63n(1e9)).UTC()
+		case 2:
+			at = mono.Add(time.Duration(rng.Int63n(int64(2*time.Hour)) - int64(time.Hour))) // monotonic
+			if rng.Intn(2) == 0 {
+				at = stepWallClock(at, time.Duration(rng.Int63n(int64(time.Hour))))
+			}
+		default:
+			at = epoch.Add(time.Duration(rng.Int63n(int64(time.Hour))))
+		}
+		if rng.Intn(8) == 0 {
+			at = at.In(zone)
+		}
+		return at
+	}
+	fast := 0
+	for i := 0; i < 200000; i++ {
+		now, last := instant(), instant()
+		if rng.Intn(2) == 0 {
+			last = now.Add(-time.Duration(rng.Int63n(int64(time.Minute))) + time.Duration(rng.Int63n(int64(time.Second))))
+		}
+		sub := now.Sub(last)
+		for _, d := range []time.Duration{sub - 1, sub, sub + 1, time.Duration(rng.Int63n(int64(time.Minute))), 0, math.MaxInt64} {
+			if got, want := elapsedAtMost(now, last, d), sub <= d; got != want {
+				t.Fatalf("elapsedAtMost(%v, %v, %v) = %v, want %v (Sub %v)", now, last, d, got, want, sub)
+			}
+		}
+		if now == now.UTC() && last == last.UTC() && sub < time.Hour && sub > -time.Hour {
+			fast++
+		}
+	}
+	if fast < 10000 {
+		t.Fatalf("only %d pairs took the fast path", fast)
+	}
+}
+
+// stepWallClock returns t, which must have a monotonic clock reading, with
+// its wall time moved by d and the reading kept: two instants read across
+// a step of the wall clock.
+func stepWallClock(t time.Time, d time.Duration) time.Time {
+	type layout struct { // time.Time's
+		wall uint64
+		ext  int64
+		loc  *time.Location
+	}
+	mono := (*layout)(unsafe.Pointer(&t)).ext
+	moved := t.Add(d)
+	(*layout)(unsafe.Pointer(&moved)).ext = mono
+	return moved
 }

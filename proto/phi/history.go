@@ -73,6 +73,28 @@ func (h *History) Samples() int { return len(h.ring) }
 // full. An arrival at or before Last (a duplicate or reordered heartbeat)
 // is ignored entirely: it changes neither Last nor the window.
 func (h *History) Heartbeat(at time.Time) {
+	if h.lastWall {
+		// since and setLast in one: at's Unix time is read once, and an
+		// instant in UTC without a monotonic reading (the sim's, and
+		// time.Now().UTC()) is recognised as one without Round.
+		ts := at.Unix()
+		if ds := ts - h.lastSec; ts > -wallRange && ts < wallRange && ds > -subSecBound && ds < subSecBound {
+			tn := at.Nanosecond()
+			d := time.Duration(ds)*time.Second + time.Duration(tn-h.lastNsec)
+			if d <= 0 {
+				return
+			}
+			h.last, h.lastSec, h.lastNsec = at, ts, tn
+			h.lastWall = at == at.UTC() || at == at.Round(0)
+			h.add(d)
+			return
+		}
+	}
+	h.heartbeat(at)
+}
+
+// heartbeat is Heartbeat by since and setLast.
+func (h *History) heartbeat(at time.Time) {
 	d := h.since(at)
 	if d <= 0 {
 		return
@@ -158,8 +180,8 @@ func (h *History) Estimate() (mean, std time.Duration) {
 // estimatedMean is the mean of Estimate.
 func (h *History) estimatedMean() time.Duration {
 	mean := h.cfg.FirstHeartbeatEstimate
-	if len(h.ring) >= 2 {
-		mean = h.Mean()
+	if n := len(h.ring); n >= 2 {
+		mean = toDuration(h.shift + h.sum/float64(n)) // Mean, inline
 	}
 	if mean > math.MaxInt64-h.cfg.AcceptableHeartbeatPause {
 		return math.MaxInt64
@@ -192,7 +214,15 @@ func (h *History) Available(now time.Time) bool {
 	// reached and φ need not be computed: the usual case of a subject that
 	// answers on time.
 	mean := h.estimatedMean()
-	elapsed := h.since(now)
+	var elapsed time.Duration
+	// since, inline. With lastSec within wallRange, a difference below
+	// subSecBound puts now's Unix time within 2^62+subSecBound seconds of
+	// 1970, where it does not wrap.
+	if ds := now.Unix() - h.lastSec; h.lastWall && ds > -subSecBound && ds < subSecBound {
+		elapsed = time.Duration(ds)*time.Second + time.Duration(now.Nanosecond()-h.lastNsec)
+	} else {
+		elapsed = h.since(now)
+	}
 	if elapsed <= mean && h.cfg.Threshold > maxPhiUntilMean {
 		return true
 	}

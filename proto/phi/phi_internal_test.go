@@ -3,6 +3,7 @@ package phi
 import (
 	"math"
 	"math/rand"
+	"reflect"
 	"testing"
 	"time"
 	"unsafe"
@@ -102,4 +103,95 @@ func stepWallClock(t time.Time, d time.Duration) time.Time {
 	moved := t.Add(d)
 	(*layout)(unsafe.Pointer(&moved)).ext = mono
 	return moved
+}
+
+// TestFastPathsMatchSlow feeds the same random arrivals (near and far
+// apart, with and without monotonic readings, in UTC and other zones, at
+// the ends of time.Time's range) to Heartbeat, which reads the instant
+// once and recognises UTC wall times without Round, and to heartbeat
+// (since then setLast), and checks the two histories stay identical; and
+// it checks Available, which computes since and the mean inline, against
+// the same test written with since and Mean.
+func TestFastPathsMatchSlow(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	const maxInternal = math.MaxInt64 - 62135596800
+	mono := time.Now()
+	zone := time.FixedZone("x", 3600)
+	base := []time.Time{
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), mono, mono.UTC(), time.Unix(0, 0), time.Unix(-wallRange+5, 0).UTC(),
+		time.Unix(wallRange-5, 0).UTC(), time.Unix(math.MaxInt64/2, 0).UTC(), time.Unix(1e9, 0).In(zone),
+		// Unix times past maxInternal wrap round time.Time's internal
+		// seconds to the bottom of their range.
+		time.Unix(maxInternal-3600, 0).UTC(), time.Unix(maxInternal+1, 0).UTC(),
+	}
+	fast, avail := 0, 0
+	for run := 0; run < 3000; run++ {
+		cfg := DefaultConfig()
+		cfg.MaxSampleSize = 1 + rng.Intn(8)
+		start := base[rng.Intn(len(base))]
+		a, b := NewHistory(cfg, start), NewHistory(cfg, start)
+		at := start
+		for i := 0; i < 40; i++ {
+			switch r := rng.Intn(21); {
+			case r < 12:
+				at = at.Add(time.Duration(rng.Int63n(int64(2 * time.Second))))
+			case r < 14:
+				at = at.Add(-time.Duration(rng.Int63n(int64(time.Second)))) // reordered
+			case r < 15:
+				at = at.Round(0)
+			case r < 16:
+				at = at.In(zone)
+			case r < 17:
+				at = at.UTC()
+			case r < 18:
+				at = stepWallClock(at, time.Duration(rng.Int63n(int64(time.Hour))))
+			case r < 19:
+				at = at.Add(time.Duration(rng.Int63())) // far, or beyond the fast range
+			default:
+				at = base[rng.Intn(len(base))].Add(time.Duration(rng.Int63n(int64(time.Hour))))
+			}
+			if a.lastWall {
+				fast++
+			}
+			a.Heartbeat(at)
+			b.heartbeat(at)
+			if !reflect.DeepEqual(a, b) {
+				t.Fatalf("run %d, arrival %d at %v: Heartbeat left %+v, heartbeat %+v", run, i, at, a, b)
+			}
+			now := at.Add(time.Duration(rng.Int63n(int64(10*time.Second))) - time.Second)
+			switch rng.Intn(8) {
+			case 0:
+				now = base[rng.Intn(len(base))].Add(time.Duration(rng.Int63n(int64(time.Hour))))
+			case 1:
+				now = stepWallClock(now, time.Duration(rng.Int63n(int64(time.Hour)))) // when now has a reading
+			}
+			if got, want := a.Available(now), slowAvailable(b, now); got != want {
+				t.Fatalf("run %d: Available(%v) = %v, want %v", run, now, got, want)
+			}
+			if a.lastWall {
+				avail++
+			}
+		}
+	}
+	if fast < 10000 || avail < 10000 {
+		t.Fatalf("the fast paths ran %d and %d times: too few", fast, avail)
+	}
+}
+
+// slowAvailable is Available by since and Mean.
+func slowAvailable(h *History, now time.Time) bool {
+	mean := h.cfg.FirstHeartbeatEstimate
+	if len(h.ring) >= 2 {
+		mean = h.Mean()
+	}
+	if mean > math.MaxInt64-h.cfg.AcceptableHeartbeatPause {
+		mean = math.MaxInt64
+	} else {
+		mean += h.cfg.AcceptableHeartbeatPause
+	}
+	elapsed := h.since(now)
+	if elapsed <= mean && h.cfg.Threshold > maxPhiUntilMean {
+		return true
+	}
+	return Phi(elapsed, mean, h.estimatedStdDev()) < h.cfg.Threshold
 }

@@ -376,3 +376,76 @@ func TestPropertyDeliverShortcut(t *testing.T) {
 		}
 	})
 }
+
+// TestStepUntilNanosMsgMatchesCopy: StepUntilNanosMsg returns, for each
+// delivery, the message that was sent (nil for a timer), with the rest of
+// the event StepUntil gives, and the message it points at is unchanged by
+// further steps that send nothing. Released slots keep their fields, so
+// b's free slots are filled with junk before every send: a field Send
+// failed to set (the held flag, say) would show in b's events or stats.
+func TestStepUntilNanosMsgMatchesCopy(t *testing.T) {
+	cfg := Config{Latency: Shifted(ms(1), Exponential(ms(3))), Loss: 0.1, Duplicate: 0.2}
+	a, b := newNet(t, 5, cfg), newNet(t, 5, cfg)
+	junk := payload{msg: msg(3, 3, 999), path: 1, sentAt: 77, pathSeq: 1 << 40, size: 12345, dup: true, held: true}
+	w := rand.New(rand.NewSource(11))
+	now := epoch
+	sent := map[uint64]proto.Message{}
+	deliveries := 0
+	var held []*proto.Message
+	for i := range 400 {
+		now = now.Add(ms(w.Intn(3)))
+		from, to := w.Intn(4), w.Intn(4)
+		for _, ref := range b.freeLoads {
+			b.payloads[ref] = junk
+		}
+		m := msg(from, to, uint64(i))
+		sent[uint64(i)] = m
+		for _, n := range []*Network{a, b} {
+			n.Send(now, m)
+			if i%50 == 0 {
+				n.ScheduleTimer(now.Add(ms(2)), uint64(i))
+			}
+			if i%40 == 7 {
+				n.ClogLink(addr(from), addr(to), now.Add(ms(5)))
+			}
+		}
+		held = held[:0]
+		for {
+			want, ok := a.StepUntil(now)
+			var got Event
+			m, gotOK := b.StepUntilNanosMsg(now.UnixNano(), &got)
+			if gotOK != ok {
+				t.Fatalf("StepUntilNanosMsg = %v, StepUntil = %v", gotOK, ok)
+			}
+			if (m != nil) != (ok && want.Kind == Delivery) {
+				t.Fatalf("StepUntilNanosMsg returned message %v for a %v event", m, want.Kind)
+			}
+			if m != nil {
+				if diff := cmp.Diff(sent[seqOf(*m)], *m); diff != "" {
+					t.Fatalf("delivered message differs from the one sent (-sent +got):\n%s", diff)
+				}
+				got.Msg = *m
+				held = append(held, m)
+				deliveries++
+			}
+			want.At, want.SentAt = time.Time{}, time.Time{}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("StepUntilNanosMsg event differs from StepUntil's less its times (-want +got):\n%s", diff)
+			}
+			if !ok {
+				break
+			}
+		}
+		for _, m := range held {
+			if diff := cmp.Diff(sent[seqOf(*m)], *m); diff != "" {
+				t.Fatalf("a delivered message changed before the next send (-sent +got):\n%s", diff)
+			}
+		}
+	}
+	if a.Stats() != b.Stats() {
+		t.Errorf("stats differ: StepUntil %+v, StepUntilNanosMsg %+v", a.Stats(), b.Stats())
+	}
+	if deliveries < 300 || b.Stats().Clogged == 0 {
+		t.Errorf("saw %d deliveries and %d clogged copies, want at least 300 and some", deliveries, b.Stats().Clogged)
+	}
+}

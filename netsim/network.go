@@ -446,8 +446,8 @@ func (n *Network) SendNanos(t int64, m *proto.Message) {
 			at = math.MaxInt64
 		}
 		ref := n.allocPayload()
-		pl := &n.payloads[ref] // zero: field by field spares a temporary
-		pl.msg, pl.path, pl.sentAt, pl.pathSeq, pl.size, pl.dup = *m, pi, t, p.nextSeq, size, c == 1
+		pl := &n.payloads[ref] // field by field spares a temporary
+		pl.msg, pl.path, pl.sentAt, pl.pathSeq, pl.size, pl.dup, pl.held = *m, pi, t, p.nextSeq, size, c == 1, false
 		p.inFlight++
 		n.pendingMsgs++
 		n.seq++ // push, written out: at is no earlier than n.now
@@ -455,7 +455,8 @@ func (n *Network) SendNanos(t int64, m *proto.Message) {
 	}
 }
 
-// allocPayload returns the index of a zero slot of n.payloads.
+// allocPayload returns the index of a free slot of n.payloads, which
+// may hold a released copy: the caller sets every field.
 func (n *Network) allocPayload() uint32 {
 	if k := len(n.freeLoads); k > 0 {
 		ref := n.freeLoads[k-1]
@@ -467,10 +468,12 @@ func (n *Network) allocPayload() uint32 {
 }
 
 // releasePayload frees slot ref of n.payloads, pl, whose copy is on path
-// p.
+// p. The slot keeps its fields until allocPayload hands it out again, so
+// that a delivered message can be read in place until the next Send
+// (StepUntilNanosMsg); the slab is no longer than the most copies ever in
+// flight at once, so what released slots keep alive is bounded too.
 func (n *Network) releasePayload(ref uint32, pl *payload, p *path) {
 	p.inFlight--
-	*pl = payload{}
 	n.freeLoads = append(n.freeLoads, ref)
 	n.pendingMsgs--
 }
@@ -557,7 +560,11 @@ func (n *Network) Next() (time.Time, bool) {
 //
 // The instants of successive events never decrease.
 func (n *Network) Step() (ev Event, ok bool) {
-	ok = n.step(math.MaxInt64, &ev, true)
+	var m *proto.Message
+	m, ok = n.step(math.MaxInt64, &ev, true)
+	if m != nil {
+		ev.Msg = *m
+	}
 	return ev, ok
 }
 
@@ -565,7 +572,11 @@ func (n *Network) Step() (ev Event, ok bool) {
 // returns ok false, leaving later entries queued, when the next event would
 // come after limit. It is the "deliver everything due by now" primitive.
 func (n *Network) StepUntil(limit time.Time) (ev Event, ok bool) {
-	ok = n.step(nanos(limit), &ev, true)
+	var m *proto.Message
+	m, ok = n.step(nanos(limit), &ev, true)
+	if m != nil {
+		ev.Msg = *m
+	}
 	return ev, ok
 }
 
@@ -575,6 +586,20 @@ func (n *Network) StepUntil(limit time.Time) (ev Event, ok bool) {
 // reports whether there was an event. It does what StepUntil does, without
 // building times or copying the event out.
 func (n *Network) StepUntilNanos(limit int64, ev *Event) bool {
+	m, ok := n.step(limit, ev, false)
+	if m != nil {
+		ev.Msg = *m
+	}
+	return ok
+}
+
+// StepUntilNanosMsg is StepUntilNanos that does not copy a delivered
+// message into ev.Msg, which it leaves zero or as it was: it returns the
+// message where the network holds it instead (nil for a timer). The
+// message stays there, unchanged, until the next Send, SendNanos or step
+// of the network; a caller that hands it on by value, as Step does, reads
+// it once.
+func (n *Network) StepUntilNanosMsg(limit int64, ev *Event) (*proto.Message, bool) {
 	return n.step(limit, ev, false)
 }
 
@@ -582,24 +607,26 @@ func (n *Network) StepUntilNanos(limit int64, ev *Event) bool {
 // event).
 func (n *Network) NowNanos() int64 { return n.now }
 
-// step is Step and StepUntil: it overwrites every field of *ev and
-// reports whether there was an event (*ev is the zero Event if not).
-// Unless times is set, it leaves the event's At and SentAt zero.
-func (n *Network) step(limit int64, ev *Event, times bool) bool {
+// step is Step and StepUntil: it overwrites every field of *ev but a
+// delivery's Msg, which it returns (in its released slot, see
+// releasePayload) for the caller to copy, and reports whether there was an
+// event (*ev is the zero Event if not). Unless times is set, it leaves the
+// event's At and SentAt zero.
+func (n *Network) step(limit int64, ev *Event, times bool) (*proto.Message, bool) {
 	for {
 		// The queue's pop, with the sorted layout's case written out.
 		var it item
 		if q, k := &n.q, len(n.q.items)-1; !q.heap {
 			if k < 0 || q.items[k].at > limit {
 				*ev = Event{}
-				return false
+				return nil, false
 			}
 			it = q.items[k]
 			q.items = q.items[:k]
 		} else {
 			if k < 0 || q.items[0].at > limit {
 				*ev = Event{}
-				return false
+				return nil, false
 			}
 			it = q.pop()
 		}
@@ -618,7 +645,7 @@ func (n *Network) step(limit int64, ev *Event, times bool) bool {
 			if times {
 				ev.At = instant(it.at)
 			}
-			return true
+			return nil, true
 		case kindFault:
 			n.applyFault(uint32(it.ref))
 		case kindMessage:
@@ -638,7 +665,6 @@ func (n *Network) step(limit int64, ev *Event, times bool) bool {
 			n.stats.Delivered++
 			n.stats.BytesDelivered += uint64(pl.size)
 			ev.Kind = Delivery
-			ev.Msg = pl.msg // by itself, so that it is copied once, not through a temporary
 			ev.Duplicate = pl.dup
 			if times {
 				ev.At, ev.SentAt = instant(it.at), instant(pl.sentAt)
@@ -647,7 +673,7 @@ func (n *Network) step(limit int64, ev *Event, times bool) bool {
 			}
 			ev.FromNode, ev.ToNode, ev.Timer = int(p.from), int(p.to), 0
 			n.releasePayload(ref, pl, p)
-			return true
+			return &pl.msg, true
 		}
 	}
 }

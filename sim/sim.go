@@ -502,8 +502,10 @@ func (s *sim) slotAt(i int) *slot {
 	return nil
 }
 
-// deliver hands a delivered message to its node.
-func (s *sim) deliver(ev *netsim.Event) {
+// deliver hands a delivered message, m, to its node. m is where the
+// network holds it (netsim.Network.StepUntilNanosMsg): it is read before
+// the node's outputs are sent.
+func (s *sim) deliver(ev *netsim.Event, m *proto.Message) {
 	sl := s.slotAt(ev.ToNode)
 	if sl == nil || sl.node == nil {
 		s.probes.DroppedStopped++
@@ -522,17 +524,18 @@ func (s *sim) deliver(ev *netsim.Event) {
 	if fsl := s.slotAt(ev.FromNode); fsl != nil {
 		from = fsl.fromTail
 	} else {
-		from = " from " + ev.Msg.From.Address.String()
+		from = " from " + m.From.Address.String()
 	}
+	kind := m.Body.Kind()
 	t := s.tr
 	t.begin(s.now)
-	t.recv(sl.recvHead, ev.Msg.Body.Kind(), from, ev.Duplicate)
+	t.recv(sl.recvHead, kind, from, ev.Duplicate)
 	t.end()
 	if s.tl != nil {
-		s.tl.message(s, ev)
+		s.tl.message(s, ev, kind)
 	}
-	if err := sl.node.Step(s.local(sl), ev.Msg); err != nil {
-		s.simError(fmt.Errorf("%s: step %s: %w", sl.name, ev.Msg.Body.Kind(), err))
+	if err := sl.node.Step(s.local(sl), *m); err != nil {
+		s.simError(fmt.Errorf("%s: step %s: %w", sl.name, kind, err))
 	}
 	s.afterStep(sl)
 }
@@ -789,11 +792,15 @@ func (s *sim) run(end int64) {
 		// until the network has no event before it.
 		next := s.nextAction(end)
 		until := unixNanos(next)
-		for s.net.StepUntilNanos(until, &ev) {
+		for {
+			m, ok := s.net.StepUntilNanosMsg(until, &ev)
+			if !ok {
+				break
+			}
 			s.setNow(s.net.NowNanos() - epochNanos)
 			switch ev.Kind {
 			case netsim.Delivery:
-				s.deliver(&ev)
+				s.deliver(&ev, m)
 			case netsim.Timer:
 				s.tick(int(ev.Timer))
 			}

@@ -107,7 +107,8 @@ func (s *sim) timelineLabel(sl *slot) {
 	tl.open[sl.idx] = len(tl.Spans) - 1
 }
 
-func (tl *Timeline) message(s *sim, ev *netsim.Event) {
+// message records a delivery of a message of the given kind.
+func (tl *Timeline) message(s *sim, ev *netsim.Event, kind string) {
 	tl.Messages++
 	if tl.Messages > MaxArrows {
 		tl.Arrows = nil
@@ -117,7 +118,7 @@ func (tl *Timeline) message(s *sim, ev *netsim.Event) {
 	if from == nil || to == nil {
 		return
 	}
-	tl.Arrows = append(tl.Arrows, Arrow{From: from.idx, To: to.idx, Sent: ev.SentAt.Sub(epoch), Recv: ev.At.Sub(epoch), Kind: ev.Msg.Body.Kind()})
+	tl.Arrows = append(tl.Arrows, Arrow{From: from.idx, To: to.idx, Sent: ev.SentAt.Sub(epoch), Recv: ev.At.Sub(epoch), Kind: kind})
 }
 
 // fault records an executed schedule entry.

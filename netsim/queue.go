@@ -69,7 +69,10 @@ func (q *queue) least() *item {
 	return &q.items[len(q.items)-1]
 }
 
-// push adds it to the queue.
+// push adds it to the queue. it must come after every queued item in seq
+// (the Network numbers its entries as it queues them), so that it goes
+// after exactly the items due at or before its instant: the comparisons
+// read only at.
 func (q *queue) push(it item) {
 	if q.heap {
 		q.items = heapPush(q.items, it)
@@ -84,7 +87,7 @@ func (q *queue) push(it item) {
 		return
 	}
 	// Insertion from the least end: move up each item that goes before
-	// it. A small queue is a few in-flight copies and a timer per node,
+	// it (is due no later). A small queue is a few in-flight copies and a timer per node,
 	// so this is a few moves, cheaper than a search and a memmove call.
 	if n < cap(h) {
 		q.items = h[:n+1] // only the length changes: no write barrier
@@ -93,7 +96,7 @@ func (q *queue) push(it item) {
 	}
 	h = q.items
 	i := n
-	for i > 0 && h[i-1].before(&it) {
+	for i > 0 && h[i-1].at <= it.at {
 		h[i] = h[i-1]
 		i--
 	}
@@ -147,12 +150,14 @@ func (q *queue) filter(keep func(*item) bool) {
 // heap is a 4-ary min-heap of items.
 type heap []item
 
+// heapPush adds it, which comes after every item of h in seq (see
+// queue.push), to h.
 func heapPush(h heap, it item) heap {
 	h = append(h, it)
 	i := len(h) - 1
 	for i > 0 {
 		parent := (i - 1) / 4
-		if !it.before(&h[parent]) {
+		if it.at >= h[parent].at { // !it.before(&h[parent]), its seq being larger
 			break
 		}
 		h[i] = h[parent]

@@ -11,7 +11,8 @@ import (
 // slice would, through pushes, pops and compactions (filter), with many
 // ties on at, in both layouts and across the switches between them (runs
 // of pushes or pops take it past heapAbove and below sortedBelow). After
-// every operation the layout's invariant holds.
+// every operation the layout's invariant holds. Items are pushed in seq
+// order, as the Network queues them (push compares instants only).
 func TestPropertyQueue(t *testing.T) {
 	toHeap, toSorted := 0, 0 // layout switches seen over all runs
 	rapid.Check(t, func(t *rapid.T) {

@@ -87,3 +87,35 @@ func TestKeptTimerIsSimAt(t *testing.T) {
 		t.Fatalf("no timer kept")
 	}
 }
+
+// TestLocalTimeIsSimTime: a slot's localTime gives simTime's value, field
+// for field, along runs of local instants that step forward within and
+// across seconds, jump back (clock steps), cross zero and land on second
+// boundaries, from a fresh slot and from one that built another second.
+func TestLocalTimeIsSimTime(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		sl := &slot{secStart: math.MinInt64}
+		ns := rapid.Int64Range(-3e9, 3e9).Draw(t, "start")
+		for range rapid.IntRange(1, 50).Draw(t, "steps") {
+			switch rapid.IntRange(0, 4).Draw(t, "op") {
+			case 0:
+				ns += rapid.Int64Range(0, 1e6).Draw(t, "small")
+			case 1:
+				ns += rapid.Int64Range(-2e9, 2e9).Draw(t, "jump")
+			case 2:
+				ns = rapid.Int64Range(-3, 3).Draw(t, "sec")*1e9 + rapid.Int64Range(-1, 1).Draw(t, "edge")
+			case 3:
+				ns = rapid.Int64Range(-1e15, 1e15).Draw(t, "far")
+			default:
+				if sl.secStart != math.MinInt64 {
+					// the cached second's edges: its last instant, the
+					// next second's first, the previous second's last
+					ns = sl.secStart + rapid.SampledFrom([]int64{1e9 - 1, 1e9, -1, 0}).Draw(t, "edge")
+				}
+			}
+			if got, want := sl.localTime(ns), simTime(ns); got != want {
+				t.Fatalf("localTime(%d) = %v, simTime gives %v", ns, got, want)
+			}
+		}
+	})
+}

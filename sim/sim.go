@@ -103,6 +103,12 @@ type slot struct {
 	deadline time.Time // the node's next deadline, in its local time
 	timer    int64     // the sim instant its timer is set for; -1: none
 
+	// The second of local time localTime built last: it starts at
+	// secStart (ns since epoch) and is Unix second secUnix. Invariant:
+	// simTime(secStart) is time.Unix(secUnix, 0) in UTC; secStart is
+	// math.MinInt64 before the first.
+	secStart, secUnix int64
+
 	// How schedule last mapped the deadline: the local instant, the
 	// search's start (lclock.search) and the clock it searched.
 	timerLocal int64
@@ -314,7 +320,29 @@ func unixNanos(ns int64) int64 {
 	return epochNanos + ns
 }
 
-func (s *sim) local(sl *slot) time.Time { return simTime(sl.clock.at(s.now)) }
+func (s *sim) local(sl *slot) time.Time { return sl.localTime(sl.clock.at(s.now)) }
+
+// localTime is simTime(ns) for the slot's local instants (ns above
+// math.MinInt64+1e9), which come in runs within one second: within the
+// second it built last, it takes the second from there and the
+// nanoseconds by subtraction.
+func (sl *slot) localTime(ns int64) time.Time {
+	if d := uint64(ns - sl.secStart); d < 1e9 {
+		return time.Unix(sl.secUnix, int64(d)).UTC()
+	}
+	return sl.newSecond(ns)
+}
+
+// newSecond is localTime for an instant outside the slot's second, which
+// becomes the second of ns.
+func (sl *slot) newSecond(ns int64) time.Time {
+	sec, nsec := ns/1e9, ns%1e9
+	if nsec < 0 {
+		sec, nsec = sec-1, nsec+1e9
+	}
+	sl.secStart, sl.secUnix = ns-nsec, epochSec+sec
+	return time.Unix(sl.secUnix, nsec).UTC()
+}
 
 // label names an incarnation for the trace ("n3/2").
 func (s *sim) label(u uniq) string {
@@ -330,7 +358,7 @@ func (s *sim) slotFor(i int) *slot {
 		s.slots = append(s.slots, nil)
 	}
 	if s.slots[i] == nil {
-		sl := &slot{idx: i, name: slotName(i), addr: slotAddr(i), initial: i < s.initial, timer: -1}
+		sl := &slot{idx: i, name: slotName(i), addr: slotAddr(i), initial: i < s.initial, timer: -1, secStart: math.MinInt64}
 		sl.recvHead, sl.fromTail = " "+sl.name+" recv ", " from "+sl.name
 		sl.billing = subSeed(s.opts.Seed, stream(streamBilling, i, 0))%3 == 0 || i == 0
 		sl.clock.rate = 1

@@ -24,10 +24,12 @@ type tracer struct {
 	err   error
 
 	// stampSec is the second of the last line's timestamp when it is
-	// below 1000000, and secWord its rendering ("000012.") as a
-	// little-endian word, the eighth byte spare; -1 before the first line
-	// and while seconds are larger.
+	// below 1000000, secNs its start in nanoseconds and secWord its
+	// rendering ("000012.") as a little-endian word, the eighth byte
+	// spare; -1 (secNs -1e9, which no instant from 0 up falls within)
+	// before the first line and while seconds are larger.
 	stampSec int64
+	secNs    int64
 	secWord  uint64
 }
 
@@ -36,7 +38,7 @@ type tracer struct {
 const traceChunk = 32 << 10
 
 func newTracer(w io.Writer) *tracer {
-	t := &tracer{w: w, buf: make([]byte, 0, traceChunk+512), stampSec: -1}
+	t := &tracer{w: w, buf: make([]byte, 0, traceChunk+512), stampSec: -1, secNs: -1e9}
 	t.hash.Reset()
 	return t
 }
@@ -46,14 +48,16 @@ func newTracer(w io.Writer) *tracer {
 // seconds, which change rarely, are stored as one word, the microseconds
 // as two 3-digit groups; the stores overlap, each overwriting the one
 // before's spare byte, and the last one's lands beyond the line's end.
+// Within the second of the line before, the microseconds come from the
+// nanoseconds since its start.
 func (t *tracer) begin(ns int64) {
-	us := uint64(max(ns, 0)) / 1000
-	sec, frac := us/1000000, uint32(us%1000000)
+	d := uint64(max(ns, 0) - t.secNs)
 	n := len(t.buf)
-	if int64(sec) != t.stampSec || cap(t.buf)-n < 16 {
-		t.beginSlow(sec, frac)
+	if d >= 1e9 || cap(t.buf)-n < 16 {
+		t.beginSlow(ns)
 		return
 	}
+	frac := uint32(d / 1000)
 	b := t.buf[n : n+16]
 	binary.LittleEndian.PutUint64(b, t.secWord)
 	binary.LittleEndian.PutUint32(b[7:], digits3[frac/1000])
@@ -63,14 +67,18 @@ func (t *tracer) begin(ns int64) {
 
 // beginSlow is begin for a new second, a second too large for six
 // digits, or a full buffer.
-func (t *tracer) beginSlow(sec uint64, frac uint32) {
+func (t *tracer) beginSlow(ns int64) {
+	us := uint64(max(ns, 0)) / 1000
+	sec, frac := us/1000000, uint32(us%1000000)
 	if sec >= 1000000 {
 		t.buf = strconv.AppendUint(t.buf, sec, 10)
-		t.stampSec = -1
-	} else {
+		t.stampSec, t.secNs = -1, -1e9
+	} else if int64(sec) != t.stampSec {
 		t.buf = append6(t.buf, int64(sec))
 		b := append6(make([]byte, 0, 8), int64(sec))
-		t.stampSec, t.secWord = int64(sec), binary.LittleEndian.Uint64(append(b, '.', 0))
+		t.stampSec, t.secNs, t.secWord = int64(sec), int64(sec)*1e9, binary.LittleEndian.Uint64(append(b, '.', 0))
+	} else {
+		t.buf = append6(t.buf, int64(sec))
 	}
 	t.buf = append(t.buf, '.')
 	t.buf = append6(t.buf, int64(frac))

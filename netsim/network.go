@@ -589,13 +589,16 @@ func (n *Network) StepUntilNanos(limit int64, ev *Event) bool {
 	m, ok := n.step(limit, ev, false)
 	if m != nil {
 		ev.Msg = *m
+		ev.At, ev.SentAt, ev.Timer = time.Time{}, time.Time{}, 0
 	}
 	return ok
 }
 
 // StepUntilNanosMsg is StepUntilNanos that does not copy a delivered
-// message into ev.Msg, which it leaves zero or as it was: it returns the
-// message where the network holds it instead (nil for a timer). The
+// message into ev.Msg: it returns the message where the network holds it
+// instead (nil for a timer). For a delivery it sets only Kind, Duplicate,
+// FromNode and ToNode, leaving Msg, At, SentAt and Timer as they were
+// (zero, for an event loop that has only ever called it). The
 // message stays there, unchanged, until the next Send, SendNanos or step
 // of the network; a caller that hands it on by value, as Step does, reads
 // it once.
@@ -610,8 +613,8 @@ func (n *Network) NowNanos() int64 { return n.now }
 // step is Step and StepUntil: it overwrites every field of *ev but a
 // delivery's Msg, which it returns (in its released slot, see
 // releasePayload) for the caller to copy, and reports whether there was an
-// event (*ev is the zero Event if not). Unless times is set, it leaves the
-// event's At and SentAt zero.
+// event (*ev is the zero Event if not). Unless times is set, it leaves a
+// timer's At zero and a delivery's At, SentAt and Timer as they were.
 func (n *Network) step(limit int64, ev *Event, times bool) (*proto.Message, bool) {
 	for {
 		// The queue's pop, with the sorted layout's case written out.
@@ -667,11 +670,9 @@ func (n *Network) step(limit int64, ev *Event, times bool) (*proto.Message, bool
 			ev.Kind = Delivery
 			ev.Duplicate = pl.dup
 			if times {
-				ev.At, ev.SentAt = instant(it.at), instant(pl.sentAt)
-			} else {
-				ev.At, ev.SentAt = time.Time{}, time.Time{}
+				ev.At, ev.SentAt, ev.Timer = instant(it.at), instant(pl.sentAt), 0
 			}
-			ev.FromNode, ev.ToNode, ev.Timer = int(p.from), int(p.to), 0
+			ev.FromNode, ev.ToNode = int(p.from), int(p.to)
 			n.releasePayload(ref, pl, p)
 			return &pl.msg, true
 		}

@@ -386,9 +386,38 @@ func reuseTables(next, current []TypeAllocation) []TypeAllocation {
 
 func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAddress, next Epoch, budget int, moves *int) TypeAllocation {
 	t := TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: make([]ShardAllocation, typ.Shards)}
-	if had && cur.Type == typ {
+	want := min(typ.Replicas, len(hosts)-1)
+	kept := had && cur.Type == typ
+	// Every shard's replicas live in its own slot of one array, room for
+	// the replicas it has and for want: slot(i) is the slot's size. The
+	// slices are capped at their slot's end, so no append reaches the
+	// next one. A shard without replicas keeps a nil list until its
+	// first replica is added.
+	slot := func(i int) int {
+		n := max(want, 0)
+		if kept && i < len(cur.Shards) {
+			n = max(n, len(cur.Shards[i].Replicas))
+		}
+		return n
+	}
+	total := 0
+	for i := range t.Shards {
+		total += slot(i)
+	}
+	var back []UniqueAddress
+	if total > 0 {
+		back = make([]UniqueAddress, total)
+	}
+	if kept {
+		off := 0
 		for i, a := range cur.Shards {
-			a.Replicas = append([]UniqueAddress(nil), a.Replicas...)
+			n := slot(i)
+			if len(a.Replicas) > 0 {
+				a.Replicas = back[off : off+copy(back[off:off+n], a.Replicas) : off+n]
+			} else {
+				a.Replicas = nil
+			}
+			off += n
 			t.Shards[i] = a
 		}
 	}
@@ -485,12 +514,11 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 		*moves++
 		budget--
 	}
-	want := typ.Replicas
-	if len(hosts)-1 < want {
-		want = len(hosts) - 1
-	}
+	off := 0
 	for i := range t.Shards {
 		a := &t.Shards[i]
+		n := slot(i)
+		off += n
 		if a.Primary == (UniqueAddress{}) {
 			continue
 		}
@@ -498,6 +526,9 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 			r, ok := least(replicas, func(u UniqueAddress) bool { return u == a.Primary || containsNodeUnsorted(a.Replicas, u) })
 			if !ok {
 				break
+			}
+			if a.Replicas == nil {
+				a.Replicas = back[off-n : off-n : off]
 			}
 			a.Replicas = append(a.Replicas, r)
 			replicas.add(r, 1)

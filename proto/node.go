@@ -157,6 +157,10 @@ type Node struct {
 	// state that keeps its clock keeps them.
 	vdigestOf    VClock
 	vdigestValid bool
+	// roundBody is the boxed non-reply status of a gossip round, for the
+	// digests it carries (roundFor); see roundBodyFor.
+	roundBody Body
+	roundFor  GossipStatus
 	// pruneFor is the tombstone map (states share it while their
 	// tombstones are unchanged) in which pruneTombstones last found none
 	// due before pruneAt.

@@ -596,8 +596,8 @@ func (c *hostCounts) add(u UniqueAddress, d int) {
 		c.m[u] += d
 		return
 	}
-	for i, h := range c.hosts {
-		if h == u {
+	for i := range c.hosts {
+		if sameNode(&c.hosts[i], &u) { // the UID rules most out cheaply
 			c.pos[i] += d
 			return
 		}
@@ -607,9 +607,9 @@ func (c *hostCounts) add(u UniqueAddress, d int) {
 
 func removeNode(list []UniqueAddress, u UniqueAddress) []UniqueAddress {
 	out := list[:0]
-	for _, x := range list {
-		if x != u {
-			out = append(out, x)
+	for i := range list {
+		if !sameNode(&list[i], &u) {
+			out = append(out, list[i])
 		}
 	}
 	return out
@@ -618,8 +618,8 @@ func removeNode(list []UniqueAddress, u UniqueAddress) []UniqueAddress {
 // containsNodeUnsorted is containsNode for short lists kept in placement
 // order (replica lists are ordered by promotion preference, not address).
 func containsNodeUnsorted(list []UniqueAddress, u UniqueAddress) bool {
-	for _, x := range list {
-		if x == u {
+	for i := range list {
+		if sameNode(&list[i], &u) { // the UID rules most out cheaply
 			return true
 		}
 	}

@@ -178,3 +178,46 @@ func naiveAllocateType(cur TypeAllocation, had bool, typ ShardType, hosts []Uniq
 	}
 	return t
 }
+
+// TestShardNodeScans checks the scans allocateType makes with sameNode
+// (containsNodeUnsorted, removeNode, hostCounts.add) against plain ==,
+// over nodes that share UIDs, hosts or ports with each other.
+func TestShardNodeScans(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	node := func() UniqueAddress {
+		return UniqueAddress{Address: Address{Host: []string{"a", "b", "10.0.0.1"}[rng.Intn(3)], Port: uint16(7000 + rng.Intn(2))}, UID: UID(1 + rng.Intn(3))}
+	}
+	for iter := 0; iter < 5000; iter++ {
+		list := make([]UniqueAddress, rng.Intn(6))
+		for i := range list {
+			list[i] = node()
+		}
+		u := node()
+		want := false
+		var kept []UniqueAddress
+		for _, x := range list {
+			if x == u {
+				want = true
+			} else {
+				kept = append(kept, x)
+			}
+		}
+		if got := containsNodeUnsorted(list, u); got != want {
+			t.Fatalf("containsNodeUnsorted(%v, %v) = %v, want %v", list, u, got, want)
+		}
+		if got := removeNode(append([]UniqueAddress(nil), list...), u); !nodesEqual(got, kept) {
+			t.Fatalf("removeNode(%v, %v) = %v, want %v", list, u, got, kept)
+		}
+		if !want {
+			continue
+		}
+		c := newHostCounts(list, true)
+		c.add(u, 1)
+		for i, x := range list {
+			first := x == u && !containsNodeUnsorted(list[:i], u)
+			if got := c.at(i); got != map[bool]int{true: 1}[first] {
+				t.Fatalf("hostCounts over %v after add(%v): count %d at %d", list, u, got, i)
+			}
+		}
+	}
+}

@@ -211,6 +211,7 @@ func (n *Node) leaderActions() {
 	}
 	var ups, exits, removes, weak []Member
 	var allocations []TypeAllocation
+	fixed := false // allocations is a fixed point of Allocate for the members
 	converged := n.converged() || n.cfg.PlantedBug == BugSkipConvergence
 	if converged {
 		unreachable := n.unreachable()
@@ -243,8 +244,8 @@ func (n *Node) leaderActions() {
 	}
 	if converged && n.st != n.allocIdle && !n.allocIdleFor(n.st.Members, n.st.Allocations, n.nextEpoch()) {
 		types, hosts := shardInputs(n.st)
-		if next, changed := Allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
-			allocations = reuseTables(next, n.st.Allocations)
+		if next, changed, fix := allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
+			allocations, fixed = reuseTables(next, n.st.Allocations), fix
 		} else {
 			// Allocate is pure: the same inputs give the same answer.
 			n.allocIdle = n.st
@@ -257,6 +258,7 @@ func (n *Node) leaderActions() {
 		return
 	}
 	n.stats.LeaderActions++
+	members := n.st.Members
 	n.update(func(s *State) {
 		var maxUp int64
 		for _, m := range s.Members {
@@ -297,6 +299,12 @@ func (n *Node) leaderActions() {
 			}
 		}
 	})
+	// Allocate would change nothing in the new tables while the members
+	// (which give its types and hosts) stay: the next tick need not ask.
+	if fixed && sameTables(n.st.Allocations, allocations) && membersEqual(n.st.Members, members) {
+		d := &n.derived
+		d.idleMembers, d.idleTables, d.idleEpoch, d.idleValid = n.st.Members, n.st.Allocations, n.nextEpoch(), true
+	}
 }
 
 // allocIdleFor reports whether Allocate last changed nothing for these

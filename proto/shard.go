@@ -308,6 +308,17 @@ func mul64(x, y uint64) (hi, lo uint64) {
 // ties to the lowest address. Every shard whose primary changes takes the
 // new epoch.
 func Allocate(current []TypeAllocation, types []ShardType, hosts map[string][]UniqueAddress, next Epoch, maxMoves int) ([]TypeAllocation, bool) {
+	out, changed, _ := allocate(current, types, hosts, next, maxMoves)
+	return out, changed
+}
+
+// allocate is Allocate that also reports whether the result is a fixed
+// point: whether Allocate, given the result as the current tables and the
+// same types, hosts and move budget, changes nothing (with any epoch).
+// That is so when this call did not use up its move budget: every type
+// then ends balanced, every shard with hosts has a primary and as many
+// replicas as it can, all of them eligible, and nothing is left to clear.
+func allocate(current []TypeAllocation, types []ShardType, hosts map[string][]UniqueAddress, next Epoch, maxMoves int) ([]TypeAllocation, bool, bool) {
 	byName := map[string]TypeAllocation{}
 	for _, t := range current {
 		byName[t.Type.Name] = t
@@ -349,7 +360,7 @@ func Allocate(current []TypeAllocation, types []ShardType, hosts map[string][]Un
 		out = append(out, t)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Type.Name < out[j].Type.Name })
-	return out, changed
+	return out, changed, moves < maxMoves
 }
 
 // sameTableForm reports whether two tables are equal down to which of

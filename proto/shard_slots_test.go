@@ -221,3 +221,29 @@ func TestShardNodeScans(t *testing.T) {
 		}
 	}
 }
+
+// TestAllocateFixedPoint checks the fixed point allocate reports: given
+// its own result, with the same types, hosts and budget and any epoch,
+// Allocate changes nothing.
+func TestAllocateFixedPoint(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	fixed := 0
+	for iter := 0; iter < 20000; iter++ {
+		c := lawRandAlloc(rng)
+		if rng.Intn(3) == 0 {
+			c.MaxMoves = rng.Intn(2)
+		}
+		out, _, fix := allocate(c.Current, c.Types, c.Hosts, c.Next, c.MaxMoves)
+		if !fix {
+			continue
+		}
+		fixed++
+		next := c.Next + Epoch(rng.Intn(3))
+		if again, changed := Allocate(out, c.Types, c.Hosts, next, c.MaxMoves); changed {
+			t.Fatalf("iteration %d: Allocate of allocate's fixed point %s changed it to %s", iter, lawRenderTables(out), lawRenderTables(again))
+		}
+	}
+	if fixed == 0 {
+		t.Fatal("no call reported a fixed point")
+	}
+}

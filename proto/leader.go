@@ -242,7 +242,9 @@ func (n *Node) leaderActions() {
 			}
 		}
 	}
-	if converged && n.st != n.allocIdle && !n.allocIdleFor(n.st.Members, n.st.Allocations, n.nextEpoch()) {
+	if converged && n.st != n.allocIdle && n.allocIdleFor(n.st.Members, n.st.Allocations, n.nextEpoch()) {
+		n.allocIdle = n.st // found idle once: the next ticks in this state need not look again
+	} else if converged && n.st != n.allocIdle {
 		types, hosts := shardInputs(n.st)
 		if next, changed, fix := allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
 			allocations, fixed = reuseTables(next, n.st.Allocations), fix

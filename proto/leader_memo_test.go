@@ -8,7 +8,7 @@ import (
 // TestAllocIdleMemo checks the leader's memo of an idle Allocate against
 // Allocate itself: after every tick of a cluster whose hosts come and go,
 // whenever the memo says Allocate would change nothing for the leader's
-// state (allocIdleFor), Allocate, asked afresh, changes nothing. The memo
+// state (allocIdle is the state, or allocIdleFor holds), Allocate, asked afresh, changes nothing. The memo
 // is set both when Allocate changed nothing and after the leader wrote
 // tables that are Allocate's fixed point.
 func TestAllocIdleMemo(t *testing.T) {
@@ -27,7 +27,7 @@ func TestAllocIdleMemo(t *testing.T) {
 				before := n.st
 				n.Tick(c.now)
 				c.collect(a)
-				if n.st == n.allocIdle || !n.allocIdleFor(n.st.Members, n.st.Allocations, n.nextEpoch()) {
+				if n.st != n.allocIdle && !n.allocIdleFor(n.st.Members, n.st.Allocations, n.nextEpoch()) {
 					continue
 				}
 				claims++

@@ -421,22 +421,28 @@ func holdsShards(tables []TypeAllocation, u UniqueAddress) bool {
 // address order. Leaving, Exiting and Down members host nothing, so their
 // shards move.
 func shardInputs(s *State) ([]ShardType, map[string][]UniqueAddress) {
-	decl := map[string]Member{}
-	types := map[string]ShardType{}
+	// Types are few: they are found in the list by name, and decl[i] is
+	// the index of the member whose declaration out[i] is.
+	out := make([]ShardType, 0, 2)
+	var decl []int
 	hosts := map[string][]UniqueAddress{}
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		for _, t := range m.Hosts {
-			if prev, ok := decl[t.Name]; !ok || m.olderThan(prev) {
-				decl[t.Name], types[t.Name] = m, t
+			k := 0
+			for k < len(out) && out[k].Name != t.Name {
+				k++
+			}
+			switch {
+			case k == len(out):
+				out, decl = append(out, t), append(decl, i)
+			case m.olderThan(s.Members[decl[k]]):
+				out[k], decl[k] = t, i
 			}
 			if m.Status == Up {
 				hosts[t.Name] = append(hosts[t.Name], m.Node)
 			}
 		}
-	}
-	out := make([]ShardType, 0, len(types))
-	for _, t := range types {
-		out = append(out, t)
 	}
 	sortShardTypes(out)
 	return out, hosts

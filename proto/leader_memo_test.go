@@ -1,6 +1,8 @@
 package proto
 
 import (
+	"math/rand"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -80,4 +82,50 @@ func TestAllocIdleMemo(t *testing.T) {
 		t.Fatalf("%d memo claims checked, %d of tables just written: the test exercises too little", claims, seeded)
 	}
 	t.Logf("%d memo claims checked, %d of tables just written", claims, seeded)
+}
+
+// TestShardInputsNaive checks shardInputs against the first version,
+// which kept the declarations in maps, on member lists where several
+// members declare one type differently, at several ages and statuses.
+func TestShardInputsNaive(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	names := []string{"orders", "billing", "users", "a"}
+	for iter := 0; iter < 3000; iter++ {
+		s := &State{}
+		for i, n := 0, rng.Intn(7); i < n; i++ {
+			m := Member{Node: UniqueAddress{Address: addr(i + 1), UID: UID(1 + rng.Intn(1000))},
+				Status: MemberStatus(rng.Intn(int(Removed) + 1)), UpNumber: int64(rng.Intn(4))}
+			for j, k := 0, rng.Intn(4); j < k; j++ {
+				m.Hosts = append(m.Hosts, ShardType{Name: names[rng.Intn(len(names))], Shards: 1 + rng.Intn(8), Replicas: rng.Intn(3)})
+			}
+			s.Members = append(s.Members, m)
+		}
+		gotTypes, gotHosts := shardInputs(s)
+		wantTypes, wantHosts := naiveShardInputs(s)
+		if !reflect.DeepEqual(gotTypes, wantTypes) || !reflect.DeepEqual(gotHosts, wantHosts) {
+			t.Fatalf("members %+v:\nshardInputs = %v, %v\nnaive       = %v, %v", s.Members, gotTypes, gotHosts, wantTypes, wantHosts)
+		}
+	}
+}
+
+func naiveShardInputs(s *State) ([]ShardType, map[string][]UniqueAddress) {
+	decl := map[string]Member{}
+	types := map[string]ShardType{}
+	hosts := map[string][]UniqueAddress{}
+	for _, m := range s.Members {
+		for _, t := range m.Hosts {
+			if prev, ok := decl[t.Name]; !ok || m.olderThan(prev) {
+				decl[t.Name], types[t.Name] = m, t
+			}
+			if m.Status == Up {
+				hosts[t.Name] = append(hosts[t.Name], m.Node)
+			}
+		}
+	}
+	out := make([]ShardType, 0, len(types))
+	for _, t := range types {
+		out = append(out, t)
+	}
+	sortShardTypes(out)
+	return out, hosts
 }

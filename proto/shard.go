@@ -324,7 +324,11 @@ func allocate(current []TypeAllocation, types []ShardType, hosts map[string][]Un
 		byName[t.Type.Name] = t
 	}
 	sorted := append([]ShardType(nil), types...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	if len(sorted) <= sortInsertionMax {
+		sortShardTypes(sorted)
+	} else {
+		sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	}
 	var out []TypeAllocation
 	changed := false
 	moves := 0
@@ -359,8 +363,28 @@ func allocate(current []TypeAllocation, types []ShardType, hosts map[string][]Un
 		}
 		out = append(out, t)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Type.Name < out[j].Type.Name })
+	if len(out) <= sortInsertionMax {
+		sortTablesByName(out)
+	} else {
+		sort.Slice(out, func(i, j int) bool { return out[i].Type.Name < out[j].Type.Name })
+	}
 	return out, changed, moves < maxMoves
+}
+
+// sortInsertionMax is the longest list sort.Slice orders by insertion
+// sort: up to this length, an insertion sort with the same comparison
+// leaves any list (equal keys included) as sort.Slice does, without the
+// reflection and allocation it costs.
+const sortInsertionMax = 12
+
+// sortTablesByName is sort.Slice of tables by type name, by insertion,
+// for at most sortInsertionMax tables.
+func sortTablesByName(ts []TypeAllocation) {
+	for i := 1; i < len(ts); i++ {
+		for j := i; j > 0 && ts[j].Type.Name < ts[j-1].Type.Name; j-- {
+			ts[j], ts[j-1] = ts[j-1], ts[j]
+		}
+	}
 }
 
 // sameTableForm reports whether two tables are equal down to which of

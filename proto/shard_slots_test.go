@@ -3,6 +3,7 @@ package proto
 import (
 	"math/rand"
 	"reflect"
+	"sort"
 	"testing"
 )
 
@@ -245,5 +246,34 @@ func TestAllocateFixedPoint(t *testing.T) {
 	}
 	if fixed == 0 {
 		t.Fatal("no call reported a fixed point")
+	}
+}
+
+// TestAllocateSortsAsSortSlice checks the insertion sorts Allocate uses
+// for short lists against the sort.Slice calls they stand for, on lists
+// up to sortInsertionMax long with repeated names (whose order the sort
+// leaves as sort.Slice does, not merely sorted).
+func TestAllocateSortsAsSortSlice(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	for iter := 0; iter < 5000; iter++ {
+		n := rng.Intn(sortInsertionMax + 1)
+		types := make([]ShardType, n)
+		tables := make([]TypeAllocation, n)
+		for i := range types {
+			types[i] = ShardType{Name: string(rune('a' + rng.Intn(4))), Shards: i}
+			tables[i] = TypeAllocation{Type: types[i], Epoch: Epoch(i)}
+		}
+		wantTypes := append(make([]ShardType, 0, n), types...)
+		sort.Slice(wantTypes, func(i, j int) bool { return wantTypes[i].Name < wantTypes[j].Name })
+		sortShardTypes(types)
+		if !reflect.DeepEqual(types, wantTypes) {
+			t.Fatalf("sortShardTypes = %v, sort.Slice %v", types, wantTypes)
+		}
+		wantTables := append(make([]TypeAllocation, 0, n), tables...)
+		sort.Slice(wantTables, func(i, j int) bool { return wantTables[i].Type.Name < wantTables[j].Type.Name })
+		sortTablesByName(tables)
+		if !reflect.DeepEqual(tables, wantTables) {
+			t.Fatalf("sortTablesByName = %v, sort.Slice %v", tables, wantTables)
+		}
 	}
 }

@@ -522,7 +522,7 @@ func (n *Node) gossipRound() {
 	}
 	// One boxed status serves every target: message bodies are never
 	// modified.
-	var status Body = n.roundStatus(false)
+	status := n.roundBodyFor(n.roundStatus(false))
 	left := n.cfg.GossipFanout
 	for _, list := range [2][]int32{d.gossipUnseen, d.gossipSeen} {
 		// A partial Fisher-Yates shuffle draws the targets uniformly
@@ -590,6 +590,17 @@ func (n *Node) versionSum() uint64 {
 func (n *Node) roundStatus(reply bool) GossipStatus {
 	n.digests()
 	return GossipStatus{VersionDigest: n.vdigest, SeenDigest: n.digest, VersionSum: n.vsum, Reply: reply}
+}
+
+// roundBodyFor returns st, a round's digest-only status, boxed: the body
+// of the last round when that carried the same digests (message bodies
+// are never modified, so rounds may share one).
+func (n *Node) roundBodyFor(st GossipStatus) Body {
+	if n.roundBody == nil || st.Version != nil || n.roundFor.VersionDigest != st.VersionDigest ||
+		n.roundFor.SeenDigest != st.SeenDigest || n.roundFor.VersionSum != st.VersionSum || n.roundFor.Reply != st.Reply {
+		n.roundBody, n.roundFor = st, st
+	}
+	return n.roundBody
 }
 
 func (n *Node) digests() {

@@ -211,6 +211,7 @@ func (n *Node) leaderActions() {
 	}
 	var ups, exits, removes, weak []Member
 	var allocations []TypeAllocation
+	fixed := false // allocations is a fixed point of Allocate for the members
 	converged := n.converged() || n.cfg.PlantedBug == BugSkipConvergence
 	if converged {
 		unreachable := n.unreachable()
@@ -241,10 +242,12 @@ func (n *Node) leaderActions() {
 			}
 		}
 	}
-	if converged && n.st != n.allocIdle && !n.allocIdleFor(n.st.Members, n.st.Allocations, n.nextEpoch()) {
+	if converged && n.st != n.allocIdle && n.allocIdleFor(n.st.Members, n.st.Allocations, n.nextEpoch()) {
+		n.allocIdle = n.st // found idle once: the next ticks in this state need not look again
+	} else if converged && n.st != n.allocIdle {
 		types, hosts := shardInputs(n.st)
-		if next, changed := Allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
-			allocations = reuseTables(next, n.st.Allocations)
+		if next, changed, fix := allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
+			allocations, fixed = reuseTables(next, n.st.Allocations), fix
 		} else {
 			// Allocate is pure: the same inputs give the same answer.
 			n.allocIdle = n.st
@@ -257,6 +260,7 @@ func (n *Node) leaderActions() {
 		return
 	}
 	n.stats.LeaderActions++
+	members := n.st.Members
 	n.update(func(s *State) {
 		var maxUp int64
 		for _, m := range s.Members {
@@ -297,6 +301,12 @@ func (n *Node) leaderActions() {
 			}
 		}
 	})
+	// Allocate would change nothing in the new tables while the members
+	// (which give its types and hosts) stay: the next tick need not ask.
+	if fixed && sameTables(n.st.Allocations, allocations) && membersEqual(n.st.Members, members) {
+		d := &n.derived
+		d.idleMembers, d.idleTables, d.idleEpoch, d.idleValid = n.st.Members, n.st.Allocations, n.nextEpoch(), true
+	}
 }
 
 // allocIdleFor reports whether Allocate last changed nothing for these
@@ -411,22 +421,28 @@ func holdsShards(tables []TypeAllocation, u UniqueAddress) bool {
 // address order. Leaving, Exiting and Down members host nothing, so their
 // shards move.
 func shardInputs(s *State) ([]ShardType, map[string][]UniqueAddress) {
-	decl := map[string]Member{}
-	types := map[string]ShardType{}
+	// Types are few: they are found in the list by name, and decl[i] is
+	// the index of the member whose declaration out[i] is.
+	out := make([]ShardType, 0, 2)
+	var decl []int
 	hosts := map[string][]UniqueAddress{}
-	for _, m := range s.Members {
+	for i := range s.Members {
+		m := &s.Members[i]
 		for _, t := range m.Hosts {
-			if prev, ok := decl[t.Name]; !ok || m.olderThan(prev) {
-				decl[t.Name], types[t.Name] = m, t
+			k := 0
+			for k < len(out) && out[k].Name != t.Name {
+				k++
+			}
+			switch {
+			case k == len(out):
+				out, decl = append(out, t), append(decl, i)
+			case m.olderThan(s.Members[decl[k]]):
+				out[k], decl[k] = t, i
 			}
 			if m.Status == Up {
 				hosts[t.Name] = append(hosts[t.Name], m.Node)
 			}
 		}
-	}
-	out := make([]ShardType, 0, len(types))
-	for _, t := range types {
-		out = append(out, t)
 	}
 	sortShardTypes(out)
 	return out, hosts

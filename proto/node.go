@@ -157,6 +157,10 @@ type Node struct {
 	// state that keeps its clock keeps them.
 	vdigestOf    VClock
 	vdigestValid bool
+	// roundBody is the boxed non-reply status of a gossip round, for the
+	// digests it carries (roundFor); see roundBodyFor.
+	roundBody Body
+	roundFor  GossipStatus
 	// pruneFor is the tombstone map (states share it while their
 	// tombstones are unchanged) in which pruneTombstones last found none
 	// due before pruneAt.
@@ -457,6 +461,7 @@ func (n *Node) isSettled() bool {
 
 // Tick runs every timer due at or before now.
 func (n *Node) Tick(now time.Time) {
+	was := n.isSettled()
 	n.settled.valid = false
 	n.advance(now)
 	if n.phase == PhaseStopped || n.phase == PhaseIdle {
@@ -512,6 +517,12 @@ func (n *Node) Tick(now time.Time) {
 		// transitions. A tick comes at least every HeartbeatInterval.
 		n.trackUnreachable()
 		n.leaderActions()
+	}
+	if was && n.st == n.settled.st && n.phase == n.settled.phase && n.stopping == "" && !n.ownDirty {
+		// The timers left the state as settled before: afterChange
+		// would find nothing to do.
+		n.settled.valid = true
+		return
 	}
 	n.settle()
 }

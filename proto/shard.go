@@ -308,12 +308,27 @@ func mul64(x, y uint64) (hi, lo uint64) {
 // ties to the lowest address. Every shard whose primary changes takes the
 // new epoch.
 func Allocate(current []TypeAllocation, types []ShardType, hosts map[string][]UniqueAddress, next Epoch, maxMoves int) ([]TypeAllocation, bool) {
+	out, changed, _ := allocate(current, types, hosts, next, maxMoves)
+	return out, changed
+}
+
+// allocate is Allocate that also reports whether the result is a fixed
+// point: whether Allocate, given the result as the current tables and the
+// same types, hosts and move budget, changes nothing (with any epoch).
+// That is so when this call did not use up its move budget: every type
+// then ends balanced, every shard with hosts has a primary and as many
+// replicas as it can, all of them eligible, and nothing is left to clear.
+func allocate(current []TypeAllocation, types []ShardType, hosts map[string][]UniqueAddress, next Epoch, maxMoves int) ([]TypeAllocation, bool, bool) {
 	byName := map[string]TypeAllocation{}
 	for _, t := range current {
 		byName[t.Type.Name] = t
 	}
 	sorted := append([]ShardType(nil), types...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	if len(sorted) <= sortInsertionMax {
+		sortShardTypes(sorted)
+	} else {
+		sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	}
 	var out []TypeAllocation
 	changed := false
 	moves := 0
@@ -348,8 +363,28 @@ func Allocate(current []TypeAllocation, types []ShardType, hosts map[string][]Un
 		}
 		out = append(out, t)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Type.Name < out[j].Type.Name })
-	return out, changed
+	if len(out) <= sortInsertionMax {
+		sortTablesByName(out)
+	} else {
+		sort.Slice(out, func(i, j int) bool { return out[i].Type.Name < out[j].Type.Name })
+	}
+	return out, changed, moves < maxMoves
+}
+
+// sortInsertionMax is the longest list sort.Slice orders by insertion
+// sort: up to this length, an insertion sort with the same comparison
+// leaves any list (equal keys included) as sort.Slice does, without the
+// reflection and allocation it costs.
+const sortInsertionMax = 12
+
+// sortTablesByName is sort.Slice of tables by type name, by insertion,
+// for at most sortInsertionMax tables.
+func sortTablesByName(ts []TypeAllocation) {
+	for i := 1; i < len(ts); i++ {
+		for j := i; j > 0 && ts[j].Type.Name < ts[j-1].Type.Name; j-- {
+			ts[j], ts[j-1] = ts[j-1], ts[j]
+		}
+	}
 }
 
 // sameTableForm reports whether two tables are equal down to which of
@@ -386,9 +421,38 @@ func reuseTables(next, current []TypeAllocation) []TypeAllocation {
 
 func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAddress, next Epoch, budget int, moves *int) TypeAllocation {
 	t := TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: make([]ShardAllocation, typ.Shards)}
-	if had && cur.Type == typ {
+	want := min(typ.Replicas, len(hosts)-1)
+	kept := had && cur.Type == typ
+	// Every shard's replicas live in its own slot of one array, room for
+	// the replicas it has and for want: slot(i) is the slot's size. The
+	// slices are capped at their slot's end, so no append reaches the
+	// next one. A shard without replicas keeps a nil list until its
+	// first replica is added.
+	slot := func(i int) int {
+		n := max(want, 0)
+		if kept && i < len(cur.Shards) {
+			n = max(n, len(cur.Shards[i].Replicas))
+		}
+		return n
+	}
+	total := 0
+	for i := range t.Shards {
+		total += slot(i)
+	}
+	var back []UniqueAddress
+	if total > 0 {
+		back = make([]UniqueAddress, total)
+	}
+	if kept {
+		off := 0
 		for i, a := range cur.Shards {
-			a.Replicas = append([]UniqueAddress(nil), a.Replicas...)
+			n := slot(i)
+			if len(a.Replicas) > 0 {
+				a.Replicas = back[off : off+copy(back[off:off+n], a.Replicas) : off+n]
+			} else {
+				a.Replicas = nil
+			}
+			off += n
 			t.Shards[i] = a
 		}
 	}
@@ -485,12 +549,11 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 		*moves++
 		budget--
 	}
-	want := typ.Replicas
-	if len(hosts)-1 < want {
-		want = len(hosts) - 1
-	}
+	off := 0
 	for i := range t.Shards {
 		a := &t.Shards[i]
+		n := slot(i)
+		off += n
 		if a.Primary == (UniqueAddress{}) {
 			continue
 		}
@@ -498,6 +561,9 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 			r, ok := least(replicas, func(u UniqueAddress) bool { return u == a.Primary || containsNodeUnsorted(a.Replicas, u) })
 			if !ok {
 				break
+			}
+			if a.Replicas == nil {
+				a.Replicas = back[off-n : off-n : off]
 			}
 			a.Replicas = append(a.Replicas, r)
 			replicas.add(r, 1)
@@ -565,8 +631,8 @@ func (c *hostCounts) add(u UniqueAddress, d int) {
 		c.m[u] += d
 		return
 	}
-	for i, h := range c.hosts {
-		if h == u {
+	for i := range c.hosts {
+		if sameNode(&c.hosts[i], &u) { // the UID rules most out cheaply
 			c.pos[i] += d
 			return
 		}
@@ -576,9 +642,9 @@ func (c *hostCounts) add(u UniqueAddress, d int) {
 
 func removeNode(list []UniqueAddress, u UniqueAddress) []UniqueAddress {
 	out := list[:0]
-	for _, x := range list {
-		if x != u {
-			out = append(out, x)
+	for i := range list {
+		if !sameNode(&list[i], &u) {
+			out = append(out, list[i])
 		}
 	}
 	return out
@@ -587,8 +653,8 @@ func removeNode(list []UniqueAddress, u UniqueAddress) []UniqueAddress {
 // containsNodeUnsorted is containsNode for short lists kept in placement
 // order (replica lists are ordered by promotion preference, not address).
 func containsNodeUnsorted(list []UniqueAddress, u UniqueAddress) bool {
-	for _, x := range list {
-		if x == u {
+	for i := range list {
+		if sameNode(&list[i], &u) { // the UID rules most out cheaply
 			return true
 		}
 	}

@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"maps"
 	"math/bits"
 	"sort"
 	"time"
@@ -81,9 +82,12 @@ func (s *State) cloneForUpdate() *State {
 			out.Members[i] = out.Members[i].Clone()
 		}
 	}
-	out.Tombstones = make(map[UniqueAddress]time.Time, len(s.Tombstones))
-	for k, t := range s.Tombstones {
-		out.Tombstones[k] = t
+	// maps.Clone copies the map's groups as they are, without hashing
+	// each key again; Clone's form is a non-nil map even for none.
+	if len(s.Tombstones) > 0 {
+		out.Tombstones = maps.Clone(s.Tombstones)
+	} else {
+		out.Tombstones = map[UniqueAddress]time.Time{}
 	}
 	if !allocationsNormal(s.Allocations) {
 		out.Allocations = cloneAllocations(s.Allocations)

@@ -64,6 +64,9 @@ type derived struct {
 	tombNext int
 	tombUIDs []UID
 	tombsOf  *State
+	// tombMask has bit uid%64 set for each uid of tombUIDs: a sender
+	// whose bit is clear is no tombstone's, without scanning the list.
+	tombMask uint64
 
 	// The last state in which checkSelf found this node neither Down,
 	// Exiting nor Removed.
@@ -314,12 +317,22 @@ func (n *Node) tombstoned(u UniqueAddress) bool {
 	d := &n.derived
 	if d.tombsOf != n.st {
 		d.tombUIDs, d.tombsOf = d.tombUIDsOf(t), n.st
+		d.tombMask = uidMask(d.tombUIDs)
 	}
-	if !containsUID(d.tombUIDs, u.UID) {
+	if d.tombMask&(1<<(u.UID%64)) == 0 || !containsUID(d.tombUIDs, u.UID) {
 		return false
 	}
 	_, dead := t[u]
 	return dead
+}
+
+// uidMask has bit uid%64 set for each uid of list.
+func uidMask(list []UID) uint64 {
+	var m uint64
+	for _, x := range list {
+		m |= 1 << (x % 64)
+	}
+	return m
 }
 
 // localTombUIDs is the sorted UIDs of the current state's tombstones.

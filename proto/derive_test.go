@@ -38,7 +38,7 @@ func TestTombstonedIsTheMapLookup(t *testing.T) {
 				size = rng.Intn(40) // long ones, searched
 			}
 			for k := size; k > 0; k-- {
-				s.Tombstones[fxNode(1+rng.Intn(30), UID(1+rng.Intn(30)))] = time.Time{}
+				s.Tombstones[fxNode(1+rng.Intn(30), tombUID(rng))] = time.Time{}
 			}
 			maps = append(maps, s.Tombstones)
 			st = &s
@@ -46,7 +46,7 @@ func TestTombstonedIsTheMapLookup(t *testing.T) {
 		states = append(states, st)
 		n.st = st
 		for q := 0; q < 50; q++ {
-			u := fxNode(1+rng.Intn(30), UID(1+rng.Intn(30)))
+			u := fxNode(1+rng.Intn(30), tombUID(rng))
 			_, want := st.Tombstones[u]
 			if got := n.tombstoned(u); got != want {
 				t.Fatalf("round %d: tombstoned(%v) = %v, the map says %v", round, u, got, want)
@@ -59,6 +59,16 @@ func TestTombstonedIsTheMapLookup(t *testing.T) {
 	if hits < 100 {
 		t.Fatalf("only %d lookups hit a tombstone: the check was barely exercised", hits)
 	}
+}
+
+// tombUID draws one of 30 UIDs, half of them past 64 (UIDs are mostly
+// large; tombstoned keeps a mask of them modulo 64).
+func tombUID(rng *rand.Rand) UID {
+	u := UID(1 + rng.Intn(30))
+	if u%2 == 0 {
+		u *= 1_000_003
+	}
+	return u
 }
 
 // TestContainsUIDIsTheSearch: the scan of short lists and the search of

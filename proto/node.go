@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"reflect"
 	"time"
+	"unsafe"
 
 	"github.com/rumorhq/rumor/proto/phi"
 )
@@ -332,15 +333,15 @@ func trade[T any](dst, fill *[]T) {
 func (n *Node) Step(now time.Time, m Message) error {
 	// Heartbeats and their acks are most of the traffic: they skip the
 	// dispatch below (stepBeat does what it would, in the same order).
-	switch b := m.Body.(type) {
+	switch m.Body.(type) {
 	case Heartbeat:
 		if !n.slowSteps {
-			n.stepBeat(now, &m, b.Seq, false)
+			n.stepBeat(now, &m, false)
 			return nil
 		}
 	case HeartbeatAck:
 		if !n.slowSteps {
-			n.stepBeat(now, &m, 0, true)
+			n.stepBeat(now, &m, true)
 			return nil
 		}
 	}
@@ -381,11 +382,10 @@ func (n *Node) Step(now time.Time, m Message) error {
 	return nil
 }
 
-// stepBeat is Step for a Heartbeat with sequence number seq, or for a
-// HeartbeatAck (ack). Neither changes anything afterChange reads, so
+// stepBeat is Step for a Heartbeat, or for a HeartbeatAck (ack). Neither changes anything afterChange reads, so
 // when the last Step or Tick left the node settled, afterChange, which
 // would find nothing to do, is skipped.
-func (n *Node) stepBeat(now time.Time, m *Message, seq uint64, ack bool) {
+func (n *Node) stepBeat(now time.Time, m *Message, ack bool) {
 	n.advance(now)
 	n.stats.Received++
 	if n.phase == PhaseStopped {
@@ -404,11 +404,26 @@ func (n *Node) stepBeat(now time.Time, m *Message, seq uint64, ack bool) {
 	if ack {
 		n.onHeartbeatAck(&m.From)
 	} else {
-		n.send(m.From, HeartbeatAck{Seq: seq})
+		n.send(m.From, ackOf(m.Body))
 	}
 	if !n.isSettled() {
 		n.settle()
 	}
+}
+
+// The conversion checks at compile time that Heartbeat and HeartbeatAck
+// have one underlying type, which ackOf relies on.
+var _ = HeartbeatAck(Heartbeat{})
+
+// ackOf returns HeartbeatAck{Seq: hb.(Heartbeat).Seq} for a Body hb
+// holding a Heartbeat, without boxing a new value: the answer's interface
+// points at hb's boxed Heartbeat, which has HeartbeatAck's layout and,
+// like every value an interface holds, is never modified. Acks are half
+// of all messages, and boxing each one was an allocation.
+func ackOf(hb Body) Body {
+	var ack Body = HeartbeatAck{} // the type word; a zero value needs no allocation
+	(*[2]unsafe.Pointer)(unsafe.Pointer(&ack))[1] = (*[2]unsafe.Pointer)(unsafe.Pointer(&hb))[1]
+	return ack
 }
 
 // fromPeer reports whether m is addressed to this incarnation and comes

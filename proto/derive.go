@@ -309,7 +309,7 @@ func (d *derived) tombUIDsOf(t map[UniqueAddress]time.Time) []UID {
 // without hashing an address. The map is recognised by the state that
 // holds it first (states are never modified once assigned), so a run of
 // messages under one state compares no map.
-func (n *Node) tombstoned(u UniqueAddress) bool {
+func (n *Node) tombstoned(u *UniqueAddress) bool {
 	t := n.st.Tombstones
 	if len(t) == 0 {
 		return false
@@ -322,7 +322,7 @@ func (n *Node) tombstoned(u UniqueAddress) bool {
 	if d.tombMask&(1<<(u.UID%64)) == 0 || !containsUID(d.tombUIDs, u.UID) {
 		return false
 	}
-	_, dead := t[u]
+	_, dead := t[*u]
 	return dead
 }
 

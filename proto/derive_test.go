@@ -48,7 +48,7 @@ func TestTombstonedIsTheMapLookup(t *testing.T) {
 		for q := 0; q < 50; q++ {
 			u := fxNode(1+rng.Intn(30), tombUID(rng))
 			_, want := st.Tombstones[u]
-			if got := n.tombstoned(u); got != want {
+			if got := n.tombstoned(&u); got != want {
 				t.Fatalf("round %d: tombstoned(%v) = %v, the map says %v", round, u, got, want)
 			}
 			if want {

@@ -370,7 +370,7 @@ func (n *Node) Step(now time.Time, m Message) error {
 		n.stats.DroppedAddress++
 		return nil
 	}
-	if n.tombstoned(m.From) {
+	if n.tombstoned(&m.From) {
 		n.stats.DroppedStale++
 		n.tellRemoved(&m)
 		return nil
@@ -396,7 +396,7 @@ func (n *Node) stepBeat(now time.Time, m *Message, ack bool) {
 		n.stats.DroppedAddress++
 		return
 	}
-	if n.tombstoned(m.From) {
+	if n.tombstoned(&m.From) {
 		n.stats.DroppedStale++
 		n.tellRemoved(m)
 		return
@@ -429,8 +429,13 @@ func ackOf(hb Body) Body {
 // fromPeer reports whether m is addressed to this incarnation and comes
 // from a valid sender at another address.
 func (n *Node) fromPeer(m *Message) bool {
-	return m.To == n.self.Address && (m.ToUID == 0 || m.ToUID == n.self.UID) && validSender(m.From) &&
-		!sameAddress(&m.From.Address, &n.self.Address)
+	self, f := &n.self, &m.From
+	// The integer checks first; the hosts are compared last.
+	if (m.ToUID != 0 && m.ToUID != self.UID) || m.To.Port != self.Port || len(m.To.Host) != len(self.Host) ||
+		f.UID == 0 || f.Port == 0 || f.Host == "" || len(f.Host) > MaxNameLen {
+		return false
+	}
+	return !sameAddress(&f.Address, &self.Address) && m.To.Host == self.Host
 }
 
 // sameAddress is *a == *b, reading the last byte of the hosts first:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -280,5 +281,48 @@ func TestAckOfIsTheBoxedAck(t *testing.T) {
 		if _, isBeat := got.(Heartbeat); isBeat {
 			t.Fatalf("ackOf(Heartbeat{%d}) is still a Heartbeat", seq)
 		}
+	}
+}
+
+// TestFromPeerIsTheConjunction: fromPeer, which orders its checks by cost,
+// answers as the plain conjunction of them.
+func TestFromPeerIsTheConjunction(t *testing.T) {
+	naive := func(n *Node, m *Message) bool {
+		return m.To == n.self.Address && (m.ToUID == 0 || m.ToUID == n.self.UID) && validSender(m.From) &&
+			m.From.Address != n.self.Address
+	}
+	long := strings.Repeat("h", MaxNameLen)
+	hosts := []string{"", "10.0.0.1", "10.0.0.2", "10.0.1.1", "10.0.0.11", long, long + "x", long[1:] + "y"}
+	ports := []uint16{0, 7000, 7001}
+	uids := []UID{0, 1, 2}
+	rng := rand.New(rand.NewSource(3))
+	pick := func() UniqueAddress {
+		return UniqueAddress{
+			Address: Address{Host: hosts[rng.Intn(len(hosts))], Port: ports[rng.Intn(len(ports))]},
+			UID:     uids[rng.Intn(len(uids))],
+		}
+	}
+	accepted := 0
+	for i := 0; i < 20000; i++ {
+		n := &Node{self: pick()}
+		to := pick()
+		if rng.Intn(2) == 0 {
+			to = n.self
+			to.Host = strings.Clone(to.Host) // equal, not shared
+		}
+		m := &Message{From: pick(), To: to.Address, ToUID: to.UID}
+		if rng.Intn(3) == 0 {
+			m.ToUID = 0
+		}
+		want := naive(n, m)
+		if got := n.fromPeer(m); got != want {
+			t.Fatalf("fromPeer(%+v) at %v = %v, want %v", m, n.self, got, want)
+		}
+		if want {
+			accepted++
+		}
+	}
+	if accepted < 500 {
+		t.Fatalf("only %d messages accepted: the check was barely exercised", accepted)
 	}
 }

@@ -387,14 +387,15 @@ func (s *State) Unreachable() []UniqueAddress { return s.unreachableWith(nil) }
 // unreachableWith is Unreachable, its lookups sharing the parsed member
 // list of kc (nil for none).
 func (s *State) unreachableWith(kc *keyCache) []UniqueAddress {
-	var lists [][]UniqueAddress
+	var buf [8][]UniqueAddress // most clusters have few rows: no allocation
+	lists := buf[:0]
 	observers := memberCursor{s: s, kc: kc} // rows are in observer order
 	for _, row := range s.Reachability.Rows {
 		if s.countsAt(&observers, row.Observer) {
 			lists = append(lists, row.Unreachable)
 		}
 	}
-	if lists == nil {
+	if len(lists) == 0 {
 		return nil
 	}
 	return s.unionOf(lists, kc)

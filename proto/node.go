@@ -98,6 +98,10 @@ type Node struct {
 	cfg  Config
 	self UniqueAddress
 	rng  *rand.Rand
+	// selfSeen is {self}, the seen list of a merge only this node has
+	// seen yet, made once: states share it, and seen lists are never
+	// modified in place (see selfOnly).
+	selfSeen []UniqueAddress
 
 	phase      Phase
 	stopReason string
@@ -424,6 +428,14 @@ func ackOf(hb Body) Body {
 	var ack Body = HeartbeatAck{} // the type word; a zero value needs no allocation
 	(*[2]unsafe.Pointer)(unsafe.Pointer(&ack))[1] = (*[2]unsafe.Pointer)(unsafe.Pointer(&hb))[1]
 	return ack
+}
+
+// selfOnly returns the list {n.self}; it must not be modified.
+func (n *Node) selfOnly() []UniqueAddress {
+	if n.selfSeen == nil {
+		n.selfSeen = []UniqueAddress{n.self}
+	}
+	return n.selfSeen
 }
 
 // fromPeer reports whether m is addressed to this incarnation and comes

@@ -1,7 +1,6 @@
 package proto
 
 import (
-	"reflect"
 	"slices"
 	"time"
 )
@@ -287,7 +286,7 @@ func (d *derived) tombUIDsOf(t map[UniqueAddress]time.Time) []UID {
 	if len(t) == 0 {
 		return nil
 	}
-	at := reflect.ValueOf(t).Pointer()
+	at := uintptr(mapPointer(t))
 	for i := range d.tombRing {
 		if r := &d.tombRing[i]; r.at == at && r.tombs != nil {
 			return r.uids

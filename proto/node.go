@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
-	"reflect"
 	"time"
 	"unsafe"
 
@@ -1198,7 +1197,7 @@ func (n *Node) pruneTombstones() {
 
 // sameTombstones reports whether a and b are the same map.
 func sameTombstones(a, b map[UniqueAddress]time.Time) bool {
-	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+	return mapPointer(a) == mapPointer(b)
 }
 
 func sortedStrings(in []string) []string {

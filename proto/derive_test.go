@@ -313,3 +313,38 @@ func TestStatusWithIsStatus(t *testing.T) {
 		t.Fatalf("statuses reached: %v", statuses)
 	}
 }
+
+// TestCoverMemoIsTheWalk: the remembered tombstonesCover answers are the
+// walk's, for maps asked about again and again among new ones.
+func TestCoverMemoIsTheWalk(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	var kc keyCache
+	var maps []map[UniqueAddress]time.Time
+	answers := map[bool]int{}
+	for round := 0; round < 3000; round++ {
+		if len(maps) < 2 || rng.Intn(8) == 0 {
+			m := map[UniqueAddress]time.Time{}
+			for k := rng.Intn(6); k > 0; k-- {
+				m[fxNode(1+rng.Intn(8), UID(1+rng.Intn(8)))] = time.Time{}
+			}
+			maps = append(maps, m)
+		}
+		// Mostly the newest few maps, as a node meets its peers' maps.
+		pick := func() map[UniqueAddress]time.Time {
+			return maps[len(maps)-1-rng.Intn(min(len(maps), 5))]
+		}
+		a, b := pick(), pick()
+		want := tombstonesCover(a, b)
+		if got := kc.tombstonesCover(a, b); got != want {
+			t.Fatalf("round %d: remembered cover of %v by %v = %v, the walk says %v", round, b, a, got, want)
+		}
+		answers[want]++
+	}
+	if answers[true] < 300 || answers[false] < 300 {
+		t.Fatalf("answers %v: both were not exercised", answers)
+	}
+	var none *keyCache
+	if a := maps[0]; none.tombstonesCover(a, a) != true {
+		t.Fatalf("a nil cache does not compute the cover")
+	}
+}

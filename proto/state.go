@@ -608,7 +608,7 @@ func mergeContentKnown(a, b *State, now time.Time, version VClock, clean bool, a
 		Version: version,
 	}
 	var uids []UID // of out.Tombstones, when known
-	if a.Tombstones != nil && !anyRemoved(out.Members) && tombstonesCover(a.Tombstones, b.Tombstones) {
+	if a.Tombstones != nil && !anyRemoved(out.Members) && kc.tombstonesCover(a.Tombstones, b.Tombstones) {
 		// The union is a's map, times and all. With no member Removed,
 		// pruning only reads the map, so the result may share it: maps
 		// are never changed once in a state.

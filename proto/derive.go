@@ -310,9 +310,6 @@ func (d *derived) tombUIDsOf(t map[UniqueAddress]time.Time) []UID {
 // messages under one state compares no map.
 func (n *Node) tombstoned(u *UniqueAddress) bool {
 	t := n.st.Tombstones
-	if len(t) == 0 {
-		return false
-	}
 	d := &n.derived
 	if d.tombsOf != n.st {
 		d.tombUIDs, d.tombsOf = d.tombUIDsOf(t), n.st
@@ -323,6 +320,14 @@ func (n *Node) tombstoned(u *UniqueAddress) bool {
 	}
 	_, dead := t[*u]
 	return dead
+}
+
+// surelyLive reports, inline, the common answer of tombstoned: u's UID
+// bit is clear under the state whose tombstones were collected last.
+// False means tombstoned must be asked.
+func (n *Node) surelyLive(u *UniqueAddress) bool {
+	d := &n.derived
+	return d.tombsOf == n.st && d.tombMask>>(u.UID&63)&1 == 0
 }
 
 // uidMask has bit uid%64 set for each uid of list.

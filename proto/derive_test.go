@@ -18,7 +18,7 @@ func TestTombstonedIsTheMapLookup(t *testing.T) {
 	n := fxOneNode(t)
 	rng := rand.New(rand.NewSource(1))
 	base := *n.st
-	hits := 0
+	hits, surely := 0, 0
 	var maps []map[UniqueAddress]time.Time
 	var states []*State
 	for round := 0; round < 600; round++ {
@@ -48,6 +48,12 @@ func TestTombstonedIsTheMapLookup(t *testing.T) {
 		for q := 0; q < 50; q++ {
 			u := fxNode(1+rng.Intn(30), tombUID(rng))
 			_, want := st.Tombstones[u]
+			if n.surelyLive(&u) {
+				if want {
+					t.Fatalf("round %d: surelyLive(%v), but the map holds it", round, u)
+				}
+				surely++
+			}
 			if got := n.tombstoned(&u); got != want {
 				t.Fatalf("round %d: tombstoned(%v) = %v, the map says %v", round, u, got, want)
 			}
@@ -56,8 +62,8 @@ func TestTombstonedIsTheMapLookup(t *testing.T) {
 			}
 		}
 	}
-	if hits < 100 {
-		t.Fatalf("only %d lookups hit a tombstone: the check was barely exercised", hits)
+	if hits < 100 || surely < 1000 {
+		t.Fatalf("only %d lookups hit a tombstone and %d were answered inline: the check was barely exercised", hits, surely)
 	}
 }
 

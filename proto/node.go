@@ -373,7 +373,7 @@ func (n *Node) Step(now time.Time, m Message) error {
 		n.stats.DroppedAddress++
 		return nil
 	}
-	if n.tombstoned(&m.From) {
+	if !n.surelyLive(&m.From) && n.tombstoned(&m.From) {
 		n.stats.DroppedStale++
 		n.tellRemoved(&m)
 		return nil
@@ -399,7 +399,7 @@ func (n *Node) stepBeat(now time.Time, m *Message, ack bool) {
 		n.stats.DroppedAddress++
 		return
 	}
-	if n.tombstoned(&m.From) {
+	if !n.surelyLive(&m.From) && n.tombstoned(&m.From) {
 		n.stats.DroppedStale++
 		n.tellRemoved(m)
 		return

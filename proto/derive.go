@@ -1,7 +1,6 @@
 package proto
 
 import (
-	"reflect"
 	"slices"
 	"time"
 )
@@ -64,6 +63,9 @@ type derived struct {
 	tombNext int
 	tombUIDs []UID
 	tombsOf  *State
+	// tombMask has bit uid%64 set for each uid of tombUIDs: a sender
+	// whose bit is clear is no tombstone's, without scanning the list.
+	tombMask uint64
 
 	// The last state in which checkSelf found this node neither Down,
 	// Exiting nor Removed.
@@ -284,7 +286,7 @@ func (d *derived) tombUIDsOf(t map[UniqueAddress]time.Time) []UID {
 	if len(t) == 0 {
 		return nil
 	}
-	at := reflect.ValueOf(t).Pointer()
+	at := uintptr(mapPointer(t))
 	for i := range d.tombRing {
 		if r := &d.tombRing[i]; r.at == at && r.tombs != nil {
 			return r.uids
@@ -306,20 +308,35 @@ func (d *derived) tombUIDsOf(t map[UniqueAddress]time.Time) []UID {
 // without hashing an address. The map is recognised by the state that
 // holds it first (states are never modified once assigned), so a run of
 // messages under one state compares no map.
-func (n *Node) tombstoned(u UniqueAddress) bool {
+func (n *Node) tombstoned(u *UniqueAddress) bool {
 	t := n.st.Tombstones
-	if len(t) == 0 {
-		return false
-	}
 	d := &n.derived
 	if d.tombsOf != n.st {
 		d.tombUIDs, d.tombsOf = d.tombUIDsOf(t), n.st
+		d.tombMask = uidMask(d.tombUIDs)
 	}
-	if !containsUID(d.tombUIDs, u.UID) {
+	if d.tombMask&(1<<(u.UID%64)) == 0 || !containsUID(d.tombUIDs, u.UID) {
 		return false
 	}
-	_, dead := t[u]
+	_, dead := t[*u]
 	return dead
+}
+
+// surelyLive reports, inline, the common answer of tombstoned: u's UID
+// bit is clear under the state whose tombstones were collected last.
+// False means tombstoned must be asked.
+func (n *Node) surelyLive(u *UniqueAddress) bool {
+	d := &n.derived
+	return d.tombsOf == n.st && d.tombMask>>(u.UID&63)&1 == 0
+}
+
+// uidMask has bit uid%64 set for each uid of list.
+func uidMask(list []UID) uint64 {
+	var m uint64
+	for _, x := range list {
+		m |= 1 << (x % 64)
+	}
+	return m
 }
 
 // localTombUIDs is the sorted UIDs of the current state's tombstones.

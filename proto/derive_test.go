@@ -18,7 +18,7 @@ func TestTombstonedIsTheMapLookup(t *testing.T) {
 	n := fxOneNode(t)
 	rng := rand.New(rand.NewSource(1))
 	base := *n.st
-	hits := 0
+	hits, surely := 0, 0
 	var maps []map[UniqueAddress]time.Time
 	var states []*State
 	for round := 0; round < 600; round++ {
@@ -38,7 +38,7 @@ func TestTombstonedIsTheMapLookup(t *testing.T) {
 				size = rng.Intn(40) // long ones, searched
 			}
 			for k := size; k > 0; k-- {
-				s.Tombstones[fxNode(1+rng.Intn(30), UID(1+rng.Intn(30)))] = time.Time{}
+				s.Tombstones[fxNode(1+rng.Intn(30), tombUID(rng))] = time.Time{}
 			}
 			maps = append(maps, s.Tombstones)
 			st = &s
@@ -46,9 +46,15 @@ func TestTombstonedIsTheMapLookup(t *testing.T) {
 		states = append(states, st)
 		n.st = st
 		for q := 0; q < 50; q++ {
-			u := fxNode(1+rng.Intn(30), UID(1+rng.Intn(30)))
+			u := fxNode(1+rng.Intn(30), tombUID(rng))
 			_, want := st.Tombstones[u]
-			if got := n.tombstoned(u); got != want {
+			if n.surelyLive(&u) {
+				if want {
+					t.Fatalf("round %d: surelyLive(%v), but the map holds it", round, u)
+				}
+				surely++
+			}
+			if got := n.tombstoned(&u); got != want {
 				t.Fatalf("round %d: tombstoned(%v) = %v, the map says %v", round, u, got, want)
 			}
 			if want {
@@ -56,9 +62,19 @@ func TestTombstonedIsTheMapLookup(t *testing.T) {
 			}
 		}
 	}
-	if hits < 100 {
-		t.Fatalf("only %d lookups hit a tombstone: the check was barely exercised", hits)
+	if hits < 100 || surely < 1000 {
+		t.Fatalf("only %d lookups hit a tombstone and %d were answered inline: the check was barely exercised", hits, surely)
 	}
+}
+
+// tombUID draws one of 30 UIDs, half of them past 64 (UIDs are mostly
+// large; tombstoned keeps a mask of them modulo 64).
+func tombUID(rng *rand.Rand) UID {
+	u := UID(1 + rng.Intn(30))
+	if u%2 == 0 {
+		u *= 1_000_003
+	}
+	return u
 }
 
 // TestContainsUIDIsTheSearch: the scan of short lists and the search of
@@ -301,5 +317,40 @@ func TestStatusWithIsStatus(t *testing.T) {
 	}
 	if statuses[0] < 100 || statuses[Removed] < 100 || statuses[Up] < 100 {
 		t.Fatalf("statuses reached: %v", statuses)
+	}
+}
+
+// TestCoverMemoIsTheWalk: the remembered tombstonesCover answers are the
+// walk's, for maps asked about again and again among new ones.
+func TestCoverMemoIsTheWalk(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	var kc keyCache
+	var maps []map[UniqueAddress]time.Time
+	answers := map[bool]int{}
+	for round := 0; round < 3000; round++ {
+		if len(maps) < 2 || rng.Intn(8) == 0 {
+			m := map[UniqueAddress]time.Time{}
+			for k := rng.Intn(6); k > 0; k-- {
+				m[fxNode(1+rng.Intn(8), UID(1+rng.Intn(8)))] = time.Time{}
+			}
+			maps = append(maps, m)
+		}
+		// Mostly the newest few maps, as a node meets its peers' maps.
+		pick := func() map[UniqueAddress]time.Time {
+			return maps[len(maps)-1-rng.Intn(min(len(maps), 5))]
+		}
+		a, b := pick(), pick()
+		want := tombstonesCover(a, b)
+		if got := kc.tombstonesCover(a, b); got != want {
+			t.Fatalf("round %d: remembered cover of %v by %v = %v, the walk says %v", round, b, a, got, want)
+		}
+		answers[want]++
+	}
+	if answers[true] < 300 || answers[false] < 300 {
+		t.Fatalf("answers %v: both were not exercised", answers)
+	}
+	var none *keyCache
+	if a := maps[0]; none.tombstonesCover(a, a) != true {
+		t.Fatalf("a nil cache does not compute the cover")
 	}
 }

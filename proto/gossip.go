@@ -355,7 +355,7 @@ func (n *Node) merge(remote *State) Ordering {
 	var self []UniqueAddress
 	_, member := merged.memberWith(n.self, &n.keys)
 	if member {
-		self = []UniqueAddress{n.self}
+		self = n.selfOnly()
 	}
 	if ord == Before {
 		// Does the join hold what remote holds, once remote is pruned by

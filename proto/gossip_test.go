@@ -753,3 +753,45 @@ func TestRoundBodyShared(t *testing.T) {
 		}
 	}
 }
+
+// TestSelfSeenStaysSelf: the list {self} that merges share as a seen set
+// is made once per node and must keep holding exactly this node, through
+// merges, partitions and a restart.
+func TestSelfSeenStaysSelf(t *testing.T) {
+	c := newTestCluster(t, LocalConfig(), 5)
+	for i := 1; i <= 4; i++ {
+		c.start(addr(i), addr(1))
+	}
+	shared := 0
+	check := func() {
+		for _, a := range c.order {
+			n := c.nodes[a]
+			if n.selfSeen == nil {
+				continue
+			}
+			if want := []UniqueAddress{n.self}; !slices.Equal(n.selfSeen, want) {
+				t.Fatalf("%v: shared seen list is %v, want %v", a, n.selfSeen, want)
+			}
+			if len(n.st.Seen) == 1 && &n.st.Seen[0] == &n.selfSeen[0] {
+				shared++
+			}
+		}
+	}
+	for round := 0; round < 6; round++ {
+		for k := 0; k < 100; k++ {
+			c.run(20*time.Millisecond, 20*time.Millisecond)
+			check()
+		}
+		if round%2 == 0 {
+			c.partition([]Address{addr(1), addr(2)}, []Address{addr(3), addr(4)})
+		} else {
+			c.heal()
+		}
+		if round == 3 {
+			c.start(addr(4), addr(1))
+		}
+	}
+	if shared == 0 {
+		t.Fatalf("no state held the shared list: it was never exercised")
+	}
+}

@@ -1,5 +1,7 @@
 package proto
 
+import "time"
+
 // keyCacheSize is how many member lists a keyCache remembers.
 const keyCacheSize = 4
 
@@ -19,6 +21,40 @@ const keyCacheSize = 4
 type keyCache struct {
 	recs [keyCacheSize]keyRecord
 	next int
+
+	// The last tombstonesCover answers, by the maps' identity: maps of
+	// assigned states are never modified, and a node merges with the
+	// same few peers' maps while its own map holds.
+	covers    [coverMemoSize]coverRecord
+	coverNext int
+}
+
+// coverMemoSize is how many tombstonesCover answers a keyCache remembers.
+const coverMemoSize = 4
+
+// coverRecord is tombstonesCover(a, b); it holds the maps, so that their
+// memory is not reused while they are remembered.
+type coverRecord struct {
+	a, b    map[UniqueAddress]time.Time
+	covered bool
+}
+
+// tombstonesCover is tombstonesCover(a, b) for two maps of assigned
+// states, remembered (c may be nil: then it is computed).
+func (c *keyCache) tombstonesCover(a, b map[UniqueAddress]time.Time) bool {
+	if c == nil || len(b) == 0 || len(b) > len(a) {
+		return tombstonesCover(a, b)
+	}
+	pa, pb := mapPointer(a), mapPointer(b)
+	for i := range c.covers {
+		if r := &c.covers[i]; r.a != nil && mapPointer(r.a) == pa && mapPointer(r.b) == pb {
+			return r.covered
+		}
+	}
+	covered := tombstonesCover(a, b)
+	c.covers[c.coverNext] = coverRecord{a: a, b: b, covered: covered}
+	c.coverNext = (c.coverNext + 1) % coverMemoSize
+	return covered
 }
 
 type keyRecord struct {

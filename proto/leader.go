@@ -398,7 +398,7 @@ func (n *Node) publish() {
 	// never modified; so does the caller's snapshot, which callers must
 	// not modify either (see Output).
 	next.Seq = n.topo.Seq + 1
-	n.out.Events = append(n.out.Events, diffSnapshots(n.topo, next, n.now)...)
+	n.out.Events = appendDiff(n.out.Events, n.topo, next, n.now)
 	n.topo = next
 	n.out.Snapshots = append(n.out.Snapshots, next.shared())
 }

@@ -513,7 +513,7 @@ func TestPrunedVersionsIsPrunedVersion(t *testing.T) {
 			if rng.Intn(4) == 0 {
 				n.st = pool[rng.Intn(len(pool))]
 			}
-			n.tombstoned(lawUniverse[rng.Intn(len(lawUniverse))])
+			n.tombstoned(&lawUniverse[rng.Intn(len(lawUniverse))])
 			n.st = local
 		}
 		lv, rv := n.prunedVersions(local, remote)

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
-	"reflect"
 	"time"
+	"unsafe"
 
 	"github.com/rumorhq/rumor/proto/phi"
 )
@@ -97,6 +97,10 @@ type Node struct {
 	cfg  Config
 	self UniqueAddress
 	rng  *rand.Rand
+	// selfSeen is {self}, the seen list of a merge only this node has
+	// seen yet, made once: states share it, and seen lists are never
+	// modified in place (see selfOnly).
+	selfSeen []UniqueAddress
 
 	phase      Phase
 	stopReason string
@@ -336,15 +340,15 @@ func trade[T any](dst, fill *[]T) {
 func (n *Node) Step(now time.Time, m Message) error {
 	// Heartbeats and their acks are most of the traffic: they skip the
 	// dispatch below (stepBeat does what it would, in the same order).
-	switch b := m.Body.(type) {
+	switch m.Body.(type) {
 	case Heartbeat:
 		if !n.slowSteps {
-			n.stepBeat(now, &m, b.Seq, false)
+			n.stepBeat(now, &m, false)
 			return nil
 		}
 	case HeartbeatAck:
 		if !n.slowSteps {
-			n.stepBeat(now, &m, 0, true)
+			n.stepBeat(now, &m, true)
 			return nil
 		}
 	}
@@ -373,7 +377,7 @@ func (n *Node) Step(now time.Time, m Message) error {
 		n.stats.DroppedAddress++
 		return nil
 	}
-	if n.tombstoned(m.From) {
+	if !n.surelyLive(&m.From) && n.tombstoned(&m.From) {
 		n.stats.DroppedStale++
 		n.tellRemoved(&m)
 		return nil
@@ -385,11 +389,10 @@ func (n *Node) Step(now time.Time, m Message) error {
 	return nil
 }
 
-// stepBeat is Step for a Heartbeat with sequence number seq, or for a
-// HeartbeatAck (ack). Neither changes anything afterChange reads, so
+// stepBeat is Step for a Heartbeat, or for a HeartbeatAck (ack). Neither changes anything afterChange reads, so
 // when the last Step or Tick left the node settled, afterChange, which
 // would find nothing to do, is skipped.
-func (n *Node) stepBeat(now time.Time, m *Message, seq uint64, ack bool) {
+func (n *Node) stepBeat(now time.Time, m *Message, ack bool) {
 	n.advance(now)
 	n.stats.Received++
 	if n.phase == PhaseStopped {
@@ -400,7 +403,7 @@ func (n *Node) stepBeat(now time.Time, m *Message, seq uint64, ack bool) {
 		n.stats.DroppedAddress++
 		return
 	}
-	if n.tombstoned(m.From) {
+	if !n.surelyLive(&m.From) && n.tombstoned(&m.From) {
 		n.stats.DroppedStale++
 		n.tellRemoved(m)
 		return
@@ -408,18 +411,46 @@ func (n *Node) stepBeat(now time.Time, m *Message, seq uint64, ack bool) {
 	if ack {
 		n.onHeartbeatAck(&m.From)
 	} else {
-		n.send(m.From, HeartbeatAck{Seq: seq})
+		n.send(m.From, ackOf(m.Body))
 	}
 	if !n.isSettled() {
 		n.settle()
 	}
 }
 
+// The conversion checks at compile time that Heartbeat and HeartbeatAck
+// have one underlying type, which ackOf relies on.
+var _ = HeartbeatAck(Heartbeat{})
+
+// ackOf returns HeartbeatAck{Seq: hb.(Heartbeat).Seq} for a Body hb
+// holding a Heartbeat, without boxing a new value: the answer's interface
+// points at hb's boxed Heartbeat, which has HeartbeatAck's layout and,
+// like every value an interface holds, is never modified. Acks are half
+// of all messages, and boxing each one was an allocation.
+func ackOf(hb Body) Body {
+	var ack Body = HeartbeatAck{} // the type word; a zero value needs no allocation
+	(*[2]unsafe.Pointer)(unsafe.Pointer(&ack))[1] = (*[2]unsafe.Pointer)(unsafe.Pointer(&hb))[1]
+	return ack
+}
+
+// selfOnly returns the list {n.self}; it must not be modified.
+func (n *Node) selfOnly() []UniqueAddress {
+	if n.selfSeen == nil {
+		n.selfSeen = []UniqueAddress{n.self}
+	}
+	return n.selfSeen
+}
+
 // fromPeer reports whether m is addressed to this incarnation and comes
 // from a valid sender at another address.
 func (n *Node) fromPeer(m *Message) bool {
-	return m.To == n.self.Address && (m.ToUID == 0 || m.ToUID == n.self.UID) && validSender(m.From) &&
-		!sameAddress(&m.From.Address, &n.self.Address)
+	self, f := &n.self, &m.From
+	// The integer checks first; the hosts are compared last.
+	if (m.ToUID != 0 && m.ToUID != self.UID) || m.To.Port != self.Port || len(m.To.Host) != len(self.Host) ||
+		f.UID == 0 || f.Port == 0 || f.Host == "" || len(f.Host) > MaxNameLen {
+		return false
+	}
+	return !sameAddress(&f.Address, &self.Address) && m.To.Host == self.Host
 }
 
 // sameAddress is *a == *b, reading the last byte of the hosts first:
@@ -1177,7 +1208,7 @@ func (n *Node) pruneTombstones() {
 
 // sameTombstones reports whether a and b are the same map.
 func sameTombstones(a, b map[UniqueAddress]time.Time) bool {
-	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+	return mapPointer(a) == mapPointer(b)
 }
 
 func sortedStrings(in []string) []string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -255,5 +256,73 @@ func TestSameAddress(t *testing.T) {
 	}
 	if equal != len(all) {
 		t.Fatalf("%d equal pairs, want %d", equal, len(all))
+	}
+}
+
+// TestAckOfIsTheBoxedAck: the ack that shares the heartbeat's boxed value
+// is, to every reader, HeartbeatAck{Seq} boxed anew.
+func TestAckOfIsTheBoxedAck(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	seqs := []uint64{0, 1, 255, 256, 1 << 40, ^uint64(0)}
+	for i := 0; i < 200; i++ {
+		seqs = append(seqs, rng.Uint64()>>uint(rng.Intn(64)))
+	}
+	for _, seq := range seqs {
+		var hb Body = Heartbeat{Seq: seq}
+		got := ackOf(hb)
+		var want Body = HeartbeatAck{Seq: seq}
+		if got != want {
+			t.Fatalf("ackOf(Heartbeat{%d}) = %#v, want %#v", seq, got, want)
+		}
+		a, ok := got.(HeartbeatAck)
+		if !ok || a.Seq != seq || got.Kind() != want.Kind() {
+			t.Fatalf("ackOf(Heartbeat{%d}) reads as %#v (ok %v, kind %q)", seq, a, ok, got.Kind())
+		}
+		if _, isBeat := got.(Heartbeat); isBeat {
+			t.Fatalf("ackOf(Heartbeat{%d}) is still a Heartbeat", seq)
+		}
+	}
+}
+
+// TestFromPeerIsTheConjunction: fromPeer, which orders its checks by cost,
+// answers as the plain conjunction of them.
+func TestFromPeerIsTheConjunction(t *testing.T) {
+	naive := func(n *Node, m *Message) bool {
+		return m.To == n.self.Address && (m.ToUID == 0 || m.ToUID == n.self.UID) && validSender(m.From) &&
+			m.From.Address != n.self.Address
+	}
+	long := strings.Repeat("h", MaxNameLen)
+	hosts := []string{"", "10.0.0.1", "10.0.0.2", "10.0.1.1", "10.0.0.11", long, long + "x", long[1:] + "y"}
+	ports := []uint16{0, 7000, 7001}
+	uids := []UID{0, 1, 2}
+	rng := rand.New(rand.NewSource(3))
+	pick := func() UniqueAddress {
+		return UniqueAddress{
+			Address: Address{Host: hosts[rng.Intn(len(hosts))], Port: ports[rng.Intn(len(ports))]},
+			UID:     uids[rng.Intn(len(uids))],
+		}
+	}
+	accepted := 0
+	for i := 0; i < 20000; i++ {
+		n := &Node{self: pick()}
+		to := pick()
+		if rng.Intn(2) == 0 {
+			to = n.self
+			to.Host = strings.Clone(to.Host) // equal, not shared
+		}
+		m := &Message{From: pick(), To: to.Address, ToUID: to.UID}
+		if rng.Intn(3) == 0 {
+			m.ToUID = 0
+		}
+		want := naive(n, m)
+		if got := n.fromPeer(m); got != want {
+			t.Fatalf("fromPeer(%+v) at %v = %v, want %v", m, n.self, got, want)
+		}
+		if want {
+			accepted++
+		}
+	}
+	if accepted < 500 {
+		t.Fatalf("only %d messages accepted: the check was barely exercised", accepted)
 	}
 }

@@ -391,14 +391,15 @@ func (s *State) Unreachable() []UniqueAddress { return s.unreachableWith(nil) }
 // unreachableWith is Unreachable, its lookups sharing the parsed member
 // list of kc (nil for none).
 func (s *State) unreachableWith(kc *keyCache) []UniqueAddress {
-	var lists [][]UniqueAddress
+	var buf [8][]UniqueAddress // most clusters have few rows: no allocation
+	lists := buf[:0]
 	observers := memberCursor{s: s, kc: kc} // rows are in observer order
 	for _, row := range s.Reachability.Rows {
 		if s.countsAt(&observers, row.Observer) {
 			lists = append(lists, row.Unreachable)
 		}
 	}
-	if lists == nil {
+	if len(lists) == 0 {
 		return nil
 	}
 	return s.unionOf(lists, kc)
@@ -611,7 +612,7 @@ func mergeContentKnown(a, b *State, now time.Time, version VClock, clean bool, a
 		Version: version,
 	}
 	var uids []UID // of out.Tombstones, when known
-	if a.Tombstones != nil && !anyRemoved(out.Members) && tombstonesCover(a.Tombstones, b.Tombstones) {
+	if a.Tombstones != nil && !anyRemoved(out.Members) && kc.tombstonesCover(a.Tombstones, b.Tombstones) {
 		// The union is a's map, times and all. With no member Removed,
 		// pruning only reads the map, so the result may share it: maps
 		// are never changed once in a state.

@@ -208,7 +208,12 @@ var statusEvent = [...]EventType{
 // diffSnapshots returns the events that turn prev into next, in a fixed
 // order: member events in address order, then reachability, then leader.
 func diffSnapshots(prev, next TopologySnapshot, at time.Time) []Event {
-	var out []Event
+	return appendDiff(nil, prev, next, at)
+}
+
+// appendDiff appends diffSnapshots(prev, next, at) to out: the events go
+// straight into the caller's buffer.
+func appendDiff(out []Event, prev, next TopologySnapshot, at time.Time) []Event {
 	i, j := 0, 0
 	for i < len(prev.Members) || j < len(next.Members) {
 		// c orders prev.Members[i] against next.Members[j]; lists that
@@ -265,7 +270,7 @@ func diffSnapshots(prev, next TopologySnapshot, at time.Time) []Event {
 		out = append(out, Event{Type: LeaderChanged, At: at, Seq: next.Seq, Leader: next.Leader, HasLeader: next.HasLeader})
 	}
 	if !sameAllocations(prev.ShardAllocations, next.ShardAllocations) {
-		out = append(out, diffAllocations(prev.ShardAllocations, next.ShardAllocations, at, next.Seq)...)
+		out = appendAllocationDiff(out, prev.ShardAllocations, next.ShardAllocations, at, next.Seq)
 	}
 	if sameEntries(prev.Registry, next.Registry) {
 		return out
@@ -279,7 +284,11 @@ func diffSnapshots(prev, next TopologySnapshot, at time.Time) []Event {
 // diffAllocations emits one ShardsMoved per type whose placements changed,
 // in type order, listing the changed shard ids.
 func diffAllocations(prev, next []TypeAllocation, at time.Time, seq uint64) []Event {
-	var out []Event
+	return appendAllocationDiff(nil, prev, next, at, seq)
+}
+
+// appendAllocationDiff appends diffAllocations(prev, next, at, seq) to out.
+func appendAllocationDiff(out []Event, prev, next []TypeAllocation, at time.Time, seq uint64) []Event {
 	// Tables are sorted by type name: one walk finds prev's table of
 	// each type of next. Only lists out of order are looked up by name.
 	var old map[string]TypeAllocation
@@ -308,6 +317,9 @@ func diffAllocations(prev, next []TypeAllocation, at time.Time, seq uint64) []Ev
 		var moved []int
 		for i, a := range t.Shards {
 			if i >= len(p.Shards) || p.Shards[i].Primary != a.Primary || !nodesEqual(p.Shards[i].Replicas, a.Replicas) {
+				if moved == nil {
+					moved = make([]int, 0, len(t.Shards)-i) // room for the rest: one allocation
+				}
 				moved = append(moved, i)
 			}
 		}

@@ -317,3 +317,41 @@ func TestDiffSnapshotMembersMatchesNaive(t *testing.T) {
 		}, gen))
 	})
 }
+
+// TestAppendDiffExtendsTheBuffer: appendDiff leaves what the buffer held
+// and adds exactly diffSnapshots' events, whatever the buffer's room.
+func TestAppendDiffExtendsTheBuffer(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	at := epoch.Add(time.Minute)
+	snap := func(s *State, seq uint64) TopologySnapshot {
+		snap := TopologySnapshot{
+			Seq: seq, Members: s.Members, Unreachable: s.Unreachable(),
+			ShardAllocations: s.Allocations, Registry: flattenRegistry(s.Registry),
+		}
+		if len(s.Members) > 0 {
+			snap.Leader, snap.HasLeader = s.Members[rng.Intn(len(s.Members))].Node, true
+		}
+		return snap
+	}
+	events := 0
+	for i := 0; i < 500; i++ {
+		prev, next := snap(lawRandState(rng), 1), snap(lawRandState(rng), 2)
+		want := diffSnapshots(prev, next, at)
+		events += len(want)
+		prefix := []Event{{Type: LeaderChanged, Seq: 99}, {Type: MemberUp, Seq: 98}}[:rng.Intn(3)]
+		buf := append(make([]Event, 0, len(prefix)+rng.Intn(4)), prefix...)
+		got := appendDiff(buf, prev, next, at)
+		wantAll := append(append([]Event{}, prefix...), want...)
+		if len(got) != len(wantAll) || (len(got) > 0 && !reflect.DeepEqual(wantAll, got)) {
+			t.Fatalf("case %d: appendDiff (-prefix+diff +got):\n%s", i, cmp.Diff(wantAll, got))
+		}
+		if i%2 == 0 {
+			if got := diffAllocations(prev.ShardAllocations, next.ShardAllocations, at, 2); !reflect.DeepEqual(got, appendAllocationDiff(nil, prev.ShardAllocations, next.ShardAllocations, at, 2)) {
+				t.Fatalf("case %d: diffAllocations is not appendAllocationDiff on nothing", i)
+			}
+		}
+	}
+	if events < 500 {
+		t.Fatalf("only %d events in all: the diff was barely exercised", events)
+	}
+}

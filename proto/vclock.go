@@ -3,8 +3,8 @@ package proto
 import (
 	"maps"
 	"math"
-	"reflect"
 	"sort"
+	"unsafe"
 )
 
 // VClock is a vector clock over the unique addresses that changed the gossip
@@ -85,8 +85,13 @@ func dominates(v, w VClock) bool {
 // sameClock reports whether v and w are the same map, which implies equal
 // contents. States share clocks (see mergeShared), so two states compared
 // often hold the very same clock.
-func sameClock(v, w VClock) bool {
-	return reflect.ValueOf(v).UnsafePointer() == reflect.ValueOf(w).UnsafePointer()
+func sameClock(v, w VClock) bool { return mapPointer(v) == mapPointer(w) }
+
+// mapPointer is reflect.ValueOf(m).UnsafePointer(), the identity of a map
+// (nil for a nil map), read without going through reflect: a map value is
+// one pointer word.
+func mapPointer[M ~map[K]V, K comparable, V any](m M) unsafe.Pointer {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&m))
 }
 
 // Compare tells whether v is Before, After, the Same as or Concurrent with w.

@@ -3,9 +3,12 @@ package proto
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -263,5 +266,37 @@ func TestDigestAndSumMatchesBoth(t *testing.T) {
 		if d != v.OrderFreeDigest() || s != v.Sum() {
 			t.Fatalf("clock %v: digestAndSum = %x, %d; want %x, %d", v, d, s, v.OrderFreeDigest(), v.Sum())
 		}
+	}
+}
+
+// TestMapPointerIsReflectsIdentity: mapPointer names a map as reflect
+// does, so sameClock and sameTombstones answer as reflect's identity
+// test would.
+func TestMapPointerIsReflectsIdentity(t *testing.T) {
+	a := VClock{{Address: Address{Host: "10.0.0.1", Port: 1}, UID: 1}: 3}
+	clocks := []VClock{nil, {}, a, a, a.Clone(), maps.Clone(a), VClock{}}
+	for i, v := range clocks {
+		if got, want := mapPointer(v), reflect.ValueOf(v).UnsafePointer(); got != want {
+			t.Fatalf("clock %d: mapPointer = %p, reflect says %p", i, got, want)
+		}
+		for j, w := range clocks {
+			want := reflect.ValueOf(v).UnsafePointer() == reflect.ValueOf(w).UnsafePointer()
+			if got := sameClock(v, w); got != want {
+				t.Fatalf("sameClock(clock %d, clock %d) = %v, want %v", i, j, got, want)
+			}
+		}
+	}
+	tb := map[UniqueAddress]time.Time{{UID: 2}: {}}
+	tombs := []map[UniqueAddress]time.Time{nil, {}, tb, tb, maps.Clone(tb)}
+	for i, x := range tombs {
+		for j, y := range tombs {
+			want := reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
+			if got := sameTombstones(x, y); got != want {
+				t.Fatalf("sameTombstones(map %d, map %d) = %v, want %v", i, j, got, want)
+			}
+		}
+	}
+	if !sameClock(clocks[2], clocks[3]) || sameClock(clocks[2], clocks[4]) {
+		t.Fatalf("identity not told apart from equal contents")
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand"
 	"time"
-	"unsafe"
 
 	"github.com/rumorhq/rumor/proto/phi"
 )
@@ -340,15 +339,15 @@ func trade[T any](dst, fill *[]T) {
 func (n *Node) Step(now time.Time, m Message) error {
 	// Heartbeats and their acks are most of the traffic: they skip the
 	// dispatch below (stepBeat does what it would, in the same order).
-	switch m.Body.(type) {
+	switch b := m.Body.(type) {
 	case Heartbeat:
 		if !n.slowSteps {
-			n.stepBeat(now, &m, false)
+			n.stepBeat(now, &m, b.Seq, false)
 			return nil
 		}
 	case HeartbeatAck:
 		if !n.slowSteps {
-			n.stepBeat(now, &m, true)
+			n.stepBeat(now, &m, 0, true)
 			return nil
 		}
 	}
@@ -389,10 +388,11 @@ func (n *Node) Step(now time.Time, m Message) error {
 	return nil
 }
 
-// stepBeat is Step for a Heartbeat, or for a HeartbeatAck (ack). Neither changes anything afterChange reads, so
+// stepBeat is Step for a Heartbeat with sequence number seq, or for a
+// HeartbeatAck (ack). Neither changes anything afterChange reads, so
 // when the last Step or Tick left the node settled, afterChange, which
 // would find nothing to do, is skipped.
-func (n *Node) stepBeat(now time.Time, m *Message, ack bool) {
+func (n *Node) stepBeat(now time.Time, m *Message, seq uint64, ack bool) {
 	n.advance(now)
 	n.stats.Received++
 	if n.phase == PhaseStopped {
@@ -411,26 +411,11 @@ func (n *Node) stepBeat(now time.Time, m *Message, ack bool) {
 	if ack {
 		n.onHeartbeatAck(&m.From)
 	} else {
-		n.send(m.From, ackOf(m.Body))
+		n.send(m.From, HeartbeatAck{Seq: seq})
 	}
 	if !n.isSettled() {
 		n.settle()
 	}
-}
-
-// The conversion checks at compile time that Heartbeat and HeartbeatAck
-// have one underlying type, which ackOf relies on.
-var _ = HeartbeatAck(Heartbeat{})
-
-// ackOf returns HeartbeatAck{Seq: hb.(Heartbeat).Seq} for a Body hb
-// holding a Heartbeat, without boxing a new value: the answer's interface
-// points at hb's boxed Heartbeat, which has HeartbeatAck's layout and,
-// like every value an interface holds, is never modified. Acks are half
-// of all messages, and boxing each one was an allocation.
-func ackOf(hb Body) Body {
-	var ack Body = HeartbeatAck{} // the type word; a zero value needs no allocation
-	(*[2]unsafe.Pointer)(unsafe.Pointer(&ack))[1] = (*[2]unsafe.Pointer)(unsafe.Pointer(&hb))[1]
-	return ack
 }
 
 // selfOnly returns the list {n.self}; it must not be modified.

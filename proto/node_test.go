@@ -259,31 +259,6 @@ func TestSameAddress(t *testing.T) {
 	}
 }
 
-// TestAckOfIsTheBoxedAck: the ack that shares the heartbeat's boxed value
-// is, to every reader, HeartbeatAck{Seq} boxed anew.
-func TestAckOfIsTheBoxedAck(t *testing.T) {
-	rng := rand.New(rand.NewSource(7))
-	seqs := []uint64{0, 1, 255, 256, 1 << 40, ^uint64(0)}
-	for i := 0; i < 200; i++ {
-		seqs = append(seqs, rng.Uint64()>>uint(rng.Intn(64)))
-	}
-	for _, seq := range seqs {
-		var hb Body = Heartbeat{Seq: seq}
-		got := ackOf(hb)
-		var want Body = HeartbeatAck{Seq: seq}
-		if got != want {
-			t.Fatalf("ackOf(Heartbeat{%d}) = %#v, want %#v", seq, got, want)
-		}
-		a, ok := got.(HeartbeatAck)
-		if !ok || a.Seq != seq || got.Kind() != want.Kind() {
-			t.Fatalf("ackOf(Heartbeat{%d}) reads as %#v (ok %v, kind %q)", seq, a, ok, got.Kind())
-		}
-		if _, isBeat := got.(Heartbeat); isBeat {
-			t.Fatalf("ackOf(Heartbeat{%d}) is still a Heartbeat", seq)
-		}
-	}
-}
-
 // TestFromPeerIsTheConjunction: fromPeer, which orders its checks by cost,
 // answers as the plain conjunction of them.
 func TestFromPeerIsTheConjunction(t *testing.T) {

@@ -221,21 +221,8 @@ func flattenIndexed(rows []RegistryRow) ([]ServiceEntry, []int32) {
 	}
 	// The stable order by key of the rows' entries, in row order, as
 	// mergeRowsByKey takes it, without a bound on the rows.
-	out := make([]ServiceEntry, 0, total)
 	from := make([]int32, 0, total)
-	next := make([]int, len(rows))
-	for len(out) < total {
-		best := -1
-		var key string
-		for i := range rows {
-			if es := rows[i].Entries; next[i] < len(es) && (best < 0 || es[next[i]].Key < key) {
-				best, key = i, es[next[i]].Key
-			}
-		}
-		out = append(out, rows[best].Entries[next[best]])
-		from = append(from, int32(best))
-		next[best]++
-	}
+	out := mergeByKey(rows, total, make([]int, len(rows)), &from)
 	return out, from
 }
 

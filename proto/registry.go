@@ -300,8 +300,15 @@ func registryShape(rows []RegistryRow) (total int, kept bool) {
 // entry among those with the least key. The rows are at most
 // flattenMergeRows.
 func mergeRowsByKey(rows []RegistryRow, total int) []ServiceEntry {
-	out := make([]ServiceEntry, 0, total)
 	var next [flattenMergeRows]int
+	return mergeByKey(rows, total, next[:len(rows)], nil)
+}
+
+// mergeByKey is mergeRowsByKey for any number of rows, next holding a
+// zero per row; when from is not nil it also appends to *from the row of
+// each entry.
+func mergeByKey(rows []RegistryRow, total int, next []int, from *[]int32) []ServiceEntry {
+	out := make([]ServiceEntry, 0, total)
 	for len(out) < total {
 		best := -1
 		var key string
@@ -311,6 +318,9 @@ func mergeRowsByKey(rows []RegistryRow, total int) []ServiceEntry {
 			}
 		}
 		out = append(out, rows[best].Entries[next[best]])
+		if from != nil {
+			*from = append(*from, int32(best))
+		}
 		next[best]++
 	}
 	return out

@@ -71,12 +71,6 @@ type derived struct {
 	// Exiting nor Removed.
 	selfFine *State
 
-	// The list of this node's own reachability row in the table
-	// ownRowOf (ownRow).
-	ownRowOf    []ObserverRow
-	ownRow      []UniqueAddress
-	ownRowValid bool
-
 	// Scratch buffers of gossipRound.
 	gossipUnseen, gossipSeen []int32 // member indexes
 	// The lists are those of these members, seen set and own row list

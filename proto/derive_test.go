@@ -212,7 +212,7 @@ func TestFlatRegistryMemoIsTheFlattening(t *testing.T) {
 }
 
 // TestOwnRowMemoIsTheLookup: over states whose reachability tables are
-// new, held before, or empty, gossipOwnRow answers as the table's own Row does.
+// new, held before, or empty, ownUnreachable answers as the table's own Row does.
 func TestOwnRowMemoIsTheLookup(t *testing.T) {
 	n := fxOneNode(t)
 	rng := rand.New(rand.NewSource(5))
@@ -235,8 +235,8 @@ func TestOwnRowMemoIsTheLookup(t *testing.T) {
 		s.Reachability = r
 		n.st = &s
 		row, ok := r.Row(n.self)
-		if got := n.gossipOwnRow(); !nodesEqual(got, row.Unreachable) || (ok && !sameNodes(got, row.Unreachable)) {
-			t.Fatalf("round %d: gossipOwnRow %v, the table says %v", round, got, row.Unreachable)
+		if got := n.ownUnreachable(); !nodesEqual(got, row.Unreachable) || (ok && !sameNodes(got, row.Unreachable)) {
+			t.Fatalf("round %d: ownUnreachable %v, the table says %v", round, got, row.Unreachable)
 		}
 		if ok && len(row.Unreachable) > 0 {
 			found++

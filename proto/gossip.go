@@ -495,7 +495,7 @@ func (n *Node) gossipRound() {
 	// They hold member indexes, which are shuffled as the nodes would be.
 	d := &n.derived
 	var own nodeCursor // n.st.Reachability.Observes(n.self, ·)
-	own.list = n.gossipOwnRow()
+	own.list = n.ownUnreachable()
 	ms, sn := n.st.Members, n.st.Seen
 	if !d.gossipValid || !sameMembers(d.gossipMembers, ms) || !sameNodes(d.gossipOf, sn) || !sameNodes(d.gossipOwn, own.list) {
 		// Seen is a sorted subset of the members, so one walk in step
@@ -550,20 +550,6 @@ func (n *Node) gossipRound() {
 			list[i], list[k] = list[k], list[i]
 		}
 	}
-}
-
-// gossipOwnRow is the list of this node's own reachability row in the current
-// state (nil for none), looked up once per table.
-func (n *Node) gossipOwnRow() []UniqueAddress {
-	d := &n.derived
-	rows := n.st.Reachability.Rows
-	if !d.ownRowValid || !sameRows(d.ownRowOf, rows) {
-		d.ownRowOf, d.ownRow, d.ownRowValid = rows, nil, true
-		if row, ok := n.st.Reachability.Row(n.self); ok {
-			d.ownRow = row.Unreachable
-		}
-	}
-	return d.ownRow
 }
 
 // seenDigest is the current state's SeenDigest, computed once per state.

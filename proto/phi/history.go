@@ -75,8 +75,8 @@ func (h *History) Samples() int { return len(h.ring) }
 func (h *History) Heartbeat(at time.Time) {
 	if h.lastWall {
 		// since and setLast in one: at's Unix time is read once, and an
-		// instant in UTC without a monotonic reading (the sim's, and
-		// time.Now().UTC()) is recognised as one without Round.
+		// instant in UTC without a monotonic reading (the sim's, and a
+		// wall clock reading taken in UTC) is recognised as one without Round.
 		ts := at.Unix()
 		if ds := ts - h.lastSec; ts > -wallRange && ts < wallRange && ds > -subSecBound && ds < subSecBound {
 			tn := at.Nanosecond()

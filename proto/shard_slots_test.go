@@ -28,7 +28,7 @@ func TestAllocateTypeSlots(t *testing.T) {
 			}
 			var gotMoves, wantMoves int
 			got := allocateType(cur, had, typ, c.Hosts[typ.Name], c.Next, budget, &gotMoves)
-			want := naiveAllocateType(cur, had, typ, c.Hosts[typ.Name], c.Next, budget, &wantMoves)
+			want := fullAllocateType(cur, had, typ, c.Hosts[typ.Name], c.Next, budget, &wantMoves)
 			if !reflect.DeepEqual(got, want) || gotMoves != wantMoves {
 				t.Fatalf("iteration %d, type %q: allocateType = %+v, %d moves; naive %+v, %d moves", iter, typ.Name, got, gotMoves, want, wantMoves)
 			}
@@ -47,137 +47,6 @@ func TestAllocateTypeSlots(t *testing.T) {
 			}
 		}
 	}
-}
-
-func naiveAllocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAddress, next Epoch, budget int, moves *int) TypeAllocation {
-	t := TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: make([]ShardAllocation, typ.Shards)}
-	if had && cur.Type == typ {
-		for i, a := range cur.Shards {
-			a.Replicas = append([]UniqueAddress(nil), a.Replicas...)
-			t.Shards[i] = a
-		}
-	}
-	// Hosts come in address order: a short list without duplicates is
-	// searched by equality (no address parsed), and counts are kept by
-	// host position.
-	byScan := len(hosts) <= hostScanMax && strictlySortedNodes(hosts)
-	eligible := func(u UniqueAddress) bool {
-		if byScan {
-			return containsNodeUnsorted(hosts, u)
-		}
-		return containsNode(hosts, u)
-	}
-	primaries, replicas := newHostCounts(hosts, byScan), newHostCounts(hosts, byScan)
-	for i := range t.Shards {
-		a := &t.Shards[i]
-		kept := a.Replicas[:0]
-		for _, r := range a.Replicas {
-			if eligible(r) && r != a.Primary {
-				kept = append(kept, r)
-			}
-		}
-		a.Replicas = kept
-		if a.Primary != (UniqueAddress{}) && !eligible(a.Primary) {
-			a.Primary = UniqueAddress{}
-			if len(a.Replicas) > 0 {
-				a.Primary = a.Replicas[0]
-				a.Replicas = a.Replicas[1:]
-				a.Epoch = next
-			}
-		}
-		if a.Primary != (UniqueAddress{}) {
-			primaries.add(a.Primary, 1)
-		}
-		for _, r := range a.Replicas {
-			replicas.add(r, 1)
-		}
-	}
-	least := func(count *hostCounts, skip func(UniqueAddress) bool) (UniqueAddress, bool) {
-		var best UniqueAddress
-		found, bestCount := false, 0
-		for i, h := range hosts { // address order: ties go to the lowest
-			if skip(h) {
-				continue
-			}
-			if c := count.at(i); !found || c < bestCount {
-				best, found, bestCount = h, true, c
-			}
-		}
-		return best, found
-	}
-	for i := range t.Shards {
-		a := &t.Shards[i]
-		if a.Primary != (UniqueAddress{}) {
-			continue
-		}
-		p, ok := least(primaries, func(u UniqueAddress) bool { return false })
-		if !ok {
-			a.Replicas, a.Epoch = nil, 0
-			continue
-		}
-		a.Primary, a.Epoch = p, next
-		a.Replicas = removeNode(a.Replicas, p)
-		primaries.add(p, 1)
-	}
-	for budget > 0 && len(hosts) > 1 {
-		most, fewest := hosts[0], hosts[0]
-		mostCount, fewestCount := primaries.at(0), primaries.at(0)
-		for i, h := range hosts {
-			if c := primaries.at(i); c > mostCount {
-				most, mostCount = h, c
-			}
-			if c := primaries.at(i); c < fewestCount {
-				fewest, fewestCount = h, c
-			}
-		}
-		if mostCount-fewestCount <= 1 {
-			break
-		}
-		for i := range t.Shards {
-			a := &t.Shards[i]
-			if a.Primary != most {
-				continue
-			}
-			if containsNodeUnsorted(a.Replicas, fewest) {
-				replicas.add(fewest, -1)
-			}
-			a.Replicas = removeNode(a.Replicas, fewest)
-			a.Primary, a.Epoch = fewest, next
-			primaries.add(most, -1)
-			primaries.add(fewest, 1)
-			break
-		}
-		*moves++
-		budget--
-	}
-	want := typ.Replicas
-	if len(hosts)-1 < want {
-		want = len(hosts) - 1
-	}
-	for i := range t.Shards {
-		a := &t.Shards[i]
-		if a.Primary == (UniqueAddress{}) {
-			continue
-		}
-		for len(a.Replicas) < want {
-			r, ok := least(replicas, func(u UniqueAddress) bool { return u == a.Primary || containsNodeUnsorted(a.Replicas, u) })
-			if !ok {
-				break
-			}
-			a.Replicas = append(a.Replicas, r)
-			replicas.add(r, 1)
-		}
-		if len(a.Replicas) > want {
-			for _, r := range a.Replicas[want:] {
-				replicas.add(r, -1)
-			}
-			a.Replicas = a.Replicas[:want]
-		}
-	}
-	if !had || !typeAllocationEqual(TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: t.Shards}, cur) {
-		t.Epoch = next
-	}
-	return t
 }
 
 // TestShardNodeScans checks the scans allocateType makes with sameNode

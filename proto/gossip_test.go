@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -590,17 +589,21 @@ func TestGossipRoundTargetsMatchNaive(t *testing.T) {
 		n.rng = rand.New(rand.NewSource(int64(run))) // in step with the naive draws
 		naiveRNG := rand.New(rand.NewSource(int64(run)))
 		var s *State
-		for round := 0; round < 8; round++ {
+		// round runs a gossip round on s and returns its targets and the
+		// naive ones.
+		round := func() (got, want []UniqueAddress) {
+			n.out.Messages = nil
+			n.gossipRound()
+			for _, m := range n.out.Messages {
+				got = append(got, UniqueAddress{Address: m.To, UID: m.ToUID})
+			}
+			return got, naiveGossipTargets(s, self, n.cfg.GossipFanout, naiveRNG)
+		}
+		for r := 0; r < 8; r++ {
 			if s != nil && gen.Intn(2) == 0 {
 				// The same state again: the round reuses its lists.
-				n.out.Messages = nil
-				n.gossipRound()
-				var got []UniqueAddress
-				for _, m := range n.out.Messages {
-					got = append(got, UniqueAddress{Address: m.To, UID: m.ToUID})
-				}
-				if want := naiveGossipTargets(s, self, n.cfg.GossipFanout, naiveRNG); !slices.Equal(want, got) {
-					t.Fatalf("run %d round %d (same state): targets %v, want %v", run, round, got, want)
+				if got, want := round(); !slices.Equal(want, got) {
+					t.Fatalf("run %d round %d (same state): targets %v, want %v", run, r, got, want)
 				}
 				continue
 			}
@@ -618,14 +621,8 @@ func TestGossipRoundTargetsMatchNaive(t *testing.T) {
 				}
 				s = &next
 				n.st = s
-				n.out.Messages = nil
-				n.gossipRound()
-				var got []UniqueAddress
-				for _, m := range n.out.Messages {
-					got = append(got, UniqueAddress{Address: m.To, UID: m.ToUID})
-				}
-				if want := naiveGossipTargets(s, self, n.cfg.GossipFanout, naiveRNG); !slices.Equal(want, got) {
-					t.Fatalf("run %d round %d (same members): targets %v, want %v", run, round, got, want)
+				if got, want := round(); !slices.Equal(want, got) {
+					t.Fatalf("run %d round %d (same members): targets %v, want %v", run, r, got, want)
 				}
 				continue
 			}
@@ -649,15 +646,8 @@ func TestGossipRoundTargetsMatchNaive(t *testing.T) {
 				s.Reachability = Reachability{Rows: []ObserverRow{{Observer: self, Version: 1, Unreachable: lawSubset(gen, nodes, 3)}}}
 			}
 			n.st = s
-			n.out.Messages = nil
-			n.gossipRound()
-			var got []UniqueAddress
-			for _, m := range n.out.Messages {
-				got = append(got, UniqueAddress{Address: m.To, UID: m.ToUID})
-			}
-			want := naiveGossipTargets(s, self, n.cfg.GossipFanout, naiveRNG)
-			if !slices.Equal(want, got) {
-				t.Fatalf("run %d round %d: members %v seen %v: targets %v, want %v", run, round, s.Members, s.Seen, got, want)
+			if got, want := round(); !slices.Equal(want, got) {
+				t.Fatalf("run %d round %d: members %v seen %v: targets %v, want %v", run, r, s.Members, s.Seen, got, want)
 			}
 		}
 	}
@@ -744,14 +734,7 @@ func TestRoundBodyShared(t *testing.T) {
 	if reused == 0 {
 		t.Fatal("no round reused the last round's status: the test exercises nothing")
 	}
-	if len(got) != len(want) {
-		t.Fatalf("%d messages sent from ticks, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if !reflect.DeepEqual(got[i], want[i]) {
-			t.Fatalf("message %d: %+v, want %+v", i, got[i], want[i])
-		}
-	}
+	sameLog(t, "message sent from ticks", got, want)
 }
 
 // TestSelfSeenStaysSelf: the list {self} that merges share as a seen set

@@ -67,12 +67,19 @@ func TestTickSkipsSettled(t *testing.T) {
 	if skipped == 0 {
 		t.Fatal("no tick found its node settled and left the state alone: the test exercises nothing")
 	}
+	sameLog(t, "tick output", got, want)
+}
+
+// sameLog fails t unless the twin runs' logs hold equal entries, naming
+// the first that differs.
+func sameLog[T any](t *testing.T, what string, got, want []T) {
+	t.Helper()
 	if len(got) != len(want) {
-		t.Fatalf("%d tick outputs, want %d", len(got), len(want))
+		t.Fatalf("%d entries of %s, want %d", len(got), what, len(want))
 	}
 	for i := range want {
 		if !reflect.DeepEqual(got[i], want[i]) {
-			t.Fatalf("tick output %d differs:\n got %+v\nwant %+v", i, got[i], want[i])
+			t.Fatalf("%s %d differs:\n got %+v\nwant %+v", what, i, got[i], want[i])
 		}
 	}
 }

@@ -95,13 +95,21 @@ func (c *testCluster) deliver(m Message) {
 // run advances time in steps of dt for d, ticking every live node and
 // delivering messages after each tick.
 func (c *testCluster) run(d, dt time.Duration) {
+	c.runWith(d, dt, func(a Address, n *Node) {
+		n.Tick(c.now)
+		c.collect(a)
+	})
+}
+
+// runWith is run with tick in place of each live node's tick: it must
+// call n.Tick(c.now) and take the node's output (collect).
+func (c *testCluster) runWith(d, dt time.Duration, tick func(a Address, n *Node)) {
 	end := c.now.Add(d)
 	for c.now.Before(end) {
 		c.now = c.now.Add(dt)
 		for _, a := range c.order {
 			if c.live(a) {
-				c.nodes[a].Tick(c.now)
-				c.collect(a)
+				tick(a, c.nodes[a])
 			}
 		}
 		c.deliverAll(100000)

@@ -698,29 +698,21 @@ func TestRoundBodyShared(t *testing.T) {
 		reused := 0
 		last := map[Address][3]uint64{}
 		step := func(d time.Duration) {
-			for end := c.now.Add(d); c.now.Before(end); {
-				c.now = c.now.Add(50 * time.Millisecond)
-				for _, a := range c.order {
-					if !c.live(a) {
-						continue
-					}
-					n := c.nodes[a]
-					if fresh {
-						n.roundBody = nil
-					}
-					n.Tick(c.now)
-					// The body stays while the digests stay.
-					key := [3]uint64{n.roundFor.VersionDigest, n.roundFor.SeenDigest, n.roundFor.VersionSum}
-					if !fresh && n.roundBody != nil && key == last[a] {
-						reused++
-					}
-					last[a] = key
-					from := len(c.inbox)
-					c.collect(a)
-					log = append(log, c.inbox[from:]...)
+			c.runWith(d, 50*time.Millisecond, func(a Address, n *Node) {
+				if fresh {
+					n.roundBody = nil
 				}
-				c.deliverAll(100000)
-			}
+				n.Tick(c.now)
+				// The body stays while the digests stay.
+				key := [3]uint64{n.roundFor.VersionDigest, n.roundFor.SeenDigest, n.roundFor.VersionSum}
+				if !fresh && n.roundBody != nil && key == last[a] {
+					reused++
+				}
+				last[a] = key
+				from := len(c.inbox)
+				c.collect(a)
+				log = append(log, c.inbox[from:]...)
+			})
 		}
 		step(5 * time.Second)
 		c.partition([]Address{addr(1), addr(2)}, []Address{addr(3), addr(4), addr(5)})

@@ -19,31 +19,23 @@ func TestAllocIdleMemo(t *testing.T) {
 	c := newTestCluster(t, cfg, 17)
 	claims, seeded := 0, 0
 	step := func(d time.Duration) {
-		for end := c.now.Add(d); c.now.Before(end); {
-			c.now = c.now.Add(50 * time.Millisecond)
-			for _, a := range c.order {
-				if !c.live(a) {
-					continue
-				}
-				n := c.nodes[a]
-				before := n.st
-				n.Tick(c.now)
-				c.collect(a)
-				if n.st != n.allocIdle && !n.allocIdleFor(n.st.Members, n.st.Allocations, n.nextEpoch()) {
-					continue
-				}
-				claims++
-				if n.st != before && !allocationsEqual(n.st.Allocations, before.Allocations) {
-					seeded++ // the memo of tables this tick wrote
-				}
-				types, hosts := shardInputs(n.st)
-				if out, changed := Allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
-					t.Fatalf("at %v, %v's memo says Allocate changes nothing, but it gives:\n%s\nfrom:\n%s",
-						c.now.Sub(epoch), a, lawRenderTables(out), lawRenderTables(n.st.Allocations))
-				}
+		c.runWith(d, 50*time.Millisecond, func(a Address, n *Node) {
+			before := n.st
+			n.Tick(c.now)
+			c.collect(a)
+			if n.st != n.allocIdle && !n.allocIdleFor(n.st.Members, n.st.Allocations, n.nextEpoch()) {
+				return
 			}
-			c.deliverAll(100000)
-		}
+			claims++
+			if n.st != before && !allocationsEqual(n.st.Allocations, before.Allocations) {
+				seeded++ // the memo of tables this tick wrote
+			}
+			types, hosts := shardInputs(n.st)
+			if out, changed := Allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
+				t.Fatalf("at %v, %v's memo says Allocate changes nothing, but it gives:\n%s\nfrom:\n%s",
+					c.now.Sub(epoch), a, lawRenderTables(out), lawRenderTables(n.st.Allocations))
+			}
+		})
 	}
 	c.start(addr(1), addr(1))
 	for i := 2; i <= 4; i++ {

@@ -23,27 +23,19 @@ func TestTickSkipsSettled(t *testing.T) {
 		var log []output
 		skipped := 0
 		step := func(d time.Duration) {
-			for end := c.now.Add(d); c.now.Before(end); {
-				c.now = c.now.Add(50 * time.Millisecond)
-				for _, a := range c.order {
-					if !c.live(a) {
-						continue
-					}
-					n := c.nodes[a]
-					if naive {
-						n.settled.valid = false
-					}
-					settled, st := n.isSettled(), n.st
-					n.Tick(c.now)
-					if settled && n.st == st {
-						skipped++
-					}
-					out := n.Output()
-					log = append(log, output{a, out.Messages, out.Events, out.Snapshots})
-					c.inbox = append(c.inbox, out.Messages...)
+			c.runWith(d, 50*time.Millisecond, func(a Address, n *Node) {
+				if naive {
+					n.settled.valid = false
 				}
-				c.deliverAll(100000)
-			}
+				settled, st := n.isSettled(), n.st
+				n.Tick(c.now)
+				if settled && n.st == st {
+					skipped++
+				}
+				out := n.Output()
+				log = append(log, output{a, out.Messages, out.Events, out.Snapshots})
+				c.inbox = append(c.inbox, out.Messages...)
+			})
 		}
 		c.start(addr(1), addr(1))
 		for i := 2; i <= 5; i++ {

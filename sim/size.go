@@ -19,7 +19,28 @@ type sizer struct {
 	states map[*proto.State]int // CBOR length of a state's wireState
 	clocks []clockBody          // recent gossip-status clocks, newest last
 	st     *stateSizer
+	env    [1 << envBits][2]envEntry
 }
+
+// envEntry is an entry of sizer.env, a two-way set-associative cache of
+// envelope lengths by what they depend on: the lengths of the hosts, the
+// ports and the UIDs. Its set is found by the UIDs, random in a run, and
+// an entry is confirmed by all of them, so a hit is exact. A new entry
+// goes first in its set and moves the first to second, so that two pairs
+// of ends whose sets collide do not evict each other while they alternate.
+type envEntry struct {
+	from, to       uint64 // envEnd of the sender's and the receiver's address
+	fromUID, toUID proto.UID
+	n              int // envelope(m) - 1: the frame less the empty body map
+}
+
+// envBits is the log2 of the number of sets of sizer.env.
+const envBits = 7
+
+// envEnd packs what an envelope's length depends on in an address: its
+// host's length and its port, with the top bit set so that no end is
+// the zero of an empty entry.
+func envEnd(a *proto.Address) uint64 { return 1<<63 | uint64(len(a.Host))<<16 | uint64(a.Port) }
 
 type clockBody struct {
 	clock  proto.VClock   // held so that ptr stays unique
@@ -87,12 +108,12 @@ func (z *sizer) measure(m *proto.Message) int {
 		body = 1
 	case proto.GossipState:
 		if b.State == nil {
-			return max(0, wire.Size(*m))
+			return wireSize(m)
 		}
 		body = z.stateBody(b.State, b.Reply)
 	case proto.Welcome:
 		if b.State == nil {
-			return max(0, wire.Size(*m))
+			return wireSize(m)
 		}
 		body = z.stateBody(b.State, false)
 	case proto.GossipStatus:
@@ -100,9 +121,39 @@ func (z *sizer) measure(m *proto.Message) int {
 	case proto.GossipSeen:
 		body = seenBody(&b)
 	default:
-		return max(0, wire.Size(*m))
+		return wireSize(m)
 	}
-	return envelope(m) - 1 + body
+	// The frame, envelope(m) - 1 (the envelope less its empty body map),
+	// from z.env when it holds m's.
+	from, to := envEnd(&m.From.Address), envEnd(&m.To)
+	set := &z.env[envSet(m.From.UID, m.ToUID)]
+	if e := &set[0]; e.from == from && e.to == to && e.fromUID == m.From.UID && e.toUID == m.ToUID {
+		return e.n + body
+	}
+	if e := &set[1]; e.from == from && e.to == to && e.fromUID == m.From.UID && e.toUID == m.ToUID {
+		return e.n + body
+	}
+	return fillEnv(set, m) + body
+}
+
+// envSet is the index in sizer.env of the set of a message from the
+// given UID to the given one.
+func envSet(from, to proto.UID) uint64 {
+	return (uint64(from) ^ bits.RotateLeft64(uint64(to), 32)) * 0x9E3779B97F4A7C15 >> (64 - envBits)
+}
+
+// wireSize is wire.Size(*m), for the bodies measure does not compute.
+//
+//go:noinline
+func wireSize(m *proto.Message) int { return max(0, wire.Size(*m)) }
+
+// fillEnv puts m's entry first in set and returns its n.
+//
+//go:noinline
+func fillEnv(set *[2]envEntry, m *proto.Message) int {
+	set[1] = set[0]
+	set[0] = envEntry{from: envEnd(&m.From.Address), to: envEnd(&m.To), fromUID: m.From.UID, toUID: m.ToUID, n: envelope(m) - 1}
+	return set[0].n
 }
 
 // seenBody is the CBOR length of a gossip-seen body: a map of its

@@ -74,33 +74,45 @@ func (q *queue) least() *item {
 // after exactly the items due at or before its instant: the comparisons
 // read only at.
 func (q *queue) push(it item) {
+	h := q.items
+	n := len(h)
+	if q.heap || n >= heapAbove || n == cap(h) {
+		q.pushSlow(it)
+		return
+	}
+	// Insertion from the least end: move up each item that goes before
+	// it (is due no later). A small queue is a few in-flight copies and a
+	// timer per node, so this is a few moves, cheaper than a search and a
+	// memmove call.
+	h = h[:n+1] // only the length changes: no write barrier
+	q.items = h
+	i := n
+	for ; i > 0; i-- {
+		prev := &h[i-1]
+		if prev.at > it.at {
+			break
+		}
+		h[i] = *prev
+	}
+	h[i] = it
+}
+
+// pushSlow is push to a heap, to a sorted queue that becomes one, or to
+// a full slice.
+func (q *queue) pushSlow(it item) {
 	if q.heap {
 		q.items = heapPush(q.items, it)
 		return
 	}
 	h := q.items
-	n := len(h)
-	if n >= heapAbove {
+	if len(h) >= heapAbove {
 		slices.Reverse(h) // ascending order is a heap
 		q.heap = true
 		q.items = heapPush(h, it)
 		return
 	}
-	// Insertion from the least end: move up each item that goes before
-	// it (is due no later). A small queue is a few in-flight copies and a timer per node,
-	// so this is a few moves, cheaper than a search and a memmove call.
-	if n < cap(h) {
-		q.items = h[:n+1] // only the length changes: no write barrier
-	} else {
-		q.items = append(h, item{})
-	}
-	h = q.items
-	i := n
-	for i > 0 && h[i-1].at <= it.at {
-		h[i] = h[i-1]
-		i--
-	}
-	h[i] = it
+	q.items = append(h, item{})[:len(h)]
+	q.push(it)
 }
 
 // pop removes and returns the least item; q must not be empty.

@@ -3,6 +3,7 @@ package netsim
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand"
 	"time"
 	"unsafe"
@@ -92,6 +93,17 @@ type recentAddr struct {
 	idx  int32
 }
 
+// sendPath is an entry of Network.sends: a message from from to to goes
+// on path pi-1 (0: an empty entry).
+type sendPath struct {
+	from, to proto.Address
+	pi       int32
+}
+
+// sendSet is a set of Network.sends: the two pairs of addresses most
+// recently looked up whose hosts' bytes map to the set, the later first.
+type sendSet [2]sendPath
+
 // recentSet is a set of Network.recent: its entries are the two addresses
 // most recently numbered or found in the index whose hosts' bytes map to
 // the set, the later first.
@@ -157,6 +169,14 @@ type Network struct {
 	recent      []recentSet
 	recentShift uint8 // 64 - log2(len(recent))
 
+	// sends is a two-way set-associative cache in front of recent and
+	// rows: the path of a pair of addresses, by where their hosts'
+	// bytes live, so that a message on a path sent on lately finds it
+	// by one lookup. It has at least as many sets as there are paths, up
+	// to maxSends.
+	sends     []sendSet
+	sendShift uint8 // 64 - log2(len(sends))
+
 	payloads    []payload
 	freeLoads   []uint32
 	pendingMsgs int
@@ -188,6 +208,8 @@ func New(rng *rand.Rand, cfg Config) *Network {
 		clogHorizon: noClog,
 		recent:      make([]recentSet, minRecent),
 		recentShift: 64 - minRecentBits,
+		sends:       make([]sendSet, minSends),
+		sendShift:   64 - minSendsBits,
 	}
 	if err := n.SetConfig(cfg); err != nil {
 		panic(err)
@@ -229,6 +251,43 @@ const (
 	minRecentBits = 6
 	minRecent     = 1 << minRecentBits
 )
+
+// The smallest and largest number of sets of Network.sends.
+const (
+	minSendsBits = 5
+	minSends     = 1 << minSendsBits
+	maxSends     = 1 << 12
+)
+
+// sendAt returns the set of the pair from → to in n.sends.
+func (n *Network) sendAt(from, to *proto.Address) *sendSet {
+	f := uint64(uintptr(unsafe.Pointer(unsafe.StringData(from.Host))))
+	t := uint64(uintptr(unsafe.Pointer(unsafe.StringData(to.Host))))
+	return &n.sends[((f^bits.RotateLeft64(t, 32))*0x9e3779b97f4a7c15)>>n.sendShift]
+}
+
+// sendPathSlow returns the index of the path from → to, interning the
+// addresses and creating the path if needed, and makes it the first
+// entry of its set in n.sends.
+func (n *Network) sendPathSlow(from, to *proto.Address) int32 {
+	// With both addresses in n.recent, holding the very bytes of their
+	// hosts, and the path existing, no hashing is needed.
+	pi := int32(-1)
+	if f, t := n.recentAt(*from).find(*from), n.recentAt(*to).find(*to); f >= 0 && t >= 0 {
+		pi = n.findPath(f, t)
+	}
+	if pi < 0 {
+		pi = n.pathIndex(n.intern(*from), n.intern(*to))
+		if len(n.paths) > len(n.sends) && len(n.sends) < maxSends {
+			n.sends = make([]sendSet, 2*len(n.sends))
+			n.sendShift--
+		}
+	}
+	s := n.sendAt(from, to)
+	s[1] = s[0]
+	s[0] = sendPath{from: *from, to: *to, pi: pi + 1}
+	return pi
+}
 
 // recentAt returns a's set in n.recent.
 func (n *Network) recentAt(a proto.Address) *recentSet {
@@ -395,14 +454,15 @@ func (n *Network) SendNanos(t int64, m *proto.Message) {
 	n.stats.BytesSent += uint64(size)
 
 	// The path is pathIndex(intern(from), intern(to)), with a fast path
-	// for the common case: both addresses are in n.recent, holding the
-	// very bytes of their hosts, and the path exists.
-	pi := int32(-1)
-	if f, to := n.recentAt(m.From.Address).find(m.From.Address), n.recentAt(m.To).find(m.To); f >= 0 && to >= 0 {
-		pi = n.findPath(f, to)
-	}
-	if pi < 0 {
-		pi = n.pathIndex(n.intern(m.From.Address), n.intern(m.To))
+	// for the common case: the pair is in n.sends, holding the very
+	// bytes of both hosts.
+	var pi int32
+	if s := n.sendAt(&m.From.Address, &m.To); s[0].pi > 0 && sameBytes(s[0].from, m.From.Address) && sameBytes(s[0].to, m.To) {
+		pi = s[0].pi - 1
+	} else if s[1].pi > 0 && sameBytes(s[1].from, m.From.Address) && sameBytes(s[1].to, m.To) {
+		pi = s[1].pi - 1
+	} else {
+		pi = n.sendPathSlow(&m.From.Address, &m.To)
 	}
 	p := &n.paths[pi]
 	if c := n.blocked(p); c != open {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -57,7 +58,12 @@ type stateSizer struct {
 	tombs  part
 	others []*part
 
-	lastMembers *part // the member list described last
+	// last is the member list described last, a copy (its slot in
+	// members may be reused), if hasLast.
+	last    part
+	hasLast bool
+	// partSetsBits is the log2 of the number of sets of each part cache.
+	partSetsBits int
 }
 
 // sliceKey identifies a slice that is never modified: its first element
@@ -91,39 +97,79 @@ type part struct {
 	inRefs    int
 }
 
-// partCache holds the parts of one kind, keyed by the slice or map they
-// describe.
+// partCache holds recently described parts of one kind, keyed by the
+// slice or map they describe, in a set-associative table: a key's set is
+// found by its pointer, and a full set gives its oldest part up for a new
+// one. A part is hit by every state that shares it, which happens while
+// it is recent. The parts live in the table, and a part given up leaves
+// its ids' array to the next part built in its place, so that a long run
+// allocates no more parts than its table holds. No pointer to a part is
+// kept beyond the state being measured: the slot may be reused.
 type partCache[K comparable] struct {
-	m    map[K]*part
-	size int // total weight of the parts held
+	sets  []partSet[K]
+	shift uint8 // 64 - log2(len(sets))
 }
 
-// maxPartsWeight bounds each part cache, counting a part's ids and table
-// entries; a full cache is emptied. A part is hit by every state that
-// shares it, which happens while it is recent; the bound lets a cache
-// hold a part per node of a large cluster. Tests lower it.
-var maxPartsWeight = 1 << 19
+// partWays is the number of parts a set of a partCache holds.
+const partWays = 4
 
-// get returns the part cached under k, building it if absent.
-func (c *partCache[K]) get(k K, build func(p *part)) *part {
-	if p, ok := c.m[k]; ok {
-		return p
+// partSet is a set of a partCache. Invariant: keys[i] is the zero K
+// (which no slice or map measured has) unless parts[i] describes it.
+type partSet[K comparable] struct {
+	keys  [partWays]K
+	next  int // the way to give up next
+	parts [partWays]part
+}
+
+// Bounds of the number of sets of each part cache: it grows with the
+// identities the sizer has seen (a part per node of a cluster is the
+// working set), up to maxPartSets, which tests lower.
+const minPartSetsBits = 3
+
+var maxPartSets = 1 << 12
+
+// get returns the part cached under k, whose pointer is ptr, building it
+// if absent. build is given a part that is zero but for ids, an empty
+// slice whose array it may append to.
+func (c *partCache[K]) get(k K, ptr unsafe.Pointer, build func(p *part)) *part {
+	set := &c.sets[uint64(uintptr(ptr))*0x9E3779B97F4A7C15>>c.shift]
+	for i := range set.keys {
+		if set.keys[i] == k {
+			return &set.parts[i]
+		}
 	}
-	if c.m == nil || c.size >= maxPartsWeight {
-		c.m, c.size = map[K]*part{}, 0
-	}
-	p := &part{}
+	i := set.next
+	set.next = (i + 1) % partWays
+	p := &set.parts[i]
+	*p = part{ids: p.ids[:0]}
 	build(p)
-	c.m[k] = p
-	c.size += 1 + len(p.ids) + len(p.refLen)
+	set.keys[i] = k
 	return p
+}
+
+// resize empties c and gives it 1<<bits sets.
+func (c *partCache[K]) resize(bits int) {
+	c.sets = make([]partSet[K], 1<<bits)
+	c.shift = uint8(64 - bits)
 }
 
 // recentBits is the log2 of the size of stateSizer.recent.
 const recentBits = 8
 
 func newStateSizer() *stateSizer {
-	return &stateSizer{ids: map[proto.UniqueAddress]int32{}, byUID: map[proto.UID]int32{}}
+	z := &stateSizer{ids: map[proto.UniqueAddress]int32{}, byUID: map[proto.UID]int32{}}
+	z.resizeParts(min(minPartSetsBits, bits.Len(uint(maxPartSets))-1))
+	return z
+}
+
+// resizeParts empties the part caches and gives each 1<<bits sets.
+func (z *stateSizer) resizeParts(bits int) {
+	z.partSetsBits = bits
+	z.members.resize(bits)
+	z.rows.resize(bits)
+	z.allocs.resize(bits)
+	z.reg.resize(bits)
+	z.maps.resize(bits)
 }
 
 // id returns u's permanent id, interning it if new.
@@ -214,18 +260,21 @@ func (z *stateSizer) refList(p *part, us []proto.UniqueAddress) int {
 
 // size returns the CBOR length of s's wireState.
 func (z *stateSizer) size(s *proto.State) int {
+	if want := z.partSetsBits + 1; len(z.nodes) > 2<<z.partSetsBits && 1<<want <= maxPartSets {
+		z.resizeParts(want)
+	}
 	n := 1 // map header: at most 9 fields
 	var mp *part
 	if len(s.Members) > 0 {
-		mp = z.members.get(keyOf(s.Members), func(p *part) { z.membersPart(p, s.Members) })
+		mp = z.members.get(keyOf(s.Members), unsafe.Pointer(&s.Members[0]), func(p *part) { z.membersPart(p, s.Members) })
 		n += mp.fixed
 	}
 	z.others = z.others[:0]
 	if rows := s.Reachability.Rows; len(rows) > 0 {
-		z.others = append(z.others, z.rows.get(keyOf(rows), func(p *part) { z.rowsPart(p, rows) }))
+		z.others = append(z.others, z.rows.get(keyOf(rows), unsafe.Pointer(&rows[0]), func(p *part) { z.rowsPart(p, rows) }))
 	}
 	if v := s.Version; len(v) > 0 {
-		z.others = append(z.others, z.maps.get(clockPtr(v), func(p *part) { z.versionPart(p, v) }))
+		z.others = append(z.others, z.maps.get(clockPtr(v), clockPtr(v), func(p *part) { z.versionPart(p, v) }))
 	}
 	if len(s.Seen) > 0 {
 		z.seenPart(&z.seen, s.Seen, s.Members, mp)
@@ -238,13 +287,13 @@ func (z *stateSizer) size(s *proto.State) int {
 		z.others = append(z.others, &z.tombs)
 	}
 	if a := s.Allocations; len(a) > 0 {
-		z.others = append(z.others, z.allocs.get(keyOf(a), func(p *part) { z.allocationsPart(p, a) }))
+		z.others = append(z.others, z.allocs.get(keyOf(a), unsafe.Pointer(&a[0]), func(p *part) { z.allocationsPart(p, a) }))
 	}
 	if s.AllocationEpoch != 0 {
 		n += 1 + cborUint(uint64(s.AllocationEpoch))
 	}
 	if r := s.Registry; len(r) > 0 {
-		z.others = append(z.others, z.reg.get(keyOf(r), func(p *part) { z.registryPart(p, r) }))
+		z.others = append(z.others, z.reg.get(keyOf(r), unsafe.Pointer(&r[0]), func(p *part) { z.registryPart(p, r) }))
 	}
 	for _, p := range z.others {
 		n += p.fixed
@@ -346,11 +395,13 @@ func (z *stateSizer) rank() (table, count int) {
 func (z *stateSizer) membersPart(p *part, members []proto.Member) {
 	p.members = members
 	p.fixed = membersLen(members)
-	if last := z.lastMembers; last != nil && sameNodes(last.members, members) {
+	if last := &z.last; z.hasLast && sameNodes(last.members, members) {
 		p.ids, p.table, p.count, p.refLen, p.refs = last.ids, last.table, last.count, last.refLen, last.refs
-		z.lastMembers = p
+		z.last.members = members
 		return
 	}
+	// A new array: the slot's old one may be shared with z.last and
+	// other lists of the same nodes.
 	p.ids = make([]int32, 0, len(members))
 	z.memberIDs(p, members)
 	z.stamp++
@@ -363,6 +414,7 @@ func (z *stateSizer) membersPart(p *part, members []proto.Member) {
 		p.refLen[i] = z.refLen[i]
 		p.refs += int(z.refLen[i])
 	}
+	z.last, z.hasLast = *p, true
 }
 
 // memberIDs refs the members' nodes in p. A list usually differs from the
@@ -371,24 +423,23 @@ func (z *stateSizer) membersPart(p *part, members []proto.Member) {
 // (hashing) only the others.
 func (z *stateSizer) memberIDs(p *part, members []proto.Member) {
 	var last []proto.Member
-	if z.lastMembers != nil {
-		last = z.lastMembers.members
+	if z.hasLast {
+		last = z.last.members
 	}
 	j := 0
 	for i := range members {
 		u := members[i].Node
 		switch {
 		case j < len(last) && last[j].Node == u:
-			p.ids = append(p.ids, z.lastMembers.ids[j])
+			p.ids = append(p.ids, z.last.ids[j])
 			j++
 		case j+1 < len(last) && last[j+1].Node == u: // last[j] was removed
-			p.ids = append(p.ids, z.lastMembers.ids[j+1])
+			p.ids = append(p.ids, z.last.ids[j+1])
 			j += 2
 		default: // u joined, or the lists part ways
 			z.ref(p, u)
 		}
 	}
-	z.lastMembers = p
 }
 
 // sameNodes reports whether two member lists name the same nodes in the
@@ -471,7 +522,7 @@ func (z *stateSizer) rowsPart(p *part, rows []proto.ObserverRow) {
 	for _, row := range rows {
 		k += 1 + len(row.Unreachable)
 	}
-	p.ids = make([]int32, 0, k)
+	p.ids = slices.Grow(p.ids, k)
 	n := 1 + cborUint(uint64(len(rows)))
 	for _, row := range rows {
 		z.ref(p, row.Observer)
@@ -487,7 +538,7 @@ func (z *stateSizer) rowsPart(p *part, rows []proto.ObserverRow) {
 }
 
 func (z *stateSizer) versionPart(p *part, v proto.VClock) {
-	p.ids = make([]int32, 0, len(v))
+	p.ids = slices.Grow(p.ids, len(v))
 	n := 1 + cborUint(uint64(len(v)))
 	for u, c := range v {
 		z.ref(p, u)
@@ -511,7 +562,7 @@ func (z *stateSizer) allocationsPart(p *part, allocs []proto.TypeAllocation) {
 			k += 1 + len(a.Replicas)
 		}
 	}
-	p.ids = make([]int32, 0, k)
+	p.ids = slices.Grow(p.ids, k)
 	n := 1 + cborUint(uint64(len(allocs)))
 	for _, ta := range allocs {
 		n += 1 + 1 + shardTypeLen(ta.Type)
@@ -543,7 +594,7 @@ func (z *stateSizer) registryPart(p *part, reg []proto.RegistryRow) {
 	for _, row := range reg {
 		k += 1 + len(row.Entries)
 	}
-	p.ids = make([]int32, 0, k)
+	p.ids = slices.Grow(p.ids, k)
 	n := 1 + cborUint(uint64(len(reg)))
 	for _, row := range reg {
 		z.ref(p, row.Owner)

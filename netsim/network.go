@@ -172,8 +172,8 @@ type Network struct {
 	// sends is a two-way set-associative cache in front of recent and
 	// rows: the path of a pair of addresses, by where their hosts'
 	// bytes live, so that a message on a path sent on lately finds it
-	// by one lookup. It has at least as many sets as there are paths, up
-	// to maxSends.
+	// by one lookup. It has at least twice as many sets as there are
+	// paths, up to maxSends.
 	sends     []sendSet
 	sendShift uint8 // 64 - log2(len(sends))
 
@@ -254,7 +254,7 @@ const (
 
 // The smallest and largest number of sets of Network.sends.
 const (
-	minSendsBits = 5
+	minSendsBits = 6
 	minSends     = 1 << minSendsBits
 	maxSends     = 1 << 12
 )
@@ -278,7 +278,7 @@ func (n *Network) sendPathSlow(from, to *proto.Address) int32 {
 	}
 	if pi < 0 {
 		pi = n.pathIndex(n.intern(*from), n.intern(*to))
-		if len(n.paths) > len(n.sends) && len(n.sends) < maxSends {
+		if 2*len(n.paths) > len(n.sends) && len(n.sends) < maxSends {
 			n.sends = make([]sendSet, 2*len(n.sends))
 			n.sendShift--
 		}

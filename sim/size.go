@@ -106,6 +106,8 @@ func (z *sizer) measure(m *proto.Message) int {
 		body = seqBody(b.Seq)
 	case proto.InitJoin, proto.InitJoinAck:
 		body = 1
+	case proto.Join:
+		body = joinBody(&b)
 	case proto.GossipState:
 		if b.State == nil {
 			return wireSize(m)
@@ -154,6 +156,22 @@ func fillEnv(set *[2]envEntry, m *proto.Message) int {
 	set[1] = set[0]
 	set[0] = envEntry{from: envEnd(&m.From.Address), to: envEnd(&m.To), fromUID: m.From.UID, toUID: m.ToUID, n: envelope(m) - 1}
 	return set[0].n
+}
+
+// joinBody is the CBOR length of a join body: a map of its non-empty
+// fields, the label and the array of roles.
+func joinBody(j *proto.Join) int {
+	n := 1 // map header
+	if j.ID != "" {
+		n += 1 + cborText(string(j.ID))
+	}
+	if len(j.Roles) > 0 {
+		n += 1 + cborUint(uint64(len(j.Roles)))
+		for _, r := range j.Roles {
+			n += cborText(r)
+		}
+	}
+	return n
 }
 
 // seenBody is the CBOR length of a gossip-seen body: a map of its

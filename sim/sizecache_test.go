@@ -43,3 +43,23 @@ func TestEnvelopeCacheIsExact(t *testing.T) {
 		}
 	})
 }
+
+// TestJoinBodyMatchesWire: a join's computed length is wire.Size's, for
+// labels and roles empty or not, of every text length class, invalid
+// UTF-8 included.
+func TestJoinBodyMatchesWire(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		text := rapid.OneOf(
+			rapid.SampledFrom([]string{"", "a", "\xff\xfe", strings.Repeat("r", 23), strings.Repeat("r", 24), strings.Repeat("r", 256)}),
+			rapid.String(),
+		)
+		j := proto.Join{ID: proto.NodeID(text.Draw(t, "id"))}
+		if rapid.Bool().Draw(t, "roles") {
+			j.Roles = rapid.SliceOfN(text, 0, 30).Draw(t, "roles")
+		}
+		m := proto.Message{From: poolNode(1), To: poolNode(2).Address, ToUID: poolNode(2).UID, Body: j}
+		if got, want := newSizer().measure(&m), wire.Size(m); got != want {
+			t.Fatalf("join %q %q: size %d, wire.Size %d", j.ID, j.Roles, got, want)
+		}
+	})
+}

@@ -16,8 +16,8 @@ import (
 // cached body size stays exact; the caches hold the values they are keyed
 // by, so a key's memory can never be reused by another value while cached.
 type sizer struct {
-	states map[*proto.State]int // CBOR length of a state's wireState
-	clocks []clockBody          // recent gossip-status clocks, newest last
+	states [1 << stateSetsBits][2]stateLen // CBOR length of recent states' wireState
+	clocks []clockBody                     // recent gossip-status clocks, newest last
 	st     *stateSizer
 	env    [1 << envBits][2]envEntry
 }
@@ -50,11 +50,19 @@ type clockBody struct {
 	body   int
 }
 
+// stateLen is an entry of sizer.states, a two-way set-associative cache
+// of state lengths by the state's pointer: a new entry goes first in its
+// set, moving the first to second. st is nil in an empty entry.
+type stateLen struct {
+	st *proto.State
+	n  int
+}
+
 // Cache bounds. A state of a large cluster is big, and the cache keeps
 // it alive, so only the most recent ones are kept: a state is sent to its
 // fanout within one round, which is when it is hit.
 const (
-	maxStateSizes = 64
+	stateSetsBits = 5 // log2 of the sets of sizer.states, two states each
 	maxClockSizes = 64
 )
 
@@ -62,7 +70,7 @@ const (
 var sizeCheck func(m proto.Message, size int)
 
 func newSizer() *sizer {
-	return &sizer{states: map[*proto.State]int{}, st: newStateSizer()}
+	return &sizer{st: newStateSizer()}
 }
 
 // cborUint is the length of an unsigned integer in CBOR (RFC 8949 §3.1).
@@ -225,13 +233,16 @@ func optText(s string) int {
 // true} (or the welcome's {1: state}). The state's length is cached by
 // state alone: a state is sent as gossip, reply and welcome alike.
 func (z *sizer) stateBody(st *proto.State, reply bool) int {
-	n, ok := z.states[st]
-	if !ok {
+	set := &z.states[uint64(uintptr(unsafe.Pointer(st)))*0x9E3779B97F4A7C15>>(64-stateSetsBits)]
+	var n int
+	switch {
+	case set[0].st == st:
+		n = set[0].n
+	case set[1].st == st:
+		n = set[1].n
+	default:
 		n = z.st.size(st)
-		if len(z.states) >= maxStateSizes {
-			clear(z.states)
-		}
-		z.states[st] = n
+		set[1], set[0] = set[0], stateLen{st: st, n: n}
 	}
 	if reply {
 		return n + 4

@@ -63,3 +63,31 @@ func TestJoinBodyMatchesWire(t *testing.T) {
 		}
 	})
 }
+
+// TestStateCacheIsExact: state lengths read back from the sizer's cache
+// of states are wire.Size's, for states measured again in any order, more
+// of them than the cache holds, so that both ways of a set hit and give
+// way.
+func TestStateCacheIsExact(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var states []*proto.State
+		var prev *proto.State
+		for range rapid.IntRange(1, 150).Draw(t, "states") {
+			s := drawState(t, prev, 8)
+			states = append(states, s)
+			prev = s
+		}
+		from, to := poolNode(0), poolNode(1)
+		want := make([]int, len(states))
+		for i, s := range states {
+			want[i] = wire.Size(proto.Message{From: from, To: to.Address, ToUID: to.UID, Body: proto.GossipState{State: s}})
+		}
+		z := newSizer()
+		for _, i := range rapid.SliceOfN(rapid.IntRange(0, len(states)-1), 1, 1000).Draw(t, "order") {
+			m := proto.Message{From: from, To: to.Address, ToUID: to.UID, Body: proto.GossipState{State: states[i]}}
+			if got := z.measure(&m); got != want[i] {
+				t.Fatalf("state %d: size %d, wire.Size %d", i, got, want[i])
+			}
+		}
+	})
+}

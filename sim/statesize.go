@@ -44,18 +44,20 @@ type stateSizer struct {
 	entryLen []int                  // by id: CBOR length of its node table entry
 	order    []int32                // every id, in node table order
 
+	// The part caches, one per field of a state, so that describing a
+	// state gets at most one part from each (see partCache).
 	members partCache[sliceKey[proto.Member]]
 	rows    partCache[sliceKey[proto.ObserverRow]]
 	allocs  partCache[sliceKey[proto.TypeAllocation]]
 	reg     partCache[sliceKey[proto.RegistryRow]]
-	maps    partCache[unsafe.Pointer] // clocks and tombstone maps
+	maps    partCache[unsafe.Pointer] // clocks
+	tombs   partCache[unsafe.Pointer] // tombstone maps
 
 	// Scratch for one state.
 	mark   []uint32 // by id: == stamp when the id is in the table being built
 	stamp  uint32
 	refLen []uint8 // by id: the length of its ref in the table being built
 	seen   part
-	tombs  part
 	others []*part
 
 	// last is the member list described last, a copy (its slot in
@@ -92,7 +94,7 @@ type part struct {
 	// A cached part found to name only members of a member list whose
 	// refLen starts at inMembers (member lists naming the same nodes share
 	// it): its refs' total length in that list's table. Invariant: nil in
-	// the scratch parts (seen, tombstones), whose ids change.
+	// the scratch part seen, whose ids change.
 	inMembers *uint8
 	inRefs    int
 }
@@ -104,7 +106,8 @@ type part struct {
 // it is recent. The parts live in the table, and a part given up leaves
 // its ids' array to the next part built in its place, so that a long run
 // allocates no more parts than its table holds. No pointer to a part is
-// kept beyond the state being measured: the slot may be reused.
+// kept beyond the state being measured, and a state gets at most one
+// part from a cache: a get may reuse the slot of the part before it.
 type partCache[K comparable] struct {
 	sets  []partSet[K]
 	shift uint8 // 64 - log2(len(sets))
@@ -153,6 +156,11 @@ func (c *partCache[K]) resize(bits int) {
 	c.shift = uint8(64 - bits)
 }
 
+// tombsPtr is clockPtr for a tombstone map.
+func tombsPtr(t map[proto.UniqueAddress]time.Time) unsafe.Pointer {
+	return *(*unsafe.Pointer)(unsafe.Pointer(&t))
+}
+
 // recentBits is the log2 of the size of stateSizer.recent.
 const recentBits = 8
 
@@ -170,6 +178,7 @@ func (z *stateSizer) resizeParts(bits int) {
 	z.allocs.resize(bits)
 	z.reg.resize(bits)
 	z.maps.resize(bits)
+	z.tombs.resize(bits)
 }
 
 // id returns u's permanent id, interning it if new.
@@ -281,10 +290,8 @@ func (z *stateSizer) size(s *proto.State) int {
 		z.others = append(z.others, &z.seen)
 	}
 	if t := s.Tombstones; len(t) > 0 {
-		// A tombstone map is small and seldom shared between states:
-		// described afresh, not cached.
-		z.tombstonesPart(&z.tombs, t)
-		z.others = append(z.others, &z.tombs)
+		tp := tombsPtr(t)
+		z.others = append(z.others, z.tombs.get(tp, tp, func(p *part) { z.tombstonesPart(p, t) }))
 	}
 	if a := s.Allocations; len(a) > 0 {
 		z.others = append(z.others, z.allocs.get(keyOf(a), unsafe.Pointer(&a[0]), func(p *part) { z.allocationsPart(p, a) }))
@@ -339,7 +346,7 @@ func (z *stateSizer) memberRefs(mp *part) (int, bool) {
 				}
 			}
 		}
-		if others == pOthers && p != &z.seen && p != &z.tombs {
+		if others == pOthers && p != &z.seen {
 			p.inMembers, p.inRefs = table, pRefs
 		}
 		refs += pRefs

@@ -678,19 +678,16 @@ func (n *Network) NowNanos() int64 { return n.now }
 func (n *Network) step(limit int64, ev *Event, times bool) (*proto.Message, bool) {
 	for {
 		// The queue's pop, with the sorted layout's case written out.
+		q, k := &n.q, len(n.q.items)-1
+		if k < 0 || !q.heap && q.items[k].at > limit || q.heap && q.items[0].at > limit {
+			*ev = Event{}
+			return nil, false
+		}
 		var it item
-		if q, k := &n.q, len(n.q.items)-1; !q.heap {
-			if k < 0 || q.items[k].at > limit {
-				*ev = Event{}
-				return nil, false
-			}
+		if !q.heap {
 			it = q.items[k]
 			q.items = q.items[:k]
 		} else {
-			if k < 0 || q.items[0].at > limit {
-				*ev = Event{}
-				return nil, false
-			}
 			it = q.pop()
 		}
 		if it.at > n.now {

@@ -28,8 +28,8 @@ func newItem(at int64, seq uint64, kind itemKind, ref uint64) item {
 	return item{at: at, key: seq<<kindBits | uint64(kind), ref: ref}
 }
 
-func (it *item) seq() uint64    { return it.key >> kindBits }
-func (it *item) kind() itemKind { return itemKind(it.key & (1<<kindBits - 1)) }
+func (it item) seq() uint64    { return it.key >> kindBits }
+func (it item) kind() itemKind { return itemKind(it.key & (1<<kindBits - 1)) }
 
 // before reports whether it goes before o in (at, seq) order.
 func (it *item) before(o *item) bool {

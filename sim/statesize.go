@@ -188,10 +188,10 @@ func (z *stateSizer) id(u proto.UniqueAddress) int32 {
 	// far faster than the whole address; ids is the exact index. Each
 	// hit is checked against the identity itself.
 	r := &z.recent[uint64(u.UID)*0x9E3779B97F4A7C15>>(64-recentBits)]
-	if i := *r - 1; i >= 0 && z.nodes[i] == u {
+	if i := *r - 1; i >= 0 && sameIdentity(&z.nodes[i], &u) {
 		return i
 	}
-	if i, ok := z.byUID[u.UID]; ok && z.nodes[i] == u {
+	if i, ok := z.byUID[u.UID]; ok && sameIdentity(&z.nodes[i], &u) {
 		*r = i + 1
 		return i
 	}
@@ -212,6 +212,13 @@ func (z *stateSizer) id(u proto.UniqueAddress) int32 {
 	})
 	z.order = slices.Insert(z.order, at, i)
 	return i
+}
+
+// sameIdentity is *a == *b, comparing the hosts' bytes only when they
+// are not the very same bytes.
+func sameIdentity(a, b *proto.UniqueAddress) bool {
+	return a.UID == b.UID && a.Port == b.Port && len(a.Host) == len(b.Host) &&
+		(unsafe.StringData(a.Host) == unsafe.StringData(b.Host) || a.Host == b.Host)
 }
 
 // entryLen is the length of u's node table entry, a wireNode map.

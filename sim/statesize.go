@@ -444,10 +444,10 @@ func (z *stateSizer) memberIDs(p *part, members []proto.Member) {
 	for i := range members {
 		u := members[i].Node
 		switch {
-		case j < len(last) && last[j].Node == u:
+		case j < len(last) && sameIdentity(&last[j].Node, &u):
 			p.ids = append(p.ids, z.last.ids[j])
 			j++
-		case j+1 < len(last) && last[j+1].Node == u: // last[j] was removed
+		case j+1 < len(last) && sameIdentity(&last[j+1].Node, &u): // last[j] was removed
 			p.ids = append(p.ids, z.last.ids[j+1])
 			j += 2
 		default: // u joined, or the lists part ways
@@ -463,7 +463,7 @@ func sameNodes(a, b []proto.Member) bool {
 		return false
 	}
 	for i := range a {
-		if a[i].Node != b[i].Node {
+		if !sameIdentity(&a[i].Node, &b[i].Node) {
 			return false
 		}
 	}
@@ -516,7 +516,7 @@ func (z *stateSizer) seenPart(p *part, seen []proto.UniqueAddress, members []pro
 			if j == len(seen) {
 				break
 			}
-			if seen[j] == members[i].Node {
+			if sameIdentity(&seen[j], &members[i].Node) {
 				p.ids = append(p.ids, mp.ids[i])
 				j++
 			}

@@ -19,7 +19,12 @@ type sizer struct {
 	states [1 << stateSetsBits][2]stateLen // CBOR length of recent states' wireState
 	clocks []clockBody                     // recent gossip-status clocks, newest last
 	st     *stateSizer
-	env    [1 << envBits][2]envEntry
+	// measure returns m's exact length, wire.Size's. It is a closure over
+	// the sizer rather than a method, so that the network calls it as its
+	// Sizer directly: a method value would add a wrapper's call per
+	// message.
+	measure func(m *proto.Message) int
+	env     [1 << envBits][2]envEntry
 }
 
 // envEntry is an entry of sizer.env, a two-way set-associative cache of
@@ -70,7 +75,48 @@ const (
 var sizeCheck func(m proto.Message, size int)
 
 func newSizer() *sizer {
-	return &sizer{st: newStateSizer()}
+	z := &sizer{st: newStateSizer()}
+	z.measure = func(m *proto.Message) int {
+		var body int // the body map's length
+		switch b := m.Body.(type) {
+		case proto.Heartbeat:
+			body = seqBody(b.Seq)
+		case proto.HeartbeatAck:
+			body = seqBody(b.Seq)
+		case proto.InitJoin, proto.InitJoinAck:
+			body = 1
+		case proto.Join:
+			body = joinBody(&b)
+		case proto.GossipState:
+			if b.State == nil {
+				return wireSize(m)
+			}
+			body = z.stateBody(b.State, b.Reply)
+		case proto.Welcome:
+			if b.State == nil {
+				return wireSize(m)
+			}
+			body = z.stateBody(b.State, false)
+		case proto.GossipStatus:
+			body = z.statusBody(&b)
+		case proto.GossipSeen:
+			body = seenBody(&b)
+		default:
+			return wireSize(m)
+		}
+		// The frame, envelope(m) - 1 (the envelope less its empty body map),
+		// from z.env when it holds m's.
+		from, to := envEnd(&m.From.Address), envEnd(&m.To)
+		set := &z.env[envSet(m.From.UID, m.ToUID)]
+		if e := &set[0]; e.from == from && e.to == to && e.fromUID == m.From.UID && e.toUID == m.ToUID {
+			return e.n + body
+		}
+		if e := &set[1]; e.from == from && e.to == to && e.fromUID == m.From.UID && e.toUID == m.ToUID {
+			return e.n + body
+		}
+		return fillEnv(set, m) + body
+	}
+	return z
 }
 
 // cborUint is the length of an unsigned integer in CBOR (RFC 8949 §3.1).
@@ -103,47 +149,6 @@ func (z *sizer) size(m *proto.Message) int {
 		sizeCheck(*m, n)
 	}
 	return n
-}
-
-func (z *sizer) measure(m *proto.Message) int {
-	var body int // the body map's length
-	switch b := m.Body.(type) {
-	case proto.Heartbeat:
-		body = seqBody(b.Seq)
-	case proto.HeartbeatAck:
-		body = seqBody(b.Seq)
-	case proto.InitJoin, proto.InitJoinAck:
-		body = 1
-	case proto.Join:
-		body = joinBody(&b)
-	case proto.GossipState:
-		if b.State == nil {
-			return wireSize(m)
-		}
-		body = z.stateBody(b.State, b.Reply)
-	case proto.Welcome:
-		if b.State == nil {
-			return wireSize(m)
-		}
-		body = z.stateBody(b.State, false)
-	case proto.GossipStatus:
-		body = z.statusBody(&b)
-	case proto.GossipSeen:
-		body = seenBody(&b)
-	default:
-		return wireSize(m)
-	}
-	// The frame, envelope(m) - 1 (the envelope less its empty body map),
-	// from z.env when it holds m's.
-	from, to := envEnd(&m.From.Address), envEnd(&m.To)
-	set := &z.env[envSet(m.From.UID, m.ToUID)]
-	if e := &set[0]; e.from == from && e.to == to && e.fromUID == m.From.UID && e.toUID == m.ToUID {
-		return e.n + body
-	}
-	if e := &set[1]; e.from == from && e.to == to && e.fromUID == m.From.UID && e.toUID == m.ToUID {
-		return e.n + body
-	}
-	return fillEnv(set, m) + body
 }
 
 // envSet is the index in sizer.env of the set of a message from the

@@ -10,11 +10,12 @@ import (
 
 // sizer returns the exact bytes a message takes on the wire (wire.Size),
 // for the byte counters, without paying a full encoding per message: the
-// envelope (sender, receiver) is computed from its fields, heartbeat bodies
-// are computed from their sequence number, and state and clock bodies once
-// per state or clock. States and clocks are never modified once sent, so a
-// cached body size stays exact; the caches hold the values they are keyed
-// by, so a key's memory can never be reused by another value while cached.
+// envelope (sender, receiver) is computed from its fields once per pair of
+// ends, heartbeat and join bodies are computed from their fields, and
+// state and clock bodies once per state or clock. States and clocks are
+// never modified once sent, so a cached body size stays exact; the caches
+// hold the values they are keyed by, so a key's memory can never be reused
+// by another value while cached.
 type sizer struct {
 	states [1 << stateSetsBits][2]stateLen // CBOR length of recent states' wireState
 	clocks []clockBody                     // recent gossip-status clocks, newest last

@@ -408,8 +408,37 @@ func (n *Node) monitorStarted() {
 func (n *Node) heartbeatRound() {
 	for _, u := range n.monitorList {
 		n.hbSeq++
-		n.send(u, Heartbeat{Seq: n.hbSeq})
+		n.send(u, n.heartbeat(n.hbSeq))
 	}
+}
+
+// heartbeatBlock is how many heartbeat bodies heartbeat allocates at once.
+const heartbeatBlock = 64
+
+// heartbeat returns the body of a heartbeat with sequence number seq: a
+// *Heartbeat, which an interface holds without boxing, into a block of
+// bodies allocated together. Each is written here once and never again,
+// so the messages may share them as they share states.
+func (n *Node) heartbeat(seq uint64) *Heartbeat {
+	if len(n.beats) == 0 {
+		n.beats = make([]Heartbeat, heartbeatBlock)
+	}
+	b := &n.beats[0]
+	n.beats = n.beats[1:]
+	b.Seq = seq
+	return b
+}
+
+// ackOf returns the answer to a heartbeat with sequence number seq, or to
+// *beat when beat is not nil. A *Heartbeat is answered with the same
+// pointer as a *HeartbeatAck: the types share their fields, so Go
+// converts the pointer, and the ack carries the heartbeat's Seq without
+// a value of its own. Bodies are never modified once sent.
+func ackOf(beat *Heartbeat, seq uint64) Body {
+	if beat != nil {
+		return (*HeartbeatAck)(beat)
+	}
+	return HeartbeatAck{Seq: seq}
 }
 
 func (n *Node) onHeartbeatAck(from *UniqueAddress) {

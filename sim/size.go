@@ -83,6 +83,16 @@ func (z *sizer) measure(m *proto.Message) int {
 		body = seqBody(b.Seq)
 	case proto.HeartbeatAck:
 		body = seqBody(b.Seq)
+	case *proto.Heartbeat:
+		if b == nil {
+			return max(0, wire.Size(*m))
+		}
+		body = seqBody(b.Seq)
+	case *proto.HeartbeatAck:
+		if b == nil {
+			return max(0, wire.Size(*m))
+		}
+		body = seqBody(b.Seq)
 	case proto.InitJoin, proto.InitJoinAck:
 		body = 1
 	case proto.GossipState:

@@ -110,6 +110,9 @@ func (h *History) add(d time.Duration) {
 	}
 	dx := x - h.shift
 	if len(h.ring) < h.cfg.MaxSampleSize {
+		if len(h.ring) == cap(h.ring) {
+			h.grow()
+		}
 		h.ring = append(h.ring, d)
 		h.sum += dx
 		h.sumSq += dx * dx
@@ -127,6 +130,26 @@ func (h *History) add(d time.Duration) {
 	if h.evictions >= len(h.ring) {
 		h.rebase()
 	}
+}
+
+// ringStart is the number of intervals the ring first has room for when
+// the window is larger (2 KB): a subject monitored for a short while
+// costs no more.
+const ringStart = 256
+
+// grow gives a full ring that is smaller than the window room for more
+// intervals: at first for ringStart, or for the whole window if that is
+// not larger, then for the whole window. A ring grown by append would
+// allocate about twice the window on the way; this allocates the window
+// and at most ringStart intervals more.
+func (h *History) grow() {
+	n := h.cfg.MaxSampleSize
+	if cap(h.ring) < ringStart {
+		n = min(n, ringStart)
+	}
+	ring := make([]time.Duration, len(h.ring), n)
+	copy(ring, h.ring)
+	h.ring = ring
 }
 
 // rebase recomputes the running sums from the ring around the current mean.

@@ -97,7 +97,16 @@ func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress,
 			}
 		}
 	}
-	var out []UniqueAddress
+	n := 0
+	for _, mk := range mark {
+		if mk&chosen != 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]UniqueAddress, 0, n)
 	for i, mk := range mark {
 		if mk&chosen != 0 {
 			out = append(out, s.Members[i].Node)

@@ -236,7 +236,6 @@ func (h *History) Available(now time.Time) bool {
 	// non-decreasing in elapsed), so a threshold above that is not yet
 	// reached and φ need not be computed: the usual case of a subject that
 	// answers on time.
-	mean := h.estimatedMean()
 	var elapsed time.Duration
 	// since, inline. With lastSec within wallRange, a difference below
 	// subSecBound puts now's Unix time within 2^62+subSecBound seconds of
@@ -246,6 +245,18 @@ func (h *History) Available(now time.Time) bool {
 	} else {
 		elapsed = h.since(now)
 	}
+	if n := len(h.ring); n >= 2 && h.cfg.Threshold > maxPhiUntilMean {
+		// elapsed <= estimatedMean() without rounding the mean: with x
+		// the unrounded mean, Round(x) >= x-½, so elapsed-pause <= x-½
+		// is enough. Below 2^52 the integers convert to float64 exactly
+		// and x-½ is exact, and no sum saturates.
+		x := h.shift + h.sum/float64(n)
+		pause := h.cfg.AcceptableHeartbeatPause
+		if elapsed >= 0 && elapsed < 1<<52 && pause < 1<<52 && x < 1<<52 && float64(elapsed-pause) <= x-0.5 {
+			return true
+		}
+	}
+	mean := h.estimatedMean()
 	if elapsed <= mean && h.cfg.Threshold > maxPhiUntilMean {
 		return true
 	}

@@ -461,16 +461,32 @@ func (n *Node) onHeartbeatAck(from *UniqueAddress) {
 // checkAvailability rewrites this node's reachability row from the
 // detector's verdicts.
 func (n *Node) checkAvailability() {
+	if n.verdictsAre(n.ownUnreachable()) {
+		return // the row stands: its list need not be built
+	}
 	var unreachable []UniqueAddress
 	for i, h := range n.monitors {
 		if !h.Available(n.now) {
 			unreachable = append(unreachable, n.monitorList[i])
 		}
 	}
-	if nodesEqual(unreachable, n.ownUnreachable()) {
-		return
-	}
 	n.update(func(s *State) {
 		s.Reachability = s.Reachability.withRow(n.self, unreachable)
 	})
+}
+
+// verdictsAre reports whether list is, in order, the subjects the
+// detector finds unavailable now: nodesEqual of their list and list,
+// without building the list.
+func (n *Node) verdictsAre(list []UniqueAddress) bool {
+	k := 0
+	for i, h := range n.monitors {
+		if !h.Available(n.now) {
+			if k == len(list) || list[k] != n.monitorList[i] {
+				return false
+			}
+			k++
+		}
+	}
+	return k == len(list)
 }

@@ -44,7 +44,13 @@ func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress,
 	// mark[i] says what Members[i] is; the members are sorted, so the
 	// marked ones read in order are the result, sorted and unique.
 	mark := make([]uint8, len(s.Members))
-	ring := ringWalk{self: self, selfHash: self.Hash(), members: s.Members, heap: make([]ringEntry, 0, len(s.Members))}
+	ring := ringWalk{self: self, selfHash: self.Hash(), members: s.Members}
+	var heapBuf [16]ringEntry // the ring of a small cluster, on the stack
+	if len(s.Members) <= len(heapBuf) {
+		ring.heap = heapBuf[:0]
+	} else {
+		ring.heap = make([]ringEntry, 0, len(s.Members))
+	}
 	selfOnRing := false
 	ownRow := nodeCursor{list: own}
 	ownOthers := 0 // members on the ring other than self in the own row
@@ -179,7 +185,7 @@ func (w *ringWalk) keepNearest(n int) {
 		h[j] = e
 		kept++
 	}
-	w.heap = h[:kept]
+	w.heap = w.heap[:kept] // h is w.heap: a self-assignment, which leaves w on the stack
 }
 
 func (w *ringWalk) init() {

@@ -47,9 +47,9 @@ func (p Phase) String() string {
 }
 
 // Output is what a Node wants done: messages to send, events and snapshots
-// to publish, and when Tick must next be called. The states in messages and
-// the slices of snapshots are shared with the node: they must not be
-// modified (Node.Snapshot returns a deep copy).
+// to publish, and when Tick must next be called. The states and heartbeat
+// bodies in messages and the slices of snapshots are shared with the node:
+// they must not be modified (Node.Snapshot returns a deep copy).
 type Output struct {
 	Messages  []Message
 	Events    []Event
@@ -939,7 +939,7 @@ func (n *Node) update(f func(s *State)) {
 	}
 	checkAuthored(n.st, s)
 	s.Version = s.Version.Increment(n.self)
-	s.Seen = []UniqueAddress{n.self}
+	s.Seen = n.selfOnly()
 	n.st = s
 }
 

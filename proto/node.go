@@ -518,14 +518,25 @@ func (n *Node) Tick(now time.Time) {
 		// fall into step, so a member ticks once per heartbeat interval
 		// instead of at three unrelated phases.
 		soon := n.now.Add(n.cfg.HeartbeatInterval / 4)
+		// Which timers fire is decided up front (the rounds below move
+		// none but their own), and timers re-armed from one instant
+		// are often equal: equal ones share the heartbeat's answer.
+		beatDue := due(n.nextHeartbeat, soon)
+		availDue, gossipDue := beatDue, beatDue
+		if n.nextAvailability != n.nextHeartbeat {
+			availDue = due(n.nextAvailability, soon)
+		}
+		if n.nextGossip != n.nextHeartbeat {
+			gossipDue = due(n.nextGossip, soon)
+		}
 		var nextBeat time.Time // n.now + HeartbeatInterval, once computed
-		if due(n.nextHeartbeat, soon) {
+		if beatDue {
 			n.heartbeatRound()
 			nextBeat = n.now.Add(n.cfg.HeartbeatInterval)
 			n.nextHeartbeat = nextBeat
 			n.armed()
 		}
-		if due(n.nextAvailability, soon) {
+		if availDue {
 			n.checkAvailability()
 			if n.cfg.AvailabilityInterval == n.cfg.HeartbeatInterval && !nextBeat.IsZero() {
 				n.nextAvailability = nextBeat // the profiles' intervals: the same sum
@@ -534,7 +545,7 @@ func (n *Node) Tick(now time.Time) {
 			}
 			n.armed()
 		}
-		if due(n.nextGossip, soon) {
+		if gossipDue {
 			n.pruneTombstones()
 			n.gossipRound()
 			n.nextGossip = n.now.Add(n.cfg.GossipInterval)

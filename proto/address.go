@@ -76,7 +76,7 @@ func (a Address) Compare(b Address) int {
 					}
 					return 1
 				}
-				return strings.Compare(a.Host, b.Host)
+				return compareStrings(a.Host, b.Host)
 			}
 		}
 		return a.compareHosts(b)
@@ -98,7 +98,7 @@ func (a Address) compareHosts(b Address) int {
 	case okb:
 		return 1
 	}
-	if c := strings.Compare(a.Host, b.Host); c != 0 {
+	if c := compareStrings(a.Host, b.Host); c != 0 {
 		return c
 	}
 	return comparePorts(a.Port, b.Port)
@@ -138,7 +138,7 @@ func (k *nodeKey) compareTo(b UniqueAddress) int {
 					}
 					return 1
 				}
-				return strings.Compare(b.Host, k.u.Host)
+				return compareStrings(b.Host, k.u.Host)
 			}
 		}
 		return b.Compare(k.u)
@@ -204,49 +204,79 @@ func ipKey(host string) ([16]byte, bool) {
 			return k, false
 		}
 	}
-	hw, ok := ipv6Words(head, !double)
+	var hw, tw [16]byte
+	hn, ok := ipv6Words(&hw, head, !double)
 	if !ok {
 		return k, false
 	}
-	tw, ok := ipv6Words(tail, true)
+	tn, ok := ipv6Words(&tw, tail, true)
 	if !ok {
 		return k, false
 	}
-	n := len(hw) + len(tw)
+	n := hn + tn
 	if (!double && n != 16) || (double && n > 14) {
 		return k, false
 	}
-	copy(k[:], hw)
-	copy(k[16-len(tw):], tw)
+	copy(k[:], hw[:hn])
+	copy(k[16-tn:], tw[:tn])
 	return k, true
 }
 
-// ipv6Words parses colon-separated 16-bit groups into bytes; a trailing
-// dotted IPv4 is allowed only where the address ends (v4Tail).
-func ipv6Words(s string, v4Tail bool) ([]byte, bool) {
+// ipv6Words parses colon-separated 16-bit groups into dst, two bytes
+// each, and returns how many bytes it wrote; a trailing dotted IPv4 (four
+// bytes) is allowed only where the address ends (v4Tail). Groups that do
+// not fit dst make no address either. It keeps nothing of s, so Compare,
+// which can come here, lets the caller's addresses stay on its stack.
+func ipv6Words(dst *[16]byte, s string, v4Tail bool) (int, bool) {
 	if s == "" {
-		return nil, true
+		return 0, true
 	}
-	parts := strings.Split(s, ":")
-	out := make([]byte, 0, 2*len(parts))
-	for i, p := range parts {
-		if v4Tail && i == len(parts)-1 && strings.Contains(p, ".") {
+	n := 0
+	for {
+		p, rest, more := strings.Cut(s, ":")
+		if v4Tail && !more && strings.Contains(p, ".") {
 			v4, ok := parseIPv4(p)
-			if !ok {
-				return nil, false
+			if !ok || n+4 > len(dst) {
+				return 0, false
 			}
-			return append(out, v4[:]...), true
+			copy(dst[n:], v4[:])
+			return n + 4, true
 		}
-		if len(p) == 0 || len(p) > 4 {
-			return nil, false
+		w, ok := hexGroup(p)
+		if !ok || n+2 > len(dst) {
+			return 0, false
 		}
-		w, err := strconv.ParseUint(p, 16, 16)
-		if err != nil {
-			return nil, false
+		dst[n], dst[n+1] = byte(w>>8), byte(w)
+		n += 2
+		if !more {
+			return n, true
 		}
-		out = append(out, byte(w>>8), byte(w))
+		s = rest
 	}
-	return out, true
+}
+
+// hexGroup parses one to four hexadecimal digits, as
+// strconv.ParseUint(p, 16, 16) does.
+func hexGroup(p string) (uint16, bool) {
+	if len(p) == 0 || len(p) > 4 {
+		return 0, false
+	}
+	var w uint16
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		w = w<<4 | uint16(c)
+	}
+	return w, true
 }
 
 // parseIPv4 parses a dotted quad without allocating: Compare runs it on
@@ -382,4 +412,17 @@ func validHostName(h string) bool {
 		}
 	}
 	return true
+}
+
+// compareStrings is strings.Compare by the language's operators, which,
+// unlike the runtime routine strings.Compare calls, keep nothing of a and
+// b: a caller's addresses can then stay on its stack.
+func compareStrings(a, b string) int {
+	switch {
+	case a == b:
+		return 0
+	case a < b:
+		return -1
+	}
+	return 1
 }

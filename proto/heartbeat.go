@@ -44,7 +44,13 @@ func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress,
 	// mark[i] says what Members[i] is; the members are sorted, so the
 	// marked ones read in order are the result, sorted and unique.
 	mark := make([]uint8, len(s.Members))
-	ring := ringWalk{self: self, selfHash: self.Hash(), members: s.Members, heap: make([]ringEntry, 0, len(s.Members))}
+	ring := ringWalk{self: self, selfHash: self.Hash(), members: s.Members}
+	var heapBuf [16]ringEntry // the ring of a small cluster, on the stack
+	if len(s.Members) <= len(heapBuf) {
+		ring.heap = heapBuf[:0]
+	} else {
+		ring.heap = make([]ringEntry, 0, len(s.Members))
+	}
 	selfOnRing := false
 	ownRow := nodeCursor{list: own}
 	ownOthers := 0 // members on the ring other than self in the own row
@@ -97,7 +103,16 @@ func monitorTargetsOwn(s *State, self UniqueAddress, k int, own []UniqueAddress,
 			}
 		}
 	}
-	var out []UniqueAddress
+	n := 0
+	for _, mk := range mark {
+		if mk&chosen != 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]UniqueAddress, 0, n)
 	for i, mk := range mark {
 		if mk&chosen != 0 {
 			out = append(out, s.Members[i].Node)
@@ -170,7 +185,7 @@ func (w *ringWalk) keepNearest(n int) {
 		h[j] = e
 		kept++
 	}
-	w.heap = h[:kept]
+	w.heap = w.heap[:kept] // h is w.heap: a self-assignment, which leaves w on the stack
 }
 
 func (w *ringWalk) init() {
@@ -408,8 +423,37 @@ func (n *Node) monitorStarted() {
 func (n *Node) heartbeatRound() {
 	for _, u := range n.monitorList {
 		n.hbSeq++
-		n.send(u, Heartbeat{Seq: n.hbSeq})
+		n.send(u, n.heartbeat(n.hbSeq))
 	}
+}
+
+// heartbeatBlock is how many heartbeat bodies heartbeat allocates at once.
+const heartbeatBlock = 64
+
+// heartbeat returns the body of a heartbeat with sequence number seq: a
+// *Heartbeat, which an interface holds without boxing, into a block of
+// bodies allocated together. Each is written here once and never again,
+// so the messages may share them as they share states.
+func (n *Node) heartbeat(seq uint64) *Heartbeat {
+	if len(n.beats) == 0 {
+		n.beats = make([]Heartbeat, heartbeatBlock)
+	}
+	b := &n.beats[0]
+	n.beats = n.beats[1:]
+	b.Seq = seq
+	return b
+}
+
+// ackOf returns the answer to a heartbeat with sequence number seq, or to
+// *beat when beat is not nil. A *Heartbeat is answered with the same
+// pointer as a *HeartbeatAck: the types share their fields, so Go
+// converts the pointer, and the ack carries the heartbeat's Seq without
+// a value of its own. Bodies are never modified once sent.
+func ackOf(beat *Heartbeat, seq uint64) Body {
+	if beat != nil {
+		return (*HeartbeatAck)(beat)
+	}
+	return HeartbeatAck{Seq: seq}
 }
 
 func (n *Node) onHeartbeatAck(from *UniqueAddress) {
@@ -423,16 +467,32 @@ func (n *Node) onHeartbeatAck(from *UniqueAddress) {
 // checkAvailability rewrites this node's reachability row from the
 // detector's verdicts.
 func (n *Node) checkAvailability() {
+	if n.verdictsAre(n.ownUnreachable()) {
+		return // the row stands: its list need not be built
+	}
 	var unreachable []UniqueAddress
 	for i, h := range n.monitors {
 		if !h.Available(n.now) {
 			unreachable = append(unreachable, n.monitorList[i])
 		}
 	}
-	if nodesEqual(unreachable, n.ownUnreachable()) {
-		return
-	}
 	n.update(func(s *State) {
 		s.Reachability = s.Reachability.withRow(n.self, unreachable)
 	})
+}
+
+// verdictsAre reports whether list is, in order, the subjects the
+// detector finds unavailable now: nodesEqual of their list and list,
+// without building the list.
+func (n *Node) verdictsAre(list []UniqueAddress) bool {
+	k := 0
+	for i, h := range n.monitors {
+		if !h.Available(n.now) {
+			if k == len(list) || list[k] != n.monitorList[i] {
+				return false
+			}
+			k++
+		}
+	}
+	return k == len(list)
 }

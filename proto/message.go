@@ -93,6 +93,12 @@ type GossipSeen struct {
 
 // Heartbeat is a monitor's request; the subject answers with HeartbeatAck
 // carrying the same Seq. The arrival of acks drives the failure detector.
+//
+// A Node sends its heartbeats as *Heartbeat (a pointer boxes without an
+// allocation) and answers a *Heartbeat with the same pointer converted to
+// *HeartbeatAck, a value Heartbeat with a HeartbeatAck value. Like every
+// body a Node hands out, the value pointed to is never modified; a nil
+// *Heartbeat is dropped as invalid.
 type Heartbeat struct {
 	Seq uint64
 }

@@ -47,9 +47,9 @@ func (p Phase) String() string {
 }
 
 // Output is what a Node wants done: messages to send, events and snapshots
-// to publish, and when Tick must next be called. The states in messages and
-// the slices of snapshots are shared with the node: they must not be
-// modified (Node.Snapshot returns a deep copy).
+// to publish, and when Tick must next be called. The states and heartbeat
+// bodies in messages and the slices of snapshots are shared with the node:
+// they must not be modified (Node.Snapshot returns a deep copy).
 type Output struct {
 	Messages  []Message
 	Events    []Event
@@ -129,10 +129,13 @@ type Node struct {
 	// Invariant: monitorList is sorted and as long as monitors.
 	monitors    []*phi.History
 	monitorList []UniqueAddress
-	targets     targetMemo // see currentTargets
-	ownRow      ownRowMemo // see ownUnreachable
-	hbSeq       uint64
-	lastTick    time.Time
+	// beats is the unused rest of the block the heartbeat bodies are
+	// taken from (see heartbeat).
+	beats    []Heartbeat
+	targets  targetMemo // see currentTargets
+	ownRow   ownRowMemo // see ownUnreachable
+	hbSeq    uint64
+	lastTick time.Time
 
 	settled settledMemo // see settle
 	// slowSteps sends every message through Step's general dispatch and
@@ -340,14 +343,24 @@ func (n *Node) Step(now time.Time, m Message) error {
 	// Heartbeats and their acks are most of the traffic: they skip the
 	// dispatch below (stepBeat does what it would, in the same order).
 	switch b := m.Body.(type) {
+	case *Heartbeat:
+		if !n.slowSteps && b != nil {
+			n.stepBeat(now, &m, b, 0, false)
+			return nil
+		}
+	case *HeartbeatAck:
+		if !n.slowSteps {
+			n.stepBeat(now, &m, nil, 0, true)
+			return nil
+		}
 	case Heartbeat:
 		if !n.slowSteps {
-			n.stepBeat(now, &m, b.Seq, false)
+			n.stepBeat(now, &m, nil, b.Seq, false)
 			return nil
 		}
 	case HeartbeatAck:
 		if !n.slowSteps {
-			n.stepBeat(now, &m, 0, true)
+			n.stepBeat(now, &m, nil, 0, true)
 			return nil
 		}
 	}
@@ -388,11 +401,12 @@ func (n *Node) Step(now time.Time, m Message) error {
 	return nil
 }
 
-// stepBeat is Step for a Heartbeat with sequence number seq, or for a
-// HeartbeatAck (ack). Neither changes anything afterChange reads, so
-// when the last Step or Tick left the node settled, afterChange, which
-// would find nothing to do, is skipped.
-func (n *Node) stepBeat(now time.Time, m *Message, seq uint64, ack bool) {
+// stepBeat is Step for a Heartbeat (beat, or the value with sequence
+// number seq when beat is nil), or for a HeartbeatAck (ack). Neither
+// changes anything afterChange reads, so when the last Step or Tick left
+// the node settled, afterChange, which would find nothing to do, is
+// skipped.
+func (n *Node) stepBeat(now time.Time, m *Message, beat *Heartbeat, seq uint64, ack bool) {
 	n.advance(now)
 	n.stats.Received++
 	if n.phase == PhaseStopped {
@@ -411,7 +425,7 @@ func (n *Node) stepBeat(now time.Time, m *Message, seq uint64, ack bool) {
 	if ack {
 		n.onHeartbeatAck(&m.From)
 	} else {
-		n.send(m.From, HeartbeatAck{Seq: seq})
+		n.send(m.From, ackOf(beat, seq))
 	}
 	if !n.isSettled() {
 		n.settle()
@@ -504,14 +518,25 @@ func (n *Node) Tick(now time.Time) {
 		// fall into step, so a member ticks once per heartbeat interval
 		// instead of at three unrelated phases.
 		soon := n.now.Add(n.cfg.HeartbeatInterval / 4)
+		// Which timers fire is decided up front (the rounds below move
+		// none but their own), and timers re-armed from one instant
+		// are often equal: equal ones share the heartbeat's answer.
+		beatDue := due(n.nextHeartbeat, soon)
+		availDue, gossipDue := beatDue, beatDue
+		if n.nextAvailability != n.nextHeartbeat {
+			availDue = due(n.nextAvailability, soon)
+		}
+		if n.nextGossip != n.nextHeartbeat {
+			gossipDue = due(n.nextGossip, soon)
+		}
 		var nextBeat time.Time // n.now + HeartbeatInterval, once computed
-		if due(n.nextHeartbeat, soon) {
+		if beatDue {
 			n.heartbeatRound()
 			nextBeat = n.now.Add(n.cfg.HeartbeatInterval)
 			n.nextHeartbeat = nextBeat
 			n.armed()
 		}
-		if due(n.nextAvailability, soon) {
+		if availDue {
 			n.checkAvailability()
 			if n.cfg.AvailabilityInterval == n.cfg.HeartbeatInterval && !nextBeat.IsZero() {
 				n.nextAvailability = nextBeat // the profiles' intervals: the same sum
@@ -520,7 +545,7 @@ func (n *Node) Tick(now time.Time) {
 			}
 			n.armed()
 		}
-		if due(n.nextGossip, soon) {
+		if gossipDue {
 			n.pruneTombstones()
 			n.gossipRound()
 			n.nextGossip = n.now.Add(n.cfg.GossipInterval)
@@ -925,7 +950,7 @@ func (n *Node) update(f func(s *State)) {
 	}
 	checkAuthored(n.st, s)
 	s.Version = s.Version.Increment(n.self)
-	s.Seen = []UniqueAddress{n.self}
+	s.Seen = n.selfOnly()
 	n.st = s
 }
 
@@ -983,7 +1008,11 @@ func (n *Node) receive(m *Message) error {
 	case Heartbeat:
 		n.send(m.From, HeartbeatAck(b))
 	case *Heartbeat:
-		n.send(m.From, HeartbeatAck(*b))
+		if b == nil {
+			n.stats.DroppedInvalid++
+			break
+		}
+		n.send(m.From, ackOf(b, 0))
 	case HeartbeatAck:
 		n.onHeartbeatAck(&m.From)
 	case *HeartbeatAck:

@@ -84,6 +84,16 @@ func newSizer() *sizer {
 			body = seqBody(b.Seq)
 		case proto.HeartbeatAck:
 			body = seqBody(b.Seq)
+		case *proto.Heartbeat: // how a Node sends them
+			if b == nil {
+				return wireSize(m)
+			}
+			body = seqBody(b.Seq)
+		case *proto.HeartbeatAck:
+			if b == nil {
+				return wireSize(m)
+			}
+			body = seqBody(b.Seq)
 		case proto.InitJoin, proto.InitJoinAck:
 			body = 1
 		case proto.Join:

@@ -110,6 +110,9 @@ func (h *History) add(d time.Duration) {
 	}
 	dx := x - h.shift
 	if len(h.ring) < h.cfg.MaxSampleSize {
+		if len(h.ring) == cap(h.ring) {
+			h.grow()
+		}
 		h.ring = append(h.ring, d)
 		h.sum += dx
 		h.sumSq += dx * dx
@@ -127,6 +130,26 @@ func (h *History) add(d time.Duration) {
 	if h.evictions >= len(h.ring) {
 		h.rebase()
 	}
+}
+
+// ringStart is the number of intervals the ring first has room for when
+// the window is larger (2 KB): a subject monitored for a short while
+// costs no more.
+const ringStart = 256
+
+// grow gives a full ring that is smaller than the window room for more
+// intervals: at first for ringStart, or for the whole window if that is
+// not larger, then for the whole window. A ring grown by append would
+// allocate about twice the window on the way; this allocates the window
+// and at most ringStart intervals more.
+func (h *History) grow() {
+	n := h.cfg.MaxSampleSize
+	if cap(h.ring) < ringStart {
+		n = min(n, ringStart)
+	}
+	ring := make([]time.Duration, len(h.ring), n)
+	copy(ring, h.ring)
+	h.ring = ring
 }
 
 // rebase recomputes the running sums from the ring around the current mean.
@@ -213,7 +236,6 @@ func (h *History) Available(now time.Time) bool {
 	// non-decreasing in elapsed), so a threshold above that is not yet
 	// reached and φ need not be computed: the usual case of a subject that
 	// answers on time.
-	mean := h.estimatedMean()
 	var elapsed time.Duration
 	// since, inline. With lastSec within wallRange, a difference below
 	// subSecBound puts now's Unix time within 2^62+subSecBound seconds of
@@ -223,6 +245,18 @@ func (h *History) Available(now time.Time) bool {
 	} else {
 		elapsed = h.since(now)
 	}
+	if n := len(h.ring); n >= 2 && h.cfg.Threshold > maxPhiUntilMean {
+		// elapsed <= estimatedMean() without rounding the mean: with x
+		// the unrounded mean, Round(x) >= x-½, so elapsed-pause <= x-½
+		// is enough. Below 2^52 the integers convert to float64 exactly
+		// and x-½ is exact, and no sum saturates.
+		x := h.shift + h.sum/float64(n)
+		pause := h.cfg.AcceptableHeartbeatPause
+		if elapsed >= 0 && elapsed < 1<<52 && pause < 1<<52 && x < 1<<52 && float64(elapsed-pause) <= x-0.5 {
+			return true
+		}
+	}
+	mean := h.estimatedMean()
 	if elapsed <= mean && h.cfg.Threshold > maxPhiUntilMean {
 		return true
 	}

@@ -32,10 +32,13 @@ const (
 	maxTombList = 16
 	listMembers = 256
 	// maxMemberIndexes bounds the member indexes remembered, and
-	// clockMemoBits sizes the memos of clocks (see Checker).
+	// clockMemoBits and shapeMemoBits size the memos (see Checker). The
+	// memos serve recent parts: nodes share a clock or a table for a short
+	// while, so a small memo finds about as much as a large one, whose
+	// slots each cost a fresh page of memory when first touched.
 	maxMemberIndexes = 64
-	clockMemoBits    = 11
-	shapeMemoBits    = 8
+	clockMemoBits    = 7
+	shapeMemoBits    = 6
 	// recentNodes is the size of Checker.recent (a power of two).
 	recentNodes = 64
 )

@@ -34,8 +34,9 @@ type tracer struct {
 }
 
 // traceChunk is how many bytes of lines the tracer collects before it
-// hashes and writes them.
-const traceChunk = 32 << 10
+// hashes and writes them: a chunk amortizes the calls, and a small one
+// keeps the buffer to two pages of fresh memory per run.
+const traceChunk = 4 << 10
 
 func newTracer(w io.Writer) *tracer {
 	t := &tracer{w: w, buf: make([]byte, 0, traceChunk+512), stampSec: -1, secNs: -1e9}

@@ -121,8 +121,9 @@ type slot struct {
 	stopReason string
 	entries    []proto.ServiceEntry // registered by the workload, for deregistration
 	label      string               // timeline lane label
-	recvHead   string               // " n3 recv ": its delivery lines' start
-	fromTail   string               // " from n3": the end of lines of its messages
+	recvHead   piece                // " n3 recv ": its delivery lines' start
+	fromTail   piece                // " from n3": the end of lines of its messages
+	tickLine   piece                // " n3 tick": its tick lines after the time
 	upCount    int                  // Up initial members in its state (startup figure)
 }
 
@@ -359,7 +360,7 @@ func (s *sim) slotFor(i int) *slot {
 	}
 	if s.slots[i] == nil {
 		sl := &slot{idx: i, name: slotName(i), addr: slotAddr(i), initial: i < s.initial, timer: -1, secStart: math.MinInt64}
-		sl.recvHead, sl.fromTail = " "+sl.name+" recv ", " from "+sl.name
+		sl.recvHead, sl.fromTail, sl.tickLine = newPiece(" "+sl.name+" recv "), newPiece(" from "+sl.name), newPiece(" "+sl.name+" tick")
 		sl.billing = subSeed(s.opts.Seed, stream(streamBilling, i, 0))%3 == 0 || i == 0
 		sl.clock.rate = 1
 		if s.p.ClockOffset > 0 {
@@ -548,16 +549,16 @@ func (s *sim) deliver(ev *netsim.Event, m *proto.Message) {
 		return
 	}
 	s.events++
-	var from string
-	if fsl := s.slotAt(ev.FromNode); fsl != nil {
-		from = fsl.fromTail
-	} else {
-		from = " from " + m.From.Address.String()
-	}
 	kind := m.Body.Kind()
 	t := s.tr
 	t.begin(s.now)
-	t.recv(sl.recvHead, kind, from, ev.Duplicate)
+	if fsl := s.slotAt(ev.FromNode); fsl != nil {
+		if !t.recv(&sl.recvHead, kind, &fsl.fromTail, ev.Duplicate) {
+			t.recvMiss(&sl.recvHead, kind, &fsl.fromTail, ev.Duplicate)
+		}
+	} else {
+		t.recvText(&sl.recvHead, kind, " from "+m.From.Address.String(), ev.Duplicate)
+	}
 	t.end()
 	if s.tl != nil {
 		s.tl.message(s, ev, kind)
@@ -578,8 +579,7 @@ func (s *sim) tick(idx int) {
 	s.events++
 	t := s.tr
 	t.begin(s.now)
-	t.add(sl.name)
-	t.add("tick")
+	t.put(&sl.tickLine)
 	t.end()
 	sl.node.Tick(s.local(sl))
 	s.afterStep(sl)

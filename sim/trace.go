@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -31,6 +32,9 @@ type tracer struct {
 	stampSec int64
 	secNs    int64
 	secWord  uint64
+
+	// kinds remembers the pieces of message kinds (kindPiece).
+	kinds [1 << kindBits]kindEntry
 }
 
 // traceChunk is how many bytes of lines the tracer collects before it
@@ -113,10 +117,86 @@ func (t *tracer) add(s string) {
 	t.buf = append(t.buf, s...)
 }
 
+// piece is a string of at most 16 bytes held as 16 bytes, which a line
+// stores whole and then advances by n: the bytes past n are overwritten by
+// what follows or lie beyond the line's end.
+type piece struct {
+	b [16]byte
+	n int
+}
+
+// newPiece returns s as a piece. It panics when s is longer than 16 bytes.
+func newPiece(s string) piece {
+	if len(s) > 16 {
+		panic("sim: trace piece " + strconv.Quote(s) + " is longer than 16 bytes")
+	}
+	p := piece{n: len(s)}
+	copy(p.b[:], s)
+	return p
+}
+
+// pieceRoom is the room put and recv need past the end of the buffer to
+// store pieces whole.
+const pieceRoom = 3*16 + 4
+
+// put appends p.
+func (t *tracer) put(p *piece) {
+	n := len(t.buf)
+	if cap(t.buf)-n < 16 {
+		t.buf = append(t.buf, p.b[:p.n]...)
+		return
+	}
+	*(*[16]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(t.buf)), n)) = p.b
+	t.buf = t.buf[:n+p.n]
+}
+
 // recv appends a delivery line's " name recv kind from from", and " dup"
-// for a duplicate, given head " name recv " and tail " from from".
-func (t *tracer) recv(head, kind, tail string, dup bool) {
-	b := append(t.buf, head...)
+// for a duplicate, given head " name recv " and tail " from from". It
+// reports false, having appended nothing, when kind has no piece in
+// t.kinds or the buffer has no room for the pieces: then recvMiss does it.
+// (It calls nothing, so that it needs no stack frame.)
+func (t *tracer) recv(head *piece, kind string, tail *piece, dup bool) bool {
+	n := len(t.buf)
+	ptr := unsafe.StringData(kind)
+	e := &t.kinds[kindSlot(ptr)]
+	if unsafe.StringData(e.kind) != ptr || len(e.kind) != len(kind) || cap(t.buf)-n < pieceRoom {
+		return false
+	}
+	// Each store is 16 bytes (or 4) within the room checked above.
+	b := unsafe.Pointer(unsafe.SliceData(t.buf))
+	*(*[16]byte)(unsafe.Add(b, n)) = head.b
+	n += head.n
+	*(*[16]byte)(unsafe.Add(b, n)) = e.p.b
+	n += e.p.n
+	*(*[16]byte)(unsafe.Add(b, n)) = tail.b
+	n += tail.n
+	if dup {
+		*(*[4]byte)(unsafe.Add(b, n)) = [4]byte{' ', 'd', 'u', 'p'}
+		n += 4
+	}
+	t.buf = t.buf[:n]
+	return true
+}
+
+// recvMiss is recv when it reports false: it remembers kind's piece, if
+// kind is short enough to have one, and appends the line's part.
+func (t *tracer) recvMiss(head *piece, kind string, tail *piece, dup bool) {
+	if len(kind) <= 16 {
+		e := &t.kinds[kindSlot(unsafe.StringData(kind))]
+		e.kind, e.p = kind, newPiece(kind)
+	}
+	t.recvText(head, kind, string(tail.b[:tail.n]), dup)
+}
+
+// kindSlot is the slot of t.kinds for a kind string with data ptr.
+func kindSlot(ptr *byte) uint64 {
+	return uint64(uintptr(unsafe.Pointer(ptr))) * 0x9e3779b97f4a7c15 >> (64 - kindBits)
+}
+
+// recvText is recv with its tail as a string, for a sender that is not a
+// slot, a kind longer than a piece or a buffer without room.
+func (t *tracer) recvText(head *piece, kind, tail string, dup bool) {
+	b := append(t.buf, head.b[:head.n]...)
 	b = append(b, kind...)
 	b = append(b, tail...)
 	if dup {
@@ -124,6 +204,18 @@ func (t *tracer) recv(head, kind, tail string, dup bool) {
 	}
 	t.buf = b
 }
+
+// kindEntry is a kind of message and its piece. The entries of t.kinds
+// are found by the kind string's data pointer and length (kindSlot): an
+// entry holds its string, whose bytes, the same while it lives, are its
+// piece's (kinds are constants in practice).
+type kindEntry struct {
+	kind string
+	p    piece
+}
+
+// kindBits sizes tracer.kinds.
+const kindBits = 5
 
 // addInt appends " n".
 func (t *tracer) addInt(n int64) {

@@ -88,13 +88,19 @@ func TestKeptTimerIsSimAt(t *testing.T) {
 	}
 }
 
-// TestLocalTimeIsSimTime: a slot's localTime gives simTime's value, field
-// for field, along runs of local instants that step forward within and
-// across seconds, jump back (clock steps), cross zero and land on second
-// boundaries, from a fresh slot and from one that built another second.
+// TestLocalTimeIsSimTime: a slot's localAt gives simTime's value of its
+// clock's reading, field for field, along runs of instants that step
+// forward within and across seconds, jump back, cross zero and land on
+// second boundaries, from a fresh slot and from one that built another
+// second, on an undrifted clock (whose readings are the instants) and on
+// drifting ones.
 func TestLocalTimeIsSimTime(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		sl := &slot{secStart: math.MinInt64}
+		sl := &slot{secStart: math.MinInt64, clock: lclock{rate: 1}}
+		if rapid.Bool().Draw(t, "drift") {
+			sl.clock = lclock{t0: rapid.Int64Range(-3e9, 3e9).Draw(t, "t0"), l0: rapid.Int64Range(-3e9, 3e9).Draw(t, "l0"),
+				rate: rapid.Float64Range(0.9, 1.1).Draw(t, "rate")}
+		}
 		ns := rapid.Int64Range(-3e9, 3e9).Draw(t, "start")
 		for range rapid.IntRange(1, 50).Draw(t, "steps") {
 			switch rapid.IntRange(0, 4).Draw(t, "op") {
@@ -107,14 +113,14 @@ func TestLocalTimeIsSimTime(t *testing.T) {
 			case 3:
 				ns = rapid.Int64Range(-1e15, 1e15).Draw(t, "far")
 			default:
-				if sl.secStart != math.MinInt64 {
+				if sl.secStart != math.MinInt64 && sl.clock.rate == 1 {
 					// the cached second's edges: its last instant, the
 					// next second's first, the previous second's last
-					ns = sl.secStart + rapid.SampledFrom([]int64{1e9 - 1, 1e9, -1, 0}).Draw(t, "edge")
+					ns = sl.clock.t0 - sl.clock.l0 + sl.secStart + rapid.SampledFrom([]int64{1e9 - 1, 1e9, -1, 0}).Draw(t, "edge")
 				}
 			}
-			if got, want := sl.localTime(ns), simTime(ns); got != want {
-				t.Fatalf("localTime(%d) = %v, simTime gives %v", ns, got, want)
+			if got, want := sl.localAt(ns), simTime(sl.clock.at(ns)); got != want {
+				t.Fatalf("localAt(%d) = %v, simTime of the reading %d gives %v", ns, got, sl.clock.at(ns), want)
 			}
 		}
 	})

@@ -103,7 +103,7 @@ type slot struct {
 	deadline time.Time // the node's next deadline, in its local time
 	timer    int64     // the sim instant its timer is set for; -1: none
 
-	// The second of local time localTime built last: it starts at
+	// The second of local time localAt built last: it starts at
 	// secStart (ns since epoch) and is Unix second secUnix. Invariant:
 	// simTime(secStart) is time.Unix(secUnix, 0) in UTC; secStart is
 	// math.MinInt64 before the first.
@@ -321,21 +321,23 @@ func unixNanos(ns int64) int64 {
 	return epochNanos + ns
 }
 
-func (s *sim) local(sl *slot) time.Time { return sl.localTime(sl.clock.at(s.now)) }
+// local is the slot's local time now.
+func (s *sim) local(sl *slot) time.Time { return sl.localAt(s.now) }
 
-// localTime is simTime(ns) for the slot's local instants (ns above
-// math.MinInt64+1e9), which come in runs within one second: within the
+// localAt is the slot's local time at sim instant t, simTime of its
+// clock's reading, which comes in runs within one second: within the
 // second it built last, it takes the second from there and the
-// nanoseconds by subtraction.
-func (sl *slot) localTime(ns int64) time.Time {
+// nanoseconds by subtraction. (The readings are above math.MinInt64+1e9.)
+func (sl *slot) localAt(t int64) time.Time {
+	ns := sl.clock.at(t)
 	if d := uint64(ns - sl.secStart); d < 1e9 {
 		return time.Unix(sl.secUnix, int64(d)).UTC()
 	}
 	return sl.newSecond(ns)
 }
 
-// newSecond is localTime for an instant outside the slot's second, which
-// becomes the second of ns.
+// newSecond is localAt for a reading, ns, outside the slot's second,
+// which becomes the second of ns.
 func (sl *slot) newSecond(ns int64) time.Time {
 	sec, nsec := ns/1e9, ns%1e9
 	if nsec < 0 {

@@ -553,15 +553,17 @@ func (s *sim) deliver(ev *netsim.Event, m *proto.Message) {
 	s.events++
 	kind := m.Body.Kind()
 	t := s.tr
-	t.begin(s.now)
-	if fsl := s.slotAt(ev.FromNode); fsl != nil {
-		if !t.recv(&sl.recvHead, kind, &fsl.fromTail, ev.Duplicate) {
-			t.recvMiss(&sl.recvHead, kind, &fsl.fromTail, ev.Duplicate)
-		}
-	} else {
+	if fsl := s.slotAt(ev.FromNode); fsl == nil {
+		t.begin(s.now)
 		t.recvText(&sl.recvHead, kind, " from "+m.From.Address.String(), ev.Duplicate)
+		t.end()
+	} else if t.recvLine(s.now, &sl.recvHead, kind, &fsl.fromTail, ev.Duplicate) {
+		t.endFlush()
+	} else {
+		t.begin(s.now)
+		t.recvMiss(&sl.recvHead, kind, &fsl.fromTail, ev.Duplicate)
+		t.end()
 	}
-	t.end()
 	if s.tl != nil {
 		s.tl.message(s, ev, kind)
 	}
@@ -579,10 +581,13 @@ func (s *sim) tick(idx int) {
 		return
 	}
 	s.events++
-	t := s.tr
-	t.begin(s.now)
-	t.put(&sl.tickLine)
-	t.end()
+	if t := s.tr; t.pieceLine(s.now, &sl.tickLine) {
+		t.endFlush()
+	} else {
+		t.begin(s.now)
+		t.put(&sl.tickLine)
+		t.end()
+	}
 	sl.node.Tick(s.local(sl))
 	s.afterStep(sl)
 }

@@ -62,12 +62,18 @@ func (t *tracer) begin(ns int64) {
 		t.beginSlow(ns)
 		return
 	}
-	frac := uint32(d / 1000)
-	b := t.buf[n : n+16]
-	binary.LittleEndian.PutUint64(b, t.secWord)
-	binary.LittleEndian.PutUint32(b[7:], digits3[frac/1000])
-	binary.LittleEndian.PutUint32(b[10:], digits3[frac%1000])
+	t.stamp(unsafe.Pointer(unsafe.SliceData(t.buf)), n, d)
 	t.buf = t.buf[:n+13]
+}
+
+// stamp stores begin's timestamp, 13 bytes and 3 spare, at b+n, for an
+// instant d nanoseconds into the second of t.secWord. The caller makes
+// sure of the room.
+func (t *tracer) stamp(b unsafe.Pointer, n int, d uint64) {
+	frac := uint32(d / 1000)
+	*(*uint64)(unsafe.Add(b, n)) = t.secWord
+	*(*uint32)(unsafe.Add(b, n+7)) = digits3[frac/1000]
+	*(*uint32)(unsafe.Add(b, n+10)) = digits3[frac%1000]
 }
 
 // beginSlow is begin for a new second, a second too large for six
@@ -135,10 +141,6 @@ func newPiece(s string) piece {
 	return p
 }
 
-// pieceRoom is the room put and recv need past the end of the buffer to
-// store pieces whole.
-const pieceRoom = 3*16 + 4
-
 // put appends p.
 func (t *tracer) put(p *piece) {
 	n := len(t.buf)
@@ -150,20 +152,25 @@ func (t *tracer) put(p *piece) {
 	t.buf = t.buf[:n+p.n]
 }
 
-// recv appends a delivery line's " name recv kind from from", and " dup"
-// for a duplicate, given head " name recv " and tail " from from". It
-// reports false, having appended nothing, when kind has no piece in
-// t.kinds or the buffer has no room for the pieces: then recvMiss does it.
-// (It calls nothing, so that it needs no stack frame.)
-func (t *tracer) recv(head *piece, kind string, tail *piece, dup bool) bool {
+// recvLine appends a whole delivery line at simulated time ns: begin(ns),
+// recv and end but for its flush, which the caller makes when the buffer
+// holds a chunk (endFlush). It reports false, having appended nothing,
+// where begin or recv would take their slow paths: a new second, a kind
+// without a piece in t.kinds, or a buffer without room. (It calls
+// nothing, so that it needs no stack frame.)
+func (t *tracer) recvLine(ns int64, head *piece, kind string, tail *piece, dup bool) bool {
+	d := uint64(max(ns, 0) - t.secNs)
 	n := len(t.buf)
 	ptr := unsafe.StringData(kind)
 	e := &t.kinds[kindSlot(ptr)]
-	if unsafe.StringData(e.kind) != ptr || len(e.kind) != len(kind) || cap(t.buf)-n < pieceRoom {
+	if d >= 1e9 || unsafe.StringData(e.kind) != ptr || len(e.kind) != len(kind) || cap(t.buf)-n < lineRoom {
 		return false
 	}
-	// Each store is 16 bytes (or 4) within the room checked above.
+	// Each store is within the room checked above: begin's, then
+	// pieces of 16 bytes (or 4) and the newline.
 	b := unsafe.Pointer(unsafe.SliceData(t.buf))
+	t.stamp(b, n, d)
+	n += 13
 	*(*[16]byte)(unsafe.Add(b, n)) = head.b
 	n += head.n
 	*(*[16]byte)(unsafe.Add(b, n)) = e.p.b
@@ -174,12 +181,46 @@ func (t *tracer) recv(head *piece, kind string, tail *piece, dup bool) bool {
 		*(*[4]byte)(unsafe.Add(b, n)) = [4]byte{' ', 'd', 'u', 'p'}
 		n += 4
 	}
-	t.buf = t.buf[:n]
+	*(*byte)(unsafe.Add(b, n)) = '\n'
+	t.buf = t.buf[:n+1]
+	t.lines++
 	return true
 }
 
-// recvMiss is recv when it reports false: it remembers kind's piece, if
-// kind is short enough to have one, and appends the line's part.
+// pieceLine appends a whole line of one piece at simulated time ns, as
+// recvLine does, reporting false where begin would take its slow path.
+func (t *tracer) pieceLine(ns int64, p *piece) bool {
+	d := uint64(max(ns, 0) - t.secNs)
+	n := len(t.buf)
+	if d >= 1e9 || cap(t.buf)-n < lineRoom {
+		return false
+	}
+	b := unsafe.Pointer(unsafe.SliceData(t.buf))
+	t.stamp(b, n, d)
+	n += 13
+	*(*[16]byte)(unsafe.Add(b, n)) = p.b
+	n += p.n
+	*(*byte)(unsafe.Add(b, n)) = '\n'
+	t.buf = t.buf[:n+1]
+	t.lines++
+	return true
+}
+
+// lineRoom is the room recvLine needs past the end of the buffer: a
+// timestamp, three pieces, " dup" and the newline.
+const lineRoom = 13 + 3*16 + 4 + 1
+
+// endFlush is end's flush of a full chunk, for lines ended without end.
+func (t *tracer) endFlush() {
+	if len(t.buf) >= traceChunk {
+		t.flush()
+	}
+}
+
+// recvMiss appends the part of a delivery line after its timestamp, " name
+// recv kind from from", and " dup" for a duplicate, given head " name recv
+// " and tail " from from", where recvLine declined. It remembers kind's
+// piece, if kind is short enough to have one.
 func (t *tracer) recvMiss(head *piece, kind string, tail *piece, dup bool) {
 	if len(kind) <= 16 {
 		e := &t.kinds[kindSlot(unsafe.StringData(kind))]
@@ -193,8 +234,8 @@ func kindSlot(ptr *byte) uint64 {
 	return uint64(uintptr(unsafe.Pointer(ptr))) * 0x9e3779b97f4a7c15 >> (64 - kindBits)
 }
 
-// recvText is recv with its tail as a string, for a sender that is not a
-// slot, a kind longer than a piece or a buffer without room.
+// recvText is recvMiss with its tail as a string, for a sender that is
+// not a slot too.
 func (t *tracer) recvText(head *piece, kind, tail string, dup bool) {
 	b := append(t.buf, head.b[:head.n]...)
 	b = append(b, kind...)
@@ -227,9 +268,7 @@ func (t *tracer) addInt(n int64) {
 func (t *tracer) end() {
 	t.buf = append(t.buf, '\n')
 	t.lines++
-	if len(t.buf) >= traceChunk {
-		t.flush()
-	}
+	t.endFlush()
 }
 
 // flush hashes and writes the lines collected so far.

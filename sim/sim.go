@@ -622,14 +622,24 @@ func (s *sim) afterStep(sl *slot) {
 			panic(fmt.Sprintf("sim: %s keeps its timer at %d, its deadline maps to %d", sl.name, sl.timer, at))
 		}
 	}
-	if st := sl.node.State(); st != sl.lastState {
+	st := sl.node.State()
+	if st != sl.lastState {
 		sl.lastState = st
 		s.fig.stateChanged(s, sl)
 		if s.tl != nil {
 			s.timelineLabel(sl)
 		}
 	}
-	s.observe(sl)
+	// observe returns at once for a view the checker has seen, as most
+	// are: that is checked here, field by field.
+	if o := &sl.observed; o.state != st || o.node != sl.node || o.phase != sl.phase || o.chk != s.chk {
+		s.observe(sl)
+	} else if checkShortcuts {
+		if s.seenView(sl) != *o {
+			panic(fmt.Sprintf("sim: afterStep skips a view of %s the checker has not seen", sl.name))
+		}
+		s.observe(sl)
+	}
 }
 
 // timerHolds reports whether the slot's deadline, unchanged since
@@ -682,11 +692,17 @@ type observedView struct {
 	phase proto.Phase
 }
 
+// seenView is the observedView of the slot's current view.
+func (s *sim) seenView(sl *slot) observedView {
+	return observedView{chk: s.chk, node: sl.node, state: sl.node.State(), phase: sl.phase}
+}
+
 // checkShortcuts, when set (by tests), makes the simulator redo the work
 // its shortcuts skip and panic if the result differs: observe checks the
-// views it skips as unchanged, afterStep maps the deadlines it keeps, the
-// startup figure recounts the member lists it remembers, and run
-// recomputes after every event the next action it holds.
+// views it skips as unchanged, afterStep makes sure the views it skips
+// are those and maps the deadlines it keeps, the startup figure recounts
+// the member lists it remembers, and run recomputes after every event the
+// next action it holds.
 var checkShortcuts bool
 
 // observe runs the safety checker on a slot's current view, unless the
@@ -695,7 +711,7 @@ func (s *sim) observe(sl *slot) {
 	if s.failed || sl.node == nil {
 		return
 	}
-	seen := observedView{chk: s.chk, node: sl.node, state: sl.node.State(), phase: sl.phase}
+	seen := s.seenView(sl)
 	if seen == sl.observed {
 		if checkShortcuts {
 			if vs := s.chk.Observe(s.view(sl)); len(vs) > 0 {

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"math/rand"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,6 +91,7 @@ type slot struct {
 	billing bool
 
 	node    *proto.Node
+	rng     *rand.Rand // node's, reseeded for the next incarnation
 	inc     *incarnation
 	history []*incarnation // every incarnation, oldest first
 	incs    int
@@ -396,8 +398,8 @@ func (s *sim) start(sl *slot) {
 	sl.incs++
 	cfg := s.p.Config
 	cfg.NodeID = proto.NodeID(sl.name)
-	rng := newRand(s.opts.Seed, stream(streamNode, sl.idx, sl.incs))
-	n, err := proto.New(cfg, sl.addr, rng)
+	sl.rng = nodeRand(sl.rng, s.opts.Seed, stream(streamNode, sl.idx, sl.incs))
+	n, err := proto.New(cfg, sl.addr, sl.rng)
 	if err != nil {
 		s.fail(Violation{Phase: "sim", Invariant: "sim-error", Node: sl.name, Detail: err.Error()})
 		return
@@ -435,6 +437,18 @@ func (s *sim) start(sl *slot) {
 		s.fig.joined(s, inc)
 	}
 	s.timelineLabel(sl)
+}
+
+// nodeRand returns newRand(seed, stream) for a new incarnation: old, the
+// rng of the slot's previous incarnation (whose node never runs again),
+// reseeded, if there was one. Reseeding sets the source's whole state, as
+// a new source's seeding does, without a new 4.9 KB source.
+func nodeRand(old *rand.Rand, seed int64, stream uint64) *rand.Rand {
+	if old == nil {
+		return newRand(seed, stream)
+	}
+	old.Seed(subSeed(seed, stream))
+	return old
 }
 
 // seedsFor picks the seed list of a starting incarnation: the first

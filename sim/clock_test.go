@@ -125,3 +125,34 @@ func TestLocalTimeIsSimTime(t *testing.T) {
 		}
 	})
 }
+
+// TestClockHold: the bound lclock.hold works out once answers, at every
+// instant, what timerHolds asks of the clock (the search started from the
+// clock alone at or after now, and the clock reads less than the local
+// instant), on undrifted and drifting clocks, around the bound's edges
+// and for local instants at the edge of the range it works out exactly.
+func TestClockHold(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		c := lclock{t0: rapid.Int64Range(0, 1e12).Draw(t, "t0"), l0: rapid.Int64Range(-1e12, 1e12).Draw(t, "l0"), rate: 1}
+		if rapid.Bool().Draw(t, "drift") {
+			c.rate = rapid.Float64Range(0.5, 1.5).Draw(t, "rate")
+		}
+		// (Far beyond 2^61 the search itself overflows.)
+		local := rapid.OneOf(rapid.Int64Range(-1e12, 3e12), rapid.Int64Range(1<<61-1e9, 1<<61+1e9)).Draw(t, "local")
+		from := rapid.Int64Range(0, 2e12).Draw(t, "from")
+		_, start := c.search(local, from)
+		until, checkAt := c.hold(local, start)
+		x := local - c.l0 + c.t0 // the first instant an undrifted clock reads local
+		nows := []int64{0, 1, from, start - 1, start, start + 1, x - 2, x - 1, x, x + 1, until - 1, until, until + 1}
+		for _, now := range append(nows, rapid.SliceOfN(rapid.Int64Range(0, 3e12), 0, 10).Draw(t, "nows")...) {
+			if now < 0 {
+				continue
+			}
+			want := start >= now && c.at(now) < local
+			got := now <= until && (!checkAt || c.at(now) < local)
+			if got != want {
+				t.Fatalf("at %d, search start %d, bound %d (checkAt %v): hold says %v, timerHolds' test %v", now, start, until, checkAt, got, want)
+			}
+		}
+	})
+}

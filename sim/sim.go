@@ -116,6 +116,12 @@ type slot struct {
 	timerLocal int64
 	timerStart int64
 	timerClock lclock
+	// What timerKept needs of that: the last instant the timer holds
+	// (lclock.hold), whether the clock must also still read less than
+	// timerLocal then, and the clock's generation.
+	holdUntil int64
+	holdAt    bool
+	timerGen  uint64
 
 	topo       proto.TopologySnapshot
 	lastState  *proto.State
@@ -130,10 +136,13 @@ type slot struct {
 }
 
 // lclock is a slot's clock: local = l0 + (t - t0) × rate, in nanoseconds
-// since epoch. It never runs backwards unless stepped.
+// since epoch. It never runs backwards unless stepped. gen counts the
+// changes (setRate, step): a clock is set up before it is read and then
+// changes only through those.
 type lclock struct {
 	t0, l0 int64
 	rate   float64
+	gen    uint64
 }
 
 func (c *lclock) at(t int64) int64 {
@@ -145,10 +154,31 @@ func (c *lclock) at(t int64) int64 {
 
 func (c *lclock) setRate(t int64, r float64) {
 	c.l0, c.t0, c.rate = c.at(t), t, r
+	c.gen++
 }
 
 func (c *lclock) step(t int64, d int64) {
 	c.l0, c.t0 = c.at(t)+d, t
+	c.gen++
+}
+
+// hold is, for a search of the clock for local that started from start
+// (search's second result), the last instant now up to which the search
+// started from the clock alone at or after now and the clock reads less
+// than local at now, as timerHolds asks: -1 when no instant from 0 up
+// qualifies. When the clock's rate is not 1 (or its figures are far out
+// of range) it gives the bound from start alone, and checkAt: the
+// reading must still be compared.
+func (c *lclock) hold(local, start int64) (until int64, checkAt bool) {
+	if start < 0 {
+		return -1, false
+	}
+	const lim = 1 << 61
+	if c.rate == 1 && -lim < local && local < lim && -lim < c.l0 && c.l0 < lim && -lim < c.t0 && c.t0 < lim {
+		// at(now) < local ⟺ l0 + now - t0 < local ⟺ now < local - l0 + t0.
+		return min(start, local-c.l0+c.t0-1), false
+	}
+	return start, true
 }
 
 // simAt returns the first sim instant >= now at which the clock reads at
@@ -363,7 +393,7 @@ func (s *sim) slotFor(i int) *slot {
 		s.slots = append(s.slots, nil)
 	}
 	if s.slots[i] == nil {
-		sl := &slot{idx: i, name: slotName(i), addr: slotAddr(i), initial: i < s.initial, timer: -1, secStart: math.MinInt64}
+		sl := &slot{idx: i, name: slotName(i), addr: slotAddr(i), initial: i < s.initial, timer: -1, holdUntil: -1, secStart: math.MinInt64}
 		sl.recvHead, sl.fromTail, sl.tickLine = newPiece(" "+sl.name+" recv "), newPiece(" from "+sl.name), newPiece(" "+sl.name+" tick")
 		sl.billing = subSeed(s.opts.Seed, stream(streamBilling, i, 0))%3 == 0 || i == 0
 		sl.clock.rate = 1
@@ -628,10 +658,16 @@ func (s *sim) afterStep(sl *slot) {
 	}
 	// A running node whose deadline did not move keeps its pending timer
 	// when the deadline maps to the same instant (timerHolds).
-	if !(out.Deadline == sl.deadline && sl.timer >= 0 && sl.running() && sl.timerHolds(s.now)) {
+	if !(out.Deadline == sl.deadline && sl.timer >= 0 && sl.running() && sl.timerKept(s.now)) {
+		if checkShortcuts && out.Deadline == sl.deadline && sl.timer >= 0 && sl.running() && sl.timerHolds(s.now) {
+			panic(fmt.Sprintf("sim: %s resets a timer timerHolds keeps", sl.name))
+		}
 		sl.deadline = out.Deadline
 		s.schedule(sl)
 	} else if checkShortcuts {
+		if !sl.timerHolds(s.now) {
+			panic(fmt.Sprintf("sim: %s keeps a timer timerHolds does not", sl.name))
+		}
 		if at := sl.clock.simAt(sinceEpoch(sl.deadline), s.now); at != sl.timer {
 			panic(fmt.Sprintf("sim: %s keeps its timer at %d, its deadline maps to %d", sl.name, sl.timer, at))
 		}
@@ -666,6 +702,12 @@ func (sl *slot) timerHolds(now int64) bool {
 	return sl.timerStart >= now && sl.clock == sl.timerClock && sl.clock.at(now) < sl.timerLocal
 }
 
+// timerKept is timerHolds from what schedule worked out (lclock.hold),
+// with the clock's generation standing for the clock.
+func (sl *slot) timerKept(now int64) bool {
+	return now <= sl.holdUntil && sl.clock.gen == sl.timerGen && (!sl.holdAt || sl.clock.at(now) < sl.timerLocal)
+}
+
 // schedule sets the slot's netsim timer for its node's deadline.
 func (s *sim) schedule(sl *slot) {
 	if !sl.running() || sl.deadline.IsZero() {
@@ -678,6 +720,8 @@ func (s *sim) schedule(sl *slot) {
 	local := sinceEpoch(sl.deadline)
 	at, start := sl.clock.search(local, s.now)
 	sl.timerLocal, sl.timerStart, sl.timerClock = local, start, sl.clock
+	sl.holdUntil, sl.holdAt = sl.clock.hold(local, start)
+	sl.timerGen = sl.clock.gen
 	if at != sl.timer {
 		s.net.ScheduleTimer(simTime(at), nodeTimer(sl.idx))
 		sl.timer = at

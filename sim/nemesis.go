@@ -287,7 +287,31 @@ func (w *workload) act(s *sim) {
 	t := s.tr
 	t.begin(s.now)
 	t.add("workload")
-	t.add(e.Action())
+	t.addWork(sl.name, e)
 	t.end()
 	s.workCommand(sl, e)
+}
+
+// addWork appends " " + e.Action() for a workload entry e at the slot
+// named n, in parts.
+func (t *tracer) addWork(n string, e Entry) {
+	switch e.Op {
+	case OpRegister, OpDeregister:
+		t.add(e.Op.String())
+		t.add(n)
+		t.add(e.Key)
+		t.add(e.Path)
+	case OpHost:
+		t.add("host")
+		t.add(n)
+		t.add(e.Shards.Name)
+		t.addInt(int64(e.Shards.Shards))
+		t.addInt(int64(e.Shards.Replicas))
+	case OpUnhost:
+		t.add("unhost")
+		t.add(n)
+		t.add(e.Shards.Name)
+	default:
+		t.add(e.Action())
+	}
 }

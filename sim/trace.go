@@ -33,7 +33,7 @@ type tracer struct {
 	secNs    int64
 	secWord  uint64
 
-	// kinds remembers the pieces of message kinds (kindPiece).
+	// kinds remembers the pieces of message kinds (recvLine, recvMiss).
 	kinds [1 << kindBits]kindEntry
 }
 
@@ -153,11 +153,11 @@ func (t *tracer) put(p *piece) {
 }
 
 // recvLine appends a whole delivery line at simulated time ns: begin(ns),
-// recv and end but for its flush, which the caller makes when the buffer
-// holds a chunk (endFlush). It reports false, having appended nothing,
-// where begin or recv would take their slow paths: a new second, a kind
+// recvMiss's part and end but for its flush, which the caller makes when
+// the buffer holds a chunk (endFlush). It reports false, having appended
+// nothing, where it would need more than stores: a new second, a kind
 // without a piece in t.kinds, or a buffer without room. (It calls
-// nothing, so that it needs no stack frame.)
+// nothing, so that it needs no stack check nor spills.)
 func (t *tracer) recvLine(ns int64, head *piece, kind string, tail *piece, dup bool) bool {
 	d := uint64(max(ns, 0) - t.secNs)
 	n := len(t.buf)

@@ -32,10 +32,13 @@ const (
 	maxTombList = 16
 	listMembers = 256
 	// maxMemberIndexes bounds the member indexes remembered, and
-	// clockMemoBits sizes the memos of clocks (see Checker).
+	// clockMemoBits and shapeMemoBits size the memos (see Checker). The
+	// memos serve recent parts: nodes share a clock or a table for a short
+	// while, so a small memo finds about as much as a large one, whose
+	// slots each cost a fresh page of memory when first touched.
 	maxMemberIndexes = 64
-	clockMemoBits    = 11
-	shapeMemoBits    = 8
+	clockMemoBits    = 7
+	shapeMemoBits    = 6
 	// recentNodes is the size of Checker.recent (a power of two).
 	recentNodes = 64
 )
@@ -73,6 +76,8 @@ type Checker struct {
 	// but the tombstones'.
 	shapes memo[shapeRecord]
 	noMemo bool // tests: compute everything afresh
+	// unreach is the list step.unreachable reuses.
+	unreach []proto.UniqueAddress
 }
 
 type memberList struct {
@@ -1204,10 +1209,10 @@ func (r *step) leadership() {
 			return // not converged, whoever is unreachable
 		}
 		unreachable := r.unreachable()
-		if !liveReachable(s, unreachable) {
+		if !liveReachable(s, &unreachable) {
 			return
 		}
-		leader, hasLeader = fastLeader(s, r.self, unreachable)
+		leader, hasLeader = fastLeader(s, r.self, &unreachable)
 	} else {
 		if !s.Converged() {
 			return
@@ -1219,9 +1224,11 @@ func (r *step) leadership() {
 }
 
 // unreachable is proto.State.Unreachable as a set, built without
-// UniqueAddress.Compare; nil when nobody is unreachable.
-func (r *step) unreachable() map[proto.UniqueAddress]struct{} {
-	var out map[proto.UniqueAddress]struct{}
+// UniqueAddress.Compare; empty when nobody is unreachable. It lists the
+// nodes in r.c.unreach, which it reuses: the set lasts until the next
+// step's.
+func (r *step) unreachable() nodeSet {
+	out := nodeSet{list: r.c.unreach[:0]}
 	at := 0
 	for _, row := range r.s.Reachability.Rows {
 		if len(row.Unreachable) == 0 {
@@ -1231,26 +1238,62 @@ func (r *step) unreachable() map[proto.UniqueAddress]struct{} {
 		if !ok || r.s.Members[i].Status == proto.Down || r.s.Members[i].Status == proto.Exiting {
 			continue
 		}
-		if out == nil {
-			out = map[proto.UniqueAddress]struct{}{}
-		}
 		for _, u := range row.Unreachable {
-			out[u] = struct{}{}
+			out.add(u)
 		}
+	}
+	if out.m == nil {
+		r.c.unreach = out.list
 	}
 	return out
 }
 
+// nodeSet is a set of nodes: a list, compared with sameNode, while it
+// holds at most nodeSetList nodes; a map beyond.
+type nodeSet struct {
+	list []proto.UniqueAddress
+	m    map[proto.UniqueAddress]struct{}
+}
+
+const nodeSetList = 16
+
+func (n *nodeSet) add(u proto.UniqueAddress) {
+	switch {
+	case n.m != nil:
+		n.m[u] = struct{}{}
+	case containsNode(n.list, u):
+	case len(n.list) < nodeSetList:
+		n.list = append(n.list, u)
+	default:
+		n.m = make(map[proto.UniqueAddress]struct{}, 2*nodeSetList)
+		for _, x := range n.list {
+			n.m[x] = struct{}{}
+		}
+		n.m[u] = struct{}{}
+		n.list = nil
+	}
+}
+
+func (n *nodeSet) has(u proto.UniqueAddress) bool {
+	if n.m != nil {
+		_, ok := n.m[u]
+		return ok
+	}
+	return containsNode(n.list, u)
+}
+
+func (n *nodeSet) empty() bool { return len(n.list) == 0 && len(n.m) == 0 }
+
 // fastConverged is proto.State.Converged for a valid state whose seen set
 // is a subsequence of its members, given its unreachable set.
-func fastConverged(s *proto.State, unreachable map[proto.UniqueAddress]struct{}) bool {
+func fastConverged(s *proto.State, unreachable *nodeSet) bool {
 	return len(s.Members) > 0 && liveSeen(s) && liveReachable(s, unreachable)
 }
 
 // liveReachable reports whether no member that is not Down or Exiting is
 // in the unreachable set: the part of fastConverged that needs it.
-func liveReachable(s *proto.State, unreachable map[proto.UniqueAddress]struct{}) bool {
-	if len(unreachable) == 0 {
+func liveReachable(s *proto.State, unreachable *nodeSet) bool {
+	if unreachable.empty() {
 		return true
 	}
 	for i := range s.Members {
@@ -1258,7 +1301,7 @@ func liveReachable(s *proto.State, unreachable map[proto.UniqueAddress]struct{})
 		if m.Status == proto.Down || m.Status == proto.Exiting {
 			continue
 		}
-		if _, ok := unreachable[m.Node]; ok {
+		if unreachable.has(m.Node) {
 			return false
 		}
 	}
@@ -1285,11 +1328,11 @@ func liveSeen(s *proto.State) bool {
 
 // fastLeader is proto.State.Leader given the state's unreachable set: its
 // first rule without UniqueAddress.Compare, the rare fallback by proto.
-func fastLeader(s *proto.State, self proto.UniqueAddress, unreachable map[proto.UniqueAddress]struct{}) (proto.UniqueAddress, bool) {
+func fastLeader(s *proto.State, self proto.UniqueAddress, unreachable *nodeSet) (proto.UniqueAddress, bool) {
 	for i := range s.Members {
 		m := &s.Members[i]
 		if m.Status == proto.Up || m.Status == proto.Leaving {
-			if _, ok := unreachable[m.Node]; !ok {
+			if !unreachable.has(m.Node) {
 				return m.Node, true
 			}
 		}

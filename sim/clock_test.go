@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -88,13 +89,30 @@ func TestKeptTimerIsSimAt(t *testing.T) {
 	}
 }
 
-// TestLocalTimeIsSimTime: a slot's localTime gives simTime's value, field
-// for field, along runs of local instants that step forward within and
-// across seconds, jump back (clock steps), cross zero and land on second
-// boundaries, from a fresh slot and from one that built another second.
+// TestLocalTimeIsSimTime: a slot's localAt gives simTime's value of its
+// clock's reading, field for field, along runs of instants that step
+// forward within and across seconds, jump back, cross zero and land on
+// second boundaries, from a fresh slot and from one that built another
+// second, on an undrifted clock (whose readings are the instants) and on
+// drifting ones, building times from their raw layout and without.
 func TestLocalTimeIsSimTime(t *testing.T) {
+	if !rawTimes {
+		t.Errorf("rawTime is not time.Time's layout on this Go release: localAt takes time.Unix's slower way")
+	}
+	defer func(raw bool) { rawTimes = raw }(rawTimes)
+	for _, raw := range []bool{rawTimes, false} {
+		rawTimes = raw
+		t.Run(fmt.Sprintf("rawTimes=%v", raw), localTimeIsSimTime)
+	}
+}
+
+func localTimeIsSimTime(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		sl := &slot{secStart: math.MinInt64}
+		sl := &slot{secStart: math.MinInt64, clock: lclock{rate: 1}}
+		if rapid.Bool().Draw(t, "drift") {
+			sl.clock = lclock{t0: rapid.Int64Range(-3e9, 3e9).Draw(t, "t0"), l0: rapid.Int64Range(-3e9, 3e9).Draw(t, "l0"),
+				rate: rapid.Float64Range(0.9, 1.1).Draw(t, "rate")}
+		}
 		ns := rapid.Int64Range(-3e9, 3e9).Draw(t, "start")
 		for range rapid.IntRange(1, 50).Draw(t, "steps") {
 			switch rapid.IntRange(0, 4).Draw(t, "op") {
@@ -107,14 +125,45 @@ func TestLocalTimeIsSimTime(t *testing.T) {
 			case 3:
 				ns = rapid.Int64Range(-1e15, 1e15).Draw(t, "far")
 			default:
-				if sl.secStart != math.MinInt64 {
+				if sl.secStart != math.MinInt64 && sl.clock.rate == 1 {
 					// the cached second's edges: its last instant, the
 					// next second's first, the previous second's last
-					ns = sl.secStart + rapid.SampledFrom([]int64{1e9 - 1, 1e9, -1, 0}).Draw(t, "edge")
+					ns = sl.clock.t0 - sl.clock.l0 + sl.secStart + rapid.SampledFrom([]int64{1e9 - 1, 1e9, -1, 0}).Draw(t, "edge")
 				}
 			}
-			if got, want := sl.localTime(ns), simTime(ns); got != want {
-				t.Fatalf("localTime(%d) = %v, simTime gives %v", ns, got, want)
+			if got, want := sl.localAt(ns), simTime(sl.clock.at(ns)); got != want {
+				t.Fatalf("localAt(%d) = %v, simTime of the reading %d gives %v", ns, got, sl.clock.at(ns), want)
+			}
+		}
+	})
+}
+
+// TestClockHold: the bound lclock.hold works out once answers, at every
+// instant, what timerHolds asks of the clock (the search started from the
+// clock alone at or after now, and the clock reads less than the local
+// instant), on undrifted and drifting clocks, around the bound's edges
+// and for local instants at the edge of the range it works out exactly.
+func TestClockHold(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		c := lclock{t0: rapid.Int64Range(0, 1e12).Draw(t, "t0"), l0: rapid.Int64Range(-1e12, 1e12).Draw(t, "l0"), rate: 1}
+		if rapid.Bool().Draw(t, "drift") {
+			c.rate = rapid.Float64Range(0.5, 1.5).Draw(t, "rate")
+		}
+		// (Far beyond 2^61 the search itself overflows.)
+		local := rapid.OneOf(rapid.Int64Range(-1e12, 3e12), rapid.Int64Range(1<<61-1e9, 1<<61+1e9)).Draw(t, "local")
+		from := rapid.Int64Range(0, 2e12).Draw(t, "from")
+		_, start := c.search(local, from)
+		until, checkAt := c.hold(local, start)
+		x := local - c.l0 + c.t0 // the first instant an undrifted clock reads local
+		nows := []int64{0, 1, from, start - 1, start, start + 1, x - 2, x - 1, x, x + 1, until - 1, until, until + 1}
+		for _, now := range append(nows, rapid.SliceOfN(rapid.Int64Range(0, 3e12), 0, 10).Draw(t, "nows")...) {
+			if now < 0 {
+				continue
+			}
+			want := start >= now && c.at(now) < local
+			got := now <= until && (!checkAt || c.at(now) < local)
+			if got != want {
+				t.Fatalf("at %d, search start %d, bound %d (checkAt %v): hold says %v, timerHolds' test %v", now, start, until, checkAt, got, want)
 			}
 		}
 	})

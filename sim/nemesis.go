@@ -222,6 +222,8 @@ type workload struct {
 	rng   *rand.Rand
 	every time.Duration
 	next  int64
+	// running is act's list of the running slots, kept for the next.
+	running []*slot
 }
 
 func newWorkload(seed int64, every time.Duration) *workload {
@@ -237,15 +239,27 @@ func (w *workload) gap() time.Duration {
 
 var serviceKeys = []string{"api", "cache", "db", "search"}
 
+// servicePaths holds the paths the workload registers under each key:
+// "/svc/api/a" to "/svc/api/d", and so on.
+var servicePaths = func() (p [4][4]string) {
+	for k, key := range serviceKeys {
+		for i := range p[k] {
+			p[k][i] = "/svc/" + key + "/" + string(rune('a'+i))
+		}
+	}
+	return p
+}()
+
 func (w *workload) act(s *sim) {
 	w.next = s.now + int64(w.gap())
 	a, op, k, pth := w.rng.Float64(), w.rng.Intn(10), w.rng.Intn(len(serviceKeys)), w.rng.Intn(4)
-	var running []*slot
+	running := w.running[:0]
 	for _, sl := range s.slots {
 		if sl != nil && sl.running() {
 			running = append(running, sl)
 		}
 	}
+	w.running = running
 	if len(running) == 0 {
 		return
 	}
@@ -253,7 +267,7 @@ func (w *workload) act(s *sim) {
 	e := Entry{At: time.Duration(s.now), Node: sl.idx, Peer: -1}
 	switch {
 	case op < 5 || len(sl.entries) == 0 && op < 7:
-		e.Op, e.Key, e.Path = OpRegister, serviceKeys[k], "/svc/"+serviceKeys[k]+"/"+string(rune('a'+pth))
+		e.Op, e.Key, e.Path = OpRegister, serviceKeys[k], servicePaths[k][pth]
 	case op < 7:
 		x := sl.entries[k%len(sl.entries)]
 		e.Op, e.Key, e.Path = OpDeregister, x.Key, x.Path
@@ -273,7 +287,31 @@ func (w *workload) act(s *sim) {
 	t := s.tr
 	t.begin(s.now)
 	t.add("workload")
-	t.add(e.Action())
+	t.addWork(sl.name, e)
 	t.end()
 	s.workCommand(sl, e)
+}
+
+// addWork appends " " + e.Action() for a workload entry e at the slot
+// named n, in parts.
+func (t *tracer) addWork(n string, e Entry) {
+	switch e.Op {
+	case OpRegister, OpDeregister:
+		t.add(e.Op.String())
+		t.add(n)
+		t.add(e.Key)
+		t.add(e.Path)
+	case OpHost:
+		t.add("host")
+		t.add(n)
+		t.add(e.Shards.Name)
+		t.addInt(int64(e.Shards.Shards))
+		t.addInt(int64(e.Shards.Replicas))
+	case OpUnhost:
+		t.add("unhost")
+		t.add(n)
+		t.add(e.Shards.Name)
+	default:
+		t.add(e.Action())
+	}
 }

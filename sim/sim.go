@@ -3,10 +3,12 @@ package sim
 import (
 	"fmt"
 	"math"
+	"math/rand"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/rumorhq/rumor/invariants"
 	"github.com/rumorhq/rumor/netsim"
@@ -90,6 +92,7 @@ type slot struct {
 	billing bool
 
 	node    *proto.Node
+	rng     *rand.Rand // node's, reseeded for the next incarnation
 	inc     *incarnation
 	history []*incarnation // every incarnation, oldest first
 	incs    int
@@ -103,17 +106,24 @@ type slot struct {
 	deadline time.Time // the node's next deadline, in its local time
 	timer    int64     // the sim instant its timer is set for; -1: none
 
-	// The second of local time localTime built last: it starts at
+	// The second of local time localAt built last: it starts at
 	// secStart (ns since epoch) and is Unix second secUnix. Invariant:
 	// simTime(secStart) is time.Unix(secUnix, 0) in UTC; secStart is
 	// math.MinInt64 before the first.
 	secStart, secUnix int64
+	secExt            int64 // rawTime's ext of secUnix
 
 	// How schedule last mapped the deadline: the local instant, the
 	// search's start (lclock.search) and the clock it searched.
 	timerLocal int64
 	timerStart int64
 	timerClock lclock
+	// What timerKept needs of that: the last instant the timer holds
+	// (lclock.hold), whether the clock must also still read less than
+	// timerLocal then, and the clock's generation.
+	holdUntil int64
+	holdAt    bool
+	timerGen  uint64
 
 	topo       proto.TopologySnapshot
 	lastState  *proto.State
@@ -121,16 +131,20 @@ type slot struct {
 	stopReason string
 	entries    []proto.ServiceEntry // registered by the workload, for deregistration
 	label      string               // timeline lane label
-	recvHead   string               // " n3 recv ": its delivery lines' start
-	fromTail   string               // " from n3": the end of lines of its messages
+	recvHead   piece                // " n3 recv ": its delivery lines' start
+	fromTail   piece                // " from n3": the end of lines of its messages
+	tickLine   piece                // " n3 tick": its tick lines after the time
 	upCount    int                  // Up initial members in its state (startup figure)
 }
 
 // lclock is a slot's clock: local = l0 + (t - t0) × rate, in nanoseconds
-// since epoch. It never runs backwards unless stepped.
+// since epoch. It never runs backwards unless stepped. gen counts the
+// changes (setRate, step): a clock is set up before it is read and then
+// changes only through those.
 type lclock struct {
 	t0, l0 int64
 	rate   float64
+	gen    uint64
 }
 
 func (c *lclock) at(t int64) int64 {
@@ -142,10 +156,31 @@ func (c *lclock) at(t int64) int64 {
 
 func (c *lclock) setRate(t int64, r float64) {
 	c.l0, c.t0, c.rate = c.at(t), t, r
+	c.gen++
 }
 
 func (c *lclock) step(t int64, d int64) {
 	c.l0, c.t0 = c.at(t)+d, t
+	c.gen++
+}
+
+// hold is, for a search of the clock for local that started from start
+// (search's second result), the last instant now up to which the search
+// started from the clock alone at or after now and the clock reads less
+// than local at now, as timerHolds asks: -1 when no instant from 0 up
+// qualifies. When the clock's rate is not 1 (or its figures are far out
+// of range) it gives the bound from start alone, and checkAt: the
+// reading must still be compared.
+func (c *lclock) hold(local, start int64) (until int64, checkAt bool) {
+	if start < 0 {
+		return -1, false
+	}
+	const lim = 1 << 61
+	if c.rate == 1 && -lim < local && local < lim && -lim < c.l0 && c.l0 < lim && -lim < c.t0 && c.t0 < lim {
+		// at(now) < local ⟺ l0 + now - t0 < local ⟺ now < local - l0 + t0.
+		return min(start, local-c.l0+c.t0-1), false
+	}
+	return start, true
 }
 
 // simAt returns the first sim instant >= now at which the clock reads at
@@ -320,27 +355,65 @@ func unixNanos(ns int64) int64 {
 	return epochNanos + ns
 }
 
-func (s *sim) local(sl *slot) time.Time { return sl.localTime(sl.clock.at(s.now)) }
+// local is the slot's local time now.
+func (s *sim) local(sl *slot) time.Time { return sl.localAt(s.now) }
 
-// localTime is simTime(ns) for the slot's local instants (ns above
-// math.MinInt64+1e9), which come in runs within one second: within the
+// localAt is the slot's local time at sim instant t, simTime of its
+// clock's reading, which comes in runs within one second: within the
 // second it built last, it takes the second from there and the
-// nanoseconds by subtraction.
-func (sl *slot) localTime(ns int64) time.Time {
+// nanoseconds by subtraction. (The readings are above math.MinInt64+1e9.)
+func (sl *slot) localAt(t int64) time.Time {
+	ns := sl.clock.at(t)
 	if d := uint64(ns - sl.secStart); d < 1e9 {
+		if rawTimes {
+			r := rawTime{wall: d, ext: sl.secExt}
+			return *(*time.Time)(unsafe.Pointer(&r))
+		}
 		return time.Unix(sl.secUnix, int64(d)).UTC()
 	}
 	return sl.newSecond(ns)
 }
 
-// newSecond is localTime for an instant outside the slot's second, which
-// becomes the second of ns.
+// rawTime is the layout of a time.Time: a UTC instant without a monotonic
+// reading has its nanoseconds in wall, its seconds (counted as the time
+// package does) in ext, and no location. rawTimes reports that this holds
+// for the Go release at hand, checked once on instants of a run's range:
+// then localAt builds its times from the second's ext alone.
+type rawTime struct {
+	wall uint64
+	ext  int64
+	loc  *time.Location
+}
+
+var rawTimes = func() bool {
+	if unsafe.Sizeof(rawTime{}) != unsafe.Sizeof(time.Time{}) {
+		return false
+	}
+	for _, sec := range []int64{epochSec - 1, epochSec, epochSec + 86400*365} {
+		for _, nsec := range []int64{0, 1, 999999999} {
+			r := rawTime{wall: uint64(nsec), ext: timeExt(sec)}
+			if *(*time.Time)(unsafe.Pointer(&r)) != time.Unix(sec, nsec).UTC() {
+				return false
+			}
+		}
+	}
+	return true
+}()
+
+// timeExt is rawTime's ext of Unix second sec in UTC.
+func timeExt(sec int64) int64 {
+	t := time.Unix(sec, 0).UTC()
+	return (*rawTime)(unsafe.Pointer(&t)).ext
+}
+
+// newSecond is localAt for a reading, ns, outside the slot's second,
+// which becomes the second of ns.
 func (sl *slot) newSecond(ns int64) time.Time {
 	sec, nsec := ns/1e9, ns%1e9
 	if nsec < 0 {
 		sec, nsec = sec-1, nsec+1e9
 	}
-	sl.secStart, sl.secUnix = ns-nsec, epochSec+sec
+	sl.secStart, sl.secUnix, sl.secExt = ns-nsec, epochSec+sec, timeExt(epochSec+sec)
 	return time.Unix(sl.secUnix, nsec).UTC()
 }
 
@@ -358,8 +431,8 @@ func (s *sim) slotFor(i int) *slot {
 		s.slots = append(s.slots, nil)
 	}
 	if s.slots[i] == nil {
-		sl := &slot{idx: i, name: slotName(i), addr: slotAddr(i), initial: i < s.initial, timer: -1, secStart: math.MinInt64}
-		sl.recvHead, sl.fromTail = " "+sl.name+" recv ", " from "+sl.name
+		sl := &slot{idx: i, name: slotName(i), addr: slotAddr(i), initial: i < s.initial, timer: -1, holdUntil: -1, secStart: math.MinInt64}
+		sl.recvHead, sl.fromTail, sl.tickLine = newPiece(" "+sl.name+" recv "), newPiece(" from "+sl.name), newPiece(" "+sl.name+" tick")
 		sl.billing = subSeed(s.opts.Seed, stream(streamBilling, i, 0))%3 == 0 || i == 0
 		sl.clock.rate = 1
 		if s.p.ClockOffset > 0 {
@@ -393,8 +466,8 @@ func (s *sim) start(sl *slot) {
 	sl.incs++
 	cfg := s.p.Config
 	cfg.NodeID = proto.NodeID(sl.name)
-	rng := newRand(s.opts.Seed, stream(streamNode, sl.idx, sl.incs))
-	n, err := proto.New(cfg, sl.addr, rng)
+	sl.rng = nodeRand(sl.rng, s.opts.Seed, stream(streamNode, sl.idx, sl.incs))
+	n, err := proto.New(cfg, sl.addr, sl.rng)
 	if err != nil {
 		s.fail(Violation{Phase: "sim", Invariant: "sim-error", Node: sl.name, Detail: err.Error()})
 		return
@@ -432,6 +505,18 @@ func (s *sim) start(sl *slot) {
 		s.fig.joined(s, inc)
 	}
 	s.timelineLabel(sl)
+}
+
+// nodeRand returns newRand(seed, stream) for a new incarnation: old, the
+// rng of the slot's previous incarnation (whose node never runs again),
+// reseeded, if there was one. Reseeding sets the source's whole state, as
+// a new source's seeding does, without a new 4.9 KB source.
+func nodeRand(old *rand.Rand, seed int64, stream uint64) *rand.Rand {
+	if old == nil {
+		return newRand(seed, stream)
+	}
+	old.Seed(subSeed(seed, stream))
+	return old
 }
 
 // seedsFor picks the seed list of a starting incarnation: the first
@@ -548,17 +633,19 @@ func (s *sim) deliver(ev *netsim.Event, m *proto.Message) {
 		return
 	}
 	s.events++
-	var from string
-	if fsl := s.slotAt(ev.FromNode); fsl != nil {
-		from = fsl.fromTail
-	} else {
-		from = " from " + m.From.Address.String()
-	}
 	kind := m.Body.Kind()
 	t := s.tr
-	t.begin(s.now)
-	t.recv(sl.recvHead, kind, from, ev.Duplicate)
-	t.end()
+	if fsl := s.slotAt(ev.FromNode); fsl == nil {
+		t.begin(s.now)
+		t.recvText(&sl.recvHead, kind, " from "+m.From.Address.String(), ev.Duplicate)
+		t.end()
+	} else if t.recvLine(s.now, &sl.recvHead, kind, &fsl.fromTail, ev.Duplicate) {
+		t.endFlush()
+	} else {
+		t.begin(s.now)
+		t.recvMiss(&sl.recvHead, kind, &fsl.fromTail, ev.Duplicate)
+		t.end()
+	}
 	if s.tl != nil {
 		s.tl.message(s, ev, kind)
 	}
@@ -576,11 +663,13 @@ func (s *sim) tick(idx int) {
 		return
 	}
 	s.events++
-	t := s.tr
-	t.begin(s.now)
-	t.add(sl.name)
-	t.add("tick")
-	t.end()
+	if t := s.tr; t.pieceLine(s.now, &sl.tickLine) {
+		t.endFlush()
+	} else {
+		t.begin(s.now)
+		t.put(&sl.tickLine)
+		t.end()
+	}
 	sl.node.Tick(s.local(sl))
 	s.afterStep(sl)
 }
@@ -607,22 +696,38 @@ func (s *sim) afterStep(sl *slot) {
 	}
 	// A running node whose deadline did not move keeps its pending timer
 	// when the deadline maps to the same instant (timerHolds).
-	if !(out.Deadline == sl.deadline && sl.timer >= 0 && sl.running() && sl.timerHolds(s.now)) {
+	if !(out.Deadline == sl.deadline && sl.timer >= 0 && sl.running() && sl.timerKept(s.now)) {
+		if checkShortcuts && out.Deadline == sl.deadline && sl.timer >= 0 && sl.running() && sl.timerHolds(s.now) {
+			panic(fmt.Sprintf("sim: %s resets a timer timerHolds keeps", sl.name))
+		}
 		sl.deadline = out.Deadline
 		s.schedule(sl)
 	} else if checkShortcuts {
+		if !sl.timerHolds(s.now) {
+			panic(fmt.Sprintf("sim: %s keeps a timer timerHolds does not", sl.name))
+		}
 		if at := sl.clock.simAt(sinceEpoch(sl.deadline), s.now); at != sl.timer {
 			panic(fmt.Sprintf("sim: %s keeps its timer at %d, its deadline maps to %d", sl.name, sl.timer, at))
 		}
 	}
-	if st := sl.node.State(); st != sl.lastState {
+	st := sl.node.State()
+	if st != sl.lastState {
 		sl.lastState = st
 		s.fig.stateChanged(s, sl)
 		if s.tl != nil {
 			s.timelineLabel(sl)
 		}
 	}
-	s.observe(sl)
+	// observe returns at once for a view the checker has seen, as most
+	// are: that is checked here, field by field.
+	if o := &sl.observed; o.state != st || o.node != sl.node || o.phase != sl.phase || o.chk != s.chk {
+		s.observe(sl)
+	} else if checkShortcuts {
+		if s.seenView(sl) != *o {
+			panic(fmt.Sprintf("sim: afterStep skips a view of %s the checker has not seen", sl.name))
+		}
+		s.observe(sl)
+	}
 }
 
 // timerHolds reports whether the slot's deadline, unchanged since
@@ -633,6 +738,12 @@ func (s *sim) afterStep(sl *slot) {
 // its float estimate rounds too.)
 func (sl *slot) timerHolds(now int64) bool {
 	return sl.timerStart >= now && sl.clock == sl.timerClock && sl.clock.at(now) < sl.timerLocal
+}
+
+// timerKept is timerHolds from what schedule worked out (lclock.hold),
+// with the clock's generation standing for the clock.
+func (sl *slot) timerKept(now int64) bool {
+	return now <= sl.holdUntil && sl.clock.gen == sl.timerGen && (!sl.holdAt || sl.clock.at(now) < sl.timerLocal)
 }
 
 // schedule sets the slot's netsim timer for its node's deadline.
@@ -647,6 +758,8 @@ func (s *sim) schedule(sl *slot) {
 	local := sinceEpoch(sl.deadline)
 	at, start := sl.clock.search(local, s.now)
 	sl.timerLocal, sl.timerStart, sl.timerClock = local, start, sl.clock
+	sl.holdUntil, sl.holdAt = sl.clock.hold(local, start)
+	sl.timerGen = sl.clock.gen
 	if at != sl.timer {
 		s.net.ScheduleTimer(simTime(at), nodeTimer(sl.idx))
 		sl.timer = at
@@ -675,11 +788,17 @@ type observedView struct {
 	phase proto.Phase
 }
 
+// seenView is the observedView of the slot's current view.
+func (s *sim) seenView(sl *slot) observedView {
+	return observedView{chk: s.chk, node: sl.node, state: sl.node.State(), phase: sl.phase}
+}
+
 // checkShortcuts, when set (by tests), makes the simulator redo the work
 // its shortcuts skip and panic if the result differs: observe checks the
-// views it skips as unchanged, afterStep maps the deadlines it keeps, the
-// startup figure recounts the member lists it remembers, and run
-// recomputes after every event the next action it holds.
+// views it skips as unchanged, afterStep makes sure the views it skips
+// are those and maps the deadlines it keeps, the startup figure recounts
+// the member lists it remembers, and run recomputes after every event the
+// next action it holds.
 var checkShortcuts bool
 
 // observe runs the safety checker on a slot's current view, unless the
@@ -688,7 +807,7 @@ func (s *sim) observe(sl *slot) {
 	if s.failed || sl.node == nil {
 		return
 	}
-	seen := observedView{chk: s.chk, node: sl.node, state: sl.node.State(), phase: sl.phase}
+	seen := s.seenView(sl)
 	if seen == sl.observed {
 		if checkShortcuts {
 			if vs := s.chk.Observe(s.view(sl)); len(vs) > 0 {

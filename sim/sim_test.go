@@ -422,8 +422,8 @@ func TestSizesAreExact(t *testing.T) {
 	}
 }
 
-// TestShortcutsChangeNothing: the views observe skips as already seen are
-// ones the checker finds nothing in, the timers afterStep keeps are the
+// TestShortcutsChangeNothing: the views observe (or afterStep) skips as
+// already seen are ones the checker finds nothing in, the timers afterStep keeps are the
 // ones schedule would set, and the startup figure's remembered counts are
 // the counts, on clean runs, on runs whose planted bugs the
 // checker catches, and on larger clusters.

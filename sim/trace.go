@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -31,11 +32,15 @@ type tracer struct {
 	stampSec int64
 	secNs    int64
 	secWord  uint64
+
+	// kinds remembers the pieces of message kinds (recvLine, recvMiss).
+	kinds [1 << kindBits]kindEntry
 }
 
 // traceChunk is how many bytes of lines the tracer collects before it
-// hashes and writes them.
-const traceChunk = 32 << 10
+// hashes and writes them: a chunk amortizes the calls, and a small one
+// keeps the buffer to two pages of fresh memory per run.
+const traceChunk = 4 << 10
 
 func newTracer(w io.Writer) *tracer {
 	t := &tracer{w: w, buf: make([]byte, 0, traceChunk+512), stampSec: -1, secNs: -1e9}
@@ -57,12 +62,18 @@ func (t *tracer) begin(ns int64) {
 		t.beginSlow(ns)
 		return
 	}
-	frac := uint32(d / 1000)
-	b := t.buf[n : n+16]
-	binary.LittleEndian.PutUint64(b, t.secWord)
-	binary.LittleEndian.PutUint32(b[7:], digits3[frac/1000])
-	binary.LittleEndian.PutUint32(b[10:], digits3[frac%1000])
+	t.stamp(unsafe.Pointer(unsafe.SliceData(t.buf)), n, d)
 	t.buf = t.buf[:n+13]
+}
+
+// stamp stores begin's timestamp, 13 bytes and 3 spare, at b+n, for an
+// instant d nanoseconds into the second of t.secWord. The caller makes
+// sure of the room.
+func (t *tracer) stamp(b unsafe.Pointer, n int, d uint64) {
+	frac := uint32(d / 1000)
+	*(*uint64)(unsafe.Add(b, n)) = t.secWord
+	*(*uint32)(unsafe.Add(b, n+7)) = digits3[frac/1000]
+	*(*uint32)(unsafe.Add(b, n+10)) = digits3[frac%1000]
 }
 
 // beginSlow is begin for a new second, a second too large for six
@@ -112,10 +123,121 @@ func (t *tracer) add(s string) {
 	t.buf = append(t.buf, s...)
 }
 
-// recv appends a delivery line's " name recv kind from from", and " dup"
-// for a duplicate, given head " name recv " and tail " from from".
-func (t *tracer) recv(head, kind, tail string, dup bool) {
-	b := append(t.buf, head...)
+// piece is a string of at most 16 bytes held as 16 bytes, which a line
+// stores whole and then advances by n: the bytes past n are overwritten by
+// what follows or lie beyond the line's end.
+type piece struct {
+	b [16]byte
+	n int
+}
+
+// newPiece returns s as a piece. It panics when s is longer than 16 bytes.
+func newPiece(s string) piece {
+	if len(s) > 16 {
+		panic("sim: trace piece " + strconv.Quote(s) + " is longer than 16 bytes")
+	}
+	p := piece{n: len(s)}
+	copy(p.b[:], s)
+	return p
+}
+
+// put appends p.
+func (t *tracer) put(p *piece) {
+	n := len(t.buf)
+	if cap(t.buf)-n < 16 {
+		t.buf = append(t.buf, p.b[:p.n]...)
+		return
+	}
+	*(*[16]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(t.buf)), n)) = p.b
+	t.buf = t.buf[:n+p.n]
+}
+
+// recvLine appends a whole delivery line at simulated time ns: begin(ns),
+// recvMiss's part and end but for its flush, which the caller makes when
+// the buffer holds a chunk (endFlush). It reports false, having appended
+// nothing, where it would need more than stores: a new second, a kind
+// without a piece in t.kinds, or a buffer without room. (It calls
+// nothing, so that it needs no stack check nor spills.)
+func (t *tracer) recvLine(ns int64, head *piece, kind string, tail *piece, dup bool) bool {
+	d := uint64(max(ns, 0) - t.secNs)
+	n := len(t.buf)
+	ptr := unsafe.StringData(kind)
+	e := &t.kinds[kindSlot(ptr)]
+	if d >= 1e9 || unsafe.StringData(e.kind) != ptr || len(e.kind) != len(kind) || cap(t.buf)-n < lineRoom {
+		return false
+	}
+	// Each store is within the room checked above: begin's, then
+	// pieces of 16 bytes (or 4) and the newline.
+	b := unsafe.Pointer(unsafe.SliceData(t.buf))
+	t.stamp(b, n, d)
+	n += 13
+	*(*[16]byte)(unsafe.Add(b, n)) = head.b
+	n += head.n
+	*(*[16]byte)(unsafe.Add(b, n)) = e.p.b
+	n += e.p.n
+	*(*[16]byte)(unsafe.Add(b, n)) = tail.b
+	n += tail.n
+	if dup {
+		*(*[4]byte)(unsafe.Add(b, n)) = [4]byte{' ', 'd', 'u', 'p'}
+		n += 4
+	}
+	*(*byte)(unsafe.Add(b, n)) = '\n'
+	t.buf = t.buf[:n+1]
+	t.lines++
+	return true
+}
+
+// pieceLine appends a whole line of one piece at simulated time ns, as
+// recvLine does, reporting false where begin would take its slow path.
+func (t *tracer) pieceLine(ns int64, p *piece) bool {
+	d := uint64(max(ns, 0) - t.secNs)
+	n := len(t.buf)
+	if d >= 1e9 || cap(t.buf)-n < lineRoom {
+		return false
+	}
+	b := unsafe.Pointer(unsafe.SliceData(t.buf))
+	t.stamp(b, n, d)
+	n += 13
+	*(*[16]byte)(unsafe.Add(b, n)) = p.b
+	n += p.n
+	*(*byte)(unsafe.Add(b, n)) = '\n'
+	t.buf = t.buf[:n+1]
+	t.lines++
+	return true
+}
+
+// lineRoom is the room recvLine needs past the end of the buffer: a
+// timestamp, three pieces, " dup" and the newline.
+const lineRoom = 13 + 3*16 + 4 + 1
+
+// endFlush is end's flush of a full chunk, for lines ended without end.
+func (t *tracer) endFlush() {
+	if len(t.buf) >= traceChunk {
+		t.flush()
+	}
+}
+
+// recvMiss appends the part of a delivery line after its timestamp, " name
+// recv kind from from", and " dup" for a duplicate, given head " name recv
+// " and tail " from from", where recvLine declined. It remembers kind's
+// piece, if kind is short enough to have one.
+func (t *tracer) recvMiss(head *piece, kind string, tail *piece, dup bool) {
+	if len(kind) <= 16 {
+		e := &t.kinds[kindSlot(unsafe.StringData(kind))]
+		e.kind, e.p = kind, newPiece(kind)
+	}
+	t.recvText(head, kind, string(tail.b[:tail.n]), dup)
+}
+
+// kindSlot is the slot of t.kinds for a kind string with data ptr.
+func kindSlot(ptr *byte) uint64 {
+	return uint64(uintptr(unsafe.Pointer(ptr))) * 0x9e3779b97f4a7c15 >> (64 - kindBits)
+}
+
+// recvText is recvMiss with its tail as a string, for a sender that is
+// not a slot too.
+func (t *tracer) recvText(head *piece, kind, tail string, dup bool) {
+	b := append(t.buf, head.b[:head.n]...)
 	b = append(b, kind...)
 	b = append(b, tail...)
 	if dup {
@@ -123,6 +245,18 @@ func (t *tracer) recv(head, kind, tail string, dup bool) {
 	}
 	t.buf = b
 }
+
+// kindEntry is a kind of message and its piece. The entries of t.kinds
+// are found by the kind string's data pointer and length (kindSlot): an
+// entry holds its string, whose bytes, the same while it lives, are its
+// piece's (kinds are constants in practice).
+type kindEntry struct {
+	kind string
+	p    piece
+}
+
+// kindBits sizes tracer.kinds.
+const kindBits = 5
 
 // addInt appends " n".
 func (t *tracer) addInt(n int64) {
@@ -134,9 +268,7 @@ func (t *tracer) addInt(n int64) {
 func (t *tracer) end() {
 	t.buf = append(t.buf, '\n')
 	t.lines++
-	if len(t.buf) >= traceChunk {
-		t.flush()
-	}
+	t.endFlush()
 }
 
 // flush hashes and writes the lines collected so far.

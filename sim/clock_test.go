@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -94,19 +93,8 @@ func TestKeptTimerIsSimAt(t *testing.T) {
 // forward within and across seconds, jump back, cross zero and land on
 // second boundaries, from a fresh slot and from one that built another
 // second, on an undrifted clock (whose readings are the instants) and on
-// drifting ones, building times from their raw layout and without.
+// drifting ones.
 func TestLocalTimeIsSimTime(t *testing.T) {
-	if !rawTimes {
-		t.Errorf("rawTime is not time.Time's layout on this Go release: localAt takes time.Unix's slower way")
-	}
-	defer func(raw bool) { rawTimes = raw }(rawTimes)
-	for _, raw := range []bool{rawTimes, false} {
-		rawTimes = raw
-		t.Run(fmt.Sprintf("rawTimes=%v", raw), localTimeIsSimTime)
-	}
-}
-
-func localTimeIsSimTime(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		sl := &slot{secStart: math.MinInt64, clock: lclock{rate: 1}}
 		if rapid.Bool().Draw(t, "drift") {

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/rumorhq/rumor/invariants"
 	"github.com/rumorhq/rumor/netsim"
@@ -111,7 +110,6 @@ type slot struct {
 	// simTime(secStart) is time.Unix(secUnix, 0) in UTC; secStart is
 	// math.MinInt64 before the first.
 	secStart, secUnix int64
-	secExt            int64 // rawTime's ext of secUnix
 
 	// How schedule last mapped the deadline: the local instant, the
 	// search's start (lclock.search) and the clock it searched.
@@ -365,45 +363,9 @@ func (s *sim) local(sl *slot) time.Time { return sl.localAt(s.now) }
 func (sl *slot) localAt(t int64) time.Time {
 	ns := sl.clock.at(t)
 	if d := uint64(ns - sl.secStart); d < 1e9 {
-		if rawTimes {
-			r := rawTime{wall: d, ext: sl.secExt}
-			return *(*time.Time)(unsafe.Pointer(&r))
-		}
 		return time.Unix(sl.secUnix, int64(d)).UTC()
 	}
 	return sl.newSecond(ns)
-}
-
-// rawTime is the layout of a time.Time: a UTC instant without a monotonic
-// reading has its nanoseconds in wall, its seconds (counted as the time
-// package does) in ext, and no location. rawTimes reports that this holds
-// for the Go release at hand, checked once on instants of a run's range:
-// then localAt builds its times from the second's ext alone.
-type rawTime struct {
-	wall uint64
-	ext  int64
-	loc  *time.Location
-}
-
-var rawTimes = func() bool {
-	if unsafe.Sizeof(rawTime{}) != unsafe.Sizeof(time.Time{}) {
-		return false
-	}
-	for _, sec := range []int64{epochSec - 1, epochSec, epochSec + 86400*365} {
-		for _, nsec := range []int64{0, 1, 999999999} {
-			r := rawTime{wall: uint64(nsec), ext: timeExt(sec)}
-			if *(*time.Time)(unsafe.Pointer(&r)) != time.Unix(sec, nsec).UTC() {
-				return false
-			}
-		}
-	}
-	return true
-}()
-
-// timeExt is rawTime's ext of Unix second sec in UTC.
-func timeExt(sec int64) int64 {
-	t := time.Unix(sec, 0).UTC()
-	return (*rawTime)(unsafe.Pointer(&t)).ext
 }
 
 // newSecond is localAt for a reading, ns, outside the slot's second,
@@ -413,7 +375,7 @@ func (sl *slot) newSecond(ns int64) time.Time {
 	if nsec < 0 {
 		sec, nsec = sec-1, nsec+1e9
 	}
-	sl.secStart, sl.secUnix, sl.secExt = ns-nsec, epochSec+sec, timeExt(epochSec+sec)
+	sl.secStart, sl.secUnix = ns-nsec, epochSec+sec
 	return time.Unix(sl.secUnix, nsec).UTC()
 }
 

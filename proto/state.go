@@ -67,12 +67,14 @@ func (s *State) Clone() *State {
 }
 
 // cloneForUpdate returns a copy of s for Node.update to change. The member
-// list (setMember writes into it) and the tombstone map are the copy's
-// own; the other parts are shared with s, since update and
-// pruneTombstoned replace them rather than change them, except where they
-// are not in the form Clone gives them: those are cloned, so that the
-// state update builds is the one it would build from s.Clone(). The seen
-// set and the clock are shared as they are: update replaces both.
+// list (setMember writes into it) is the copy's own; the other parts are
+// shared with s, since update and pruneTombstoned replace them rather than
+// change them, except where they are not in the form Clone gives them:
+// those are cloned, so that the state update builds is the one it would
+// build from s.Clone(). The seen set and the clock are shared as they are:
+// update replaces both. The tombstone map is shared too: whoever adds a
+// tombstone in an update copies the map first (withTombstone), as prune
+// does, so a state's map is never written once the state exists.
 func (s *State) cloneForUpdate() *State {
 	out := *s
 	out.Members = make([]Member, len(s.Members), len(s.Members)+1)
@@ -82,11 +84,8 @@ func (s *State) cloneForUpdate() *State {
 			out.Members[i] = out.Members[i].Clone()
 		}
 	}
-	// maps.Clone copies the map's groups as they are, without hashing
-	// each key again; Clone's form is a non-nil map even for none.
-	if len(s.Tombstones) > 0 {
-		out.Tombstones = maps.Clone(s.Tombstones)
-	} else {
+	// Clone's form is a non-nil map even for none.
+	if s.Tombstones == nil {
 		out.Tombstones = map[UniqueAddress]time.Time{}
 	}
 	if !allocationsNormal(s.Allocations) {
@@ -96,6 +95,24 @@ func (s *State) cloneForUpdate() *State {
 		out.Registry = cloneRegistry(s.Registry)
 	}
 	return &out
+}
+
+// withTombstone returns tombs with u tombstoned at t, as a new map unless
+// owned (tombs is then the caller's own, made by an earlier call). The
+// maps of states are never written: a state being built takes the map of
+// the state it was copied from until it adds a tombstone.
+func withTombstone(tombs map[UniqueAddress]time.Time, owned bool, u UniqueAddress, t time.Time) map[UniqueAddress]time.Time {
+	if !owned {
+		// maps.Clone copies the map's groups as they are, without
+		// hashing each key again.
+		if tombs == nil {
+			tombs = map[UniqueAddress]time.Time{}
+		} else {
+			tombs = maps.Clone(tombs)
+		}
+	}
+	tombs[u] = t
+	return tombs
 }
 
 // memberIndex returns where u is or would be inserted among the members,
@@ -680,13 +697,12 @@ func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) { s.prune(now, 
 // prune is pruneTombstonedWith, told whether the clock is known to hold no
 // entry of the tombstones (clean), and given the sorted UIDs of the
 // tombstones (uids; nil when not known), which rule most members out
-// without hashing them. The tombstone map is written only to tombstone a
+// without hashing them. The tombstone map is replaced only to tombstone a
 // Removed member, which a known uids must not come with.
 func (s *State) prune(now time.Time, kc *keyCache, clean bool, uids []UID) {
-	// Copy on write: the slices and the clock may be shared with other
-	// states, so they are replaced, never changed in place. The tombstone
-	// map is the caller's own if the state has a Removed member (which it
-	// tombstones); otherwise it is only read.
+	// Copy on write: the slices, the clock and the tombstone map may be
+	// shared with other states, so they are replaced, never changed in
+	// place.
 	var members []Member
 	// Tombstones are mostly few: when looking each up among the members
 	// costs less than looking every member up among them, mark the
@@ -707,7 +723,9 @@ func (s *State) prune(now time.Time, kc *keyCache, clean bool, uids []UID) {
 		drop := false
 		if m.Status == Removed {
 			if _, ok := s.Tombstones[m.Node]; !ok {
-				s.Tombstones[m.Node] = now
+				// The map may be another state's: copied on the first
+				// write.
+				s.Tombstones = withTombstone(s.Tombstones, added, m.Node, now)
 				added = true
 			}
 			drop = true

@@ -67,6 +67,10 @@ type derived struct {
 	// whose bit is clear is no tombstone's, without scanning the list.
 	tombMask uint64
 
+	// The current state's clock flattened (localClock, see localFlat),
+	// and the last remote one (remoteClock).
+	localClock, remoteClock flatClock
+
 	// The last state in which checkSelf found this node neither Down,
 	// Exiting nor Removed.
 	selfFine *State
@@ -350,6 +354,43 @@ func (n *Node) prunedVersions(local, remote *State) (lv, rv VClock) {
 		return lv, rv
 	}
 	return prunedVersion(lv, local.Tombstones, remote.Tombstones), prunedVersion(rv, local.Tombstones, remote.Tombstones)
+}
+
+// localFlat returns the flattening of the current state's clock. A clock
+// adopted from the last remote state is flattened already.
+func (n *Node) localFlat() *flatClock {
+	d := &n.derived
+	v := n.st.Version
+	if l, r := &d.localClock, &d.remoteClock; !(l.filled && sameClock(l.of, v)) && r.filled && sameClock(r.of, v) {
+		*l, *r = *r, *l
+	}
+	d.localClock.flatten(v)
+	return &d.localClock
+}
+
+// remoteFlat returns the flattening of v, a remote state's clock.
+func (n *Node) remoteFlat(v VClock) *flatClock {
+	n.derived.remoteClock.flatten(v)
+	return &n.derived.remoteClock
+}
+
+// clockOrder is how the clocks prunedVersions(local, remote) gives
+// compare, and whether they are local's and remote's own (clean). local
+// must be the current state. Most clocks name no tombstoned incarnation:
+// then the flattened clocks are compared, hashing no key.
+func (n *Node) clockOrder(local, remote *State) (ord Ordering, clean bool) {
+	if sameClock(local.Version, remote.Version) {
+		return Same, true // pruned alike, if at all
+	}
+	lf, rf := n.localFlat(), n.remoteFlat(remote.Version)
+	if len(local.Tombstones) > 0 || len(remote.Tombstones) > 0 {
+		lu, ru := n.localTombUIDs(), n.derived.tombUIDsOf(remote.Tombstones)
+		if lf.namesUID(lu, ru) || rf.namesUID(lu, ru) {
+			lv, rv := n.prunedVersions(local, remote)
+			return lv.Compare(rv), sameClock(lv, local.Version) && sameClock(rv, remote.Version)
+		}
+	}
+	return compareFlatClocks(lf.entries, rf.entries), true
 }
 
 // namesUID reports whether some entry of v has a UID in a or b (sorted).

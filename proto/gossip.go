@@ -86,14 +86,25 @@ func (n *Node) onState(from UniqueAddress, g GossipState) {
 		n.stats.DroppedIgnored++
 		return
 	}
+	if g.State == nil {
+		n.stats.DroppedInvalid++ // validateState's first answer
+		return
+	}
 	d := &n.derived
+	// The clock is walked once, here: its checks, the own entry and the
+	// merge's comparison read the flattened entries.
+	rf := n.remoteFlat(g.State.Version)
 	var err error
 	if d.validState == nil {
 		err = validateState(g.State)
 	} else {
+		if v := g.State.Version; rf.valid && v != nil && !sameClock(v, d.validState.Version) && !d.validParts.clockValid(v) {
+			d.validParts.addClock(v) // what validateStateSince would find, and remember
+		}
 		err = validateStateSince(g.State, d.validState, &d.validParts)
 	}
-	if err != nil || !n.ownEntryValid(g.State.Version) {
+	// ownEntryValid, by the flattened clocks.
+	if err != nil || rf.get(&n.self) > n.localFlat().get(&n.self) {
 		n.stats.DroppedInvalid++
 		return
 	}
@@ -328,8 +339,7 @@ func subsetNodes(a, b []UniqueAddress) bool {
 // without the entries either side has tombstoned.
 func (n *Node) merge(remote *State) Ordering {
 	local := n.st
-	lv, rv := n.prunedVersions(local, remote)
-	ord := lv.Compare(rv)
+	ord, clean := n.clockOrder(local, remote)
 	if ord == After {
 		n.stats.NoopMerges++
 		return ord
@@ -341,8 +351,11 @@ func (n *Node) merge(remote *State) Ordering {
 	version := remote.Version
 	// Unpruned clocks hold no tombstoned entry, and so neither does their
 	// join.
-	clean := sameClock(lv, local.Version) && sameClock(rv, remote.Version)
-	if ord != Before || !clean {
+	switch {
+	case ord == Concurrent && clean:
+		// Neither clock dominates: mergeShared would join them.
+		version = local.Version.Merge(remote.Version)
+	case ord != Before || !clean:
 		// Only an unpruned Before says the remote clock dominates.
 		version = mergeShared(local.Version, remote.Version)
 	}
@@ -593,7 +606,7 @@ func (n *Node) digests() {
 	if n.digestFor != n.st {
 		n.digestFor, n.digest = n.st, n.st.SeenDigest()
 		if !n.vdigestValid || !sameClock(n.vdigestOf, n.st.Version) {
-			n.vdigest, n.vsum = n.st.Version.digestAndSum()
+			n.vdigest, n.vsum = n.localFlat().digestAndSum()
 			n.vdigestOf, n.vdigestValid = n.st.Version, true
 		}
 	}

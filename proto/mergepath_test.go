@@ -530,6 +530,23 @@ func TestPrunedVersionsIsPrunedVersion(t *testing.T) {
 		} else {
 			pruned++
 		}
+		// clockOrder, which compares the flattened clocks unless a
+		// tombstone's UID is named, answers as the pruned clocks do;
+		// clean matters unless they are the same.
+		n.st = local
+		ord, clean := n.clockOrder(local, remote)
+		wantClean := sameClock(wl, local.Version) && sameClock(wr, remote.Version)
+		if want := wl.Compare(wr); ord != want || (ord != Same && clean != wantClean) {
+			t.Fatalf("case %d: clockOrder = %v, clean %v; want %v, %v\nlocal:  %s\nremote: %s",
+				i, ord, clean, want, wantClean, lawRender(local), lawRender(remote))
+		}
+		if rng.Intn(3) == 0 {
+			n.st = remote // adopted: the remote flattening becomes the local one
+		}
+		u := lawUniverse[rng.Intn(len(lawUniverse))]
+		if got, want := n.localFlat().get(&u), n.st.Version[u]; got != want {
+			t.Fatalf("case %d: localFlat().get = %d, want %d", i, got, want)
+		}
 	}
 	if kept < 2000 || pruned < 2000 {
 		t.Fatalf("clocks kept %d, pruned %d: both paths must be exercised", kept, pruned)

@@ -66,22 +66,24 @@ func (s *State) Clone() *State {
 	return out
 }
 
-// cloneForUpdate returns a copy of s for Node.update to change. The member
-// list (setMember writes into it) is the copy's own; the other parts are
-// shared with s, since update and pruneTombstoned replace them rather than
-// change them, except where they are not in the form Clone gives them:
-// those are cloned, so that the state update builds is the one it would
-// build from s.Clone(). The seen set and the clock are shared as they are:
-// update replaces both. The tombstone map is shared too: whoever adds a
+// cloneForUpdate returns a copy of s for Node.update to change. Its parts
+// are shared with s, since update and pruneTombstoned replace them rather
+// than change them, except where they are not in the form Clone gives
+// them: those are cloned, so that the state update builds is the one it
+// would build from s.Clone(). The member list is shared with no room
+// beyond its length, which tells setMember to copy it before its first
+// write. The seen set and the clock are shared as they are: update
+// replaces both. The tombstone map is shared too: whoever adds a
 // tombstone in an update copies the map first (withTombstone), as prune
 // does, so a state's map is never written once the state exists.
 func (s *State) cloneForUpdate() *State {
 	out := *s
-	out.Members = make([]Member, len(s.Members), len(s.Members)+1)
-	copy(out.Members, s.Members)
-	if !membersNormal(s.Members) {
+	if s.Members != nil && membersNormal(s.Members) {
+		out.Members = s.Members[:len(s.Members):len(s.Members)]
+	} else {
+		out.Members = make([]Member, len(s.Members), len(s.Members)+1)
 		for i := range out.Members {
-			out.Members[i] = out.Members[i].Clone()
+			out.Members[i] = s.Members[i].Clone()
 		}
 	}
 	// Clone's form is a non-nil map even for none.
@@ -368,11 +370,25 @@ func (s *State) statusWith(u UniqueAddress, kc *keyCache) MemberStatus {
 	return 0
 }
 
-// setMember inserts or replaces m. The state must be owned by the caller.
+// setMember inserts or replaces m. The state must be owned by the caller,
+// but for a member list with no room beyond its length, which may be
+// another state's (see cloneForUpdate): that one is copied, with room for
+// one more, before it is written.
 func (s *State) setMember(m Member) {
 	i, ok := s.memberIndex(m.Node)
 	if ok {
+		if cap(s.Members) == len(s.Members) {
+			s.Members = append(make([]Member, 0, len(s.Members)+1), s.Members...)
+		}
 		s.Members[i] = m
+		return
+	}
+	if cap(s.Members) == len(s.Members) {
+		grown := make([]Member, len(s.Members)+1)
+		copy(grown, s.Members[:i])
+		copy(grown[i+1:], s.Members[i:])
+		grown[i] = m
+		s.Members = grown
 		return
 	}
 	s.Members = append(s.Members, Member{})

@@ -255,7 +255,7 @@ func reflattenRow(flat []ServiceEntry, from []int32, entries []ServiceEntry, c i
 
 // tombRingSize is how many tombstone maps tombUIDsOf remembers: this
 // node's and a few peers'.
-const tombRingSize = 4
+const tombRingSize = 8
 
 // tombRecord holds the sorted UIDs of a tombstone map, and the map, so
 // that its memory is not reused while it is remembered.

@@ -215,6 +215,9 @@ func diffSnapshots(prev, next TopologySnapshot, at time.Time) []Event {
 // straight into the caller's buffer.
 func appendDiff(out []Event, prev, next TopologySnapshot, at time.Time) []Event {
 	i, j := 0, 0
+	if sameMembers(prev.Members, next.Members) {
+		i, j = len(prev.Members), len(next.Members) // the very list: no member changed
+	}
 	for i < len(prev.Members) || j < len(next.Members) {
 		// c orders prev.Members[i] against next.Members[j]; lists that
 		// share most members mostly hold the same node at both.
@@ -250,6 +253,10 @@ func appendDiff(out []Event, prev, next TopologySnapshot, at time.Time) []Event 
 	// them in step instead of scanning per node.
 	nextMembers := &State{Members: next.Members}
 	members, was := memberCursor{s: nextMembers}, nodeCursor{list: prev.Unreachable}
+	if sameNodes(prev.Unreachable, next.Unreachable) {
+		// The very list: no node became unreachable or reachable.
+		next.Unreachable, prev.Unreachable = nil, nil
+	}
 	for _, u := range next.Unreachable {
 		// A Down member's reachability no longer matters: its observers
 		// drop it at different times, and it would flicker in and out.

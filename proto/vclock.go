@@ -296,9 +296,15 @@ func (f *flatClock) flatten(v VClock) {
 	}
 	if len(es) <= 12 {
 		for i := 1; i < len(es); i++ {
-			for j := i; j > 0 && entryBefore(&es[j].node, &es[j-1].node); j-- {
-				es[j], es[j-1] = es[j-1], es[j]
+			if !entryBefore(&es[i].node, &es[i-1].node) {
+				continue
 			}
+			// Shift the entries after it up by one, then place it.
+			x, j := es[i], i
+			for ; j > 0 && entryBefore(&x.node, &es[j-1].node); j-- {
+				es[j] = es[j-1]
+			}
+			es[j] = x
 		}
 	} else {
 		slices.SortFunc(es, func(a, b clockEntry) int {
@@ -324,11 +330,24 @@ func (f *flatClock) get(u *UniqueAddress) uint64 {
 	return 0
 }
 
-// namesUID is namesUID(f.of, a, b).
+// namesUID is namesUID(f.of, a, b): both lists and the entries are in
+// UID order, so one walk of each settles it.
 func (f *flatClock) namesUID(a, b []UID) bool {
-	for i := range f.entries {
-		if uid := f.entries[i].node.UID; containsUID(a, uid) || containsUID(b, uid) {
+	return sortedUIDsMeet(f.entries, a) || sortedUIDsMeet(f.entries, b)
+}
+
+// sortedUIDsMeet reports whether some entry's UID is in list; both are in
+// UID order.
+func sortedUIDsMeet(es []clockEntry, list []UID) bool {
+	i, j := 0, 0
+	for i < len(es) && j < len(list) {
+		switch uid := es[i].node.UID; {
+		case uid == list[j]:
 			return true
+		case uid < list[j]:
+			i++
+		default:
+			j++
 		}
 	}
 	return false

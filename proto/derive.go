@@ -324,6 +324,20 @@ func uidMask(list []UID) uint64 {
 	return m
 }
 
+// pruneUpdate is s.pruneTombstonedWith(n.now, &n.keys) for s, a state
+// Node.update builds from the current one. The current clock names no
+// tombstoned incarnation (every state this node assigns is pruned, and
+// only its own entry is added after), so while s keeps the current clock
+// and tombstone map, the clock needs no pruning and the members are ruled
+// out by the tombstones' known UIDs first.
+func (n *Node) pruneUpdate(s *State) {
+	if len(s.Tombstones) > 0 && sameClock(s.Version, n.st.Version) && sameTombstones(s.Tombstones, n.st.Tombstones) {
+		s.prune(n.now, &n.keys, true, n.localTombUIDs())
+		return
+	}
+	s.pruneTombstonedWith(n.now, &n.keys)
+}
+
 // localTombUIDs is the sorted UIDs of the current state's tombstones.
 func (n *Node) localTombUIDs() []UID {
 	d := &n.derived

@@ -164,3 +164,46 @@ func TestAppendDiffSharedLists(t *testing.T) {
 		t.Fatalf("only %d events: the cases must differ", events)
 	}
 }
+
+// TestPruneUpdateIsPrune checks pruneUpdate, which takes the current
+// state's clock as clean and its tombstones' UIDs as known while the
+// state built keeps both, against pruneTombstoned, on the changes update
+// makes (a Removed member with its tombstone among them) to pruned states.
+func TestPruneUpdateIsPrune(t *testing.T) {
+	rng := rand.New(rand.NewSource(*lawSeed))
+	fast, removed := 0, 0
+	for i := 0; i < 5000; i++ {
+		st := lawRandState(rng)
+		if rng.Intn(2) == 0 {
+			st = lawRenamed(rng, st, map[UniqueAddress]UID{})
+		}
+		st.pruneTombstoned(lawNow) // as every assigned state is
+		n := &Node{now: lawNow, st: st}
+		if rng.Intn(2) == 0 {
+			n.tombstoned(&lawUniverse[0]) // the UIDs collected, as the sender check does
+		}
+		s := st.cloneForUpdate()
+		for k := rng.Intn(3); k > 0; k-- {
+			updateRandChange(rng, st)(s)
+		}
+		if rng.Intn(8) == 0 && len(s.Members) > 0 {
+			// A Removed member whose tombstone prune adds.
+			m := s.Members[rng.Intn(len(s.Members))]
+			m.Status = Removed
+			s.setMember(m)
+			removed++
+		}
+		if len(s.Tombstones) > 0 && sameClock(s.Version, st.Version) && sameTombstones(s.Tombstones, st.Tombstones) {
+			fast++
+		}
+		want, got := *s, *s
+		want.pruneTombstoned(lawNow)
+		n.pruneUpdate(&got)
+		if !reflect.DeepEqual(&want, &got) {
+			t.Fatalf("case %d: pruneUpdate (-pruneTombstoned +got):\n%s\nstate: %s", i, cmp.Diff(&want, &got), lawRender(s))
+		}
+	}
+	if fast < 1000 || removed < 200 {
+		t.Fatalf("fast path taken %d times, %d removals: both must be exercised", fast, removed)
+	}
+}

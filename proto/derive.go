@@ -38,6 +38,9 @@ type derived struct {
 	// flatRows[i] is the row of registry flattened[i] came from, when
 	// registry keeps its invariants (nil otherwise).
 	flatRows []int32
+	// flatSpare is the array of the flatRows before the last
+	// reflattenRow, which the next one fills.
+	flatSpare []int32
 
 	// The members, tables and next epoch for which Allocate last changed
 	// nothing.
@@ -167,7 +170,8 @@ func (n *Node) flatRegistry() []ServiceEntry {
 		// rows of which one changed.
 		if !d.regValid || !registryEqual(d.registry, rows) {
 			if c, ok := oneRowChanged(d.registry, rows); ok && d.flatRows != nil && rowKept(rows[c]) {
-				d.flattened, d.flatRows = reflattenRow(d.flattened, d.flatRows, rows[c].Entries, int32(c))
+				flat, from := reflattenRow(d.flattened, d.flatRows, rows[c].Entries, int32(c), d.flatSpare[:0])
+				d.flattened, d.flatRows, d.flatSpare = flat, from, d.flatRows
 			} else {
 				d.flattened, d.flatRows = flattenIndexed(rows)
 			}
@@ -227,10 +231,18 @@ func flattenIndexed(rows []RegistryRow) ([]ServiceEntry, []int32) {
 // reflattenRow is flattenIndexed of rows whose flattening (flat, from)
 // it was, but for row c, whose entries (kept: the owner's, in strictly
 // increasing (key, path) order) are now entries: the entries of the other
-// rows keep their order, and c's are merged in by (key, row).
-func reflattenRow(flat []ServiceEntry, from []int32, entries []ServiceEntry, c int32) ([]ServiceEntry, []int32) {
-	out := make([]ServiceEntry, 0, len(flat)+len(entries))
-	outFrom := make([]int32, 0, len(flat)+len(entries))
+// rows keep their order, and c's are merged in by (key, row). The rows
+// go into buf (appended; it must not share from's array); the entries
+// into a new list of exactly their number.
+func reflattenRow(flat []ServiceEntry, from []int32, entries []ServiceEntry, c int32, buf []int32) ([]ServiceEntry, []int32) {
+	n := len(flat) + len(entries)
+	for _, r := range from {
+		if r == c {
+			n--
+		}
+	}
+	out := make([]ServiceEntry, 0, n)
+	outFrom := buf
 	j := 0
 	for i := range flat {
 		if from[i] == c {

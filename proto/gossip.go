@@ -310,8 +310,13 @@ func (n *Node) seenBitmap() {
 	if n.seenBitsFor == n.st {
 		return
 	}
-	if !n.membersDigestValid || !sameMembers(n.membersDigestFor, n.st.Members) {
-		n.membersDigestFor, n.membersDigest, n.membersDigestValid = n.st.Members, membersDigestOf(n.st.Members), true
+	if ms := n.st.Members; !n.membersDigestValid || !sameMembers(n.membersDigestFor, ms) {
+		// The digest names the nodes only: a new list of the same nodes
+		// (statuses changed) keeps it.
+		if !n.membersDigestValid || len(n.membersDigestFor) != len(ms) || !sameNodeSeq(n.membersDigestFor, ms) {
+			n.membersDigest, n.membersDigestValid = membersDigestOf(ms), true
+		}
+		n.membersDigestFor = ms
 	}
 	n.seenBitsFor, n.seenBits = n.st, seenBits(n.st.Members, n.st.Seen)
 }

@@ -207,3 +207,39 @@ func TestPruneUpdateIsPrune(t *testing.T) {
 		t.Fatalf("fast path taken %d times, %d removals: both must be exercised", fast, removed)
 	}
 }
+
+// TestSeenBitmapDigestIsTheMembers checks the member digest seenBitmap
+// keeps, which a new list of the same nodes does not recompute, against
+// membersDigestOf over states whose member lists are the last one, a
+// copy with statuses changed, or another list.
+func TestSeenBitmapDigestIsTheMembers(t *testing.T) {
+	rng := rand.New(rand.NewSource(*lawSeed))
+	n := &Node{st: lawRandState(rng)}
+	kept, redone := 0, 0
+	for i := 0; i < 5000; i++ {
+		s := *n.st
+		switch rng.Intn(3) {
+		case 0:
+			ms := append([]Member(nil), s.Members...)
+			if len(ms) > 0 {
+				ms[rng.Intn(len(ms))].Status = MemberStatus(1 + rng.Intn(6))
+			}
+			s.Members = ms
+			kept++
+		case 1:
+			s.Members = lawRandState(rng).Members
+			redone++
+		}
+		n.st = &s
+		n.seenBitmap()
+		if want := membersDigestOf(s.Members); n.membersDigest != want {
+			t.Fatalf("case %d: members digest %x, want %x", i, n.membersDigest, want)
+		}
+		if want := seenBits(s.Members, s.Seen); !reflect.DeepEqual(n.seenBits, want) {
+			t.Fatalf("case %d: seen bits %v, want %v", i, n.seenBits, want)
+		}
+	}
+	if kept < 1000 || redone < 1000 {
+		t.Fatalf("same nodes %d, other lists %d: both must be exercised", kept, redone)
+	}
+}

@@ -74,6 +74,11 @@ type derived struct {
 	// and the last remote one (remoteClock).
 	localClock, remoteClock flatClock
 
+	// The boxed GossipState bodies last sent (without and with the reply
+	// flag), and the states they carry.
+	stateBox    [2]Body
+	stateBoxFor [2]*State
+
 	// The last state in which checkSelf found this node neither Down,
 	// Exiting nor Removed.
 	selfFine *State

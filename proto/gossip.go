@@ -77,8 +77,23 @@ func (n *Node) onStatus(from UniqueAddress, g GossipStatus) {
 }
 
 func (n *Node) sendState(to UniqueAddress, reply bool) {
-	n.send(to, GossipState{State: n.st, Reply: reply})
+	n.send(to, n.stateBody(reply))
 	n.stats.GossipStatesOut++
+}
+
+// stateBody returns GossipState{State: n.st, Reply: reply} boxed: the box
+// of the last such body when it held the same (message bodies are never
+// modified, so messages may share one).
+func (n *Node) stateBody(reply bool) Body {
+	d := &n.derived
+	k := 0
+	if reply {
+		k = 1
+	}
+	if d.stateBoxFor[k] != n.st || d.stateBox[k] == nil {
+		d.stateBox[k], d.stateBoxFor[k] = GossipState{State: n.st, Reply: reply}, n.st
+	}
+	return d.stateBox[k]
 }
 
 func (n *Node) onState(from UniqueAddress, g GossipState) {

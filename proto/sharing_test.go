@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -243,3 +244,46 @@ func TestSeenBitmapDigestIsTheMembers(t *testing.T) {
 		t.Fatalf("same nodes %d, other lists %d: both must be exercised", kept, redone)
 	}
 }
+
+// TestSendStateBody checks sendState, which boxes one body per state and
+// reply flag, against the body it stands for, over states met again and
+// new, both flags: every message carries the current state and its flag.
+func TestSendStateBody(t *testing.T) {
+	rng := rand.New(rand.NewSource(*lawSeed))
+	n := &Node{self: lawUniverse[0]}
+	var states []*State
+	shared := 0
+	var last [2]Body
+	for i := 0; i < 3000; i++ {
+		switch {
+		case n.st != nil && rng.Intn(2) == 0:
+			// The same state again: mostly a status answered twice.
+		case len(states) > 0 && rng.Intn(2) == 0:
+			n.st = states[rng.Intn(len(states))]
+		default:
+			n.st = lawRandState(rng)
+			states = append(states, n.st)
+		}
+		reply := rng.Intn(2) == 0
+		n.out.Messages = n.out.Messages[:0]
+		n.sendState(lawUniverse[1], reply)
+		got := n.out.Messages[0].Body
+		if want := (GossipState{State: n.st, Reply: reply}); !reflect.DeepEqual(got, Body(want)) || got.(GossipState).State != n.st {
+			t.Fatalf("case %d: body %+v, want %+v", i, got, want)
+		}
+		k := 0
+		if reply {
+			k = 1
+		}
+		if last[k] != nil && bodyData(got) == bodyData(last[k]) {
+			shared++
+		}
+		last[k] = got
+	}
+	if shared < 300 {
+		t.Fatalf("only %d bodies shared: the box is barely reused", shared)
+	}
+}
+
+// bodyData is the data word of a boxed body: the box's identity.
+func bodyData(b Body) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(&b))[1] }

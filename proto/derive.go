@@ -416,7 +416,7 @@ func (n *Node) clockOrder(local, remote *State) (ord Ordering, clean bool) {
 	lf, rf := n.localFlat(), n.remoteFlat(remote.Version)
 	if len(local.Tombstones) > 0 || len(remote.Tombstones) > 0 {
 		lu, ru := n.localTombUIDs(), n.derived.tombUIDsOf(remote.Tombstones)
-		if lf.namesUID(lu, ru) || rf.namesUID(lu, ru) {
+		if (lf.mask|rf.mask)&(uidMask(lu)|uidMask(ru)) != 0 && (lf.namesUID(lu, ru) || rf.namesUID(lu, ru)) {
 			lv, rv := n.prunedVersions(local, remote)
 			return lv.Compare(rv), sameClock(lv, local.Version) && sameClock(rv, remote.Version)
 		}

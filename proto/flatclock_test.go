@@ -89,6 +89,13 @@ func TestFlatClockMatchesMap(t *testing.T) {
 					t.Fatalf("case %d: entries out of order at %d: %v", i, k, f.entries)
 				}
 			}
+			var mask uint64
+			for k := range v {
+				mask |= 1 << (k.UID % 64)
+			}
+			if f.mask != mask {
+				t.Fatalf("case %d: mask %x, want %x", i, f.mask, mask)
+			}
 			if f.valid != (validateClock(v) == nil) {
 				t.Fatalf("case %d: valid %v, validateClock %v", i, f.valid, validateClock(v))
 			}

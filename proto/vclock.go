@@ -279,6 +279,9 @@ type flatClock struct {
 	entries []clockEntry
 	// valid is validateClock(of) == nil.
 	valid bool
+	// mask is uidMask of the entries' UIDs: a list of UIDs whose mask
+	// meets none of its bits names no entry.
+	mask uint64
 }
 
 // flatten makes f the flattening of v, unless it is already.
@@ -288,10 +291,12 @@ func (f *flatClock) flatten(v VClock) {
 	}
 	es := f.entries[:0]
 	valid := len(v) <= MaxClockEntries
+	var mask uint64
 	for k, c := range v {
 		if c == 0 || k.UID == 0 {
 			valid = false
 		}
+		mask |= 1 << (k.UID % 64)
 		es = append(es, clockEntry{node: k, count: c})
 	}
 	if len(es) <= 12 {
@@ -317,7 +322,7 @@ func (f *flatClock) flatten(v VClock) {
 			return 1
 		})
 	}
-	f.of, f.filled, f.entries, f.valid = v, true, es, valid
+	f.of, f.filled, f.entries, f.valid, f.mask = v, true, es, valid, mask
 }
 
 // get is f.of[u].

@@ -408,8 +408,16 @@ func TestMergeTablesAndRegistryAreTheFullJoin(t *testing.T) {
 
 		ra := lawRandRegistry(rng)
 		rb := cloneRegistry(ra)
-		switch rng.Intn(5) {
+		switch rng.Intn(6) {
 		case 0:
+			rb = ra
+		case 5:
+			// The very rows, not in cloned form.
+			for k := range ra {
+				if ra[k].Entries == nil {
+					ra[k].Entries = []ServiceEntry{}
+				}
+			}
 			rb = ra
 		case 1:
 			rb = lawRandRegistry(rng)

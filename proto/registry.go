@@ -145,6 +145,10 @@ func joinAlignedRegistry(a, b []RegistryRow) ([]RegistryRow, bool) {
 	if len(a) == 0 || len(a) != len(b) {
 		return nil, false
 	}
+	if sameRegistry(a, b) {
+		// The very rows: the join is a, as the walk would find.
+		return a, registryNormal(a)
+	}
 	fromA, fromB := true, true
 	for i := range a {
 		ra, rb := &a[i], &b[i]

@@ -401,7 +401,7 @@ func (n *Node) publish() {
 	next.Seq = n.topo.Seq + 1
 	n.out.Events = appendDiff(n.out.Events, n.topo, next, n.now)
 	n.topo = next
-	n.out.Snapshots = append(n.out.Snapshots, next.shared())
+	n.out.Snapshots = append(n.out.Snapshots, next.sharedWith(&n.keys))
 }
 
 // holdsShards reports whether u is a primary or replica in any table.

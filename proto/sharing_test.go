@@ -287,3 +287,47 @@ func TestSendStateBody(t *testing.T) {
 
 // bodyData is the data word of a boxed body: the box's identity.
 func bodyData(b Body) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(&b))[1] }
+
+// TestKeyCacheAllocationsNormal checks the remembered allocationsNormal
+// against the walk, over lists met again and new, in cloned form and not
+// (nil shards, empty non-nil replica lists), sub-slices of held lists
+// among them.
+func TestKeyCacheAllocationsNormal(t *testing.T) {
+	rng := rand.New(rand.NewSource(*lawSeed))
+	var kc keyCache
+	var pool [][]TypeAllocation
+	normal, not := 0, 0
+	for i := 0; i < 5000; i++ {
+		var ts []TypeAllocation
+		switch {
+		case len(pool) > 0 && rng.Intn(2) == 0:
+			ts = pool[rng.Intn(len(pool))]
+			if len(ts) > 1 && rng.Intn(4) == 0 {
+				ts = ts[:len(ts)-1] // the same array, fewer tables
+			}
+		default:
+			ts = lawRandTables(rng)
+			if len(ts) > 0 && rng.Intn(3) == 0 {
+				switch k := rng.Intn(len(ts)); {
+				case rng.Intn(2) == 0:
+					ts[k].Shards = nil
+				case len(ts[k].Shards) > 0:
+					ts[k].Shards[0].Replicas = []UniqueAddress{}
+				}
+			}
+			pool = append(pool, ts)
+		}
+		want := allocationsNormal(ts)
+		if got := kc.allocationsNormal(ts); got != want {
+			t.Fatalf("case %d: allocationsNormal %v, want %v: %+v", i, got, want, ts)
+		}
+		if want {
+			normal++
+		} else {
+			not++
+		}
+	}
+	if normal < 1000 || not < 500 {
+		t.Fatalf("normal %d, not %d: both must be exercised", normal, not)
+	}
+}

@@ -664,7 +664,7 @@ func mergeContentKnown(a, b *State, now time.Time, version VClock, clean bool, a
 	// The merged rows share their lists with a and b: pruneTombstoned
 	// copies before it changes anything.
 	out.Reachability = mergeReachability(a.Reachability, b.Reachability)
-	out.Allocations = mergeAllocations(a.Allocations, b.Allocations)
+	out.Allocations = mergeAllocationsWith(a.Allocations, b.Allocations, kc)
 	out.AllocationEpoch = a.AllocationEpoch
 	if b.AllocationEpoch > out.AllocationEpoch {
 		out.AllocationEpoch = b.AllocationEpoch

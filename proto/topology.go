@@ -60,7 +60,11 @@ func (t TopologySnapshot) Clone() TopologySnapshot {
 // wherever they already have the form Clone gives them, and copies the
 // rest. The shared slices are capped at their length, so that an append
 // by the caller never writes into them.
-func (t TopologySnapshot) shared() TopologySnapshot {
+func (t TopologySnapshot) shared() TopologySnapshot { return t.sharedWith(nil) }
+
+// sharedWith is shared, asking kc (nil for none) whether the tables have
+// cloneAllocations' form.
+func (t TopologySnapshot) sharedWith(kc *keyCache) TopologySnapshot {
 	out := t
 	if len(t.Members) == 0 || !membersNormal(t.Members) {
 		out.Members = make([]Member, len(t.Members))
@@ -74,7 +78,7 @@ func (t TopologySnapshot) shared() TopologySnapshot {
 	if len(t.Unreachable) > 0 {
 		out.Unreachable = t.Unreachable[:len(t.Unreachable):len(t.Unreachable)]
 	}
-	if allocationsNormal(t.ShardAllocations) {
+	if kc.allocationsNormal(t.ShardAllocations) {
 		out.ShardAllocations = t.ShardAllocations[:len(t.ShardAllocations):len(t.ShardAllocations)]
 	} else {
 		out.ShardAllocations = cloneAllocations(t.ShardAllocations)

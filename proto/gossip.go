@@ -537,11 +537,11 @@ func (n *Node) gossipRound() {
 		j := 0
 		for i := range ms {
 			m := &ms[i]
-			isSeen := j < len(sn) && sn[j] == m.Node
+			isSeen := j < len(sn) && sn[j].UID == m.Node.UID && sn[j] == m.Node
 			if isSeen {
 				j++
 			}
-			if m.Status == Down || m.Node == n.self || own.contains(m.Node) {
+			if m.Status == Down || (m.Node.UID == n.self.UID && m.Node == n.self) || own.contains(m.Node) {
 				continue
 			}
 			if isSeen {

@@ -425,7 +425,7 @@ type sortedWalk struct {
 func (w *sortedWalk) add(u UniqueAddress) (at int, sorted bool) {
 	at = -1
 	for j := w.next; j < len(w.ref) && j < w.next+cursorProbe; j++ {
-		if w.ref[j].Node == u {
+		if w.ref[j].Node.UID == u.UID && w.ref[j].Node == u {
 			at, w.next = j, j+1
 			break
 		}

@@ -285,7 +285,7 @@ func seenBits(members []Member, seen []UniqueAddress) []byte {
 	// equality places every bit.
 	j := 0
 	for i, m := range members {
-		if j < len(seen) && seen[j] == m.Node {
+		if j < len(seen) && seen[j].UID == m.Node.UID && seen[j] == m.Node {
 			bs[i/8] |= 1 << (i % 8)
 			j++
 		}

@@ -508,11 +508,11 @@ func (s *State) convergedGiven(unreachable []UniqueAddress) bool {
 	si, ui := 0, 0
 	for i := range s.Members {
 		m := &s.Members[i]
-		inU := ui < len(unreachable) && unreachable[ui] == m.Node
+		inU := ui < len(unreachable) && unreachable[ui].UID == m.Node.UID && unreachable[ui] == m.Node
 		if inU {
 			ui++
 		}
-		inS := si < len(s.Seen) && s.Seen[si] == m.Node
+		inS := si < len(s.Seen) && s.Seen[si].UID == m.Node.UID && s.Seen[si] == m.Node
 		if inS {
 			si++
 		}

@@ -472,6 +472,9 @@ func seenCovers(s *State, other []UniqueAddress, kc *keyCache) bool {
 // filteredUnion is filterMembers(s, unionNodes(a, b)) in one pass, its
 // lookups sharing the parsed member list of kc (nil for none).
 func filteredUnion(s *State, a, b []UniqueAddress, kc *keyCache) []UniqueAddress {
+	if out, ok := unionByIndex(s, a, b, kc); ok {
+		return out
+	}
 	out := make([]UniqueAddress, 0, len(a)+len(b))
 	cur := memberCursor{s: s, kc: kc}
 	i, j := 0, 0
@@ -506,6 +509,34 @@ func filteredUnion(s *State, a, b []UniqueAddress, kc *keyCache) []UniqueAddress
 		}
 	}
 	return out
+}
+
+// unionByIndex is filteredUnion(s, a, b, kc) for lists of members in
+// member order, as seen sets are, over at most 64 members: the members
+// either list marks, in order, with no address compared. It fails for a
+// list naming a non-member, or out of order.
+func unionByIndex(s *State, a, b []UniqueAddress, kc *keyCache) ([]UniqueAddress, bool) {
+	if len(s.Members) > 64 {
+		return nil, false
+	}
+	var mask uint64
+	for _, list := range [2][]UniqueAddress{a, b} {
+		cur := memberCursor{s: s, kc: kc}
+		last := -1
+		for k := range list {
+			i, ok := cur.lookup(list[k], true)
+			if !ok || i <= last {
+				return nil, false
+			}
+			last = i
+			mask |= 1 << uint(i)
+		}
+	}
+	out := make([]UniqueAddress, 0, bits.OnesCount64(mask))
+	for m := mask; m != 0; m &= m - 1 {
+		out = append(out, s.Members[bits.TrailingZeros64(m)].Node)
+	}
+	return out, true
 }
 
 // filterMembers keeps the nodes of list that are members of s.

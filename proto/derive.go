@@ -38,6 +38,9 @@ type derived struct {
 	// flatRows[i] is the row of registry flattened[i] came from, when
 	// registry keeps its invariants (nil otherwise).
 	flatRows []int32
+	// flatSpare is the array of the flatRows before the last
+	// reflattenRow, which the next one fills.
+	flatSpare []int32
 
 	// The members, tables and next epoch for which Allocate last changed
 	// nothing.
@@ -66,6 +69,15 @@ type derived struct {
 	// tombMask has bit uid%64 set for each uid of tombUIDs: a sender
 	// whose bit is clear is no tombstone's, without scanning the list.
 	tombMask uint64
+
+	// The current state's clock flattened (localClock, see localFlat),
+	// and the last remote one (remoteClock).
+	localClock, remoteClock flatClock
+
+	// The boxed GossipState bodies last sent (without and with the reply
+	// flag), and the states they carry.
+	stateBox    [2]Body
+	stateBoxFor [2]*State
 
 	// The last state in which checkSelf found this node neither Down,
 	// Exiting nor Removed.
@@ -163,7 +175,8 @@ func (n *Node) flatRegistry() []ServiceEntry {
 		// rows of which one changed.
 		if !d.regValid || !registryEqual(d.registry, rows) {
 			if c, ok := oneRowChanged(d.registry, rows); ok && d.flatRows != nil && rowKept(rows[c]) {
-				d.flattened, d.flatRows = reflattenRow(d.flattened, d.flatRows, rows[c].Entries, int32(c))
+				flat, from := reflattenRow(d.flattened, d.flatRows, rows[c].Entries, int32(c), d.flatSpare[:0])
+				d.flattened, d.flatRows, d.flatSpare = flat, from, d.flatRows
 			} else {
 				d.flattened, d.flatRows = flattenIndexed(rows)
 			}
@@ -223,10 +236,18 @@ func flattenIndexed(rows []RegistryRow) ([]ServiceEntry, []int32) {
 // reflattenRow is flattenIndexed of rows whose flattening (flat, from)
 // it was, but for row c, whose entries (kept: the owner's, in strictly
 // increasing (key, path) order) are now entries: the entries of the other
-// rows keep their order, and c's are merged in by (key, row).
-func reflattenRow(flat []ServiceEntry, from []int32, entries []ServiceEntry, c int32) ([]ServiceEntry, []int32) {
-	out := make([]ServiceEntry, 0, len(flat)+len(entries))
-	outFrom := make([]int32, 0, len(flat)+len(entries))
+// rows keep their order, and c's are merged in by (key, row). The rows
+// go into buf (appended; it must not share from's array); the entries
+// into a new list of exactly their number.
+func reflattenRow(flat []ServiceEntry, from []int32, entries []ServiceEntry, c int32, buf []int32) ([]ServiceEntry, []int32) {
+	n := len(flat) + len(entries)
+	for _, r := range from {
+		if r == c {
+			n--
+		}
+	}
+	out := make([]ServiceEntry, 0, n)
+	outFrom := buf
 	j := 0
 	for i := range flat {
 		if from[i] == c {
@@ -251,7 +272,7 @@ func reflattenRow(flat []ServiceEntry, from []int32, entries []ServiceEntry, c i
 
 // tombRingSize is how many tombstone maps tombUIDsOf remembers: this
 // node's and a few peers'.
-const tombRingSize = 4
+const tombRingSize = 8
 
 // tombRecord holds the sorted UIDs of a tombstone map, and the map, so
 // that its memory is not reused while it is remembered.
@@ -320,6 +341,20 @@ func uidMask(list []UID) uint64 {
 	return m
 }
 
+// pruneUpdate is s.pruneTombstonedWith(n.now, &n.keys) for s, a state
+// Node.update builds from the current one. The current clock names no
+// tombstoned incarnation (every state this node assigns is pruned, and
+// only its own entry is added after), so while s keeps the current clock
+// and tombstone map, the clock needs no pruning and the members are ruled
+// out by the tombstones' known UIDs first.
+func (n *Node) pruneUpdate(s *State) {
+	if len(s.Tombstones) > 0 && sameClock(s.Version, n.st.Version) && sameTombstones(s.Tombstones, n.st.Tombstones) {
+		s.prune(n.now, &n.keys, true, n.localTombUIDs())
+		return
+	}
+	s.pruneTombstonedWith(n.now, &n.keys)
+}
+
 // localTombUIDs is the sorted UIDs of the current state's tombstones.
 func (n *Node) localTombUIDs() []UID {
 	d := &n.derived
@@ -350,6 +385,43 @@ func (n *Node) prunedVersions(local, remote *State) (lv, rv VClock) {
 		return lv, rv
 	}
 	return prunedVersion(lv, local.Tombstones, remote.Tombstones), prunedVersion(rv, local.Tombstones, remote.Tombstones)
+}
+
+// localFlat returns the flattening of the current state's clock. A clock
+// adopted from the last remote state is flattened already.
+func (n *Node) localFlat() *flatClock {
+	d := &n.derived
+	v := n.st.Version
+	if l, r := &d.localClock, &d.remoteClock; !(l.filled && sameClock(l.of, v)) && r.filled && sameClock(r.of, v) {
+		*l, *r = *r, *l
+	}
+	d.localClock.flatten(v)
+	return &d.localClock
+}
+
+// remoteFlat returns the flattening of v, a remote state's clock.
+func (n *Node) remoteFlat(v VClock) *flatClock {
+	n.derived.remoteClock.flatten(v)
+	return &n.derived.remoteClock
+}
+
+// clockOrder is how the clocks prunedVersions(local, remote) gives
+// compare, and whether they are local's and remote's own (clean). local
+// must be the current state. Most clocks name no tombstoned incarnation:
+// then the flattened clocks are compared, hashing no key.
+func (n *Node) clockOrder(local, remote *State) (ord Ordering, clean bool) {
+	if sameClock(local.Version, remote.Version) {
+		return Same, true // pruned alike, if at all
+	}
+	lf, rf := n.localFlat(), n.remoteFlat(remote.Version)
+	if len(local.Tombstones) > 0 || len(remote.Tombstones) > 0 {
+		lu, ru := n.localTombUIDs(), n.derived.tombUIDsOf(remote.Tombstones)
+		if (lf.mask|rf.mask)&(uidMask(lu)|uidMask(ru)) != 0 && (lf.namesUID(lu, ru) || rf.namesUID(lu, ru)) {
+			lv, rv := n.prunedVersions(local, remote)
+			return lv.Compare(rv), sameClock(lv, local.Version) && sameClock(rv, remote.Version)
+		}
+	}
+	return compareFlatClocks(lf.entries, rf.entries), true
 }
 
 // namesUID reports whether some entry of v has a UID in a or b (sorted).

@@ -77,8 +77,23 @@ func (n *Node) onStatus(from UniqueAddress, g GossipStatus) {
 }
 
 func (n *Node) sendState(to UniqueAddress, reply bool) {
-	n.send(to, GossipState{State: n.st, Reply: reply})
+	n.send(to, n.stateBody(reply))
 	n.stats.GossipStatesOut++
+}
+
+// stateBody returns GossipState{State: n.st, Reply: reply} boxed: the box
+// of the last such body when it held the same (message bodies are never
+// modified, so messages may share one).
+func (n *Node) stateBody(reply bool) Body {
+	d := &n.derived
+	k := 0
+	if reply {
+		k = 1
+	}
+	if d.stateBoxFor[k] != n.st || d.stateBox[k] == nil {
+		d.stateBox[k], d.stateBoxFor[k] = GossipState{State: n.st, Reply: reply}, n.st
+	}
+	return d.stateBox[k]
 }
 
 func (n *Node) onState(from UniqueAddress, g GossipState) {
@@ -86,14 +101,25 @@ func (n *Node) onState(from UniqueAddress, g GossipState) {
 		n.stats.DroppedIgnored++
 		return
 	}
+	if g.State == nil {
+		n.stats.DroppedInvalid++ // validateState's first answer
+		return
+	}
 	d := &n.derived
+	// The clock is walked once, here: its checks, the own entry and the
+	// merge's comparison read the flattened entries.
+	rf := n.remoteFlat(g.State.Version)
 	var err error
 	if d.validState == nil {
 		err = validateState(g.State)
 	} else {
+		if v := g.State.Version; rf.valid && v != nil && !sameClock(v, d.validState.Version) && !d.validParts.clockValid(v) {
+			d.validParts.addClock(v) // what validateStateSince would find, and remember
+		}
 		err = validateStateSince(g.State, d.validState, &d.validParts)
 	}
-	if err != nil || !n.ownEntryValid(g.State.Version) {
+	// ownEntryValid, by the flattened clocks.
+	if err != nil || rf.get(&n.self) > n.localFlat().get(&n.self) {
 		n.stats.DroppedInvalid++
 		return
 	}
@@ -259,7 +285,7 @@ func seenBits(members []Member, seen []UniqueAddress) []byte {
 	// equality places every bit.
 	j := 0
 	for i, m := range members {
-		if j < len(seen) && seen[j] == m.Node {
+		if j < len(seen) && seen[j].UID == m.Node.UID && seen[j] == m.Node {
 			bs[i/8] |= 1 << (i % 8)
 			j++
 		}
@@ -299,8 +325,13 @@ func (n *Node) seenBitmap() {
 	if n.seenBitsFor == n.st {
 		return
 	}
-	if !n.membersDigestValid || !sameMembers(n.membersDigestFor, n.st.Members) {
-		n.membersDigestFor, n.membersDigest, n.membersDigestValid = n.st.Members, membersDigestOf(n.st.Members), true
+	if ms := n.st.Members; !n.membersDigestValid || !sameMembers(n.membersDigestFor, ms) {
+		// The digest names the nodes only: a new list of the same nodes
+		// (statuses changed) keeps it.
+		if !n.membersDigestValid || len(n.membersDigestFor) != len(ms) || !sameNodeSeq(n.membersDigestFor, ms) {
+			n.membersDigest, n.membersDigestValid = membersDigestOf(ms), true
+		}
+		n.membersDigestFor = ms
 	}
 	n.seenBitsFor, n.seenBits = n.st, seenBits(n.st.Members, n.st.Seen)
 }
@@ -328,8 +359,7 @@ func subsetNodes(a, b []UniqueAddress) bool {
 // without the entries either side has tombstoned.
 func (n *Node) merge(remote *State) Ordering {
 	local := n.st
-	lv, rv := n.prunedVersions(local, remote)
-	ord := lv.Compare(rv)
+	ord, clean := n.clockOrder(local, remote)
 	if ord == After {
 		n.stats.NoopMerges++
 		return ord
@@ -341,8 +371,11 @@ func (n *Node) merge(remote *State) Ordering {
 	version := remote.Version
 	// Unpruned clocks hold no tombstoned entry, and so neither does their
 	// join.
-	clean := sameClock(lv, local.Version) && sameClock(rv, remote.Version)
-	if ord != Before || !clean {
+	switch {
+	case ord == Concurrent && clean:
+		// Neither clock dominates: mergeShared would join them.
+		version = local.Version.Merge(remote.Version)
+	case ord != Before || !clean:
 		// Only an unpruned Before says the remote clock dominates.
 		version = mergeShared(local.Version, remote.Version)
 	}
@@ -439,6 +472,9 @@ func seenCovers(s *State, other []UniqueAddress, kc *keyCache) bool {
 // filteredUnion is filterMembers(s, unionNodes(a, b)) in one pass, its
 // lookups sharing the parsed member list of kc (nil for none).
 func filteredUnion(s *State, a, b []UniqueAddress, kc *keyCache) []UniqueAddress {
+	if out, ok := unionByIndex(s, a, b, kc); ok {
+		return out
+	}
 	out := make([]UniqueAddress, 0, len(a)+len(b))
 	cur := memberCursor{s: s, kc: kc}
 	i, j := 0, 0
@@ -475,6 +511,34 @@ func filteredUnion(s *State, a, b []UniqueAddress, kc *keyCache) []UniqueAddress
 	return out
 }
 
+// unionByIndex is filteredUnion(s, a, b, kc) for lists of members in
+// member order, as seen sets are, over at most 64 members: the members
+// either list marks, in order, with no address compared. It fails for a
+// list naming a non-member, or out of order.
+func unionByIndex(s *State, a, b []UniqueAddress, kc *keyCache) ([]UniqueAddress, bool) {
+	if len(s.Members) > 64 {
+		return nil, false
+	}
+	var mask uint64
+	for _, list := range [2][]UniqueAddress{a, b} {
+		cur := memberCursor{s: s, kc: kc}
+		last := -1
+		for k := range list {
+			i, ok := cur.lookup(list[k], true)
+			if !ok || i <= last {
+				return nil, false
+			}
+			last = i
+			mask |= 1 << uint(i)
+		}
+	}
+	out := make([]UniqueAddress, 0, bits.OnesCount64(mask))
+	for m := mask; m != 0; m &= m - 1 {
+		out = append(out, s.Members[bits.TrailingZeros64(m)].Node)
+	}
+	return out, true
+}
+
 // filterMembers keeps the nodes of list that are members of s.
 func filterMembers(s *State, list []UniqueAddress) []UniqueAddress {
 	out := make([]UniqueAddress, 0, len(list))
@@ -504,11 +568,11 @@ func (n *Node) gossipRound() {
 		j := 0
 		for i := range ms {
 			m := &ms[i]
-			isSeen := j < len(sn) && sn[j] == m.Node
+			isSeen := j < len(sn) && sn[j].UID == m.Node.UID && sn[j] == m.Node
 			if isSeen {
 				j++
 			}
-			if m.Status == Down || m.Node == n.self || own.contains(m.Node) {
+			if m.Status == Down || (m.Node.UID == n.self.UID && m.Node == n.self) || own.contains(m.Node) {
 				continue
 			}
 			if isSeen {
@@ -593,7 +657,7 @@ func (n *Node) digests() {
 	if n.digestFor != n.st {
 		n.digestFor, n.digest = n.st, n.st.SeenDigest()
 		if !n.vdigestValid || !sameClock(n.vdigestOf, n.st.Version) {
-			n.vdigest, n.vsum = n.st.Version.digestAndSum()
+			n.vdigest, n.vsum = n.localFlat().digestAndSum()
 			n.vdigestOf, n.vdigestValid = n.st.Version, true
 		}
 	}

@@ -27,6 +27,34 @@ type keyCache struct {
 	// same few peers' maps while its own map holds.
 	covers    [coverMemoSize]coverRecord
 	coverNext int
+
+	// The last allocation lists found in the form cloneAllocations gives
+	// (allocationsNormal), by identity: lists in states are never
+	// modified, and a list travels through many states and snapshots.
+	normal     [normalMemoSize][]TypeAllocation
+	normalNext int
+}
+
+// normalMemoSize is how many normal allocation lists a keyCache remembers.
+const normalMemoSize = 4
+
+// allocationsNormal is allocationsNormal(ts) for a list held in a state,
+// remembered when true (c may be nil: then it is computed).
+func (c *keyCache) allocationsNormal(ts []TypeAllocation) bool {
+	if c == nil || len(ts) == 0 {
+		return allocationsNormal(ts)
+	}
+	for i := range c.normal {
+		if sameAllocations(c.normal[i], ts) {
+			return true
+		}
+	}
+	if !allocationsNormal(ts) {
+		return false
+	}
+	c.normal[c.normalNext] = ts
+	c.normalNext = (c.normalNext + 1) % normalMemoSize
+	return true
 }
 
 // coverMemoSize is how many tombstonesCover answers a keyCache remembers.

@@ -284,10 +284,11 @@ func (n *Node) leaderActions() {
 			m.Status = WeaklyUp
 			s.setMember(m)
 		}
-		for _, m := range removes {
+		for i, m := range removes {
 			m.Status = Removed
 			s.setMember(m)
-			s.Tombstones[m.Node] = n.now
+			// The map is n.st's until the first tombstone copies it.
+			s.Tombstones = withTombstone(s.Tombstones, i > 0, m.Node, n.now)
 		}
 		if allocations != nil {
 			s.Allocations = allocations
@@ -400,7 +401,7 @@ func (n *Node) publish() {
 	next.Seq = n.topo.Seq + 1
 	n.out.Events = appendDiff(n.out.Events, n.topo, next, n.now)
 	n.topo = next
-	n.out.Snapshots = append(n.out.Snapshots, next.shared())
+	n.out.Snapshots = append(n.out.Snapshots, next.sharedWith(&n.keys))
 }
 
 // holdsShards reports whether u is a primary or replica in any table.

@@ -408,8 +408,16 @@ func TestMergeTablesAndRegistryAreTheFullJoin(t *testing.T) {
 
 		ra := lawRandRegistry(rng)
 		rb := cloneRegistry(ra)
-		switch rng.Intn(5) {
+		switch rng.Intn(6) {
 		case 0:
+			rb = ra
+		case 5:
+			// The very rows, not in cloned form.
+			for k := range ra {
+				if ra[k].Entries == nil {
+					ra[k].Entries = []ServiceEntry{}
+				}
+			}
 			rb = ra
 		case 1:
 			rb = lawRandRegistry(rng)
@@ -529,6 +537,23 @@ func TestPrunedVersionsIsPrunedVersion(t *testing.T) {
 			kept++
 		} else {
 			pruned++
+		}
+		// clockOrder, which compares the flattened clocks unless a
+		// tombstone's UID is named, answers as the pruned clocks do;
+		// clean matters unless they are the same.
+		n.st = local
+		ord, clean := n.clockOrder(local, remote)
+		wantClean := sameClock(wl, local.Version) && sameClock(wr, remote.Version)
+		if want := wl.Compare(wr); ord != want || (ord != Same && clean != wantClean) {
+			t.Fatalf("case %d: clockOrder = %v, clean %v; want %v, %v\nlocal:  %s\nremote: %s",
+				i, ord, clean, want, wantClean, lawRender(local), lawRender(remote))
+		}
+		if rng.Intn(3) == 0 {
+			n.st = remote // adopted: the remote flattening becomes the local one
+		}
+		u := lawUniverse[rng.Intn(len(lawUniverse))]
+		if got, want := n.localFlat().get(&u), n.st.Version[u]; got != want {
+			t.Fatalf("case %d: localFlat().get = %d, want %d", i, got, want)
 		}
 	}
 	if kept < 2000 || pruned < 2000 {

@@ -944,7 +944,7 @@ func (n *Node) markDown(ms []Member) {
 func (n *Node) update(f func(s *State)) {
 	s := n.st.cloneForUpdate()
 	f(s)
-	s.pruneTombstonedWith(n.now, &n.keys) // f is done moving members
+	n.pruneUpdate(s) // f is done moving members
 	if contentEqual(s, n.st) {
 		return
 	}

@@ -99,6 +99,9 @@ func mergeReachability(a, b Reachability) Reachability {
 	// Tables with the same observers in the same places are joined row by
 	// row: the join is mostly one of them, which is then returned without
 	// being built.
+	if a.Rows != nil && sameRows(a.Rows, b.Rows) {
+		return a // the very rows: the join keeps them, as joinKeeps finds
+	}
 	if keeps, aligned := joinKeeps(a.Rows, b.Rows); aligned {
 		if keeps && a.Rows != nil {
 			return a

@@ -75,6 +75,9 @@ func TestMergeReachabilityMatchesNaive(t *testing.T) {
 				b.Rows[i] = row
 			}
 		}
+		if rng.Intn(8) == 0 {
+			b = a // the very table
+		}
 		if rng.Intn(2) == 0 {
 			a, b = b, a
 		}

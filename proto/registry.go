@@ -145,6 +145,10 @@ func joinAlignedRegistry(a, b []RegistryRow) ([]RegistryRow, bool) {
 	if len(a) == 0 || len(a) != len(b) {
 		return nil, false
 	}
+	if sameRegistry(a, b) {
+		// The very rows: the join is a, as the walk would find.
+		return a, registryNormal(a)
+	}
 	fromA, fromB := true, true
 	for i := range a {
 		ra, rb := &a[i], &b[i]
@@ -215,19 +219,39 @@ func compareEntries(x, y ServiceEntry) int {
 }
 
 // withRegistryRow returns a copy of rows with owner's row set to entries at
-// the given version.
+// the given version. The other rows share their entry lists with rows
+// (rows are never written in place), but for empty ones, which become nil
+// as cloneRegistry makes them: the result equals what replacing the row
+// in cloneRegistry(rows) gives.
 func withRegistryRow(rows []RegistryRow, owner UniqueAddress, version uint64, entries []ServiceEntry) []RegistryRow {
-	out := cloneRegistry(rows)
-	i := sort.Search(len(out), func(i int) bool { return out[i].Owner.Compare(owner) >= 0 })
+	i := sort.Search(len(rows), func(i int) bool { return rows[i].Owner.Compare(owner) >= 0 })
 	row := RegistryRow{Owner: owner, Version: version, Entries: append([]ServiceEntry(nil), entries...)}
-	if i < len(out) && out[i].Owner == owner {
-		out[i] = row
-		return out
+	found := i < len(rows) && rows[i].Owner == owner
+	n := len(rows)
+	if !found {
+		n++
 	}
-	out = append(out, RegistryRow{})
-	copy(out[i+1:], out[i:])
-	out[i] = row
+	out := make([]RegistryRow, 0, n)
+	for _, r := range rows[:i] {
+		out = append(out, sharedRow(r))
+	}
+	out = append(out, row)
+	if found {
+		i++
+	}
+	for _, r := range rows[i:] {
+		out = append(out, sharedRow(r))
+	}
 	return out
+}
+
+// sharedRow is r as cloneRegistry copies it, sharing its entry list: an
+// empty one is nil.
+func sharedRow(r RegistryRow) RegistryRow {
+	if len(r.Entries) == 0 {
+		r.Entries = nil
+	}
+	return r
 }
 
 // Entries returns every service entry of the state, sorted by key, node,

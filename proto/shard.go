@@ -169,8 +169,12 @@ func typeAllocationHash(t TypeAllocation) uint64 {
 // list and the list already has that form, otherwise a new list holding the
 // inputs' own tables where they have that form (states never modify their
 // tables, so they may share them).
-func mergeAllocations(a, b []TypeAllocation) []TypeAllocation {
-	if out, ok := joinAlignedTables(a, b); ok {
+func mergeAllocations(a, b []TypeAllocation) []TypeAllocation { return mergeAllocationsWith(a, b, nil) }
+
+// mergeAllocationsWith is mergeAllocations, asking kc (nil for none)
+// whether the inputs have cloneAllocations' form.
+func mergeAllocationsWith(a, b []TypeAllocation, kc *keyCache) []TypeAllocation {
+	if out, ok := joinAlignedTables(a, b, kc); ok {
 		return out
 	}
 	out := joinSorted(a, b,
@@ -183,9 +187,9 @@ func mergeAllocations(a, b []TypeAllocation) []TypeAllocation {
 			return y
 		})
 	switch {
-	case len(out) > 0 && sameTables(out, a) && allocationsNormal(a):
+	case len(out) > 0 && sameTables(out, a) && kc.allocationsNormal(a):
 		return a
-	case len(out) > 0 && sameTables(out, b) && allocationsNormal(b):
+	case len(out) > 0 && sameTables(out, b) && kc.allocationsNormal(b):
 		return b
 	}
 	// Tables are never written in place (writers clone them first), so
@@ -202,7 +206,7 @@ func mergeAllocations(a, b []TypeAllocation) []TypeAllocation {
 // the same places, when their join is a or b without being built: table
 // by table the one the join keeps is the same table as that list's. It
 // reports false when the join must be built to decide.
-func joinAlignedTables(a, b []TypeAllocation) ([]TypeAllocation, bool) {
+func joinAlignedTables(a, b []TypeAllocation, kc *keyCache) ([]TypeAllocation, bool) {
 	if len(a) == 0 || len(a) != len(b) {
 		return nil, false
 	}
@@ -224,9 +228,9 @@ func joinAlignedTables(a, b []TypeAllocation) ([]TypeAllocation, bool) {
 		}
 	}
 	switch {
-	case fromA && allocationsNormal(a):
+	case fromA && kc.allocationsNormal(a):
 		return a, true
-	case fromB && allocationsNormal(b):
+	case fromB && kc.allocationsNormal(b):
 		return b, true
 	}
 	return nil, false

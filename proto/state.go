@@ -66,27 +66,28 @@ func (s *State) Clone() *State {
 	return out
 }
 
-// cloneForUpdate returns a copy of s for Node.update to change. The member
-// list (setMember writes into it) and the tombstone map are the copy's
-// own; the other parts are shared with s, since update and
-// pruneTombstoned replace them rather than change them, except where they
-// are not in the form Clone gives them: those are cloned, so that the
-// state update builds is the one it would build from s.Clone(). The seen
-// set and the clock are shared as they are: update replaces both.
+// cloneForUpdate returns a copy of s for Node.update to change. Its parts
+// are shared with s, since update and pruneTombstoned replace them rather
+// than change them, except where they are not in the form Clone gives
+// them: those are cloned, so that the state update builds is the one it
+// would build from s.Clone(). The member list is shared with no room
+// beyond its length, which tells setMember to copy it before its first
+// write. The seen set and the clock are shared as they are: update
+// replaces both. The tombstone map is shared too: whoever adds a
+// tombstone in an update copies the map first (withTombstone), as prune
+// does, so a state's map is never written once the state exists.
 func (s *State) cloneForUpdate() *State {
 	out := *s
-	out.Members = make([]Member, len(s.Members), len(s.Members)+1)
-	copy(out.Members, s.Members)
-	if !membersNormal(s.Members) {
+	if s.Members != nil && membersNormal(s.Members) {
+		out.Members = s.Members[:len(s.Members):len(s.Members)]
+	} else {
+		out.Members = make([]Member, len(s.Members), len(s.Members)+1)
 		for i := range out.Members {
-			out.Members[i] = out.Members[i].Clone()
+			out.Members[i] = s.Members[i].Clone()
 		}
 	}
-	// maps.Clone copies the map's groups as they are, without hashing
-	// each key again; Clone's form is a non-nil map even for none.
-	if len(s.Tombstones) > 0 {
-		out.Tombstones = maps.Clone(s.Tombstones)
-	} else {
+	// Clone's form is a non-nil map even for none.
+	if s.Tombstones == nil {
 		out.Tombstones = map[UniqueAddress]time.Time{}
 	}
 	if !allocationsNormal(s.Allocations) {
@@ -96,6 +97,24 @@ func (s *State) cloneForUpdate() *State {
 		out.Registry = cloneRegistry(s.Registry)
 	}
 	return &out
+}
+
+// withTombstone returns tombs with u tombstoned at t, as a new map unless
+// owned (tombs is then the caller's own, made by an earlier call). The
+// maps of states are never written: a state being built takes the map of
+// the state it was copied from until it adds a tombstone.
+func withTombstone(tombs map[UniqueAddress]time.Time, owned bool, u UniqueAddress, t time.Time) map[UniqueAddress]time.Time {
+	if !owned {
+		// maps.Clone copies the map's groups as they are, without
+		// hashing each key again.
+		if tombs == nil {
+			tombs = map[UniqueAddress]time.Time{}
+		} else {
+			tombs = maps.Clone(tombs)
+		}
+	}
+	tombs[u] = t
+	return tombs
 }
 
 // memberIndex returns where u is or would be inserted among the members,
@@ -351,11 +370,25 @@ func (s *State) statusWith(u UniqueAddress, kc *keyCache) MemberStatus {
 	return 0
 }
 
-// setMember inserts or replaces m. The state must be owned by the caller.
+// setMember inserts or replaces m. The state must be owned by the caller,
+// but for a member list with no room beyond its length, which may be
+// another state's (see cloneForUpdate): that one is copied, with room for
+// one more, before it is written.
 func (s *State) setMember(m Member) {
 	i, ok := s.memberIndex(m.Node)
 	if ok {
+		if cap(s.Members) == len(s.Members) {
+			s.Members = append(make([]Member, 0, len(s.Members)+1), s.Members...)
+		}
 		s.Members[i] = m
+		return
+	}
+	if cap(s.Members) == len(s.Members) {
+		grown := make([]Member, len(s.Members)+1)
+		copy(grown, s.Members[:i])
+		copy(grown[i+1:], s.Members[i:])
+		grown[i] = m
+		s.Members = grown
 		return
 	}
 	s.Members = append(s.Members, Member{})
@@ -475,11 +508,11 @@ func (s *State) convergedGiven(unreachable []UniqueAddress) bool {
 	si, ui := 0, 0
 	for i := range s.Members {
 		m := &s.Members[i]
-		inU := ui < len(unreachable) && unreachable[ui] == m.Node
+		inU := ui < len(unreachable) && unreachable[ui].UID == m.Node.UID && unreachable[ui] == m.Node
 		if inU {
 			ui++
 		}
-		inS := si < len(s.Seen) && s.Seen[si] == m.Node
+		inS := si < len(s.Seen) && s.Seen[si].UID == m.Node.UID && s.Seen[si] == m.Node
 		if inS {
 			si++
 		}
@@ -631,7 +664,7 @@ func mergeContentKnown(a, b *State, now time.Time, version VClock, clean bool, a
 	// The merged rows share their lists with a and b: pruneTombstoned
 	// copies before it changes anything.
 	out.Reachability = mergeReachability(a.Reachability, b.Reachability)
-	out.Allocations = mergeAllocations(a.Allocations, b.Allocations)
+	out.Allocations = mergeAllocationsWith(a.Allocations, b.Allocations, kc)
 	out.AllocationEpoch = a.AllocationEpoch
 	if b.AllocationEpoch > out.AllocationEpoch {
 		out.AllocationEpoch = b.AllocationEpoch
@@ -680,13 +713,12 @@ func (s *State) pruneTombstonedWith(now time.Time, kc *keyCache) { s.prune(now, 
 // prune is pruneTombstonedWith, told whether the clock is known to hold no
 // entry of the tombstones (clean), and given the sorted UIDs of the
 // tombstones (uids; nil when not known), which rule most members out
-// without hashing them. The tombstone map is written only to tombstone a
+// without hashing them. The tombstone map is replaced only to tombstone a
 // Removed member, which a known uids must not come with.
 func (s *State) prune(now time.Time, kc *keyCache, clean bool, uids []UID) {
-	// Copy on write: the slices and the clock may be shared with other
-	// states, so they are replaced, never changed in place. The tombstone
-	// map is the caller's own if the state has a Removed member (which it
-	// tombstones); otherwise it is only read.
+	// Copy on write: the slices, the clock and the tombstone map may be
+	// shared with other states, so they are replaced, never changed in
+	// place.
 	var members []Member
 	// Tombstones are mostly few: when looking each up among the members
 	// costs less than looking every member up among them, mark the
@@ -707,7 +739,9 @@ func (s *State) prune(now time.Time, kc *keyCache, clean bool, uids []UID) {
 		drop := false
 		if m.Status == Removed {
 			if _, ok := s.Tombstones[m.Node]; !ok {
-				s.Tombstones[m.Node] = now
+				// The map may be another state's: copied on the first
+				// write.
+				s.Tombstones = withTombstone(s.Tombstones, added, m.Node, now)
 				added = true
 			}
 			drop = true

@@ -287,7 +287,8 @@ func updateRandChange(rng *rand.Rand, st *State) func(*State) {
 				m.Status = status
 				s.setMember(m)
 				if status == Removed {
-					s.Tombstones[node] = lawNow
+					// As the leader does: the map may be st's.
+					s.Tombstones = withTombstone(s.Tombstones, false, node, lawNow)
 				}
 			}
 		case 1:

@@ -60,7 +60,11 @@ func (t TopologySnapshot) Clone() TopologySnapshot {
 // wherever they already have the form Clone gives them, and copies the
 // rest. The shared slices are capped at their length, so that an append
 // by the caller never writes into them.
-func (t TopologySnapshot) shared() TopologySnapshot {
+func (t TopologySnapshot) shared() TopologySnapshot { return t.sharedWith(nil) }
+
+// sharedWith is shared, asking kc (nil for none) whether the tables have
+// cloneAllocations' form.
+func (t TopologySnapshot) sharedWith(kc *keyCache) TopologySnapshot {
 	out := t
 	if len(t.Members) == 0 || !membersNormal(t.Members) {
 		out.Members = make([]Member, len(t.Members))
@@ -74,7 +78,7 @@ func (t TopologySnapshot) shared() TopologySnapshot {
 	if len(t.Unreachable) > 0 {
 		out.Unreachable = t.Unreachable[:len(t.Unreachable):len(t.Unreachable)]
 	}
-	if allocationsNormal(t.ShardAllocations) {
+	if kc.allocationsNormal(t.ShardAllocations) {
 		out.ShardAllocations = t.ShardAllocations[:len(t.ShardAllocations):len(t.ShardAllocations)]
 	} else {
 		out.ShardAllocations = cloneAllocations(t.ShardAllocations)
@@ -215,6 +219,9 @@ func diffSnapshots(prev, next TopologySnapshot, at time.Time) []Event {
 // straight into the caller's buffer.
 func appendDiff(out []Event, prev, next TopologySnapshot, at time.Time) []Event {
 	i, j := 0, 0
+	if sameMembers(prev.Members, next.Members) {
+		i, j = len(prev.Members), len(next.Members) // the very list: no member changed
+	}
 	for i < len(prev.Members) || j < len(next.Members) {
 		// c orders prev.Members[i] against next.Members[j]; lists that
 		// share most members mostly hold the same node at both.
@@ -250,6 +257,10 @@ func appendDiff(out []Event, prev, next TopologySnapshot, at time.Time) []Event 
 	// them in step instead of scanning per node.
 	nextMembers := &State{Members: next.Members}
 	members, was := memberCursor{s: nextMembers}, nodeCursor{list: prev.Unreachable}
+	if sameNodes(prev.Unreachable, next.Unreachable) {
+		// The very list: no node became unreachable or reachable.
+		next.Unreachable, prev.Unreachable = nil, nil
+	}
 	for _, u := range next.Unreachable {
 		// A Down member's reachability no longer matters: its observers
 		// drop it at different times, and it would flicker in and out.

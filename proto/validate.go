@@ -74,6 +74,35 @@ type validMemo struct {
 	// tableEpochs[i] is the allocation epoch tables.parts[i] was found
 	// valid under; a higher one only relaxes the check.
 	tableEpochs [validParts]Epoch
+	// The last registry rows (owner and entry list) found valid: a row's
+	// checks depend on those alone, and rows travel between registries.
+	entries     [validEntryLists]RegistryRow
+	entriesNext int
+}
+
+// validEntryLists is how many registry rows a validMemo remembers.
+const validEntryLists = 16
+
+// entriesValid reports whether the memo holds r's owner with r's very
+// entry list.
+func (m *validMemo) entriesValid(r *RegistryRow) bool {
+	if m == nil || len(r.Entries) == 0 {
+		return false
+	}
+	for i := range m.entries {
+		if e := &m.entries[i]; sameEntries(e.Entries, r.Entries) && len(e.Entries) > 0 && e.Owner == r.Owner {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *validMemo) addEntries(r *RegistryRow) {
+	if m == nil || len(r.Entries) == 0 {
+		return
+	}
+	m.entries[m.entriesNext] = RegistryRow{Owner: r.Owner, Entries: r.Entries}
+	m.entriesNext = (m.entriesNext + 1) % validEntryLists
 }
 
 const (
@@ -256,7 +285,7 @@ func validateStateSince(s, prev *State, vm *validMemo) error {
 		}
 		return nil
 	}
-	if err := validateRegistry(s); err != nil {
+	if err := validateRegistryWith(s, vm); err != nil {
 		return err
 	}
 	vm.addRegistry(s.Registry)
@@ -396,7 +425,7 @@ type sortedWalk struct {
 func (w *sortedWalk) add(u UniqueAddress) (at int, sorted bool) {
 	at = -1
 	for j := w.next; j < len(w.ref) && j < w.next+cursorProbe; j++ {
-		if w.ref[j].Node == u {
+		if w.ref[j].Node.UID == u.UID && w.ref[j].Node == u {
 			at, w.next = j, j+1
 			break
 		}
@@ -510,23 +539,33 @@ func validateAllocationsKnowing(s *State, known []TypeAllocation) error {
 
 // validateRegistry checks the registry of a state whose members have
 // passed validation (their order vouches for the owners' order).
-func validateRegistry(s *State) error {
+func validateRegistry(s *State) error { return validateRegistryWith(s, nil) }
+
+// validateRegistryWith is validateRegistry, skipping the entry checks of
+// rows vm (nil for none) found valid before and remembering the rows it
+// finds valid.
+func validateRegistryWith(s *State, vm *validMemo) error {
 	if len(s.Registry) > len(s.Members) {
 		return invalid("more registry rows than members")
 	}
 	owners := sortedWalk{ref: s.Members}
-	for _, r := range s.Registry {
+	for k := range s.Registry {
+		r := &s.Registry[k]
 		if _, sorted := owners.add(r.Owner); !sorted {
 			return invalid("registry rows not sorted at %v", r.Owner)
 		}
 		if len(r.Entries) > MaxEntriesPerOwner {
 			return invalid("owner %v has %d entries, limit %d", r.Owner, len(r.Entries), MaxEntriesPerOwner)
 		}
+		if vm.entriesValid(r) {
+			continue
+		}
 		for j, e := range r.Entries {
 			if e.Node != r.Owner || validEntry(e.Key, e.Path) != nil || (j > 0 && !entryLess(r.Entries[j-1], e)) {
 				return invalid("owner %v has a bad entry %q", r.Owner, e.Key)
 			}
 		}
+		vm.addEntries(r)
 	}
 	return nil
 }

@@ -382,7 +382,25 @@ func TestValidateStateSinceMatchesNaive(t *testing.T) {
 		if rng.Intn(3) == 0 {
 			s.Registry = other.Registry
 		}
-		switch rng.Intn(8) {
+		switch rng.Intn(9) {
+		case 7:
+			// A new registry whose rows mostly hold prev's entry
+			// lists: one list broken, or held under another owner.
+			rows := append([]RegistryRow(nil), prev.Registry...)
+			if len(rows) > 0 {
+				i := rng.Intn(len(rows))
+				switch rng.Intn(3) {
+				case 0:
+					rows[i].Entries = valSwap(rng, rows[i].Entries)
+				case 1:
+					rows[i].Entries = rows[(i+1)%len(rows)].Entries
+				case 2:
+					if len(s.Members) > 0 {
+						rows[i].Owner = s.Members[rng.Intn(len(s.Members))].Node
+					}
+				}
+			}
+			s.Registry = rows
 		case 0:
 			s.Seen = valSwap(rng, s.Seen)
 		case 1:
@@ -418,9 +436,11 @@ func TestValidateStateSinceMatchesNaive(t *testing.T) {
 			}
 			want := fmt.Sprint(naiveValidateState(s))
 			var vm validMemo // remembers the parts of the first pass for the second
+			var seeded validMemo
+			validateStateSince(prev, &State{}, &seeded) // remembers prev's parts, its registry rows among them
 			for _, got := range []string{fmt.Sprint(ValidateStateSince(s, prev)), fmt.Sprint(ValidateStateSince(s, nil)),
 				fmt.Sprint(validateStateSince(s, prev, &vm)), fmt.Sprint(validateStateSince(s, prev, &vm)),
-				fmt.Sprint(validateStateSince(s, &State{}, &vm))} {
+				fmt.Sprint(validateStateSince(s, &State{}, &vm)), fmt.Sprint(validateStateSince(s, &State{}, &seeded))} {
 				if got != want {
 					return fmt.Sprintf("state %+v since %+v: got %s, naive %s", s, prev, got, want)
 				}

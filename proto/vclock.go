@@ -3,6 +3,7 @@ package proto
 import (
 	"maps"
 	"math"
+	"slices"
 	"sort"
 	"unsafe"
 )
@@ -245,4 +246,186 @@ func (h *hasher) addNode(u UniqueAddress) {
 	h.addString(u.Host)
 	h.addUint(uint64(u.Port))
 	h.addUint(uint64(u.UID))
+}
+
+// clockEntry is one entry of a flattened clock.
+type clockEntry struct {
+	node  UniqueAddress
+	count uint64
+}
+
+// entryBefore orders clock entries by UID, then port, then host: any total
+// order of the keys consistent with their equality serves, and this one
+// mostly settles on the UID.
+func entryBefore(a, b *UniqueAddress) bool {
+	if a.UID != b.UID {
+		return a.UID < b.UID
+	}
+	if a.Port != b.Port {
+		return a.Port < b.Port
+	}
+	return a.Host < b.Host
+}
+
+// flatClock is a clock's entries in entryBefore order, walked out of the
+// map once: comparing two flattened clocks hashes no key, and asking
+// about the same clock again walks no map. A flatClock is a node's
+// scratch space: it is refilled for the next clock in place.
+type flatClock struct {
+	// of is the clock flattened (held, so that its memory is not
+	// reused while it is remembered); filled tells a nil clock from none.
+	of      VClock
+	filled  bool
+	entries []clockEntry
+	// valid is validateClock(of) == nil.
+	valid bool
+	// mask is uidMask of the entries' UIDs: a list of UIDs whose mask
+	// meets none of its bits names no entry.
+	mask uint64
+}
+
+// flatten makes f the flattening of v, unless it is already.
+func (f *flatClock) flatten(v VClock) {
+	if f.filled && sameClock(f.of, v) {
+		return
+	}
+	es := f.entries[:0]
+	valid := len(v) <= MaxClockEntries
+	var mask uint64
+	for k, c := range v {
+		if c == 0 || k.UID == 0 {
+			valid = false
+		}
+		mask |= 1 << (k.UID % 64)
+		es = append(es, clockEntry{node: k, count: c})
+	}
+	if len(es) <= 12 {
+		for i := 1; i < len(es); i++ {
+			if !entryBefore(&es[i].node, &es[i-1].node) {
+				continue
+			}
+			// Shift the entries after it up by one, then place it.
+			x, j := es[i], i
+			for ; j > 0 && entryBefore(&x.node, &es[j-1].node); j-- {
+				es[j] = es[j-1]
+			}
+			es[j] = x
+		}
+	} else {
+		slices.SortFunc(es, func(a, b clockEntry) int {
+			if entryBefore(&a.node, &b.node) {
+				return -1
+			}
+			if a.node == b.node {
+				return 0
+			}
+			return 1
+		})
+	}
+	f.of, f.filled, f.entries, f.valid, f.mask = v, true, es, valid, mask
+}
+
+// get is f.of[u].
+func (f *flatClock) get(u *UniqueAddress) uint64 {
+	for i := range f.entries {
+		if e := &f.entries[i]; e.node.UID == u.UID && e.node == *u {
+			return e.count
+		}
+	}
+	return 0
+}
+
+// namesUID is namesUID(f.of, a, b): both lists and the entries are in
+// UID order, so one walk of each settles it.
+func (f *flatClock) namesUID(a, b []UID) bool {
+	return sortedUIDsMeet(f.entries, a) || sortedUIDsMeet(f.entries, b)
+}
+
+// sortedUIDsMeet reports whether some entry's UID is in list; both are in
+// UID order.
+func sortedUIDsMeet(es []clockEntry, list []UID) bool {
+	i, j := 0, 0
+	for i < len(es) && j < len(list) {
+		switch uid := es[i].node.UID; {
+		case uid == list[j]:
+			return true
+		case uid < list[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return false
+}
+
+// compareFlatClocks is v.Compare(w) for the flattenings of v and w: one walk of
+// both in step, a key missing on one side counting as zero there.
+func compareFlatClocks(v, w []clockEntry) Ordering {
+	less, more := false, false
+	i, j := 0, 0
+	for i < len(v) && j < len(w) {
+		a, b := &v[i], &w[j]
+		switch {
+		case a.node == b.node:
+			if a.count < b.count {
+				less = true
+			} else if a.count > b.count {
+				more = true
+			}
+			i++
+			j++
+		case entryBefore(&a.node, &b.node): // w lacks a's key
+			if a.count > 0 {
+				more = true
+			}
+			i++
+		default: // v lacks b's key
+			if b.count > 0 {
+				less = true
+			}
+			j++
+		}
+		if less && more {
+			return Concurrent
+		}
+	}
+	for ; i < len(v); i++ {
+		if v[i].count > 0 {
+			more = true
+		}
+	}
+	for ; j < len(w); j++ {
+		if w[j].count > 0 {
+			less = true
+		}
+	}
+	switch {
+	case less && more:
+		return Concurrent
+	case less:
+		return Before
+	case more:
+		return After
+	}
+	return Same
+}
+
+// digestAndSum is f.of.digestAndSum(), from the entries.
+func (f *flatClock) digestAndSum() (digest, sum uint64) {
+	saturated := false
+	for i := range f.entries {
+		e := &f.entries[i]
+		digest += fmix64(e.node.Hash() ^ (e.count * 0x9e3779b97f4a7c15))
+		if sum+e.count < sum {
+			saturated = true
+		}
+		sum += e.count
+	}
+	if digest == 0 && len(f.entries) > 0 {
+		digest = 1
+	}
+	if saturated {
+		sum = math.MaxUint64
+	}
+	return digest, sum
 }

@@ -340,27 +340,35 @@ func trade[T any](dst, fill *[]T) {
 // Step feeds one message or local command at time now. It returns an error
 // only for caller misuse; bad network input is dropped and counted.
 func (n *Node) Step(now time.Time, m Message) error {
+	return n.StepMessage(now, &m)
+}
+
+// StepMessage is Step with the message passed by pointer, which spares a
+// driver that holds the message (the simulator's network slot) copying it.
+// The node reads *m during the call only: it neither keeps the pointer nor
+// modifies the message (the body's contents it may keep, as Step does).
+func (n *Node) StepMessage(now time.Time, m *Message) error {
 	// Heartbeats and their acks are most of the traffic: they skip the
 	// dispatch below (stepBeat does what it would, in the same order).
 	switch b := m.Body.(type) {
 	case *Heartbeat:
 		if !n.slowSteps && b != nil {
-			n.stepBeat(now, &m, b, 0, false)
+			n.stepBeat(now, m, b, 0, false)
 			return nil
 		}
 	case *HeartbeatAck:
 		if !n.slowSteps {
-			n.stepBeat(now, &m, nil, 0, true)
+			n.stepBeat(now, m, nil, 0, true)
 			return nil
 		}
 	case Heartbeat:
 		if !n.slowSteps {
-			n.stepBeat(now, &m, nil, b.Seq, false)
+			n.stepBeat(now, m, nil, b.Seq, false)
 			return nil
 		}
 	case HeartbeatAck:
 		if !n.slowSteps {
-			n.stepBeat(now, &m, nil, 0, true)
+			n.stepBeat(now, m, nil, 0, true)
 			return nil
 		}
 	}
@@ -385,16 +393,16 @@ func (n *Node) Step(now time.Time, m Message) error {
 		n.stats.DroppedIgnored++
 		return nil
 	}
-	if !n.fromPeer(&m) {
+	if !n.fromPeer(m) {
 		n.stats.DroppedAddress++
 		return nil
 	}
 	if !n.surelyLive(&m.From) && n.tombstoned(&m.From) {
 		n.stats.DroppedStale++
-		n.tellRemoved(&m)
+		n.tellRemoved(m)
 		return nil
 	}
-	if err := n.receive(&m); err != nil {
+	if err := n.receive(m); err != nil {
 		return err
 	}
 	n.settle()

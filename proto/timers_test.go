@@ -70,7 +70,8 @@ func newShortcutCluster(t *testing.T, seed int64) *shortcutCluster {
 
 // start creates (or restarts) node i and its twin, which gets the same
 // inputs, takes Step's general path for heartbeats too and is drained
-// with Output instead of OutputTo.
+// with Output instead of OutputTo. The node is fed by StepMessage, the
+// twin by Step.
 func (c *shortcutCluster) start(i int) {
 	seed := c.rng.Int63()
 	a := Address{Host: fmt.Sprintf("10.0.2.%d", i+1), Port: 7000}
@@ -106,7 +107,11 @@ func (c *shortcutCluster) step(i int, m Message) {
 	if c.rng.Intn(20) == 0 {
 		now = now.Add(-time.Duration(c.rng.Intn(300)) * time.Millisecond)
 	}
-	err := c.nodes[i].Step(now, m)
+	held := m // the node gets a pointer to a copy, which must stay as it was
+	err := c.nodes[i].StepMessage(now, &held)
+	if !reflect.DeepEqual(held, m) {
+		c.t.Fatalf("node %d: StepMessage changed %+v into %+v", i, m, held)
+	}
 	errTwin := c.twins[i].Step(now, m)
 	if (err == nil) != (errTwin == nil) {
 		c.t.Fatalf("node %d: Step errors differ: %v, %v", i, err, errTwin)

@@ -611,7 +611,7 @@ func (s *sim) deliver(ev *netsim.Event, m *proto.Message) {
 	if s.tl != nil {
 		s.tl.message(s, ev, kind)
 	}
-	if err := sl.node.Step(s.local(sl), *m); err != nil {
+	if err := sl.node.StepMessage(s.local(sl), m); err != nil {
 		s.simError(fmt.Errorf("%s: step %s: %w", sl.name, kind, err))
 	}
 	s.afterStep(sl)

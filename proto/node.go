@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"time"
+	"unsafe"
 
 	"github.com/rumorhq/rumor/proto/phi"
 )
@@ -457,7 +458,14 @@ func (n *Node) fromPeer(m *Message) bool {
 		f.UID == 0 || f.Port == 0 || f.Host == "" || len(f.Host) > MaxNameLen {
 		return false
 	}
-	return !sameAddress(&f.Address, &self.Address) && m.To.Host == self.Host
+	return !sameAddress(&f.Address, &self.Address) && sameString(m.To.Host, self.Host)
+}
+
+// sameString is a == b for strings of the same length, answered without
+// reading the bytes when both share their bytes, as the hosts of
+// addresses copied from one another do.
+func sameString(a, b string) bool {
+	return unsafe.StringData(a) == unsafe.StringData(b) || a == b
 }
 
 // sameAddress is *a == *b, reading the last byte of the hosts first:

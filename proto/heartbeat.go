@@ -371,7 +371,10 @@ func (n *Node) monitor(u *UniqueAddress) (*phi.History, bool) {
 	}
 	uid := u.UID
 	for i := range list {
-		if list[i].UID == uid && sameNode(&list[i], u) { // the UID rules most out cheaply
+		// sameNode, with the UID first, which rules most out cheaply, and
+		// the hosts by sameString: an ack's sender is the address this
+		// node sent the heartbeat to, often with the very same bytes.
+		if e := &list[i]; e.UID == uid && e.Port == u.Port && len(e.Host) == len(u.Host) && sameString(e.Host, u.Host) {
 			return n.monitors[i], true
 		}
 	}

@@ -438,11 +438,11 @@ const heartbeatBlock = 64
 // bodies allocated together. Each is written here once and never again,
 // so the messages may share them as they share states.
 func (n *Node) heartbeat(seq uint64) *Heartbeat {
-	if len(n.beats) == 0 {
-		n.beats = make([]Heartbeat, heartbeatBlock)
+	if n.beats == nil || n.beatsUsed == heartbeatBlock {
+		n.beats, n.beatsUsed = new([heartbeatBlock]Heartbeat), 0
 	}
-	b := &n.beats[0]
-	n.beats = n.beats[1:]
+	b := &n.beats[n.beatsUsed]
+	n.beatsUsed++ // an index: taking a body writes no pointer
 	b.Seq = seq
 	return b
 }

@@ -130,13 +130,14 @@ type Node struct {
 	// Invariant: monitorList is sorted and as long as monitors.
 	monitors    []*phi.History
 	monitorList []UniqueAddress
-	// beats is the unused rest of the block the heartbeat bodies are
-	// taken from (see heartbeat).
-	beats    []Heartbeat
-	targets  targetMemo // see currentTargets
-	ownRow   ownRowMemo // see ownUnreachable
-	hbSeq    uint64
-	lastTick time.Time
+	// beats is the block the heartbeat bodies are taken from, of which
+	// beatsUsed are taken (see heartbeat).
+	beats     *[heartbeatBlock]Heartbeat
+	beatsUsed int
+	targets   targetMemo // see currentTargets
+	ownRow    ownRowMemo // see ownUnreachable
+	hbSeq     uint64
+	lastTick  time.Time
 
 	settled settledMemo // see settle
 	// slowSteps sends every message through Step's general dispatch and

@@ -345,19 +345,43 @@ func (n *Node) refreshMonitors() {
 		return // the same subjects: every history stays
 	}
 	keep := make([]*phi.History, len(targets))
+	// The histories of subjects no longer monitored are reset for new
+	// ones (their windows' memory reused), or kept for later ones.
+	spare := n.spareMonitors
+	for i, u := range n.monitorList {
+		if !containsNode(targets, u) {
+			spare = append(spare, n.monitors[i])
+		}
+	}
 	old := nodeCursor{list: n.monitorList}
 	for i, u := range targets {
 		// Both lists are sorted: the cursor finds kept subjects in order.
 		if old.contains(u) {
 			keep[i] = n.monitors[old.next-1]
 		} else {
-			keep[i] = phi.NewHistory(n.cfg.FailureDetector, n.now)
+			if k := len(spare) - 1; k >= 0 && !n.freshMonitors {
+				keep[i] = spare[k]
+				keep[i].Reset(n.now)
+				spare[k] = nil
+				spare = spare[:k]
+			} else {
+				keep[i] = phi.NewHistory(n.cfg.FailureDetector, n.now)
+			}
 			n.monitorStarted()
 		}
 	}
+	if len(spare) > maxSpareMonitors {
+		clear(spare[maxSpareMonitors:])
+		spare = spare[:maxSpareMonitors]
+	}
+	n.spareMonitors = spare
 	n.monitors = keep
 	n.monitorList = targets
 }
+
+// maxSpareMonitors is how many histories of subjects no longer monitored a
+// node keeps for new subjects.
+const maxSpareMonitors = 4
 
 // monitor returns the history of subject *u, if this node monitors it.
 func (n *Node) monitor(u *UniqueAddress) (*phi.History, bool) {
@@ -393,8 +417,12 @@ func (n *Node) detectOwnPause() {
 	if last.IsZero() || elapsedAtMost(n.now, last, n.cfg.HeartbeatInterval+n.cfg.FailureDetector.AcceptableHeartbeatPause) {
 		return
 	}
-	for i := range n.monitors {
-		n.monitors[i] = phi.NewHistory(n.cfg.FailureDetector, n.now)
+	for i, h := range n.monitors {
+		if n.freshMonitors {
+			n.monitors[i] = phi.NewHistory(n.cfg.FailureDetector, n.now)
+		} else {
+			h.Reset(n.now)
+		}
 	}
 	n.monitorStarted()
 	n.stats.OwnPauses++

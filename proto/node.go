@@ -130,6 +130,12 @@ type Node struct {
 	// Invariant: monitorList is sorted and as long as monitors.
 	monitors    []*phi.History
 	monitorList []UniqueAddress
+	// spareMonitors are histories of former subjects, which
+	// refreshMonitors resets for new ones (at most maxSpareMonitors);
+	// freshMonitors makes it create every history instead (tests compare
+	// the two).
+	spareMonitors []*phi.History
+	freshMonitors bool
 	// beats is the block the heartbeat bodies are taken from, of which
 	// beatsUsed are taken (see heartbeat).
 	beats     *[heartbeatBlock]Heartbeat

@@ -37,6 +37,11 @@ type shortcutCluster struct {
 	checks int
 	// settledChecks counts the checks that found a node settled.
 	settledChecks int
+	// spares[i] is how many spare histories node i held at its last
+	// collect; reused counts the times a node's spares went down, which
+	// only resetting one for a new subject does.
+	spares []int
+	reused int
 }
 
 func newShortcutCluster(t *testing.T, seed int64) *shortcutCluster {
@@ -63,6 +68,7 @@ func newShortcutCluster(t *testing.T, seed int64) *shortcutCluster {
 		c.nodes = append(c.nodes, nil)
 		c.twins = append(c.twins, nil)
 		c.down = append(c.down, false)
+		c.spares = append(c.spares, 0)
 		c.start(i)
 	}
 	return c
@@ -71,7 +77,8 @@ func newShortcutCluster(t *testing.T, seed int64) *shortcutCluster {
 // start creates (or restarts) node i and its twin, which gets the same
 // inputs, takes Step's general path for heartbeats too and is drained
 // with Output instead of OutputTo. The node is fed by StepMessage, the
-// twin by Step.
+// twin by Step; the twin creates every heartbeat history afresh where the
+// node resets spare ones.
 func (c *shortcutCluster) start(i int) {
 	seed := c.rng.Int63()
 	a := Address{Host: fmt.Sprintf("10.0.2.%d", i+1), Port: 7000}
@@ -83,6 +90,8 @@ func (c *shortcutCluster) start(i int) {
 		c.t.Fatal(err)
 	}
 	c.twins[i].slowSteps = true
+	c.twins[i].freshMonitors = true
+	c.spares[i] = 0
 	c.down[i] = false
 	var seeds []Address // the first node's address first: it alone may form the cluster
 	for j := range c.nodes {
@@ -130,6 +139,10 @@ func (c *shortcutCluster) tick(i int, now time.Time) {
 func (c *shortcutCluster) collect(i int) {
 	n := c.nodes[i]
 	c.checkShortcuts(n)
+	if k := len(n.spareMonitors); k < c.spares[i] {
+		c.reused++
+	}
+	c.spares[i] = len(n.spareMonitors)
 	c.checks++
 	n.OutputTo(&c.out)
 	for _, m := range n.out.Messages[:cap(n.out.Messages)] {
@@ -295,13 +308,14 @@ func TestShortcutsMatchNaive(t *testing.T) {
 	if testing.Short() {
 		seeds = 8
 	}
-	members, settled := 0, 0
+	members, settled, reused := 0, 0, 0
 	for seed := int64(1); seed <= int64(seeds); seed++ {
 		c := newShortcutCluster(t, seed)
 		for k := 0; k < 4000; k++ {
 			c.act()
 		}
 		settled += c.settledChecks
+		reused += c.reused
 		for _, n := range c.nodes {
 			if n.Phase() == PhaseMember {
 				members++
@@ -313,6 +327,9 @@ func TestShortcutsMatchNaive(t *testing.T) {
 	}
 	if settled == 0 {
 		t.Fatal("no node was ever settled: afterChange was never skipped")
+	}
+	if reused == 0 {
+		t.Fatal("no node ever reset a spare heartbeat history for a new subject")
 	}
 }
 

@@ -57,6 +57,14 @@ func NewHistory(cfg Config, start time.Time) *History {
 	return h
 }
 
+// Reset makes h what NewHistory(h.Config(), start) returns, but keeps
+// the memory of its window for the intervals to come: a monitor that stops
+// watching one subject and starts on another may reuse its History.
+func (h *History) Reset(start time.Time) {
+	*h = History{cfg: h.cfg, ring: h.ring[:0]}
+	h.setLast(start)
+}
+
 // Config returns the configuration the History was created with.
 func (h *History) Config() Config { return h.cfg }
 

@@ -405,6 +405,21 @@ func (n *Node) monitor(u *UniqueAddress) (*phi.History, bool) {
 	return nil, false
 }
 
+// ackedMonitor is monitor(from) for the ack of heartbeat seq. The last
+// round sent heartbeat roundSeq+1+i to monitorList[i]; while the subjects
+// stay, an ack of that round names its subject by its seq, so that one is
+// compared with from first. Any other (an earlier round's, a forged seq,
+// one whose subjects changed) is looked up by monitor.
+func (n *Node) ackedMonitor(from *UniqueAddress, seq uint64) (*phi.History, bool) {
+	list := n.monitorList
+	if i := seq - n.roundSeq - 1; i < uint64(len(list)) && !n.slowSteps {
+		if e := &list[i]; e.UID == from.UID && e.Port == from.Port && len(e.Host) == len(from.Host) && sameString(e.Host, from.Host) {
+			return n.monitors[i], true
+		}
+	}
+	return n.monitor(from)
+}
+
 // detectOwnPause notices that this node itself was frozen (a GC pause, a
 // stopped VM, a clock that stood still): if far more time passed since the
 // last tick than the detector tolerates, silence from the subjects is this
@@ -452,6 +467,7 @@ func (n *Node) monitorStarted() {
 }
 
 func (n *Node) heartbeatRound() {
+	n.roundSeq = n.hbSeq
 	for _, u := range n.monitorList {
 		n.hbSeq++
 		n.send(u, n.heartbeat(n.hbSeq))
@@ -487,8 +503,10 @@ func ackOf(beat *Heartbeat, seq uint64) Body {
 	return HeartbeatAck{Seq: seq}
 }
 
-func (n *Node) onHeartbeatAck(from *UniqueAddress) {
-	if h, ok := n.monitor(from); ok {
+// onHeartbeatAck feeds the ack of heartbeat seq from *from to its
+// subject's history.
+func (n *Node) onHeartbeatAck(from *UniqueAddress, seq uint64) {
+	if h, ok := n.ackedMonitor(from, seq); ok {
 		h.Heartbeat(n.now)
 	} else {
 		n.stats.DroppedIgnored++

@@ -140,10 +140,13 @@ type Node struct {
 	// beatsUsed are taken (see heartbeat).
 	beats     *[heartbeatBlock]Heartbeat
 	beatsUsed int
-	targets   targetMemo // see currentTargets
-	ownRow    ownRowMemo // see ownUnreachable
-	hbSeq     uint64
-	lastTick  time.Time
+	// roundSeq is hbSeq before the last heartbeat round (see
+	// ackedMonitor).
+	roundSeq uint64
+	targets  targetMemo // see currentTargets
+	ownRow   ownRowMemo // see ownUnreachable
+	hbSeq    uint64
+	lastTick time.Time
 
 	settled settledMemo // see settle
 	// slowSteps sends every message through Step's general dispatch and
@@ -366,7 +369,11 @@ func (n *Node) StepMessage(now time.Time, m *Message) error {
 		}
 	case *HeartbeatAck:
 		if !n.slowSteps {
-			n.stepBeat(now, m, nil, 0, true)
+			var seq uint64
+			if b != nil {
+				seq = b.Seq
+			}
+			n.stepBeat(now, m, nil, seq, true)
 			return nil
 		}
 	case Heartbeat:
@@ -376,7 +383,7 @@ func (n *Node) StepMessage(now time.Time, m *Message) error {
 		}
 	case HeartbeatAck:
 		if !n.slowSteps {
-			n.stepBeat(now, m, nil, 0, true)
+			n.stepBeat(now, m, nil, b.Seq, true)
 			return nil
 		}
 	}
@@ -418,7 +425,8 @@ func (n *Node) StepMessage(now time.Time, m *Message) error {
 }
 
 // stepBeat is Step for a Heartbeat (beat, or the value with sequence
-// number seq when beat is nil), or for a HeartbeatAck (ack). Neither
+// number seq when beat is nil), or for a HeartbeatAck (ack) with sequence
+// number seq (0 for a nil *HeartbeatAck). Neither
 // changes anything afterChange reads, so when the last Step or Tick left
 // the node settled, afterChange, which would find nothing to do, is
 // skipped.
@@ -439,7 +447,7 @@ func (n *Node) stepBeat(now time.Time, m *Message, beat *Heartbeat, seq uint64, 
 		return
 	}
 	if ack {
-		n.onHeartbeatAck(&m.From)
+		n.onHeartbeatAck(&m.From, seq)
 	} else {
 		n.send(m.From, ackOf(beat, seq))
 	}
@@ -1037,9 +1045,13 @@ func (n *Node) receive(m *Message) error {
 		}
 		n.send(m.From, ackOf(b, 0))
 	case HeartbeatAck:
-		n.onHeartbeatAck(&m.From)
+		n.onHeartbeatAck(&m.From, b.Seq)
 	case *HeartbeatAck:
-		n.onHeartbeatAck(&m.From)
+		var seq uint64
+		if b != nil {
+			seq = b.Seq
+		}
+		n.onHeartbeatAck(&m.From, seq)
 	default:
 		return fmt.Errorf("%w: %T", ErrUnknownBody, m.Body)
 	}

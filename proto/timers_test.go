@@ -42,6 +42,8 @@ type shortcutCluster struct {
 	// only resetting one for a new subject does.
 	spares []int
 	reused int
+	// seqHits counts the acks ackedMonitor was checked to find by seq.
+	seqHits int
 }
 
 func newShortcutCluster(t *testing.T, seed int64) *shortcutCluster {
@@ -194,6 +196,27 @@ func (c *shortcutCluster) checkShortcuts(n *Node) {
 	if n.Phase() == PhaseMember && n.ownIdle() && ownNeedsWrite(n) {
 		c.t.Fatalf("%v: syncOwn would skip a state that lacks its declarations or entries", n.Self())
 	}
+	// ackedMonitor answers as monitor for every subject, a stranger and
+	// impostors (a subject's UID at another port or host, its address
+	// under another UID), for the seqs of the last round and around it.
+	froms := append([]UniqueAddress{{Address: Address{Host: "10.9.9.9", Port: 7000}, UID: 99}}, n.monitorList...)
+	for _, u := range n.monitorList {
+		froms = append(froms, UniqueAddress{Address: Address{Host: u.Host, Port: u.Port + 1}, UID: u.UID},
+			UniqueAddress{Address: Address{Host: u.Host + "0", Port: u.Port}, UID: u.UID},
+			UniqueAddress{Address: Address{Host: "x" + u.Host[1:], Port: u.Port}, UID: u.UID},
+			UniqueAddress{Address: u.Address, UID: u.UID + 1})
+	}
+	for _, u := range froms {
+		wantH, wantOK := n.monitor(&u)
+		for seq := n.roundSeq - 1; seq != n.roundSeq+uint64(len(n.monitorList))+2; seq++ {
+			if h, ok := n.ackedMonitor(&u, seq); h != wantH || ok != wantOK {
+				c.t.Fatalf("%v: ackedMonitor(%v, %d) = %p, %v; monitor finds %p, %v", n.Self(), u, seq, h, ok, wantH, wantOK)
+			}
+			if i := seq - n.roundSeq - 1; i < uint64(len(n.monitorList)) && n.monitorList[i] == u {
+				c.seqHits++ // found by its seq
+			}
+		}
+	}
 	if n.isSettled() {
 		// afterChange must have nothing to do: run it and look.
 		st, phase, out := n.st, n.phase, n.out
@@ -308,7 +331,7 @@ func TestShortcutsMatchNaive(t *testing.T) {
 	if testing.Short() {
 		seeds = 8
 	}
-	members, settled, reused := 0, 0, 0
+	members, settled, reused, seqHits := 0, 0, 0, 0
 	for seed := int64(1); seed <= int64(seeds); seed++ {
 		c := newShortcutCluster(t, seed)
 		for k := 0; k < 4000; k++ {
@@ -316,6 +339,7 @@ func TestShortcutsMatchNaive(t *testing.T) {
 		}
 		settled += c.settledChecks
 		reused += c.reused
+		seqHits += c.seqHits
 		for _, n := range c.nodes {
 			if n.Phase() == PhaseMember {
 				members++
@@ -327,6 +351,9 @@ func TestShortcutsMatchNaive(t *testing.T) {
 	}
 	if settled == 0 {
 		t.Fatal("no node was ever settled: afterChange was never skipped")
+	}
+	if seqHits == 0 {
+		t.Fatal("ackedMonitor never found a subject by its seq")
 	}
 	if reused == 0 {
 		t.Fatal("no node ever reset a spare heartbeat history for a new subject")

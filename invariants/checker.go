@@ -164,8 +164,8 @@ type history struct {
 type leaderRecord struct {
 	version   proto.VClock
 	leader    proto.UniqueAddress
+	node      *history // the node that saw it (node.self)
 	hasLeader bool
-	node      proto.UniqueAddress
 }
 
 type tableKey struct {
@@ -175,7 +175,7 @@ type tableKey struct {
 
 type tableRecord struct {
 	table proto.TypeAllocation // immutable, shared with the state that held it
-	node  proto.UniqueAddress
+	node  *history             // the node that held it (node.self)
 }
 
 // NewChecker returns a Checker with no history.
@@ -1156,11 +1156,11 @@ func (r *step) registerTable(t proto.TypeAllocation) {
 	if rec, ok := r.c.tables.get(key); ok {
 		if !equalTables(rec.table, t) {
 			r.report(EpochUnique, "table %q at epoch %d differs from the one %v held: %s",
-				t.Type.Name, t.Epoch, rec.node, tableDiff(t, rec.table, "here", "there"))
+				t.Type.Name, t.Epoch, rec.node.self, tableDiff(t, rec.table, "here", "there"))
 		}
 		return
 	}
-	r.c.tables.put(key, tableRecord{table: t, node: r.self})
+	r.c.tables.put(key, tableRecord{table: t, node: r.h})
 }
 
 // equalTables reports whether two tables are equal: the same type and
@@ -1348,11 +1348,11 @@ func (r *step) oneLeader(leader proto.UniqueAddress, hasLeader bool) {
 	if rec, ok := r.c.leaders.get(d); ok && (sameMap(rec.version, s.Version) || rec.version.Compare(s.Version) == proto.Same) {
 		if rec.leader != leader || rec.hasLeader != hasLeader {
 			r.report(OneLeader, "converged at version %016x (%d entries) with leader %s, but %v saw leader %s at the same version",
-				d, len(s.Version), leaderName(leader, hasLeader), rec.node, leaderName(rec.leader, rec.hasLeader))
+				d, len(s.Version), leaderName(leader, hasLeader), rec.node.self, leaderName(rec.leader, rec.hasLeader))
 		}
 		return
 	}
-	r.c.leaders.put(d, leaderRecord{version: s.Version, leader: leader, hasLeader: hasLeader, node: r.self})
+	r.c.leaders.put(d, leaderRecord{version: s.Version, leader: leader, hasLeader: hasLeader, node: r.h})
 }
 
 // leaderAllocations: in a converged view held by its leader, every

@@ -775,9 +775,9 @@ func TestFIFO(t *testing.T) {
 				f.put(k, k*10)
 			}
 			var got []int
-			for k, v := range f.m {
-				if v != k*10 {
-					t.Errorf("value of %d = %d, want %d", k, v, k*10)
+			for k := range f.m {
+				if v, ok := f.get(k); !ok || v != k*10 {
+					t.Errorf("value of %d = %d, %v, want %d", k, v, ok, k*10)
 				}
 				got = append(got, k)
 			}

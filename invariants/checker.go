@@ -3,6 +3,8 @@ package invariants
 import (
 	"fmt"
 	"math/bits"
+	"slices"
+
 	"sort"
 	"strings"
 	"time"
@@ -78,6 +80,8 @@ type Checker struct {
 	noMemo bool // tests: compute everything afresh
 	// unreach is the list step.unreachable reuses.
 	unreach []proto.UniqueAddress
+	// holders is the list tableShape collects a table's nodes in.
+	holders []proto.UniqueAddress
 }
 
 type memberList struct {
@@ -1087,8 +1091,8 @@ func (r *step) tableShape(t proto.TypeAllocation) bool {
 	if len(t.Shards) != t.Type.Shards {
 		bad = append(bad, fmt.Sprintf("%d shards allocated, type declares %d", len(t.Shards), t.Type.Shards))
 	}
-	shaped := len(bad) == 0 // the checks but the tombstones' passed
-	var holders []proto.UniqueAddress
+	shaped := len(bad) == 0    // the checks but the tombstones' passed
+	holders := r.c.holders[:0] // copied out for the memo
 	tombs := r.s.Tombstones
 	dead := r.isTombstoned
 	if list, ok := r.tombKeys(); ok && !r.c.noMemo {
@@ -1122,8 +1126,9 @@ func (r *step) tableShape(t proto.TypeAllocation) bool {
 			}
 		}
 	}
+	r.c.holders = holders
 	if memo && shaped {
-		r.c.shapes.put(unsafe.Pointer(&t.Shards[0]), unsafe.Pointer(&t.Shards[len(t.Shards)-1]), shapeRecord{typ: t.Type, holders: holders})
+		r.c.shapes.put(unsafe.Pointer(&t.Shards[0]), unsafe.Pointer(&t.Shards[len(t.Shards)-1]), shapeRecord{typ: t.Type, holders: slices.Clone(holders)})
 	}
 	if len(bad) > 0 {
 		r.report(AllocationValid, "table %q (epoch %d): %s", t.Type.Name, t.Epoch, itemList(bad))

@@ -82,6 +82,9 @@ type Checker struct {
 	unreach []proto.UniqueAddress
 	// holders is the list tableShape collects a table's nodes in.
 	holders []proto.UniqueAddress
+	// clockList is the list clockNotBelow lists a clock in, its lists
+	// traded with the histories'.
+	clockList clockList
 }
 
 type memberList struct {
@@ -163,6 +166,9 @@ type history struct {
 	// tombListed (at most maxTombList of them).
 	tombList   []proto.UniqueAddress
 	tombListed bool
+	// clock lists the clock of the last move clockNotBelow judged (not
+	// necessarily state's: the answer may have been remembered).
+	clock clockList
 }
 
 type leaderRecord struct {
@@ -940,7 +946,7 @@ func (r *step) version() {
 	if p == nil || sameMap(p.Version, s.Version) {
 		return
 	}
-	if r.c.clockNotBelow(p.Version, s.Version) {
+	if r.c.clockNotBelow(r.h, p.Version, s.Version) {
 		return // no entry went back, tombstoned or not
 	}
 	less, more := false, false
@@ -981,25 +987,99 @@ func (r *step) version() {
 // clockNotBelow reports whether every entry of a is at most b's. The
 // answer is remembered per pair of clocks (clocks are immutable and
 // shared, so the nodes that hold one clock mostly move on to the same
-// next one).
-func (c *Checker) clockNotBelow(a, b proto.VClock) bool {
+// next one). h, the node whose clock moves from a to b, keeps b listed
+// (clockList) for its next move: its clock is then listed already, and
+// the two lists are compared without hashing a key.
+func (c *Checker) clockNotBelow(h *history, a, b proto.VClock) bool {
 	pa, pb := mapPointer(a), mapPointer(b)
 	if !c.noMemo {
 		if notBelow, ok := c.pairs.get(pa, pb); ok {
 			return notBelow
 		}
 	}
-	notBelow := true
+	if c.noMemo || len(b) > maxListedClock {
+		return mapNotBelow(a, b)
+	}
+	bl := &c.clockList
+	bl.list(b)
+	var notBelow bool
+	if al := &h.clock; al.listed && mapPointer(al.of) == pa {
+		notBelow = listsNotBelow(al, bl)
+	} else {
+		notBelow = listedNotBelow(a, bl)
+	}
+	h.clock, c.clockList = c.clockList, h.clock
+	c.pairs.put(pa, pb, notBelow)
+	return notBelow
+}
+
+// mapNotBelow reports whether every entry of a is at most b's, looking
+// each up in b.
+func mapNotBelow(a, b proto.VClock) bool {
 	for u, x := range a {
 		if b[u] < x {
-			notBelow = false
-			break
+			return false
 		}
 	}
-	if !c.noMemo {
-		c.pairs.put(pa, pb, notBelow)
+	return true
+}
+
+// maxListedClock is the largest clock a clockList lists.
+const maxListedClock = 16
+
+// clockList lists the entries of a clock, of, of at most maxListedClock
+// entries, in map order, when listed. Its slice is reused.
+type clockList struct {
+	of      proto.VClock // held, so that its memory is not reused while listed
+	entries []clockEntry
+	listed  bool
+}
+
+type clockEntry struct {
+	u proto.UniqueAddress
+	x uint64
+}
+
+// list makes l the listing of v.
+func (l *clockList) list(v proto.VClock) {
+	if cap(l.entries) < len(v) {
+		l.entries = make([]clockEntry, 0, maxListedClock)
 	}
-	return notBelow
+	l.of, l.entries, l.listed = v, l.entries[:0], true
+	for u, x := range v {
+		l.entries = append(l.entries, clockEntry{u, x})
+	}
+}
+
+// get is the clock's entry for u, 0 if it has none.
+func (l *clockList) get(u *proto.UniqueAddress) uint64 {
+	for i := range l.entries {
+		if e := &l.entries[i]; sameNode(&e.u, u) {
+			return e.x
+		}
+	}
+	return 0
+}
+
+// listedNotBelow is mapNotBelow for b listed: a's entries are found in the
+// list by sameNode instead of hashing each key.
+func listedNotBelow(a proto.VClock, b *clockList) bool {
+	for u, x := range a {
+		if x != 0 && b.get(&u) < x {
+			return false
+		}
+	}
+	return true
+}
+
+// listsNotBelow is mapNotBelow for a and b listed.
+func listsNotBelow(a, b *clockList) bool {
+	for i := range a.entries {
+		if e := &a.entries[i]; e.x != 0 && b.get(&e.u) < e.x {
+			return false
+		}
+	}
+	return true
 }
 
 // allocations: the per-view part of allocation-valid, epoch-monotone and

@@ -168,7 +168,7 @@ func (s *sim) expectation() invariants.Expectation {
 // cluster with no running member left cannot converge by design (nothing
 // restarts in this phase): that is reported as a note, not a violation.
 func (s *sim) checkLiveness() ([]invariants.Violation, string) {
-	var views []invariants.View
+	views := make([]invariants.View, 0, len(s.slots))
 	member := false
 	for _, sl := range s.slots {
 		if sl == nil || sl.node == nil {

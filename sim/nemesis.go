@@ -17,6 +17,9 @@ type nemesis struct {
 	p     *Params
 	next  int64
 	total int
+	// running, dead, existing and downable are act's lists of slots,
+	// kept for the next.
+	running, dead, existing, downable []int
 }
 
 func newNemesis(seed int64, p *Params) *nemesis {
@@ -68,7 +71,8 @@ func (nm *nemesis) act(s *sim) {
 	nm.next = s.now + nm.gap()
 	kind := nm.pickKind()
 	pick := func(c []int) int { return c[nm.rng.Intn(len(c))] }
-	var running, dead, existing []int
+	running, dead, existing := nm.running[:0], nm.dead[:0], nm.existing[:0]
+	defer func() { nm.running, nm.dead, nm.existing = running, dead, existing }()
 	for _, sl := range s.slots {
 		if sl == nil || sl.node == nil {
 			continue
@@ -86,7 +90,8 @@ func (nm *nemesis) act(s *sim) {
 	mayTakeDown := func(i int) bool {
 		return !nm.p.KeepMajority || i >= s.initial || s.liveInitial()-1 >= s.initial/2+1
 	}
-	var downable []int
+	downable := nm.downable[:0]
+	defer func() { nm.downable = downable }()
 	for _, i := range running {
 		if mayTakeDown(i) {
 			downable = append(downable, i)

@@ -58,7 +58,7 @@ func (s *sim) repointJoiners() {
 // and the workload (restarting nothing), and runs until the liveness
 // checks pass or the bound expires.
 func (s *sim) livenessPhase() {
-	s.pending, s.nem, s.wl = nil, nil, nil
+	s.pending, s.phead, s.nem, s.wl = nil, 0, nil, nil
 	t := s.tr
 	t.begin(s.now)
 	t.add("liveness")

@@ -85,7 +85,13 @@ type Checker struct {
 	// clockList is the list clockNotBelow lists a clock in, its lists
 	// traded with the histories'.
 	clockList clockList
+	// lists points, by clock, at the histories' lists of recent clocks
+	// (which may have moved on to list other clocks since).
+	lists [1 << listsBits]*clockList
 }
+
+// listsBits sizes Checker.lists.
+const listsBits = 5
 
 type memberList struct {
 	first *proto.Member
@@ -989,7 +995,8 @@ func (r *step) version() {
 // shared, so the nodes that hold one clock mostly move on to the same
 // next one). h, the node whose clock moves from a to b, keeps b listed
 // (clockList) for its next move: its clock is then listed already, and
-// the two lists are compared without hashing a key.
+// the two lists are compared without hashing a key. b is listed by copying
+// another node's list of it when one is found in c.lists.
 func (c *Checker) clockNotBelow(h *history, a, b proto.VClock) bool {
 	pa, pb := mapPointer(a), mapPointer(b)
 	if !c.noMemo {
@@ -1001,7 +1008,12 @@ func (c *Checker) clockNotBelow(h *history, a, b proto.VClock) bool {
 		return mapNotBelow(a, b)
 	}
 	bl := &c.clockList
-	bl.list(b)
+	listed := &c.lists[uint64(uintptr(pb))*0x9e3779b97f4a7c15>>(64-listsBits)]
+	if l := *listed; l != nil && l.listed && mapPointer(l.of) == pb {
+		bl.copyList(l)
+	} else {
+		bl.list(b)
+	}
 	var notBelow bool
 	if al := &h.clock; al.listed && mapPointer(al.of) == pa {
 		notBelow = listsNotBelow(al, bl)
@@ -1009,6 +1021,7 @@ func (c *Checker) clockNotBelow(h *history, a, b proto.VClock) bool {
 		notBelow = listedNotBelow(a, bl)
 	}
 	h.clock, c.clockList = c.clockList, h.clock
+	*listed = &h.clock
 	c.pairs.put(pa, pb, notBelow)
 	return notBelow
 }
@@ -1049,6 +1062,14 @@ func (l *clockList) list(v proto.VClock) {
 	for u, x := range v {
 		l.entries = append(l.entries, clockEntry{u, x})
 	}
+}
+
+// copyList makes l a copy of the list m.
+func (l *clockList) copyList(m *clockList) {
+	if cap(l.entries) < len(m.entries) {
+		l.entries = make([]clockEntry, 0, maxListedClock)
+	}
+	l.of, l.entries, l.listed = m.of, append(l.entries[:0], m.entries...), true
 }
 
 // get is the clock's entry for u, 0 if it has none.

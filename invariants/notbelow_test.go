@@ -62,7 +62,8 @@ func TestListedNotBelowMatchesMap(t *testing.T) {
 // TestClockNotBelowMoves: clockNotBelow answers as mapNotBelow does
 // along random moves of a few nodes between clocks of a pool, where a
 // node's next move may or may not start at the clock its last ended at,
-// pairs repeat and clocks outgrow the lists.
+// pairs repeat, nodes find the next clock listed by another and clocks
+// outgrow the lists.
 func TestClockNotBelowMoves(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var pool []proto.VClock

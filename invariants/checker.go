@@ -996,7 +996,8 @@ func (r *step) version() {
 // next one). h, the node whose clock moves from a to b, keeps b listed
 // (clockList) for its next move: its clock is then listed already, and
 // the two lists are compared without hashing a key. b is listed by copying
-// another node's list of it when one is found in c.lists.
+// another node's list of it, and a taken from another node's list, when
+// one is found in c.lists.
 func (c *Checker) clockNotBelow(h *history, a, b proto.VClock) bool {
 	pa, pb := mapPointer(a), mapPointer(b)
 	if !c.noMemo {
@@ -1008,14 +1009,16 @@ func (c *Checker) clockNotBelow(h *history, a, b proto.VClock) bool {
 		return mapNotBelow(a, b)
 	}
 	bl := &c.clockList
-	listed := &c.lists[uint64(uintptr(pb))*0x9e3779b97f4a7c15>>(64-listsBits)]
-	if l := *listed; l != nil && l.listed && mapPointer(l.of) == pb {
+	listed := c.listOf(pb)
+	if l := *listed; l != nil {
 		bl.copyList(l)
 	} else {
 		bl.list(b)
 	}
 	var notBelow bool
 	if al := &h.clock; al.listed && mapPointer(al.of) == pa {
+		notBelow = listsNotBelow(al, bl)
+	} else if al := *c.listOf(pa); al != nil {
 		notBelow = listsNotBelow(al, bl)
 	} else {
 		notBelow = listedNotBelow(a, bl)
@@ -1024,6 +1027,16 @@ func (c *Checker) clockNotBelow(h *history, a, b proto.VClock) bool {
 	*listed = &h.clock
 	c.pairs.put(pa, pb, notBelow)
 	return notBelow
+}
+
+// listOf returns c.lists' slot for the clock at p, which holds nil unless
+// it points at a list of that clock.
+func (c *Checker) listOf(p unsafe.Pointer) **clockList {
+	slot := &c.lists[uint64(uintptr(p))*0x9e3779b97f4a7c15>>(64-listsBits)]
+	if l := *slot; l != nil && !(l.listed && mapPointer(l.of) == p) {
+		*slot = nil
+	}
+	return slot
 }
 
 // mapNotBelow reports whether every entry of a is at most b's, looking

@@ -1526,15 +1526,21 @@ func mapPointer[K comparable, V any](m map[K]V) unsafe.Pointer {
 	return *(*unsafe.Pointer)(unsafe.Pointer(&m))
 }
 
-// digest is clockDigest(v), remembered for recent clocks.
+// digest is clockDigest(v), remembered for recent clocks, and taken from
+// a node's list of v when c.lists has one.
 func (c *Checker) digest(v proto.VClock) uint64 {
 	p := mapPointer(v)
 	if d, ok := c.digests.get(p, nil); ok {
 		return d
 	}
-	d := clockDigest(v)
 	if c.noMemo {
-		return d
+		return clockDigest(v)
+	}
+	var d uint64
+	if l := *c.listOf(p); l != nil {
+		d = listDigest(l)
+	} else {
+		d = clockDigest(v)
 	}
 	c.digests.put(p, nil, d)
 	return d

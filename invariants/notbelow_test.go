@@ -9,7 +9,7 @@ import (
 )
 
 // TestListedNotBelowMatchesMap: listedNotBelow and listsNotBelow answer
-// as mapNotBelow does for random clocks, listed in lists that listed
+// as mapNotBelow does, and listDigest as clockDigest, for random clocks, listed in lists that listed
 // other clocks before, up to maxListedClock entries, whose nodes may
 // share a UID, a port or a host (equal bytes at another address too), and
 // whose entries may be zero or missing on either side.
@@ -39,6 +39,9 @@ func TestListedNotBelowMatchesMap(t *testing.T) {
 				}
 			}
 		}
+		if got, want := listDigest(listOf(b)), clockDigest(b); got != want {
+			t.Fatalf("listDigest of %v = %x, want %x", b, got, want)
+		}
 		want := mapNotBelow(a, b)
 		var al, bl clockList
 		// Lists reused from other clocks.
@@ -59,8 +62,15 @@ func TestListedNotBelowMatchesMap(t *testing.T) {
 	}
 }
 
-// TestClockNotBelowMoves: clockNotBelow answers as mapNotBelow does
-// along random moves of a few nodes between clocks of a pool, where a
+// listOf returns a list of v.
+func listOf(v proto.VClock) *clockList {
+	var l clockList
+	l.list(v)
+	return &l
+}
+
+// TestClockNotBelowMoves: clockNotBelow answers as mapNotBelow does, and
+// digest as clockDigest, along random moves of a few nodes between clocks of a pool, where a
 // node's next move may or may not start at the clock its last ended at,
 // pairs repeat, nodes find the next clock listed by another and clocks
 // outgrow the lists.
@@ -90,6 +100,10 @@ func TestClockNotBelowMoves(t *testing.T) {
 				t.Fatalf("node %d moving from clock %d to %d: clockNotBelow = %v, want %v", n, from, to, got, want)
 			}
 			last[n] = to
+			v := pool[rapid.IntRange(0, len(pool)-1).Draw(t, "digested")]
+			if got, want := c.digest(v), clockDigest(v); got != want {
+				t.Fatalf("digest of clock %v = %x, want %x", v, got, want)
+			}
 		}
 	})
 }

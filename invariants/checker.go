@@ -3,6 +3,8 @@ package invariants
 import (
 	"fmt"
 	"math/bits"
+	"slices"
+
 	"sort"
 	"strings"
 	"time"
@@ -78,7 +80,18 @@ type Checker struct {
 	noMemo bool // tests: compute everything afresh
 	// unreach is the list step.unreachable reuses.
 	unreach []proto.UniqueAddress
+	// holders is the list tableShape collects a table's nodes in.
+	holders []proto.UniqueAddress
+	// clockList is the list clockNotBelow lists a clock in, its lists
+	// traded with the histories'.
+	clockList clockList
+	// lists points, by clock, at the histories' lists of recent clocks
+	// (which may have moved on to list other clocks since).
+	lists [1 << listsBits]*clockList
 }
+
+// listsBits sizes Checker.lists.
+const listsBits = 5
 
 type memberList struct {
 	first *proto.Member
@@ -159,13 +172,16 @@ type history struct {
 	// tombListed (at most maxTombList of them).
 	tombList   []proto.UniqueAddress
 	tombListed bool
+	// clock lists the clock of the last move clockNotBelow judged (not
+	// necessarily state's: the answer may have been remembered).
+	clock clockList
 }
 
 type leaderRecord struct {
 	version   proto.VClock
 	leader    proto.UniqueAddress
+	node      *history // the node that saw it (node.self)
 	hasLeader bool
-	node      proto.UniqueAddress
 }
 
 type tableKey struct {
@@ -175,7 +191,7 @@ type tableKey struct {
 
 type tableRecord struct {
 	table proto.TypeAllocation // immutable, shared with the state that held it
-	node  proto.UniqueAddress
+	node  *history             // the node that held it (node.self)
 }
 
 // NewChecker returns a Checker with no history.
@@ -936,7 +952,7 @@ func (r *step) version() {
 	if p == nil || sameMap(p.Version, s.Version) {
 		return
 	}
-	if r.c.clockNotBelow(p.Version, s.Version) {
+	if r.c.clockNotBelow(r.h, p.Version, s.Version) {
 		return // no entry went back, tombstoned or not
 	}
 	less, more := false, false
@@ -977,25 +993,127 @@ func (r *step) version() {
 // clockNotBelow reports whether every entry of a is at most b's. The
 // answer is remembered per pair of clocks (clocks are immutable and
 // shared, so the nodes that hold one clock mostly move on to the same
-// next one).
-func (c *Checker) clockNotBelow(a, b proto.VClock) bool {
+// next one). h, the node whose clock moves from a to b, keeps b listed
+// (clockList) for its next move: its clock is then listed already, and
+// the two lists are compared without hashing a key. b is listed by copying
+// another node's list of it, and a taken from another node's list, when
+// one is found in c.lists.
+func (c *Checker) clockNotBelow(h *history, a, b proto.VClock) bool {
 	pa, pb := mapPointer(a), mapPointer(b)
 	if !c.noMemo {
 		if notBelow, ok := c.pairs.get(pa, pb); ok {
 			return notBelow
 		}
 	}
-	notBelow := true
+	if c.noMemo || len(b) > maxListedClock {
+		return mapNotBelow(a, b)
+	}
+	bl := &c.clockList
+	listed := c.listOf(pb)
+	if l := *listed; l != nil {
+		bl.copyList(l)
+	} else {
+		bl.list(b)
+	}
+	var notBelow bool
+	if al := &h.clock; al.listed && mapPointer(al.of) == pa {
+		notBelow = listsNotBelow(al, bl)
+	} else if al := *c.listOf(pa); al != nil {
+		notBelow = listsNotBelow(al, bl)
+	} else {
+		notBelow = listedNotBelow(a, bl)
+	}
+	h.clock, c.clockList = c.clockList, h.clock
+	*listed = &h.clock
+	c.pairs.put(pa, pb, notBelow)
+	return notBelow
+}
+
+// listOf returns c.lists' slot for the clock at p, which holds nil unless
+// it points at a list of that clock.
+func (c *Checker) listOf(p unsafe.Pointer) **clockList {
+	slot := &c.lists[uint64(uintptr(p))*0x9e3779b97f4a7c15>>(64-listsBits)]
+	if l := *slot; l != nil && !(l.listed && mapPointer(l.of) == p) {
+		*slot = nil
+	}
+	return slot
+}
+
+// mapNotBelow reports whether every entry of a is at most b's, looking
+// each up in b.
+func mapNotBelow(a, b proto.VClock) bool {
 	for u, x := range a {
 		if b[u] < x {
-			notBelow = false
-			break
+			return false
 		}
 	}
-	if !c.noMemo {
-		c.pairs.put(pa, pb, notBelow)
+	return true
+}
+
+// maxListedClock is the largest clock a clockList lists.
+const maxListedClock = 16
+
+// clockList lists the entries of a clock, of, of at most maxListedClock
+// entries, in map order, when listed. Its slice is reused.
+type clockList struct {
+	of      proto.VClock // held, so that its memory is not reused while listed
+	entries []clockEntry
+	listed  bool
+}
+
+type clockEntry struct {
+	u proto.UniqueAddress
+	x uint64
+}
+
+// list makes l the listing of v.
+func (l *clockList) list(v proto.VClock) {
+	if cap(l.entries) < len(v) {
+		l.entries = make([]clockEntry, 0, maxListedClock)
 	}
-	return notBelow
+	l.of, l.entries, l.listed = v, l.entries[:0], true
+	for u, x := range v {
+		l.entries = append(l.entries, clockEntry{u, x})
+	}
+}
+
+// copyList makes l a copy of the list m.
+func (l *clockList) copyList(m *clockList) {
+	if cap(l.entries) < len(m.entries) {
+		l.entries = make([]clockEntry, 0, maxListedClock)
+	}
+	l.of, l.entries, l.listed = m.of, append(l.entries[:0], m.entries...), true
+}
+
+// get is the clock's entry for u, 0 if it has none.
+func (l *clockList) get(u *proto.UniqueAddress) uint64 {
+	for i := range l.entries {
+		if e := &l.entries[i]; sameNode(&e.u, u) {
+			return e.x
+		}
+	}
+	return 0
+}
+
+// listedNotBelow is mapNotBelow for b listed: a's entries are found in the
+// list by sameNode instead of hashing each key.
+func listedNotBelow(a proto.VClock, b *clockList) bool {
+	for u, x := range a {
+		if x != 0 && b.get(&u) < x {
+			return false
+		}
+	}
+	return true
+}
+
+// listsNotBelow is mapNotBelow for a and b listed.
+func listsNotBelow(a, b *clockList) bool {
+	for i := range a.entries {
+		if e := &a.entries[i]; e.x != 0 && b.get(&e.u) < e.x {
+			return false
+		}
+	}
+	return true
 }
 
 // allocations: the per-view part of allocation-valid, epoch-monotone and
@@ -1087,8 +1205,8 @@ func (r *step) tableShape(t proto.TypeAllocation) bool {
 	if len(t.Shards) != t.Type.Shards {
 		bad = append(bad, fmt.Sprintf("%d shards allocated, type declares %d", len(t.Shards), t.Type.Shards))
 	}
-	shaped := len(bad) == 0 // the checks but the tombstones' passed
-	var holders []proto.UniqueAddress
+	shaped := len(bad) == 0    // the checks but the tombstones' passed
+	holders := r.c.holders[:0] // copied out for the memo
 	tombs := r.s.Tombstones
 	dead := r.isTombstoned
 	if list, ok := r.tombKeys(); ok && !r.c.noMemo {
@@ -1122,8 +1240,9 @@ func (r *step) tableShape(t proto.TypeAllocation) bool {
 			}
 		}
 	}
+	r.c.holders = holders
 	if memo && shaped {
-		r.c.shapes.put(unsafe.Pointer(&t.Shards[0]), unsafe.Pointer(&t.Shards[len(t.Shards)-1]), shapeRecord{typ: t.Type, holders: holders})
+		r.c.shapes.put(unsafe.Pointer(&t.Shards[0]), unsafe.Pointer(&t.Shards[len(t.Shards)-1]), shapeRecord{typ: t.Type, holders: slices.Clone(holders)})
 	}
 	if len(bad) > 0 {
 		r.report(AllocationValid, "table %q (epoch %d): %s", t.Type.Name, t.Epoch, itemList(bad))
@@ -1156,11 +1275,11 @@ func (r *step) registerTable(t proto.TypeAllocation) {
 	if rec, ok := r.c.tables.get(key); ok {
 		if !equalTables(rec.table, t) {
 			r.report(EpochUnique, "table %q at epoch %d differs from the one %v held: %s",
-				t.Type.Name, t.Epoch, rec.node, tableDiff(t, rec.table, "here", "there"))
+				t.Type.Name, t.Epoch, rec.node.self, tableDiff(t, rec.table, "here", "there"))
 		}
 		return
 	}
-	r.c.tables.put(key, tableRecord{table: t, node: r.self})
+	r.c.tables.put(key, tableRecord{table: t, node: r.h})
 }
 
 // equalTables reports whether two tables are equal: the same type and
@@ -1348,11 +1467,11 @@ func (r *step) oneLeader(leader proto.UniqueAddress, hasLeader bool) {
 	if rec, ok := r.c.leaders.get(d); ok && (sameMap(rec.version, s.Version) || rec.version.Compare(s.Version) == proto.Same) {
 		if rec.leader != leader || rec.hasLeader != hasLeader {
 			r.report(OneLeader, "converged at version %016x (%d entries) with leader %s, but %v saw leader %s at the same version",
-				d, len(s.Version), leaderName(leader, hasLeader), rec.node, leaderName(rec.leader, rec.hasLeader))
+				d, len(s.Version), leaderName(leader, hasLeader), rec.node.self, leaderName(rec.leader, rec.hasLeader))
 		}
 		return
 	}
-	r.c.leaders.put(d, leaderRecord{version: s.Version, leader: leader, hasLeader: hasLeader, node: r.self})
+	r.c.leaders.put(d, leaderRecord{version: s.Version, leader: leader, hasLeader: hasLeader, node: r.h})
 }
 
 // leaderAllocations: in a converged view held by its leader, every
@@ -1407,15 +1526,21 @@ func mapPointer[K comparable, V any](m map[K]V) unsafe.Pointer {
 	return *(*unsafe.Pointer)(unsafe.Pointer(&m))
 }
 
-// digest is clockDigest(v), remembered for recent clocks.
+// digest is clockDigest(v), remembered for recent clocks, and taken from
+// a node's list of v when c.lists has one.
 func (c *Checker) digest(v proto.VClock) uint64 {
 	p := mapPointer(v)
 	if d, ok := c.digests.get(p, nil); ok {
 		return d
 	}
-	d := clockDigest(v)
 	if c.noMemo {
-		return d
+		return clockDigest(v)
+	}
+	var d uint64
+	if l := *c.listOf(p); l != nil {
+		d = listDigest(l)
+	} else {
+		d = clockDigest(v)
 	}
 	c.digests.put(p, nil, d)
 	return d

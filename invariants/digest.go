@@ -8,11 +8,25 @@ import "github.com/rumorhq/rumor/proto"
 func clockDigest(v proto.VClock) uint64 {
 	var sum uint64
 	for k, c := range v {
-		h := newHasher()
-		h.str(k.Host)
-		sum += mix(h.sum ^ mix(uint64(k.Port)<<48^uint64(k.UID)) ^ mix(c+0x9e3779b97f4a7c15))
+		sum += entryDigest(&k, c)
 	}
 	return sum
+}
+
+// listDigest is clockDigest of the clock l lists.
+func listDigest(l *clockList) uint64 {
+	var sum uint64
+	for i := range l.entries {
+		sum += entryDigest(&l.entries[i].u, l.entries[i].x)
+	}
+	return sum
+}
+
+// entryDigest is clockDigest's hash of the entry k: c.
+func entryDigest(k *proto.UniqueAddress, c uint64) uint64 {
+	h := newHasher()
+	h.str(k.Host)
+	return mix(h.sum ^ mix(uint64(k.Port)<<48^uint64(k.UID)) ^ mix(c+0x9e3779b97f4a7c15))
 }
 
 type hasher struct{ sum uint64 }

@@ -775,9 +775,9 @@ func TestFIFO(t *testing.T) {
 				f.put(k, k*10)
 			}
 			var got []int
-			for k, v := range f.m {
-				if v != k*10 {
-					t.Errorf("value of %d = %d, want %d", k, v, k*10)
+			for k := range f.m {
+				if v, ok := f.get(k); !ok || v != k*10 {
+					t.Errorf("value of %d = %d, %v, want %d", k, v, ok, k*10)
 				}
 				got = append(got, k)
 			}
@@ -1315,7 +1315,8 @@ func TestSelfConsistentMatchesValidateState(t *testing.T) {
 
 // TestTableShapesAcrossNodes: shards found in shape at one node are only
 // held against the tombstones at another, which still catches a
-// tombstoned holder, and they are checked afresh under another type.
+// tombstoned holder (also after the shapes of other tables were checked),
+// and they are checked afresh under another type.
 func TestTableShapesAcrossNodes(t *testing.T) {
 	a, b, c := nd(1), nd(2), nd(3)
 	x := next(three(), withTable(4, table(4, shard(4, a, nd(9)), shard(4, b, a))))
@@ -1335,6 +1336,8 @@ func TestTableShapesAcrossNodes(t *testing.T) {
 	y := share(map[proto.UniqueAddress]time.Time{}, 2)
 	z := share(map[proto.UniqueAddress]time.Time{nd(9): t0}, 2)
 	w := share(map[proto.UniqueAddress]time.Time{}, 3)
+	// q's table, at a later epoch, names other nodes than x's.
+	q := next(three(), withTable(5, table(5, shard(5, b, c), shard(5, c, b))))
 
 	chk := NewChecker()
 	for i, v := range []View{at(a, x), at(b, y)} {
@@ -1352,6 +1355,7 @@ func TestTableShapesAcrossNodes(t *testing.T) {
 	}{
 		{"same shards elsewhere", []View{at(a, x), at(b, y)}, nil},
 		{"a holder tombstoned elsewhere", []View{at(a, x), at(c, z)}, []string{AllocationValid}},
+		{"a holder tombstoned elsewhere after another table", []View{at(a, x), at(b, q), at(c, z)}, []string{AllocationValid}},
 		{"another type elsewhere", []View{at(a, x), at(c, w)}, []string{SelfConsistent, AllocationValid, EpochUnique}},
 		{"bad shards at two nodes", []View{at(a, twice), at(b, twiceElsewhere)},
 			[]string{SelfConsistent, AllocationValid, SelfConsistent, AllocationValid}},

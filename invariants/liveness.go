@@ -35,7 +35,7 @@ type Expectation struct {
 // the order converged, members, leader, allocations, registry, crashed,
 // left, joined), then node; details list nodes in address order.
 func Liveness(views []View, exp Expectation) []Violation {
-	var live []View
+	live := make([]View, 0, len(views))
 	for _, v := range views {
 		if v.Live && v.Phase == proto.PhaseMember && v.State != nil {
 			live = append(live, v)

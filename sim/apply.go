@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"time"
 
 	"github.com/rumorhq/rumor/netsim"
@@ -254,7 +255,7 @@ func (s *sim) workCommand(sl *slot, e Entry) {
 		s.command(sl, proto.Deregister{Key: e.Key, Path: e.Path})
 		for i, x := range sl.entries {
 			if x.Key == e.Key && x.Path == e.Path {
-				sl.entries = append(sl.entries[:i:i], sl.entries[i+1:]...)
+				sl.entries = slices.Delete(sl.entries, i, i+1) // the list is the slot's alone
 				break
 			}
 		}

@@ -58,7 +58,7 @@ func (s *sim) repointJoiners() {
 // and the workload (restarting nothing), and runs until the liveness
 // checks pass or the bound expires.
 func (s *sim) livenessPhase() {
-	s.pending, s.nem, s.wl = nil, nil, nil
+	s.pending, s.phead, s.nem, s.wl = nil, 0, nil, nil
 	t := s.tr
 	t.begin(s.now)
 	t.add("liveness")
@@ -168,7 +168,7 @@ func (s *sim) expectation() invariants.Expectation {
 // cluster with no running member left cannot converge by design (nothing
 // restarts in this phase): that is reported as a note, not a violation.
 func (s *sim) checkLiveness() ([]invariants.Violation, string) {
-	var views []invariants.View
+	views := make([]invariants.View, 0, len(s.slots))
 	member := false
 	for _, sl := range s.slots {
 		if sl == nil || sl.node == nil {

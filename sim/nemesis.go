@@ -17,6 +17,31 @@ type nemesis struct {
 	p     *Params
 	next  int64
 	total int
+	// running, dead, existing and downable are act's lists of slots,
+	// kept for the next.
+	running, dead, existing, downable []int
+	// swizzleHi is swizzleMax once worked out (0 before).
+	swizzleHi time.Duration
+}
+
+// swizzleMax is the longest swizzle: 30s or, when a majority must stay
+// alive, less than detection plus StableAfter (the config does not change
+// during a run, and DetectionBound's phi inversions are dear, so it is
+// worked out once).
+func (nm *nemesis) swizzleMax() time.Duration {
+	if nm.swizzleHi == 0 {
+		nm.swizzleHi = swizzleMax(nm.p)
+	}
+	return nm.swizzleHi
+}
+
+// swizzleMax is nemesis.swizzleMax worked out from p.
+func swizzleMax(p *Params) time.Duration {
+	hi := 30 * time.Second
+	if p.KeepMajority {
+		hi = min(hi, p.Config.DetectionBound()+p.Config.StableAfter)
+	}
+	return hi
 }
 
 func newNemesis(seed int64, p *Params) *nemesis {
@@ -68,7 +93,8 @@ func (nm *nemesis) act(s *sim) {
 	nm.next = s.now + nm.gap()
 	kind := nm.pickKind()
 	pick := func(c []int) int { return c[nm.rng.Intn(len(c))] }
-	var running, dead, existing []int
+	running, dead, existing := nm.running[:0], nm.dead[:0], nm.existing[:0]
+	defer func() { nm.running, nm.dead, nm.existing = running, dead, existing }()
 	for _, sl := range s.slots {
 		if sl == nil || sl.node == nil {
 			continue
@@ -86,7 +112,8 @@ func (nm *nemesis) act(s *sim) {
 	mayTakeDown := func(i int) bool {
 		return !nm.p.KeepMajority || i >= s.initial || s.liveInitial()-1 >= s.initial/2+1
 	}
-	var downable []int
+	downable := nm.downable[:0]
+	defer func() { nm.downable = downable }()
 	for _, i := range running {
 		if mayTakeDown(i) {
 			downable = append(downable, i)
@@ -185,11 +212,7 @@ func (nm *nemesis) act(s *sim) {
 		// majority, so if it outlasts detection plus StableAfter every
 		// side downs itself. Keeping a majority alive bounds the window
 		// below that horizon.
-		hi := 30 * time.Second
-		if nm.p.KeepMajority {
-			hi = min(hi, nm.p.Config.DetectionBound()+nm.p.Config.StableAfter)
-		}
-		do(Entry{Op: OpSwizzle, Peer: -1, Dur: nm.uniform(hi/4, hi)})
+		do(Entry{Op: OpSwizzle, Peer: -1, Dur: nm.uniform(nm.swizzleMax()/4, nm.swizzleMax())})
 	case kindDrift:
 		if len(existing) == 0 {
 			return

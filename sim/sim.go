@@ -234,11 +234,15 @@ type sim struct {
 	now int64 // ns since epoch
 	end int64
 
-	tr      *tracer
-	chk     *invariants.Checker
-	nem     *nemesis
-	wl      *workload
+	tr  *tracer
+	chk *invariants.Checker
+	nem *nemesis
+	wl  *workload
+	// pending holds the schedule entries waiting, from phead on, in
+	// order of instant (and push); the slots before phead are spent and
+	// reused when the slice is full.
 	pending []pendingEntry
+	phead   int
 	pseq    uint64
 
 	executed Schedule
@@ -326,13 +330,32 @@ func newSim(o Options) (*sim, error) {
 func (s *sim) push(e Entry) {
 	s.pseq++
 	pe := pendingEntry{e: e, at: int64(e.At), seq: s.pseq}
+	if s.phead > 0 && len(s.pending) == cap(s.pending) {
+		n := copy(s.pending, s.pending[s.phead:])
+		clear(s.pending[n:])
+		s.pending, s.phead = s.pending[:n], 0
+	}
 	i := len(s.pending)
 	s.pending = append(s.pending, pe)
-	for i > 0 && (s.pending[i-1].at > pe.at) {
+	for i > s.phead && (s.pending[i-1].at > pe.at) {
 		s.pending[i] = s.pending[i-1]
 		i--
 	}
 	s.pending[i] = pe
+}
+
+// pop removes and returns the first pending entry if its instant is at
+// or before t.
+func (s *sim) pop(t int64) (Entry, bool) {
+	if s.phead == len(s.pending) || s.pending[s.phead].at > t {
+		return Entry{}, false
+	}
+	e := s.pending[s.phead].e
+	s.pending[s.phead] = pendingEntry{}
+	if s.phead++; s.phead == len(s.pending) {
+		s.pending, s.phead = s.pending[:0], 0
+	}
+	return e, true
 }
 
 func (s *sim) setNow(ns int64) {
@@ -924,10 +947,12 @@ func (s *sim) run(end int64) {
 		if next >= end {
 			return
 		}
-		for len(s.pending) > 0 && s.pending[0].at <= next && !s.failed {
-			pe := s.pending[0]
-			s.pending = s.pending[1:]
-			s.exec(pe.e)
+		for !s.failed {
+			e, ok := s.pop(next)
+			if !ok {
+				break
+			}
+			s.exec(e)
 		}
 		if s.nem != nil && s.nem.next <= next && !s.failed {
 			s.nem.act(s)
@@ -942,8 +967,8 @@ func (s *sim) run(end int64) {
 // or workload command, or end if none comes sooner.
 func (s *sim) nextAction(end int64) int64 {
 	next := end
-	if len(s.pending) > 0 && s.pending[0].at < next {
-		next = s.pending[0].at
+	if s.phead < len(s.pending) && s.pending[s.phead].at < next {
+		next = s.pending[s.phead].at
 	}
 	if s.nem != nil && s.nem.next < next {
 		next = s.nem.next

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rumorhq/rumor/invariants"
 	"github.com/rumorhq/rumor/proto"
 )
 
@@ -98,6 +99,10 @@ func (r Result) ExitCode() int {
 	return 0
 }
 
+// checkerStats, when set (by tests), hears the safety checker's counters
+// at the end of every run.
+var checkerStats func(invariants.Stats)
+
 // Run executes one simulation: the safety phase (faults on, invariants
 // checked after every node step) for Options.Duration, then the liveness
 // phase. It returns an error only for bad options.
@@ -135,6 +140,9 @@ func Run(o Options) (Result, error) {
 	}
 	if s.tl != nil {
 		s.tl.finish(s)
+	}
+	if checkerStats != nil {
+		checkerStats(s.chk.Stats())
 	}
 	st := s.net.Stats()
 	s.probes.DroppedLoss = st.Dropped.Loss

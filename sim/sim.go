@@ -236,8 +236,11 @@ type sim struct {
 
 	tr  *tracer
 	chk *invariants.Checker
-	nem *nemesis
-	wl  *workload
+	// ticking is set while afterStep handles a Tick: the checker's views
+	// are then Ticked, which lets it judge a leader's allocations.
+	ticking bool
+	nem     *nemesis
+	wl      *workload
 	// pending holds the schedule entries waiting, from phead on, in
 	// order of instant (and push); the slots before phead are spent and
 	// reused when the slice is full.
@@ -656,7 +659,9 @@ func (s *sim) tick(idx int) {
 		t.end()
 	}
 	sl.node.Tick(s.local(sl))
+	s.ticking = true
 	s.afterStep(sl)
+	s.ticking = false
 }
 
 // afterStep sends what a node wants sent, records its events and phase,
@@ -705,7 +710,7 @@ func (s *sim) afterStep(sl *slot) {
 	}
 	// observe returns at once for a view the checker has seen, as most
 	// are: that is checked here, field by field.
-	if o := &sl.observed; o.state != st || o.node != sl.node || o.phase != sl.phase || o.chk != s.chk {
+	if o := &sl.observed; o.state != st || o.node != sl.node || o.phase != sl.phase || o.chk != s.chk || s.ticking {
 		s.observe(sl)
 	} else if checkShortcuts {
 		if s.seenView(sl) != *o {
@@ -759,13 +764,14 @@ func (s *sim) view(sl *slot) invariants.View {
 		Phase:    sl.phase,
 		State:    sl.node.State(),
 		Topology: sl.topo,
+		Ticked:   s.ticking,
 	}
 }
 
 // observedView is the part of a view that decides whether the checker
 // has anything to check: invariants.Checker.Observe reports nothing for a
-// view (never Ticked) whose node, state pointer and phase it has already
-// seen, whatever the rest of the view holds.
+// view whose node, state pointer and phase it has already seen, unless
+// the view is Ticked (a tick may let the leader's allocation check run), whatever the rest of the view holds.
 type observedView struct {
 	chk   *invariants.Checker
 	node  *proto.Node
@@ -793,7 +799,7 @@ func (s *sim) observe(sl *slot) {
 		return
 	}
 	seen := s.seenView(sl)
-	if seen == sl.observed {
+	if seen == sl.observed && !s.ticking {
 		if checkShortcuts {
 			if vs := s.chk.Observe(s.view(sl)); len(vs) > 0 {
 				panic(fmt.Sprintf("sim: an unchanged view of %s shows violations: %v", sl.name, vs))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/google/go-cmp/cmp"
+	"github.com/rumorhq/rumor/invariants"
 	"github.com/rumorhq/rumor/proto"
 	"github.com/rumorhq/rumor/proto/wire"
 	"pgregory.net/rapid"
@@ -446,5 +447,22 @@ func TestShortcutsChangeNothing(t *testing.T) {
 		if r := runOK(t, Options{Seed: 1, Nodes: n, Faults: ProfileNone, Duration: time.Minute, SkipLiveness: true}); r.Figures.StartupAllUp == 0 {
 			t.Errorf("%d nodes: no startup figure", n)
 		}
+	}
+}
+
+// TestLeaderAllocationsAreJudged: ticks reach the checker as Ticked views,
+// so the leader's part of allocation-valid (every allocated primary and
+// replica an Up member hosting the type) runs in simulations, and a run
+// with shard traffic judges its leaders' tables.
+func TestLeaderAllocationsAreJudged(t *testing.T) {
+	var got invariants.Stats
+	checkerStats = func(st invariants.Stats) { got = st }
+	defer func() { checkerStats = nil }()
+	runOK(t, Options{Seed: 1, Duration: 2 * time.Minute})
+	if got.LeaderChecks == 0 {
+		t.Fatalf("no leader allocation judged in a 2-minute run: %+v", got)
+	}
+	if got.Views == 0 || got.LeaderChecks > got.Views {
+		t.Fatalf("checker counters out of range: %+v", got)
 	}
 }

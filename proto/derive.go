@@ -48,6 +48,8 @@ type derived struct {
 	idleTables  []TypeAllocation
 	idleEpoch   Epoch
 	idleValid   bool
+	// alloc is the scratch the leader allocates in.
+	alloc allocScratch
 
 	// trackUnreachable depends on Members and Reachability.Rows only.
 	trackMembers []Member

@@ -351,6 +351,43 @@ type allocScratch struct {
 	shards []ShardAllocation
 	back   []UniqueAddress
 	counts []int
+
+	// stable holds, per type, the last current table allocateTypeIn
+	// found stable and the hosts it was given then: for that table,
+	// those hosts and the table's own type, it returns the table with
+	// any next epoch and budget, moving nothing. Tables are never
+	// modified, so one with the same Shards array is that table.
+	stable []stableTable
+}
+
+type stableTable struct {
+	table TypeAllocation
+	hosts []UniqueAddress // own copy
+}
+
+// stableFor reports whether cur, with typ and hosts, is the table of its
+// type found stable last.
+func (sc *allocScratch) stableFor(cur TypeAllocation, typ ShardType, hosts []UniqueAddress) bool {
+	for i := range sc.stable {
+		st := &sc.stable[i]
+		if st.table.Type.Name == typ.Name {
+			return st.table.Type == typ && sameTable(st.table, cur) && len(cur.Shards) > 0 && nodesEqual(st.hosts, hosts)
+		}
+	}
+	return false
+}
+
+// rememberStable records that allocateTypeIn found t stable for hosts.
+func (sc *allocScratch) rememberStable(t TypeAllocation, hosts []UniqueAddress) {
+	i := 0
+	for i < len(sc.stable) && sc.stable[i].table.Type.Name != t.Type.Name {
+		i++
+	}
+	if i == len(sc.stable) {
+		sc.stable = append(sc.stable, stableTable{})
+	}
+	st := &sc.stable[i]
+	st.table, st.hosts = t, append(st.hosts[:0], hosts...)
 }
 
 // allocateSorted is allocate for types sorted by name, hosts[i] being the
@@ -385,7 +422,17 @@ func allocateSorted(sc *allocScratch, current []TypeAllocation, sorted []ShardTy
 				gone[j] = true
 			}
 		}
-		t, same := allocateTypeIn(sc, cur, had, typ, hosts[i], next, maxMoves-moves, &moves)
+		var t TypeAllocation
+		var same bool
+		if sc != nil && had && sc.stableFor(cur, typ, hosts[i]) {
+			t, same = cur, true // allocateTypeIn would return cur, moving nothing
+		} else {
+			var stable bool
+			t, same, stable = allocateTypeIn(sc, cur, had, typ, hosts[i], next, maxMoves-moves, &moves)
+			if sc != nil && stable && sameTable(t, cur) {
+				sc.rememberStable(cur, hosts[i])
+			}
+		}
 		if !same {
 			changed = true
 		}
@@ -503,16 +550,18 @@ func reuseTables(next, current []TypeAllocation) []TypeAllocation {
 }
 
 func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAddress, next Epoch, budget int, moves *int) TypeAllocation {
-	t, _ := allocateTypeIn(nil, cur, had, typ, hosts, next, budget, moves)
+	t, _, _ := allocateTypeIn(nil, cur, had, typ, hosts, next, budget, moves)
 	return t
 }
 
 // allocateTypeIn is allocateType that also reports whether the table
-// equals cur (same: cur's type's table changes not). Given scratch, it
+// equals cur (same: cur's type's table changes not) and whether it would
+// with any next epoch and move budget (stable: it is the same, no
+// primary moved and the budget allowed a move). Given scratch, it
 // works in the scratch's arrays and then returns cur itself when the
 // table equals it in form (sameTableForm), else a copy of the table that
 // gives each shard's replicas exactly their length of one new array.
-func allocateTypeIn(sc *allocScratch, cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAddress, next Epoch, budget int, moves *int) (TypeAllocation, bool) {
+func allocateTypeIn(sc *allocScratch, cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAddress, next Epoch, budget int, moves *int) (t TypeAllocation, same, stable bool) {
 	var shards []ShardAllocation
 	if sc != nil {
 		shards = growSlice(sc.shards, typ.Shards)
@@ -521,7 +570,8 @@ func allocateTypeIn(sc *allocScratch, cur TypeAllocation, had bool, typ ShardTyp
 	} else {
 		shards = make([]ShardAllocation, typ.Shards)
 	}
-	t := TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: shards}
+	t = TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: shards}
+	movesBefore := *moves
 	want := min(typ.Replicas, len(hosts)-1)
 	kept := had && cur.Type == typ
 	// Every shard's replicas live in its own slot of one array, room for
@@ -688,17 +738,23 @@ func allocateTypeIn(sc *allocScratch, cur TypeAllocation, had bool, typ ShardTyp
 			a.Replicas = a.Replicas[:want]
 		}
 	}
-	same := had && typeAllocationEqual(TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: t.Shards}, cur)
+	same = had && typeAllocationEqual(TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: t.Shards}, cur)
 	if !same {
 		t.Epoch = next
 	}
+	// A table equal to cur took the next epoch only through moves: a
+	// shard that gets a new primary in the first passes had none or an
+	// ineligible one, so it differs from cur's. Without moves and with
+	// budget left, the balancing stopped because the primaries were
+	// balanced, as it then does with any budget.
+	stable = same && budget > 0 && *moves == movesBefore
 	if sc == nil {
-		return t, same
+		return t, same, stable
 	}
 	if same && sameNilForm(t, cur) {
-		return cur, true
+		return cur, true, stable
 	}
-	return copyTable(t), same
+	return copyTable(t), same, stable
 }
 
 // copyTable is a copy of t (down to which lists are nil) whose shards'

@@ -135,46 +135,12 @@ func TestAllocateScratch(t *testing.T) {
 			t.Fatalf("iteration %d, %v:\nallocate = %v %v\n%s\nmap-based = %v %v\n%s", iter, c, gotChanged, gotFix, lawRenderTables(got), wantChanged, wantFix, lawRenderTables(want))
 		}
 
-		// The leader's inputs: types unique by name, sorted.
-		var types []ShardType
-		for _, typ := range c.Types {
-			dup := false
-			for _, u := range types {
-				dup = dup || u.Name == typ.Name
-			}
-			if !dup {
-				types = append(types, typ)
-			}
-		}
-		sortShardTypes(types)
-		lists := make([][]UniqueAddress, len(types))
-		for i, typ := range types {
-			lists[i] = c.Hosts[typ.Name]
-		}
-		want, wantChanged, wantFix = mapAllocate(c.Current, types, c.Hosts, c.Next, c.MaxMoves)
-		got, gotChanged, gotFix = allocateSorted(&sc, c.Current, types, lists, c.Next, c.MaxMoves)
-		if gotChanged != wantChanged || gotFix != wantFix || (!gotChanged && got != nil) {
-			t.Fatalf("iteration %d, %v:\nwith scratch = %v %v %v\nmap-based = %v %v", iter, c, gotChanged, gotFix, got, wantChanged, wantFix)
-		}
-		if !gotChanged {
+		got2, sh, ok := checkScratchCall(t, &sc, c)
+		if !ok {
 			continue
 		}
-		got, want = reuseTables(got, c.Current), reuseTables(want, c.Current)
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("iteration %d, %v:\nwith scratch:\n%s\nmap-based:\n%s", iter, c, lawRenderTables(got), lawRenderTables(want))
-		}
-		for i := range got {
-			if sameTable(got[i], want[i]) {
-				shared++ // both took the current table
-			}
-		}
-		kept = append(kept, got, deepCopyTables(got))
-		// Appending to a list must not reach another's.
-		for _, tab := range got {
-			for i := range tab.Shards {
-				_ = append(tab.Shards[i].Replicas, UniqueAddress{Address: Address{Host: "intruder", Port: 1}, UID: 1})
-			}
-		}
+		shared += sh
+		kept = append(kept, got2, deepCopyTables(got2))
 	}
 	for i := 0; i < len(kept); i += 2 {
 		if !reflect.DeepEqual(kept[i], kept[i+1]) {
@@ -183,6 +149,93 @@ func TestAllocateScratch(t *testing.T) {
 	}
 	if len(kept) < 1000 || shared < 500 {
 		t.Fatalf("only %d changing calls and %d shared tables: the cases miss the paths", len(kept)/2, shared)
+	}
+}
+
+// checkScratchCall runs allocateSorted with scratch on the leader's form
+// of c's inputs (types unique by name, sorted) and checks it against
+// mapAllocate followed by reuseTables; it returns the tables when they
+// changed (ok), and how many of them are tables of c.Current.
+func checkScratchCall(t *testing.T, sc *allocScratch, c lawAlloc) (got []TypeAllocation, shared int, ok bool) {
+	t.Helper()
+	var types []ShardType
+	for _, typ := range c.Types {
+		dup := false
+		for _, u := range types {
+			dup = dup || u.Name == typ.Name
+		}
+		if !dup {
+			types = append(types, typ)
+		}
+	}
+	sortShardTypes(types)
+	lists := make([][]UniqueAddress, len(types))
+	for i, typ := range types {
+		lists[i] = c.Hosts[typ.Name]
+	}
+	want, wantChanged, wantFix := mapAllocate(c.Current, types, c.Hosts, c.Next, c.MaxMoves)
+	got, gotChanged, gotFix := allocateSorted(sc, c.Current, types, lists, c.Next, c.MaxMoves)
+	if gotChanged != wantChanged || gotFix != wantFix || (!gotChanged && got != nil) {
+		t.Fatalf("%v:\nwith scratch = %v %v %v\nmap-based = %v %v\n%s", c, gotChanged, gotFix, got, wantChanged, wantFix, lawRenderTables(want))
+	}
+	if !gotChanged {
+		return nil, 0, false
+	}
+	got, want = reuseTables(got, c.Current), reuseTables(want, c.Current)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%v:\nwith scratch:\n%s\nmap-based:\n%s", c, lawRenderTables(got), lawRenderTables(want))
+	}
+	for i := range got {
+		if sameTable(got[i], want[i]) {
+			shared++ // both took the current table
+		}
+	}
+	// Appending to a list must not reach another's.
+	for _, tab := range got {
+		for i := range tab.Shards {
+			_ = append(tab.Shards[i].Replicas, UniqueAddress{Address: Address{Host: "intruder", Port: 1}, UID: 1})
+		}
+	}
+	return got, shared, true
+}
+
+// TestAllocateStableMemo checks allocateSorted's memo of stable tables:
+// calls on the same current tables, with other epochs, budgets (none
+// included) and now and then other hosts or declarations, as a leader
+// makes them, give what the map-based path gives.
+func TestAllocateStableMemo(t *testing.T) {
+	rng := rand.New(rand.NewSource(13))
+	var sc allocScratch
+	hits := 0
+	for iter := 0; iter < 1500; iter++ {
+		c := scratchRandAlloc(rng)
+		for call := 0; call < 6; call++ {
+			c.Next += Epoch(rng.Intn(2))
+			c.MaxMoves = rng.Intn(4)
+			switch rng.Intn(6) {
+			case 0:
+				c.Hosts = lawRandHosts(rng, c.Types)
+			case 1:
+				if len(c.Types) > 0 {
+					i := rng.Intn(len(c.Types))
+					c.Types = append([]ShardType(nil), c.Types...)
+					c.Types[i] = lawRandType(rng, c.Types[i].Name)
+				}
+			}
+			for _, typ := range c.Types {
+				for _, cur := range c.Current {
+					if cur.Type.Name == typ.Name && sc.stableFor(cur, typ, c.Hosts[typ.Name]) {
+						hits++
+					}
+				}
+			}
+			if got, _, ok := checkScratchCall(t, &sc, c); ok && rng.Intn(3) == 0 {
+				c.Current = got // the leader's next state
+			}
+		}
+	}
+	if hits < 1000 {
+		t.Fatalf("only %d calls found a stable table: the cases miss the memo", hits)
 	}
 }
 

@@ -523,7 +523,9 @@ func (s *State) convergedGiven(unreachable []UniqueAddress) bool {
 			return false
 		}
 		if !inS {
-			if si == len(s.Seen) || s.Seen[si].Compare(m.Node) > 0 {
+			// A later member sorts after m: when the next seen node is
+			// one, no address needs comparing.
+			if si == len(s.Seen) || indexSameNode(s.Members[i+1:], &s.Seen[si]) || s.Seen[si].Compare(m.Node) > 0 {
 				return false // the seen nodes left all sort after m
 			}
 			return s.convergedWalk(unreachable)
@@ -533,6 +535,16 @@ func (s *State) convergedGiven(unreachable []UniqueAddress) bool {
 		return true // every unreachable node was placed: none is live
 	}
 	return s.convergedWalk(unreachable)
+}
+
+// indexSameNode reports whether u is the node of one of ms.
+func indexSameNode(ms []Member, u *UniqueAddress) bool {
+	for i := range ms {
+		if sameNode(&ms[i].Node, u) {
+			return true
+		}
+	}
+	return false
 }
 
 // convergedWalk is convergedGiven by walking the sorted lists together,

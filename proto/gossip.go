@@ -197,7 +197,9 @@ func (n *Node) onSeen(from UniqueAddress, g GossipSeen) {
 		bitsAll := len(n.st.Seen) == bitCount(local)
 		exact := bitsAll && n.digest != 1
 		var seen []UniqueAddress
-		if bitsAll {
+		if len(n.st.Members) > 0 && bitCount(union) == len(n.st.Members) {
+			seen = n.keys.memberNodes(n.st.Members) // every member: the shared list
+		} else if bitsAll {
 			seen = seenUnion(n.st.Members, local, union, n.st.Seen)
 		} else {
 			seen, _ = seenFromBits(n.st.Members, union)

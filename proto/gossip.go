@@ -521,8 +521,8 @@ func unionByIndex(s *State, a, b []UniqueAddress, kc *keyCache) ([]UniqueAddress
 	if len(s.Members) > 64 {
 		return nil, false
 	}
-	var mask uint64
-	for _, list := range [2][]UniqueAddress{a, b} {
+	var masks [2]uint64
+	for l, list := range [2][]UniqueAddress{a, b} {
 		cur := memberCursor{s: s, kc: kc}
 		last := -1
 		for k := range list {
@@ -531,8 +531,20 @@ func unionByIndex(s *State, a, b []UniqueAddress, kc *keyCache) ([]UniqueAddress
 				return nil, false
 			}
 			last = i
-			mask |= 1 << uint(i)
+			masks[l] |= 1 << uint(i)
 		}
+	}
+	// Lists in states are never modified: a list that holds the whole
+	// union is the union, and so is the shared list of every member.
+	mask := masks[0] | masks[1]
+	switch {
+	case mask == 0:
+	case mask == masks[0]:
+		return a, true
+	case mask == masks[1]:
+		return b, true
+	case kc != nil && bits.OnesCount64(mask) == len(s.Members):
+		return kc.memberNodes(s.Members), true
 	}
 	out := make([]UniqueAddress, 0, bits.OnesCount64(mask))
 	for m := mask; m != 0; m &= m - 1 {

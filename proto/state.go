@@ -449,11 +449,25 @@ func (s *State) countsAt(cur *memberCursor, observer UniqueAddress) bool {
 // reachability rows are) are merged by marking their members, which needs
 // no address comparisons. Its lookups share the parsed member list of kc
 // (nil for none).
+//
+// With kc, the result may instead be one of the lists, or kc's list of
+// every member (memberNodes), when that holds the whole union: lists in
+// states are never modified, and the callers that pass kc modify no
+// result.
 func (s *State) unionOf(lists [][]UniqueAddress, kc *keyCache) []UniqueAddress {
-	marked := make([]bool, len(s.Members))
-	count := 0
+	var small [64]bool
+	marked := small[:0]
+	if len(s.Members) <= len(small) {
+		marked = small[:len(s.Members)]
+	} else {
+		marked = make([]bool, len(s.Members))
+	}
+	count, widest := 0, 0             // widest: the longest list
 	cur := memberCursor{s: s, kc: kc} // one cursor, so its parsed keys serve every list
-	for _, list := range lists {
+	for l, list := range lists {
+		if len(list) > len(lists[widest]) {
+			widest = l
+		}
 		cur.next = 0
 		last := -1
 		for _, u := range list {
@@ -472,6 +486,14 @@ func (s *State) unionOf(lists [][]UniqueAddress, kc *keyCache) []UniqueAddress {
 				count++
 			}
 		}
+	}
+	// Every list names distinct members: one as long as the union is it.
+	switch {
+	case kc == nil || count == 0:
+	case len(lists[widest]) == count:
+		return lists[widest]
+	case count == len(s.Members):
+		return kc.memberNodes(s.Members)
 	}
 	out := make([]UniqueAddress, 0, count)
 	for i, in := range marked {

@@ -72,6 +72,13 @@ type derived struct {
 	// whose bit is clear is no tombstone's, without scanning the list.
 	tombMask uint64
 
+	// Hashes of the nodes seen digests met (seenDigestOf), and the last
+	// seen list digested with its digest.
+	hashMemo        nodeHashMemo
+	seenDigested    []UniqueAddress
+	seenDigestSum   uint64
+	seenDigestValid bool
+
 	// The current state's clock flattened (localClock, see localFlat),
 	// and the last remote one (remoteClock).
 	localClock, remoteClock flatClock
@@ -449,4 +456,47 @@ func containsUID(list []UID, uid UID) bool {
 		}
 	}
 	return false
+}
+
+// nodeHashMemo remembers node hashes, one node per slot by UID: the
+// digests hash the same few nodes over and over. Nodes with UID 0 are
+// never kept (an empty slot holds the zero node).
+type nodeHashMemo struct {
+	nodes  [nodeHashSlots]UniqueAddress
+	hashes [nodeHashSlots]uint64
+}
+
+const nodeHashSlots = 16
+
+// hash is u.Hash().
+func (m *nodeHashMemo) hash(u *UniqueAddress) uint64 {
+	i := uint64(u.UID) % nodeHashSlots
+	if u.UID != 0 && sameNode(&m.nodes[i], u) {
+		return m.hashes[i]
+	}
+	h := u.Hash()
+	if u.UID != 0 {
+		m.nodes[i], m.hashes[i] = *u, h
+	}
+	return h
+}
+
+// seenTermOf is seenTerm(*u).
+func (d *derived) seenTermOf(u *UniqueAddress) uint64 {
+	return fmix64(d.hashMemo.hash(u) + seenTermSalt)
+}
+
+// seenDigestOf is s.SeenDigest(): the same again for the seen list last
+// digested (lists in states never change), else by the hash memo.
+func (d *derived) seenDigestOf(s *State) uint64 {
+	if d.seenDigestValid && sameNodes(d.seenDigested, s.Seen) {
+		return d.seenDigestSum
+	}
+	var sum uint64
+	for i := range s.Seen {
+		sum += d.seenTermOf(&s.Seen[i])
+	}
+	sum = seenDigestFix(sum, len(s.Seen))
+	d.seenDigested, d.seenDigestSum, d.seenDigestValid = s.Seen, sum, true
+	return sum
 }

@@ -188,7 +188,7 @@ func (n *Node) onSeen(from UniqueAddress, g GossipSeen) {
 		for i, b := range local {
 			union[i] = b | g.Seen[i]
 			for added := g.Seen[i] &^ b; added != 0; added &= added - 1 {
-				digest += seenTerm(n.st.Members[i*8+bits.TrailingZeros8(added)].Node)
+				digest += n.derived.seenTermOf(&n.st.Members[i*8+bits.TrailingZeros8(added)].Node)
 			}
 		}
 		// Adding terms is exact when every local seen node had a bit (the
@@ -211,7 +211,7 @@ func (n *Node) onSeen(from UniqueAddress, g GossipSeen) {
 		if exact {
 			digest = seenDigestFix(digest, len(seen))
 		} else {
-			digest = s.SeenDigest()
+			digest = n.derived.seenDigestOf(&s)
 		}
 		n.digestFor, n.digest = n.st, digest
 		n.seenBitsFor, n.seenBits = n.st, union
@@ -446,7 +446,7 @@ func (n *Node) mergeSeen(remote []UniqueAddress) {
 	n.stats.Merges++
 	if n.digestFor == local {
 		// Same version: only the seen digest changes.
-		n.digestFor, n.digest = n.st, n.st.SeenDigest()
+		n.digestFor, n.digest = n.st, n.derived.seenDigestOf(n.st)
 	}
 }
 
@@ -669,7 +669,7 @@ func (n *Node) roundBodyFor(st GossipStatus) Body {
 
 func (n *Node) digests() {
 	if n.digestFor != n.st {
-		n.digestFor, n.digest = n.st, n.st.SeenDigest()
+		n.digestFor, n.digest = n.st, n.derived.seenDigestOf(n.st)
 		if !n.vdigestValid || !sameClock(n.vdigestOf, n.st.Version) {
 			n.vdigest, n.vsum = n.localFlat().digestAndSum()
 			n.vdigestOf, n.vdigestValid = n.st.Version, true

@@ -633,7 +633,10 @@ func (s *State) SeenDigest() uint64 {
 }
 
 // seenTerm is u's term in a seen digest.
-func seenTerm(u UniqueAddress) uint64 { return fmix64(u.Hash() + 0x632be59bd9b4e019) }
+func seenTerm(u UniqueAddress) uint64 { return fmix64(u.Hash() + seenTermSalt) }
+
+// seenTermSalt keeps seen terms apart from other hashes of a node.
+const seenTermSalt = 0x632be59bd9b4e019
 
 // seenDigestFix keeps the digest of a non-empty set away from zero, the
 // digest of the empty set.

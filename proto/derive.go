@@ -79,6 +79,11 @@ type derived struct {
 	seenDigestSum   uint64
 	seenDigestValid bool
 
+	// The boxed GossipSeen bodies last sent, without and with the reply
+	// flag (seenBodyFor), and what they hold.
+	seenBodies [2]Body
+	seenSent   [2]GossipSeen
+
 	// The current state's clock flattened (localClock, see localFlat),
 	// and the last remote one (remoteClock).
 	localClock, remoteClock flatClock
@@ -499,4 +504,20 @@ func (d *derived) seenDigestOf(s *State) uint64 {
 	sum = seenDigestFix(sum, len(s.Seen))
 	d.seenDigested, d.seenDigestSum, d.seenDigestValid = s.Seen, sum, true
 	return sum
+}
+
+// seenBodyFor returns g boxed: the body last boxed for g's reply flag
+// when that holds the same digests and the very same bitmap (message
+// bodies and the bitmaps they carry are never modified, so messages may
+// share one).
+func (d *derived) seenBodyFor(g GossipSeen) Body {
+	i := 0
+	if g.Reply {
+		i = 1
+	}
+	if s := &d.seenSent[i]; d.seenBodies[i] == nil || s.VersionDigest != g.VersionDigest || s.MembersDigest != g.MembersDigest ||
+		len(s.Seen) != len(g.Seen) || (len(g.Seen) > 0 && &s.Seen[0] != &g.Seen[0]) {
+		d.seenBodies[i], *s = g, g
+	}
+	return d.seenBodies[i]
 }

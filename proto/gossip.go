@@ -147,7 +147,7 @@ func (n *Node) onState(from UniqueAddress, g GossipState) {
 // sendSeen sends the current seen set as a bitmap over the members.
 func (n *Node) sendSeen(to UniqueAddress, reply bool) {
 	n.seenBitmap()
-	n.send(to, GossipSeen{VersionDigest: n.versionDigest(), MembersDigest: n.membersDigest, Seen: n.seenBits, Reply: reply})
+	n.send(to, n.derived.seenBodyFor(GossipSeen{VersionDigest: n.versionDigest(), MembersDigest: n.membersDigest, Seen: n.seenBits, Reply: reply}))
 }
 
 // onSeen merges a peer's seen set for the version both hold. A bitmap for

@@ -45,3 +45,39 @@ func TestSeenDigestMemo(t *testing.T) {
 		}
 	}
 }
+
+// TestSeenBodyFor checks that seenBodyFor returns a body holding exactly
+// the status asked for, sharing a box only for the same digests, reply
+// flag and bitmap.
+func TestSeenBodyFor(t *testing.T) {
+	rng := rand.New(rand.NewSource(19))
+	var d derived
+	bitmaps := [][]byte{nil, {1}, {1}, {3, 0}, {3, 0}}
+	shared := 0
+	var last [2]Body
+	var prev GossipSeen
+	for iter := 0; iter < 3000; iter++ {
+		g := GossipSeen{VersionDigest: uint64(rng.Intn(3)), MembersDigest: uint64(rng.Intn(2)), Seen: bitmaps[rng.Intn(len(bitmaps))], Reply: rng.Intn(2) == 0}
+		if iter > 0 && rng.Intn(2) == 0 {
+			g = prev // the same status again, as to the next peer
+		}
+		prev = g
+		b := d.seenBodyFor(g)
+		got, ok := b.(GossipSeen)
+		if !ok || got.VersionDigest != g.VersionDigest || got.MembersDigest != g.MembersDigest || got.Reply != g.Reply ||
+			len(got.Seen) != len(g.Seen) || (len(g.Seen) > 0 && &got.Seen[0] != &g.Seen[0]) {
+			t.Fatalf("iteration %d: seenBodyFor(%+v) = %+v", iter, g, b)
+		}
+		i := 0
+		if g.Reply {
+			i = 1
+		}
+		if last[i] != nil && bodyData(b) == bodyData(last[i]) {
+			shared++
+		}
+		last[i] = b
+	}
+	if shared < 100 {
+		t.Fatalf("only %d shared boxes", shared)
+	}
+}

@@ -48,6 +48,8 @@ type derived struct {
 	idleTables  []TypeAllocation
 	idleEpoch   Epoch
 	idleValid   bool
+	// alloc is the scratch the leader allocates in.
+	alloc allocScratch
 
 	// trackUnreachable depends on Members and Reachability.Rows only.
 	trackMembers []Member
@@ -69,6 +71,18 @@ type derived struct {
 	// tombMask has bit uid%64 set for each uid of tombUIDs: a sender
 	// whose bit is clear is no tombstone's, without scanning the list.
 	tombMask uint64
+
+	// Hashes of the nodes seen digests met (seenDigestOf), and the last
+	// seen list digested with its digest.
+	hashMemo        nodeHashMemo
+	seenDigested    []UniqueAddress
+	seenDigestSum   uint64
+	seenDigestValid bool
+
+	// The boxed GossipSeen bodies last sent, without and with the reply
+	// flag (seenBodyFor), and what they hold.
+	seenBodies [2]Body
+	seenSent   [2]GossipSeen
 
 	// The current state's clock flattened (localClock, see localFlat),
 	// and the last remote one (remoteClock).
@@ -447,4 +461,63 @@ func containsUID(list []UID, uid UID) bool {
 		}
 	}
 	return false
+}
+
+// nodeHashMemo remembers node hashes, one node per slot by UID: the
+// digests hash the same few nodes over and over. Nodes with UID 0 are
+// never kept (an empty slot holds the zero node).
+type nodeHashMemo struct {
+	nodes  [nodeHashSlots]UniqueAddress
+	hashes [nodeHashSlots]uint64
+}
+
+const nodeHashSlots = 16
+
+// hash is u.Hash().
+func (m *nodeHashMemo) hash(u *UniqueAddress) uint64 {
+	i := uint64(u.UID) % nodeHashSlots
+	if u.UID != 0 && sameNode(&m.nodes[i], u) {
+		return m.hashes[i]
+	}
+	h := u.Hash()
+	if u.UID != 0 {
+		m.nodes[i], m.hashes[i] = *u, h
+	}
+	return h
+}
+
+// seenTermOf is seenTerm(*u).
+func (d *derived) seenTermOf(u *UniqueAddress) uint64 {
+	return fmix64(d.hashMemo.hash(u) + seenTermSalt)
+}
+
+// seenDigestOf is s.SeenDigest(): the same again for the seen list last
+// digested (lists in states never change), else by the hash memo.
+func (d *derived) seenDigestOf(s *State) uint64 {
+	if d.seenDigestValid && sameNodes(d.seenDigested, s.Seen) {
+		return d.seenDigestSum
+	}
+	var sum uint64
+	for i := range s.Seen {
+		sum += d.seenTermOf(&s.Seen[i])
+	}
+	sum = seenDigestFix(sum, len(s.Seen))
+	d.seenDigested, d.seenDigestSum, d.seenDigestValid = s.Seen, sum, true
+	return sum
+}
+
+// seenBodyFor returns g boxed: the body last boxed for g's reply flag
+// when that holds the same digests and the very same bitmap (message
+// bodies and the bitmaps they carry are never modified, so messages may
+// share one).
+func (d *derived) seenBodyFor(g GossipSeen) Body {
+	i := 0
+	if g.Reply {
+		i = 1
+	}
+	if s := &d.seenSent[i]; d.seenBodies[i] == nil || s.VersionDigest != g.VersionDigest || s.MembersDigest != g.MembersDigest ||
+		len(s.Seen) != len(g.Seen) || (len(g.Seen) > 0 && &s.Seen[0] != &g.Seen[0]) {
+		d.seenBodies[i], *s = g, g
+	}
+	return d.seenBodies[i]
 }

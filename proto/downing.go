@@ -38,7 +38,8 @@ func unreachableSide(s *State, self UniqueAddress, kc *keyCache) []UniqueAddress
 	if len(list) == 0 {
 		return []UniqueAddress{}
 	}
-	var out []UniqueAddress
+	// The result holds at most the list's nodes: one allocation.
+	out := make([]UniqueAddress, 0, len(list))
 	// The list is normally a subsequence of the members: one walk by
 	// equality places it.
 	j := 0

@@ -126,3 +126,20 @@ func TestFlatClockMatchesMap(t *testing.T) {
 		}
 	}
 }
+
+// TestFlatClockDigestZeroNode: digestAndSum's memo of node hashes starts
+// with zero nodes in every place, so a clock naming the zero node (an
+// invalid clock a peer may send) must still be hashed.
+func TestFlatClockDigestZeroNode(t *testing.T) {
+	for _, v := range []VClock{
+		{UniqueAddress{}: 3},
+		{UniqueAddress{}: 1, UniqueAddress{Address: Address{Host: "a", Port: 1}, UID: 2}: 5},
+	} {
+		var f flatClock
+		f.flatten(v)
+		d, s := f.digestAndSum()
+		if wd, ws := v.digestAndSum(); d != wd || s != ws {
+			t.Fatalf("%v: digestAndSum = %x, %d; want %x, %d", v, d, s, wd, ws)
+		}
+	}
+}

@@ -147,7 +147,7 @@ func (n *Node) onState(from UniqueAddress, g GossipState) {
 // sendSeen sends the current seen set as a bitmap over the members.
 func (n *Node) sendSeen(to UniqueAddress, reply bool) {
 	n.seenBitmap()
-	n.send(to, GossipSeen{VersionDigest: n.versionDigest(), MembersDigest: n.membersDigest, Seen: n.seenBits, Reply: reply})
+	n.send(to, n.derived.seenBodyFor(GossipSeen{VersionDigest: n.versionDigest(), MembersDigest: n.membersDigest, Seen: n.seenBits, Reply: reply}))
 }
 
 // onSeen merges a peer's seen set for the version both hold. A bitmap for
@@ -188,7 +188,7 @@ func (n *Node) onSeen(from UniqueAddress, g GossipSeen) {
 		for i, b := range local {
 			union[i] = b | g.Seen[i]
 			for added := g.Seen[i] &^ b; added != 0; added &= added - 1 {
-				digest += seenTerm(n.st.Members[i*8+bits.TrailingZeros8(added)].Node)
+				digest += n.derived.seenTermOf(&n.st.Members[i*8+bits.TrailingZeros8(added)].Node)
 			}
 		}
 		// Adding terms is exact when every local seen node had a bit (the
@@ -197,7 +197,9 @@ func (n *Node) onSeen(from UniqueAddress, g GossipSeen) {
 		bitsAll := len(n.st.Seen) == bitCount(local)
 		exact := bitsAll && n.digest != 1
 		var seen []UniqueAddress
-		if bitsAll {
+		if len(n.st.Members) > 0 && bitCount(union) == len(n.st.Members) {
+			seen = n.keys.memberNodes(n.st.Members) // every member: the shared list
+		} else if bitsAll {
 			seen = seenUnion(n.st.Members, local, union, n.st.Seen)
 		} else {
 			seen, _ = seenFromBits(n.st.Members, union)
@@ -209,7 +211,7 @@ func (n *Node) onSeen(from UniqueAddress, g GossipSeen) {
 		if exact {
 			digest = seenDigestFix(digest, len(seen))
 		} else {
-			digest = s.SeenDigest()
+			digest = n.derived.seenDigestOf(&s)
 		}
 		n.digestFor, n.digest = n.st, digest
 		n.seenBitsFor, n.seenBits = n.st, union
@@ -444,7 +446,7 @@ func (n *Node) mergeSeen(remote []UniqueAddress) {
 	n.stats.Merges++
 	if n.digestFor == local {
 		// Same version: only the seen digest changes.
-		n.digestFor, n.digest = n.st, n.st.SeenDigest()
+		n.digestFor, n.digest = n.st, n.derived.seenDigestOf(n.st)
 	}
 }
 
@@ -519,8 +521,8 @@ func unionByIndex(s *State, a, b []UniqueAddress, kc *keyCache) ([]UniqueAddress
 	if len(s.Members) > 64 {
 		return nil, false
 	}
-	var mask uint64
-	for _, list := range [2][]UniqueAddress{a, b} {
+	var masks [2]uint64
+	for l, list := range [2][]UniqueAddress{a, b} {
 		cur := memberCursor{s: s, kc: kc}
 		last := -1
 		for k := range list {
@@ -529,8 +531,20 @@ func unionByIndex(s *State, a, b []UniqueAddress, kc *keyCache) ([]UniqueAddress
 				return nil, false
 			}
 			last = i
-			mask |= 1 << uint(i)
+			masks[l] |= 1 << uint(i)
 		}
+	}
+	// Lists in states are never modified: a list that holds the whole
+	// union is the union, and so is the shared list of every member.
+	mask := masks[0] | masks[1]
+	switch {
+	case mask == 0:
+	case mask == masks[0]:
+		return a, true
+	case mask == masks[1]:
+		return b, true
+	case kc != nil && bits.OnesCount64(mask) == len(s.Members):
+		return kc.memberNodes(s.Members), true
 	}
 	out := make([]UniqueAddress, 0, bits.OnesCount64(mask))
 	for m := mask; m != 0; m &= m - 1 {
@@ -655,7 +669,7 @@ func (n *Node) roundBodyFor(st GossipStatus) Body {
 
 func (n *Node) digests() {
 	if n.digestFor != n.st {
-		n.digestFor, n.digest = n.st, n.st.SeenDigest()
+		n.digestFor, n.digest = n.st, n.derived.seenDigestOf(n.st)
 		if !n.vdigestValid || !sameClock(n.vdigestOf, n.st.Version) {
 			n.vdigest, n.vsum = n.localFlat().digestAndSum()
 			n.vdigestOf, n.vdigestValid = n.st.Version, true

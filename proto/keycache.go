@@ -91,6 +91,24 @@ type keyRecord struct {
 	// keptRows is the last reachability table found to name members
 	// only (rowsKept), held so that its array is not reused.
 	keptRows []ObserverRow
+	// nodes is the members' nodes in order (memberNodes), nil until
+	// asked for; records of the same nodes share it.
+	nodes []UniqueAddress
+}
+
+// memberNodes returns the nodes of ms in order (ms must not be empty): one
+// list for every call with ms or a list of the same nodes, which must not
+// be modified. Lists of nodes in states are never modified, so states
+// whose seen set is every member may share it.
+func (c *keyCache) memberNodes(ms []Member) []UniqueAddress {
+	r := c.record(ms)
+	if r.nodes == nil {
+		r.nodes = make([]UniqueAddress, len(ms))
+		for i := range ms {
+			r.nodes[i] = ms[i].Node
+		}
+	}
+	return r.nodes
 }
 
 // record returns the record of ms, making one if there is none. ms must
@@ -107,7 +125,7 @@ func (c *keyCache) record(ms []Member) *keyRecord {
 		r := &c.recs[(c.next-k+keyCacheSize)%keyCacheSize]
 		if len(r.members) == len(ms) && sameNodeSeq(r.members, ms) {
 			n := &c.recs[c.next]
-			*n = keyRecord{members: ms, words: r.words, keptRows: r.keptRows}
+			*n = keyRecord{members: ms, words: r.words, keptRows: r.keptRows, nodes: r.nodes}
 			c.next = (c.next + 1) % keyCacheSize
 			return n
 		}

@@ -245,8 +245,9 @@ func (n *Node) leaderActions() {
 	if converged && n.st != n.allocIdle && n.allocIdleFor(n.st.Members, n.st.Allocations, n.nextEpoch()) {
 		n.allocIdle = n.st // found idle once: the next ticks in this state need not look again
 	} else if converged && n.st != n.allocIdle {
-		types, hosts := shardInputs(n.st)
-		if next, changed, fix := allocate(n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
+		sc := &n.derived.alloc
+		types, hosts := shardInputsInto(n.st, sc)
+		if next, changed, fix := allocateSorted(sc, n.st.Allocations, types, hosts, n.nextEpoch(), n.cfg.RebalanceMaxMoves); changed {
 			allocations, fixed = reuseTables(next, n.st.Allocations), fix
 		} else {
 			// Allocate is pure: the same inputs give the same answer.
@@ -422,11 +423,23 @@ func holdsShards(tables []TypeAllocation, u UniqueAddress) bool {
 // address order. Leaving, Exiting and Down members host nothing, so their
 // shards move.
 func shardInputs(s *State) ([]ShardType, map[string][]UniqueAddress) {
+	types, lists := shardInputsInto(s, &allocScratch{types: make([]ShardType, 0, 2)})
+	hosts := map[string][]UniqueAddress{}
+	for i, t := range types {
+		if lists[i] != nil {
+			hosts[t.Name] = lists[i]
+		}
+	}
+	return types, hosts
+}
+
+// shardInputsInto is shardInputs in scratch: the declared types sorted
+// by name and, per type, the list of its hosts (nil for none). Both live
+// in the scratch until its next use.
+func shardInputsInto(s *State, sc *allocScratch) ([]ShardType, [][]UniqueAddress) {
 	// Types are few: they are found in the list by name, and decl[i] is
 	// the index of the member whose declaration out[i] is.
-	out := make([]ShardType, 0, 2)
-	var decl []int
-	hosts := map[string][]UniqueAddress{}
+	out, decl := sc.types[:0], sc.decl[:0]
 	for i := range s.Members {
 		m := &s.Members[i]
 		for _, t := range m.Hosts {
@@ -440,13 +453,34 @@ func shardInputs(s *State) ([]ShardType, map[string][]UniqueAddress) {
 			case m.olderThan(s.Members[decl[k]]):
 				out[k], decl[k] = t, i
 			}
-			if m.Status == Up {
-				hosts[t.Name] = append(hosts[t.Name], m.Node)
-			}
 		}
 	}
 	sortShardTypes(out)
-	return out, hosts
+	sc.types, sc.decl = out, decl
+	// Each type's hosts, in member order, follow the last type's in one
+	// array.
+	lists, nodes := sc.lists[:0], sc.nodes[:0]
+	for _, t := range out {
+		start := len(nodes)
+		for i := range s.Members {
+			m := &s.Members[i]
+			if m.Status != Up {
+				continue
+			}
+			for _, h := range m.Hosts {
+				if h.Name == t.Name {
+					nodes = append(nodes, m.Node)
+				}
+			}
+		}
+		var list []UniqueAddress
+		if len(nodes) > start {
+			list = nodes[start:len(nodes):len(nodes)]
+		}
+		lists = append(lists, list)
+	}
+	sc.lists, sc.nodes = lists, nodes
+	return out, lists
 }
 
 // trackLeaders counts the leadership changes this node's states showed since

@@ -323,24 +323,117 @@ func Allocate(current []TypeAllocation, types []ShardType, hosts map[string][]Un
 // then ends balanced, every shard with hosts has a primary and as many
 // replicas as it can, all of them eligible, and nothing is left to clear.
 func allocate(current []TypeAllocation, types []ShardType, hosts map[string][]UniqueAddress, next Epoch, maxMoves int) ([]TypeAllocation, bool, bool) {
-	byName := map[string]TypeAllocation{}
-	for _, t := range current {
-		byName[t.Type.Name] = t
-	}
 	sorted := append([]ShardType(nil), types...)
 	if len(sorted) <= sortInsertionMax {
 		sortShardTypes(sorted)
 	} else {
 		sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	}
+	lists := make([][]UniqueAddress, len(sorted))
+	for i, t := range sorted {
+		lists[i] = hosts[t.Name]
+	}
+	return allocateSorted(nil, current, sorted, lists, next, maxMoves)
+}
+
+// allocScratch is the working memory a node lends allocateSorted and
+// shardInputsInto between calls, so that a leader that allocates on every
+// change of its converged state builds its tables in place and allocates
+// only the tables that change.
+type allocScratch struct {
+	types []ShardType
+	decl  []int
+	nodes []UniqueAddress   // the host lists' array
+	lists [][]UniqueAddress // per type of types, its hosts
+
+	gone   []bool           // per current table: its type was seen
+	out    []TypeAllocation // the tables before they are copied out
+	shards []ShardAllocation
+	back   []UniqueAddress
+	counts []int
+
+	// stable holds, per type, the last current table allocateTypeIn
+	// found stable and the hosts it was given then: for that table,
+	// those hosts and the table's own type, it returns the table with
+	// any next epoch and budget, moving nothing. Tables are never
+	// modified, so one with the same Shards array is that table.
+	stable []stableTable
+}
+
+type stableTable struct {
+	table TypeAllocation
+	hosts []UniqueAddress // own copy
+}
+
+// stableFor reports whether cur, with typ and hosts, is the table of its
+// type found stable last.
+func (sc *allocScratch) stableFor(cur TypeAllocation, typ ShardType, hosts []UniqueAddress) bool {
+	for i := range sc.stable {
+		st := &sc.stable[i]
+		if st.table.Type.Name == typ.Name {
+			return st.table.Type == typ && sameTable(st.table, cur) && len(cur.Shards) > 0 && nodesEqual(st.hosts, hosts)
+		}
+	}
+	return false
+}
+
+// rememberStable records that allocateTypeIn found t stable for hosts.
+func (sc *allocScratch) rememberStable(t TypeAllocation, hosts []UniqueAddress) {
+	i := 0
+	for i < len(sc.stable) && sc.stable[i].table.Type.Name != t.Type.Name {
+		i++
+	}
+	if i == len(sc.stable) {
+		sc.stable = append(sc.stable, stableTable{})
+	}
+	st := &sc.stable[i]
+	st.table, st.hosts = t, append(st.hosts[:0], hosts...)
+}
+
+// allocateSorted is allocate for types sorted by name, hosts[i] being the
+// hosts of types[i]. Given scratch (sc), it builds the tables in it and
+// returns a table of current in place of an equal one it computed, and
+// no tables at all when nothing changed (the caller needs none then);
+// without scratch, every table it returns is new.
+func allocateSorted(sc *allocScratch, current []TypeAllocation, sorted []ShardType, hosts [][]UniqueAddress, next Epoch, maxMoves int) ([]TypeAllocation, bool, bool) {
+	// gone[j] is set once current[j]'s type was allocated: a later
+	// declaration of that name finds no table, and the table is not left
+	// over. A name's last table is its current one.
+	var gone []bool
 	var out []TypeAllocation
+	if sc != nil {
+		gone = growSlice(sc.gone, len(current))
+		clear(gone)
+		sc.gone = gone
+		out = sc.out[:0]
+	} else {
+		gone = make([]bool, len(current))
+	}
 	changed := false
 	moves := 0
-	for _, typ := range sorted {
-		cur, had := byName[typ.Name]
-		delete(byName, typ.Name)
-		t := allocateType(cur, had, typ, hosts[typ.Name], next, maxMoves-moves, &moves)
-		if !had || !typeAllocationEqual(t, cur) {
+	for i, typ := range sorted {
+		var cur TypeAllocation
+		had := false
+		for j := range current {
+			if current[j].Type.Name == typ.Name {
+				if !gone[j] {
+					cur, had = current[j], true
+				}
+				gone[j] = true
+			}
+		}
+		var t TypeAllocation
+		var same bool
+		if sc != nil && had && sc.stableFor(cur, typ, hosts[i]) {
+			t, same = cur, true // allocateTypeIn would return cur, moving nothing
+		} else {
+			var stable bool
+			t, same, stable = allocateTypeIn(sc, cur, had, typ, hosts[i], next, maxMoves-moves, &moves)
+			if sc != nil && stable && sameTable(t, cur) {
+				sc.rememberStable(cur, hosts[i])
+			}
+		}
+		if !same {
 			changed = true
 		}
 		out = append(out, t)
@@ -349,16 +442,27 @@ func allocate(current []TypeAllocation, types []ShardType, hosts map[string][]Un
 	// merge type by type and cannot be deleted (a stale state would bring
 	// them back), and a table naming holders that no longer host the type
 	// would block their graceful leave for ever.
-	for _, t := range current {
-		if _, left := byName[t.Type.Name]; !left {
+	for j, t := range current {
+		if gone[j] {
 			continue
 		}
-		t = t.Clone()
-		cleared := false
+		// The table is cloned (which turns empty replica lists into nil
+		// ones) unless scratch was given and the clone would equal it in
+		// form.
+		cleared, clone := false, sc == nil
 		for i := range t.Shards {
 			if t.Shards[i].Primary != (UniqueAddress{}) || len(t.Shards[i].Replicas) > 0 {
-				t.Shards[i] = ShardAllocation{}
 				cleared = true
+			} else if t.Shards[i].Replicas != nil {
+				clone = true
+			}
+		}
+		if cleared || clone {
+			t = t.Clone()
+			for i := range t.Shards {
+				if t.Shards[i].Primary != (UniqueAddress{}) || len(t.Shards[i].Replicas) > 0 {
+					t.Shards[i] = ShardAllocation{}
+				}
 			}
 		}
 		if cleared {
@@ -372,7 +476,23 @@ func allocate(current []TypeAllocation, types []ShardType, hosts map[string][]Un
 	} else {
 		sort.Slice(out, func(i, j int) bool { return out[i].Type.Name < out[j].Type.Name })
 	}
+	if sc != nil {
+		sc.out = out
+		if !changed {
+			return nil, false, moves < maxMoves
+		}
+		out = append([]TypeAllocation(nil), out...)
+		clear(sc.out) // keeps no table alive
+	}
 	return out, changed, moves < maxMoves
+}
+
+// growSlice returns s with length n, reusing its array when it has room.
+func growSlice[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // sortInsertionMax is the longest list sort.Slice orders by insertion
@@ -394,7 +514,13 @@ func sortTablesByName(ts []TypeAllocation) {
 // sameTableForm reports whether two tables are equal down to which of
 // their lists are nil, so that one may stand for the other.
 func sameTableForm(a, b TypeAllocation) bool {
-	if !typeAllocationEqual(a, b) || (a.Shards == nil) != (b.Shards == nil) {
+	return typeAllocationEqual(a, b) && sameNilForm(a, b)
+}
+
+// sameNilForm reports whether two tables of as many shards have the same
+// lists nil.
+func sameNilForm(a, b TypeAllocation) bool {
+	if (a.Shards == nil) != (b.Shards == nil) {
 		return false
 	}
 	for i := range a.Shards {
@@ -416,7 +542,7 @@ func reuseTables(next, current []TypeAllocation) []TypeAllocation {
 		for j < len(current) && current[j].Type.Name < next[i].Type.Name {
 			j++
 		}
-		if j < len(current) && current[j].Type.Name == next[i].Type.Name && sameTableForm(next[i], current[j]) {
+		if j < len(current) && current[j].Type.Name == next[i].Type.Name && !sameTable(next[i], current[j]) && sameTableForm(next[i], current[j]) {
 			next[i] = current[j]
 		}
 	}
@@ -424,7 +550,28 @@ func reuseTables(next, current []TypeAllocation) []TypeAllocation {
 }
 
 func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAddress, next Epoch, budget int, moves *int) TypeAllocation {
-	t := TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: make([]ShardAllocation, typ.Shards)}
+	t, _, _ := allocateTypeIn(nil, cur, had, typ, hosts, next, budget, moves)
+	return t
+}
+
+// allocateTypeIn is allocateType that also reports whether the table
+// equals cur (same: cur's type's table changes not) and whether it would
+// with any next epoch and move budget (stable: it is the same, no
+// primary moved and the budget allowed a move). Given scratch, it
+// works in the scratch's arrays and then returns cur itself when the
+// table equals it in form (sameTableForm), else a copy of the table that
+// gives each shard's replicas exactly their length of one new array.
+func allocateTypeIn(sc *allocScratch, cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAddress, next Epoch, budget int, moves *int) (t TypeAllocation, same, stable bool) {
+	var shards []ShardAllocation
+	if sc != nil {
+		shards = growSlice(sc.shards, typ.Shards)
+		clear(shards)
+		sc.shards = shards
+	} else {
+		shards = make([]ShardAllocation, typ.Shards)
+	}
+	t = TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: shards}
+	movesBefore := *moves
 	want := min(typ.Replicas, len(hosts)-1)
 	kept := had && cur.Type == typ
 	// Every shard's replicas live in its own slot of one array, room for
@@ -444,7 +591,10 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 		total += slot(i)
 	}
 	var back []UniqueAddress
-	if total > 0 {
+	if total > 0 && sc != nil {
+		back = growSlice(sc.back, total)
+		sc.back = back
+	} else if total > 0 {
 		back = make([]UniqueAddress, total)
 	}
 	if kept {
@@ -470,7 +620,16 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 		}
 		return containsNode(hosts, u)
 	}
-	primaries, replicas := newHostCounts(hosts, byScan), newHostCounts(hosts, byScan)
+	var primaries, replicas *hostCounts
+	if sc != nil && byScan {
+		counts := growSlice(sc.counts, 2*len(hosts))
+		clear(counts)
+		sc.counts = counts
+		primaries = &hostCounts{hosts: hosts, pos: counts[:len(hosts)]}
+		replicas = &hostCounts{hosts: hosts, pos: counts[len(hosts):]}
+	} else {
+		primaries, replicas = newHostCounts(hosts, byScan), newHostCounts(hosts, byScan)
+	}
 	for i := range t.Shards {
 		a := &t.Shards[i]
 		kept := a.Replicas[:0]
@@ -579,9 +738,50 @@ func allocateType(cur TypeAllocation, had bool, typ ShardType, hosts []UniqueAdd
 			a.Replicas = a.Replicas[:want]
 		}
 	}
-	if !had || !typeAllocationEqual(TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: t.Shards}, cur) {
+	same = had && typeAllocationEqual(TypeAllocation{Type: typ, Epoch: cur.Epoch, Shards: t.Shards}, cur)
+	if !same {
 		t.Epoch = next
 	}
+	// A table equal to cur took the next epoch only through moves: a
+	// shard that gets a new primary in the first passes had none or an
+	// ineligible one, so it differs from cur's. Without moves and with
+	// budget left, the balancing stopped because the primaries were
+	// balanced, as it then does with any budget.
+	stable = same && budget > 0 && *moves == movesBefore
+	if sc == nil {
+		return t, same, stable
+	}
+	if same && sameNilForm(t, cur) {
+		return cur, true, stable
+	}
+	return copyTable(t), same, stable
+}
+
+// copyTable is a copy of t (down to which lists are nil) whose shards'
+// replicas lie in one new array, each list exactly as long as it is.
+func copyTable(t TypeAllocation) TypeAllocation {
+	shards := make([]ShardAllocation, len(t.Shards))
+	copy(shards, t.Shards)
+	total := 0
+	for i := range shards {
+		total += len(shards[i].Replicas)
+	}
+	var back []UniqueAddress
+	if total > 0 {
+		back = make([]UniqueAddress, total)
+	}
+	off := 0
+	for i := range shards {
+		switch r := shards[i].Replicas; {
+		case r == nil:
+		case len(r) == 0:
+			shards[i].Replicas = []UniqueAddress{}
+		default:
+			shards[i].Replicas = back[off : off+copy(back[off:], r) : off+len(r)]
+			off += len(r)
+		}
+	}
+	t.Shards = shards
 	return t
 }
 

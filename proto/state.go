@@ -449,11 +449,25 @@ func (s *State) countsAt(cur *memberCursor, observer UniqueAddress) bool {
 // reachability rows are) are merged by marking their members, which needs
 // no address comparisons. Its lookups share the parsed member list of kc
 // (nil for none).
+//
+// With kc, the result may instead be one of the lists, or kc's list of
+// every member (memberNodes), when that holds the whole union: lists in
+// states are never modified, and the callers that pass kc modify no
+// result.
 func (s *State) unionOf(lists [][]UniqueAddress, kc *keyCache) []UniqueAddress {
-	marked := make([]bool, len(s.Members))
-	count := 0
+	var small [64]bool
+	marked := small[:0]
+	if len(s.Members) <= len(small) {
+		marked = small[:len(s.Members)]
+	} else {
+		marked = make([]bool, len(s.Members))
+	}
+	count, widest := 0, 0             // widest: the longest list
 	cur := memberCursor{s: s, kc: kc} // one cursor, so its parsed keys serve every list
-	for _, list := range lists {
+	for l, list := range lists {
+		if len(list) > len(lists[widest]) {
+			widest = l
+		}
 		cur.next = 0
 		last := -1
 		for _, u := range list {
@@ -472,6 +486,14 @@ func (s *State) unionOf(lists [][]UniqueAddress, kc *keyCache) []UniqueAddress {
 				count++
 			}
 		}
+	}
+	// Every list names distinct members: one as long as the union is it.
+	switch {
+	case kc == nil || count == 0:
+	case len(lists[widest]) == count:
+		return lists[widest]
+	case count == len(s.Members):
+		return kc.memberNodes(s.Members)
 	}
 	out := make([]UniqueAddress, 0, count)
 	for i, in := range marked {
@@ -523,7 +545,9 @@ func (s *State) convergedGiven(unreachable []UniqueAddress) bool {
 			return false
 		}
 		if !inS {
-			if si == len(s.Seen) || s.Seen[si].Compare(m.Node) > 0 {
+			// A later member sorts after m: when the next seen node is
+			// one, no address needs comparing.
+			if si == len(s.Seen) || indexSameNode(s.Members[i+1:], &s.Seen[si]) || s.Seen[si].Compare(m.Node) > 0 {
 				return false // the seen nodes left all sort after m
 			}
 			return s.convergedWalk(unreachable)
@@ -533,6 +557,16 @@ func (s *State) convergedGiven(unreachable []UniqueAddress) bool {
 		return true // every unreachable node was placed: none is live
 	}
 	return s.convergedWalk(unreachable)
+}
+
+// indexSameNode reports whether u is the node of one of ms.
+func indexSameNode(ms []Member, u *UniqueAddress) bool {
+	for i := range ms {
+		if sameNode(&ms[i].Node, u) {
+			return true
+		}
+	}
+	return false
 }
 
 // convergedWalk is convergedGiven by walking the sorted lists together,
@@ -599,7 +633,10 @@ func (s *State) SeenDigest() uint64 {
 }
 
 // seenTerm is u's term in a seen digest.
-func seenTerm(u UniqueAddress) uint64 { return fmix64(u.Hash() + 0x632be59bd9b4e019) }
+func seenTerm(u UniqueAddress) uint64 { return fmix64(u.Hash() + seenTermSalt) }
+
+// seenTermSalt keeps seen terms apart from other hashes of a node.
+const seenTermSalt = 0x632be59bd9b4e019
 
 // seenDigestFix keeps the digest of a non-empty set away from zero, the
 // digest of the empty set.

@@ -54,6 +54,30 @@ func ValidateStateSince(s, prev *State) error {
 	return validateStateSince(s, prev, nil)
 }
 
+// ValidationCache remembers parts of states that passed validation (the
+// last few clocks, member lists, seen sets, reachability tables,
+// allocation tables, registries and registry rows, by identity), so that
+// ValidateStateCached skips the own checks of a part found valid before
+// in any state, not only in the predecessor. The zero value is empty and
+// ready. It holds the parts it remembers (their memory is not reused
+// while remembered); it is not safe for concurrent use: keep one per
+// stream of states, such as one per node whose states are checked.
+type ValidationCache struct{ memo validMemo }
+
+// ValidateStateCached returns what ValidateState(s) returns, given prev,
+// a state that passed ValidateState (nil for none), as ValidateStateSince
+// does, and c (nil for none), which it consults and fills: parts of s
+// that c holds are only held against the rest of s.
+func ValidateStateCached(s, prev *State, c *ValidationCache) error {
+	if c == nil {
+		return ValidateStateSince(s, prev)
+	}
+	if prev == nil {
+		prev = &State{}
+	}
+	return validateStateSince(s, prev, &c.memo)
+}
+
 // validMemo remembers the last parts of states that passed validation
 // (clocks, member lists, seen sets, reachability tables, allocation
 // tables, registries): a part's own checks do not depend on the rest of

@@ -557,3 +557,70 @@ func TestValidMemoAcrossStates(t *testing.T) {
 		t.Fatalf("verdicts %v: both must be common", verdicts)
 	}
 }
+
+// TestValidateStateCached checks the exported cache through a long run
+// of states assembled from parts of earlier ones (some broken), with and
+// without a predecessor, against ValidateState.
+func TestValidateStateCached(t *testing.T) {
+	rng := rand.New(rand.NewSource(*lawSeed + 1))
+	var c ValidationCache
+	var prev *State
+	pool := []*State{valRandPart(rng)}
+	verdicts := map[bool]int{}
+	for i := 0; i < 10000; i++ {
+		pick := func() *State { return pool[rng.Intn(len(pool))] }
+		s := *pick()
+		if rng.Intn(2) == 0 {
+			s = *valRandPart(rng)
+		}
+		if rng.Intn(2) == 0 {
+			s.Members = pick().Members
+		}
+		if rng.Intn(2) == 0 {
+			s.Seen = pick().Seen
+		}
+		if rng.Intn(2) == 0 {
+			s.Reachability = pick().Reachability
+		}
+		if rng.Intn(2) == 0 {
+			s.Allocations, s.AllocationEpoch = pick().Allocations, pick().AllocationEpoch
+		}
+		if rng.Intn(2) == 0 {
+			s.Registry = pick().Registry
+		}
+		switch rng.Intn(6) {
+		case 0:
+			if len(s.Members) > 0 {
+				s.Members = s.Members[:rng.Intn(len(s.Members))]
+			}
+		case 1:
+			s.Seen = valSwap(rng, s.Seen)
+		case 2:
+			s.Registry = valSwap(rng, s.Registry)
+		case 3:
+			s.Members = valSwap(rng, s.Members)
+		}
+		since := prev
+		if rng.Intn(4) == 0 {
+			since = nil
+		}
+		want := fmt.Sprint(ValidateState(&s))
+		if got := fmt.Sprint(ValidateStateCached(&s, since, &c)); got != want {
+			t.Fatalf("state %d: %s, ValidateState %s", i, got, want)
+		}
+		if got := fmt.Sprint(ValidateStateCached(&s, since, nil)); got != want {
+			t.Fatalf("state %d without cache: %s, ValidateState %s", i, got, want)
+		}
+		verdicts[want == "<nil>"]++
+		if want == "<nil>" {
+			prev = &s
+		}
+		pool = append(pool, &s)
+		if len(pool) > 12 {
+			pool = pool[1:]
+		}
+	}
+	if verdicts[true] < 1000 || verdicts[false] < 1000 {
+		t.Fatalf("verdicts %v: both must be common", verdicts)
+	}
+}

@@ -282,6 +282,11 @@ type flatClock struct {
 	// mask is uidMask of the entries' UIDs: a list of UIDs whose mask
 	// meets none of its bits names no entry.
 	mask uint64
+	// hashes[i] is hashed[i].Hash(): digestAndSum's memo, kept over
+	// refills, since the same nodes mostly come back in the same places.
+	// Nodes with UID 0 are never kept.
+	hashed []UniqueAddress
+	hashes []uint64
 }
 
 // flatten makes f the flattening of v, unless it is already.
@@ -412,10 +417,24 @@ func compareFlatClocks(v, w []clockEntry) Ordering {
 
 // digestAndSum is f.of.digestAndSum(), from the entries.
 func (f *flatClock) digestAndSum() (digest, sum uint64) {
+	if len(f.hashed) < len(f.entries) {
+		f.hashed = append(f.hashed, make([]UniqueAddress, len(f.entries)-len(f.hashed))...)
+		f.hashes = append(f.hashes, make([]uint64, len(f.entries)-len(f.hashes))...)
+	}
 	saturated := false
 	for i := range f.entries {
 		e := &f.entries[i]
-		digest += fmix64(e.node.Hash() ^ (e.count * 0x9e3779b97f4a7c15))
+		var h uint64
+		switch k := &f.hashed[i]; {
+		case e.node.UID != 0 && sameNode(k, &e.node):
+			h = f.hashes[i]
+		case e.node.UID != 0:
+			h = e.node.Hash()
+			*k, f.hashes[i] = e.node, h
+		default:
+			h = e.node.Hash()
+		}
+		digest += fmix64(h ^ (e.count * 0x9e3779b97f4a7c15))
 		if sum+e.count < sum {
 			saturated = true
 		}

@@ -106,20 +106,30 @@ func (n *Node) onState(from UniqueAddress, g GossipState) {
 		return
 	}
 	d := &n.derived
-	// The clock is walked once, here: its checks, the own entry and the
-	// merge's comparison read the flattened entries.
-	rf := n.remoteFlat(g.State.Version)
+	// A clock is walked once, here: its checks, the own entry and the
+	// merge's comparison read the flattened entries (when the clocks are
+	// small enough to flatten, see flatMax).
+	var rf *flatClock
+	flat := n.flattens(g.State.Version, n.st.Version)
+	if flat {
+		rf = n.remoteFlat(g.State.Version)
+	}
 	var err error
 	if d.validState == nil {
 		err = validateState(g.State)
 	} else {
-		if v := g.State.Version; rf.valid && v != nil && !sameClock(v, d.validState.Version) && !d.validParts.clockValid(v) {
+		if v := g.State.Version; flat && rf.valid && v != nil && !sameClock(v, d.validState.Version) && !d.validParts.clockValid(v) {
 			d.validParts.addClock(v) // what validateStateSince would find, and remember
 		}
 		err = validateStateSince(g.State, d.validState, &d.validParts)
 	}
-	// ownEntryValid, by the flattened clocks.
-	if err != nil || rf.get(&n.self) > n.localFlat().get(&n.self) {
+	ok := err == nil
+	if ok && flat {
+		ok = rf.get(&n.self) <= n.localFlat().get(&n.self) // ownEntryValid, by the flattened clocks
+	} else if ok {
+		ok = n.ownEntryValid(g.State.Version)
+	}
+	if !ok {
 		n.stats.DroppedInvalid++
 		return
 	}
@@ -671,7 +681,11 @@ func (n *Node) digests() {
 	if n.digestFor != n.st {
 		n.digestFor, n.digest = n.st, n.derived.seenDigestOf(n.st)
 		if !n.vdigestValid || !sameClock(n.vdigestOf, n.st.Version) {
-			n.vdigest, n.vsum = n.localFlat().digestAndSum()
+			if n.flattens(n.st.Version, nil) {
+				n.vdigest, n.vsum = n.localFlat().digestAndSum()
+			} else {
+				n.vdigest, n.vsum = n.st.Version.digestAndSum()
+			}
 			n.vdigestOf, n.vdigestValid = n.st.Version, true
 		}
 	}

@@ -135,6 +135,9 @@ type Node struct {
 	// freshMonitors makes it create every history instead (tests compare
 	// the two).
 	spareMonitors []*phi.History
+	// flatMax is the most entries of the clocks the node compares
+	// flattened (see flattens): flatMax, or lower in tests.
+	flatMax       int
 	freshMonitors bool
 	// beats is the block the heartbeat bodies are taken from, of which
 	// beatsUsed are taken (see heartbeat).
@@ -263,6 +266,7 @@ func New(cfg Config, self Address, rng *rand.Rand) (*Node, error) {
 		st:               NewState(),
 		firstUnreachable: map[UniqueAddress]time.Time{},
 		detectionBound:   cfg.DetectionBound(),
+		flatMax:          flatMax,
 	}, nil
 }
 

@@ -277,6 +277,8 @@ type flatClock struct {
 	of      VClock
 	filled  bool
 	entries []clockEntry
+	// spare is the other buffer placeLike writes into.
+	spare []clockEntry
 	// valid is validateClock(of) == nil.
 	valid bool
 	// mask is uidMask of the entries' UIDs: a list of UIDs whose mask
@@ -292,6 +294,9 @@ type flatClock struct {
 // flatten makes f the flattening of v, unless it is already.
 func (f *flatClock) flatten(v VClock) {
 	if f.filled && sameClock(f.of, v) {
+		return
+	}
+	if len(v) > 12 && f.filled && len(v) == len(f.entries) && f.placeLike(v) {
 		return
 	}
 	es := f.entries[:0]
@@ -318,6 +323,12 @@ func (f *flatClock) flatten(v VClock) {
 		}
 	} else {
 		slices.SortFunc(es, func(a, b clockEntry) int {
+			if a.node.UID != b.node.UID { // entryBefore, its common case first
+				if a.node.UID < b.node.UID {
+					return -1
+				}
+				return 1
+			}
 			if entryBefore(&a.node, &b.node) {
 				return -1
 			}
@@ -328,6 +339,48 @@ func (f *flatClock) flatten(v VClock) {
 		})
 	}
 	f.of, f.filled, f.entries, f.valid, f.mask = v, true, es, valid, mask
+}
+
+// placeLike flattens v without sorting when v names the very nodes of the
+// clock f holds, as the clocks of one cluster mostly do: each entry goes to
+// its node's place in f's entries, found by a binary search on the UID. It
+// reports false, leaving f as it was, when some node of v is not in f.
+// The entries are written to f.spare, which then swaps with f.entries.
+func (f *flatClock) placeLike(v VClock) bool {
+	prev := f.entries
+	out := f.spare
+	if cap(out) < len(prev) {
+		out = make([]clockEntry, len(prev))
+	}
+	out = out[:len(prev)]
+	valid := len(v) <= MaxClockEntries
+	var mask uint64
+	for k, c := range v {
+		if c == 0 || k.UID == 0 {
+			valid = false
+		}
+		mask |= 1 << (k.UID % 64)
+		lo, hi := 0, len(prev)
+		for lo < hi {
+			if m := int(uint(lo+hi) >> 1); prev[m].node.UID < k.UID {
+				lo = m + 1
+			} else {
+				hi = m
+			}
+		}
+		for lo < len(prev) && prev[lo].node.UID == k.UID && prev[lo].node != k {
+			lo++
+		}
+		if lo == len(prev) || prev[lo].node != k {
+			return false
+		}
+		// v's keys are distinct and as many as prev's, so each lands on
+		// a place of its own and every place is written.
+		out[lo] = clockEntry{node: k, count: c}
+	}
+	f.spare = prev
+	f.of, f.entries, f.valid, f.mask = v, out, valid, mask
+	return true
 }
 
 // get is f.of[u].

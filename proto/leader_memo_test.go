@@ -83,15 +83,7 @@ func TestShardInputsNaive(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
 	names := []string{"orders", "billing", "users", "a"}
 	for iter := 0; iter < 3000; iter++ {
-		s := &State{}
-		for i, n := 0, rng.Intn(7); i < n; i++ {
-			m := Member{Node: UniqueAddress{Address: addr(i + 1), UID: UID(1 + rng.Intn(1000))},
-				Status: MemberStatus(rng.Intn(int(Removed) + 1)), UpNumber: int64(rng.Intn(4))}
-			for j, k := 0, rng.Intn(4); j < k; j++ {
-				m.Hosts = append(m.Hosts, ShardType{Name: names[rng.Intn(len(names))], Shards: 1 + rng.Intn(8), Replicas: rng.Intn(3)})
-			}
-			s.Members = append(s.Members, m)
-		}
+		s := randHostingState(rng, names)
 		gotTypes, gotHosts := shardInputs(s)
 		wantTypes, wantHosts := naiveShardInputs(s)
 		if !reflect.DeepEqual(gotTypes, wantTypes) || !reflect.DeepEqual(gotHosts, wantHosts) {
@@ -120,4 +112,20 @@ func naiveShardInputs(s *State) ([]ShardType, map[string][]UniqueAddress) {
 	}
 	sortShardTypes(out)
 	return out, hosts
+}
+
+// randHostingState is a state of up to six members of random statuses and
+// ages, each declaring up to three shard types named from names, which
+// several members may declare differently.
+func randHostingState(rng *rand.Rand, names []string) *State {
+	s := &State{}
+	for i, n := 0, rng.Intn(7); i < n; i++ {
+		m := Member{Node: UniqueAddress{Address: addr(i + 1), UID: UID(1 + rng.Intn(1000))},
+			Status: MemberStatus(rng.Intn(int(Removed) + 1)), UpNumber: int64(rng.Intn(4))}
+		for j, k := 0, rng.Intn(4); j < k; j++ {
+			m.Hosts = append(m.Hosts, ShardType{Name: names[rng.Intn(len(names))], Shards: 1 + rng.Intn(8), Replicas: rng.Intn(3)})
+		}
+		s.Members = append(s.Members, m)
+	}
+	return s
 }

@@ -246,15 +246,7 @@ func TestShardInputsScratch(t *testing.T) {
 	names := []string{"a", "b", "c"}
 	var sc allocScratch
 	for iter := 0; iter < 3000; iter++ {
-		s := &State{}
-		for i, n := 0, rng.Intn(7); i < n; i++ {
-			m := Member{Node: UniqueAddress{Address: addr(i + 1), UID: UID(1 + rng.Intn(1000))},
-				Status: MemberStatus(rng.Intn(int(Removed) + 1)), UpNumber: int64(rng.Intn(4))}
-			for j, k := 0, rng.Intn(4); j < k; j++ {
-				m.Hosts = append(m.Hosts, ShardType{Name: names[rng.Intn(len(names))], Shards: 1 + rng.Intn(8), Replicas: rng.Intn(3)})
-			}
-			s.Members = append(s.Members, m)
-		}
+		s := randHostingState(rng, names)
 		gotTypes, lists := shardInputsInto(s, &sc)
 		wantTypes, wantHosts := naiveShardInputs(s)
 		if len(gotTypes) != len(wantTypes) || (len(gotTypes) > 0 && !reflect.DeepEqual(gotTypes, wantTypes)) || len(lists) != len(gotTypes) {

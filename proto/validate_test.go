@@ -489,51 +489,7 @@ func TestValidMemoAcrossStates(t *testing.T) {
 	pool := []*State{valRandPart(rng)}
 	verdicts := map[bool]int{}
 	for i := 0; i < 20000; i++ {
-		pick := func() *State { return pool[rng.Intn(len(pool))] }
-		s := *pick()
-		if rng.Intn(2) == 0 {
-			s = *valRandPart(rng)
-		}
-		if rng.Intn(2) == 0 {
-			s.Members = pick().Members
-		}
-		if rng.Intn(2) == 0 {
-			s.Seen = pick().Seen
-		}
-		if rng.Intn(2) == 0 {
-			s.Reachability = pick().Reachability
-		}
-		if rng.Intn(2) == 0 {
-			s.Allocations = pick().Allocations
-		}
-		if rng.Intn(2) == 0 {
-			s.AllocationEpoch = pick().AllocationEpoch
-		}
-		if rng.Intn(2) == 0 {
-			s.Registry = pick().Registry
-		}
-		switch rng.Intn(8) {
-		case 0:
-			if len(s.Members) > 0 {
-				s.Members = s.Members[:rng.Intn(len(s.Members))]
-			}
-		case 1:
-			s.Seen = valSwap(rng, s.Seen)
-		case 2:
-			s.Registry = valSwap(rng, s.Registry)
-		case 3:
-			s.Members = valSwap(rng, s.Members)
-		case 4:
-			s.Reachability.Rows = valSwap(rng, s.Reachability.Rows)
-		case 5:
-			// One owner's entries under another owner.
-			if n := len(s.Registry); n > 1 {
-				rows := append([]RegistryRow(nil), s.Registry...)
-				i := rng.Intn(n - 1)
-				rows[i].Entries = rows[i+1].Entries
-				s.Registry = rows
-			}
-		}
+		s := valMixState(rng, pool)
 		want := fmt.Sprint(naiveValidateState(&s))
 		var got string
 		if prev == nil {
@@ -568,38 +524,7 @@ func TestValidateStateCached(t *testing.T) {
 	pool := []*State{valRandPart(rng)}
 	verdicts := map[bool]int{}
 	for i := 0; i < 10000; i++ {
-		pick := func() *State { return pool[rng.Intn(len(pool))] }
-		s := *pick()
-		if rng.Intn(2) == 0 {
-			s = *valRandPart(rng)
-		}
-		if rng.Intn(2) == 0 {
-			s.Members = pick().Members
-		}
-		if rng.Intn(2) == 0 {
-			s.Seen = pick().Seen
-		}
-		if rng.Intn(2) == 0 {
-			s.Reachability = pick().Reachability
-		}
-		if rng.Intn(2) == 0 {
-			s.Allocations, s.AllocationEpoch = pick().Allocations, pick().AllocationEpoch
-		}
-		if rng.Intn(2) == 0 {
-			s.Registry = pick().Registry
-		}
-		switch rng.Intn(6) {
-		case 0:
-			if len(s.Members) > 0 {
-				s.Members = s.Members[:rng.Intn(len(s.Members))]
-			}
-		case 1:
-			s.Seen = valSwap(rng, s.Seen)
-		case 2:
-			s.Registry = valSwap(rng, s.Registry)
-		case 3:
-			s.Members = valSwap(rng, s.Members)
-		}
+		s := valMixState(rng, pool)
 		since := prev
 		if rng.Intn(4) == 0 {
 			since = nil
@@ -623,4 +548,56 @@ func TestValidateStateCached(t *testing.T) {
 	if verdicts[true] < 1000 || verdicts[false] < 1000 {
 		t.Fatalf("verdicts %v: both must be common", verdicts)
 	}
+}
+
+// valMixState returns a state assembled from random parts of the states in
+// pool (or a fresh random one), sometimes broken: a cut member list, two
+// entries swapped, or one owner's registry entries under another.
+func valMixState(rng *rand.Rand, pool []*State) State {
+	pick := func() *State { return pool[rng.Intn(len(pool))] }
+	s := *pick()
+	if rng.Intn(2) == 0 {
+		s = *valRandPart(rng)
+	}
+	if rng.Intn(2) == 0 {
+		s.Members = pick().Members
+	}
+	if rng.Intn(2) == 0 {
+		s.Seen = pick().Seen
+	}
+	if rng.Intn(2) == 0 {
+		s.Reachability = pick().Reachability
+	}
+	if rng.Intn(2) == 0 {
+		s.Allocations = pick().Allocations
+	}
+	if rng.Intn(2) == 0 {
+		s.AllocationEpoch = pick().AllocationEpoch
+	}
+	if rng.Intn(2) == 0 {
+		s.Registry = pick().Registry
+	}
+	switch rng.Intn(8) {
+	case 0:
+		if len(s.Members) > 0 {
+			s.Members = s.Members[:rng.Intn(len(s.Members))]
+		}
+	case 1:
+		s.Seen = valSwap(rng, s.Seen)
+	case 2:
+		s.Registry = valSwap(rng, s.Registry)
+	case 3:
+		s.Members = valSwap(rng, s.Members)
+	case 4:
+		s.Reachability.Rows = valSwap(rng, s.Reachability.Rows)
+	case 5:
+		// One owner's entries under another owner.
+		if n := len(s.Registry); n > 1 {
+			rows := append([]RegistryRow(nil), s.Registry...)
+			i := rng.Intn(n - 1)
+			rows[i].Entries = rows[i+1].Entries
+			s.Registry = rows
+		}
+	}
+	return s
 }

@@ -126,15 +126,7 @@ func (v VClock) Compare(w VClock) Ordering {
 			}
 		}
 	}
-	switch {
-	case less && more:
-		return Concurrent
-	case less:
-		return Before
-	case more:
-		return After
-	}
-	return Same
+	return orderingOf(less, more)
 }
 
 // Nodes returns the clock's keys in address order.
@@ -457,15 +449,7 @@ func compareFlatClocks(v, w []clockEntry) Ordering {
 			less = true
 		}
 	}
-	switch {
-	case less && more:
-		return Concurrent
-	case less:
-		return Before
-	case more:
-		return After
-	}
-	return Same
+	return orderingOf(less, more)
 }
 
 // digestAndSum is f.of.digestAndSum(), from the entries.
@@ -500,4 +484,18 @@ func (f *flatClock) digestAndSum() (digest, sum uint64) {
 		sum = math.MaxUint64
 	}
 	return digest, sum
+}
+
+// orderingOf is the Ordering of a clock that counts less than the other
+// somewhere (less) and more somewhere (more).
+func orderingOf(less, more bool) Ordering {
+	switch {
+	case less && more:
+		return Concurrent
+	case less:
+		return Before
+	case more:
+		return After
+	}
+	return Same
 }

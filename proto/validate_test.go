@@ -501,13 +501,7 @@ func TestValidMemoAcrossStates(t *testing.T) {
 			t.Fatalf("state %d: %s, naive %s", i, got, want)
 		}
 		verdicts[want == "<nil>"]++
-		if want == "<nil>" {
-			prev = &s
-		}
-		pool = append(pool, &s)
-		if len(pool) > 12 {
-			pool = pool[1:]
-		}
+		prev, pool = valKeep(prev, pool, &s, want == "<nil>")
 	}
 	if verdicts[true] < 2000 || verdicts[false] < 2000 {
 		t.Fatalf("verdicts %v: both must be common", verdicts)
@@ -537,13 +531,7 @@ func TestValidateStateCached(t *testing.T) {
 			t.Fatalf("state %d without cache: %s, ValidateState %s", i, got, want)
 		}
 		verdicts[want == "<nil>"]++
-		if want == "<nil>" {
-			prev = &s
-		}
-		pool = append(pool, &s)
-		if len(pool) > 12 {
-			pool = pool[1:]
-		}
+		prev, pool = valKeep(prev, pool, &s, want == "<nil>")
 	}
 	if verdicts[true] < 1000 || verdicts[false] < 1000 {
 		t.Fatalf("verdicts %v: both must be common", verdicts)
@@ -600,4 +588,17 @@ func valMixState(rng *rand.Rand, pool []*State) State {
 		}
 	}
 	return s
+}
+
+// valKeep adds s to the pool of the last 12 states and, when s is valid,
+// makes it the predecessor.
+func valKeep(prev *State, pool []*State, s *State, valid bool) (*State, []*State) {
+	if valid {
+		prev = s
+	}
+	pool = append(pool, s)
+	if len(pool) > 12 {
+		pool = pool[1:]
+	}
+	return prev, pool
 }
